@@ -1,0 +1,88 @@
+// swift-tools-version: 6.1
+// Tacho: an embedded time-series store for vehicle telemetry.
+// The module graph follows the data path (docs/ARCHITECTURE.md):
+//   TachoJSON → TachoIngest → TachoFormat → TachoStore → TachoQuery → tacho (CLI)
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+]
+
+let package = Package(
+    name: "Tacho",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "Tacho", targets: ["TachoStore", "TachoQuery", "TachoIngest"]),
+        .executable(name: "tacho", targets: ["tacho"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CZstd",
+            pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"])]
+        ),
+        // Bytes → tokens. Knows nothing of telemetry.
+        .target(name: "TachoJSON", swiftSettings: swiftSettings),
+        // Bytes on disk: varints, CRC32C, column codecs, zstd, segment writer/reader.
+        .target(
+            name: "TachoFormat",
+            dependencies: ["CZstd"],
+            swiftSettings: swiftSettings
+        ),
+        // Directories: file names, manifest, lock, writer, latest index, snapshots.
+        .target(
+            name: "TachoStore",
+            dependencies: [
+                "TachoFormat",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Scans, latest, aggregates over a snapshot.
+        .target(
+            name: "TachoQuery",
+            dependencies: ["TachoStore", "TachoFormat"],
+            swiftSettings: swiftSettings
+        ),
+        // Telemetry files → validated row batches → the store writer; inbox watcher.
+        .target(
+            name: "TachoIngest",
+            dependencies: [
+                "TachoJSON", "TachoFormat", "TachoStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "tacho",
+            dependencies: [
+                "TachoStore", "TachoQuery", "TachoIngest", "TachoFormat",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Deterministic fleet-data generator (tools/gen): JSON files in both layouts.
+        .executableTarget(
+            name: "tacho-gen",
+            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/tacho-gen",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "TachoJSONTests", dependencies: ["TachoJSON"], swiftSettings: swiftSettings),
+        .testTarget(name: "TachoFormatTests", dependencies: ["TachoFormat"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TachoStoreTests",
+            dependencies: ["TachoStore", "TachoFormat"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)
