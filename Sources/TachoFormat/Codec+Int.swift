@@ -1,0 +1,93 @@
+/// Int64 column encoding (FORMAT.md §2.3.2): a constant, frame-of-reference bit packing, or
+/// zigzag varint deltas — whichever is shortest before zstd.
+public enum IntCodec {
+    static let modeConstant: UInt8 = 0
+    static let modeFOR: UInt8 = 1
+    static let modeDelta: UInt8 = 2
+
+    public static func encode(_ v: UnsafeBufferPointer<Int64>, into w: inout ByteWriter) {
+        let n = v.count
+        guard n > 0 else { w.writeUInt8(modeConstant); w.writeSignedVarint(0); return }
+        var lo = v[0], hi = v[0]
+        var deltaBytes = varintSize(ZigZag.encode(v[0]))
+        for i in 1..<n {
+            let x = v[i]
+            if x < lo { lo = x }
+            if x > hi { hi = x }
+            deltaBytes += varintSize(ZigZag.encode(x &- v[i - 1]))
+        }
+        if lo == hi {
+            w.writeUInt8(modeConstant)
+            w.writeSignedVarint(lo)
+            return
+        }
+        let range = UInt64(bitPattern: hi) &- UInt64(bitPattern: lo)
+        let width = BitPacking.bitWidth(range)
+        let forBytes = BitPacking.packedSize(count: n, width: width) + 1
+        if forBytes <= deltaBytes {
+            w.writeUInt8(modeFOR)
+            w.writeSignedVarint(lo)
+            w.writeUInt8(UInt8(width))
+            let base = UInt64(bitPattern: lo)
+            BitPacking.pack(n, width: width, into: &w) { UInt64(bitPattern: v[$0]) &- base }
+        } else {
+            w.writeUInt8(modeDelta)
+            var prev: Int64 = 0
+            for x in v {
+                w.writeSignedVarint(x &- prev)
+                prev = x
+            }
+        }
+    }
+
+    public static func decode(_ raw: UnsafeRawBufferPointer, count n: Int, into out: inout [Int64]) -> Bool {
+        var r = ByteReader(raw)
+        out.removeAll(keepingCapacity: true)
+        out.reserveCapacity(n)
+        guard let mode = r.readUInt8() else { return false }
+        switch mode {
+        case modeConstant:
+            guard let c = r.readSignedVarint() else { return false }
+            out.append(contentsOf: repeatElement(c, count: n))
+            return r.isAtEnd
+        case modeFOR:
+            guard let lo = r.readSignedVarint(), let width = r.readUInt8(), width <= 64,
+                  let packed = r.readBytes(BitPacking.packedSize(count: n, width: Int(width)))
+            else { return false }
+            let base = UInt64(bitPattern: lo)
+            return BitPacking.unpack(packed, count: n, width: Int(width)) {
+                out.append(Int64(bitPattern: base &+ $0))
+            } && r.isAtEnd
+        case modeDelta:
+            var prev: Int64 = 0
+            for _ in 0..<n {
+                guard let d = r.readSignedVarint() else { return false }
+                prev = prev &+ d
+                out.append(prev)
+            }
+            return r.isAtEnd
+        default:
+            return false
+        }
+    }
+}
+
+/// Float64 column encoding (FORMAT.md §2.3.4): raw little-endian IEEE 754; zstd does the rest.
+public enum FloatCodec {
+    public static func encode(_ v: UnsafeBufferPointer<Double>, into w: inout ByteWriter) {
+        w.writeUInt8(0)
+        for x in v { w.writeDouble(x) }
+    }
+
+    public static func decode(_ raw: UnsafeRawBufferPointer, count n: Int, into out: inout [Double]) -> Bool {
+        out.removeAll(keepingCapacity: true)
+        var r = ByteReader(raw)
+        guard r.readUInt8() == 0, r.remaining == n * 8 else { return false }
+        out.reserveCapacity(n)
+        for _ in 0..<n {
+            guard let d = r.readDouble() else { return false }
+            out.append(d)
+        }
+        return true
+    }
+}

@@ -1,0 +1,33 @@
+// Every magic number and version of the on-disk format, in one place.
+// See ../../docs/FORMAT.md: each constant below names the section that specifies it.
+
+public enum FormatConstants {
+    /// FORMAT.md §2 "Segment file": `TSEG` little-endian at offset 0.
+    public static let segmentMagic: UInt32 = 0x4745_5354  // "TSEG"
+    /// FORMAT.md §2: the trailer ends with `TSGE`.
+    public static let segmentTrailerMagic: UInt32 = 0x4547_5354  // "TSGE"
+    /// FORMAT.md §2: version of the segment layout. Bump on any byte change.
+    public static let segmentVersion: UInt16 = 1
+    /// FORMAT.md §2.1: header = magic(4) version(2) measurement(1) reserved(1) crc32c(4).
+    public static let segmentHeaderSize = 12
+    /// FORMAT.md §2.4: trailer = footer_offset(8) footer_len(4) footer_crc(4) version(2) reserved(2) magic(4).
+    public static let segmentTrailerSize = 24
+    /// FORMAT.md §2.2: block trailer = encoding(1) crc32c(4).
+    public static let blockTrailerSize = 5
+
+    /// FORMAT.md §3 "Manifest": `TMAN`.
+    public static let manifestMagic: UInt32 = 0x4E41_4D54  // "TMAN"
+    public static let manifestVersion: UInt16 = 1
+    /// FORMAT.md §4 "Latest-status index": `TLST`.
+    public static let latestMagic: UInt32 = 0x5453_4C54  // "TLST"
+    public static let latestVersion: UInt16 = 1
+    /// FORMAT.md §5 "Ingest ledger file": `TLED`.
+    public static let ledgerMagic: UInt32 = 0x4445_4C54  // "TLED"
+    public static let ledgerVersion: UInt16 = 1
+}
+
+/// How a block's payload is stored (FORMAT.md §2.2).
+public enum BlockCompression: UInt8, Sendable {
+    case raw = 0
+    case zstd = 1
+}

@@ -1,0 +1,185 @@
+/// Builds the bytes of one segment file (FORMAT.md §2) incrementally, so a caller can stream
+/// them to disk chunk by chunk: call `appendVehicle` for each vehicle in ascending id order,
+/// draining `pending` as it grows, then `finish()`.
+///
+/// REQUIRES: vehicles appended in strictly ascending order (byte order of their ids); within a
+/// vehicle, rows sorted by (time, identity columns) with no duplicate identities.
+public struct SegmentBuilder {
+    public struct Options: Sendable {
+        /// zstd level for column blocks. Default 3: fast, and encoding does most of the work.
+        public var zstdLevel: Int32 = 3
+        /// Most rows in one chunk. Default 8192: small enough that a one-hour range reads
+        /// little, large enough that zstd and the per-chunk overhead stay cheap.
+        public var chunkRows = 8192
+        public init() {}
+    }
+
+    public enum BuildError: Error, Sendable, CustomStringConvertible {
+        case vehiclesOutOfOrder(previous: String, next: String)
+        case columnMismatch(expected: Int, got: Int)
+        public var description: String {
+            switch self {
+            case .vehiclesOutOfOrder(let p, let n): "segment builder: vehicle \(n) appended after \(p)"
+            case .columnMismatch(let e, let g): "segment builder: expected \(e) columns, got \(g)"
+            }
+        }
+    }
+
+    public let measurement: Measurement
+    public let partitionStart: Int64
+    public let seq: UInt64
+    public let options: Options
+    /// Bytes produced and not yet taken by the caller.
+    public var pending = ByteWriter(capacity: 1 << 16)
+    /// Bytes produced so far, including those already taken.
+    public private(set) var offset: UInt64 = 0
+
+    private var vehicles: [VehicleEntry] = []
+    private var rowCount = 0
+    private var minTime = Int64.max, maxTime = Int64.min
+    private let compressor: ZstdCompressor
+    private var raw = ByteWriter(capacity: 1 << 16)
+    private var stringScratch: [UInt32: UInt32] = [:]
+
+    public init(measurement: Measurement, partitionStart: Int64, seq: UInt64, options: Options = Options()) {
+        self.measurement = measurement
+        self.partitionStart = partitionStart
+        self.seq = seq
+        self.options = options
+        compressor = ZstdCompressor(level: options.zstdLevel)
+        var h = ByteWriter(capacity: FormatConstants.segmentHeaderSize)
+        h.writeUInt32(FormatConstants.segmentMagic)
+        h.writeUInt16(FormatConstants.segmentVersion)
+        h.writeUInt8(measurement.id)
+        h.writeUInt8(0)
+        h.writeUInt32(CRC32C.checksum(h.bytes))
+        emit(h.bytes)
+    }
+
+    /// Hands the produced bytes to the caller and clears them.
+    public mutating func takePending() -> [UInt8] {
+        defer { pending.removeAll(keepingCapacity: true) }
+        return pending.bytes
+    }
+
+    /// Appends rows `range` of one vehicle, splitting them into chunks of `chunkRows`.
+    /// `columns` follow the measurement's schema; string ids index `dictionary`.
+    public mutating func appendVehicle(
+        _ vehicle: String, times: [Int64], columns: [ColumnValues], range: Range<Int>, dictionary: [String]
+    ) throws {
+        guard columns.count == measurement.columns.count else {
+            throw BuildError.columnMismatch(expected: measurement.columns.count, got: columns.count)
+        }
+        if let last = vehicles.last?.vehicle, !(last < vehicle) {
+            throw BuildError.vehiclesOutOfOrder(previous: last, next: vehicle)
+        }
+        guard !range.isEmpty else { return }
+        var entry = VehicleEntry(vehicle: vehicle, chunks: [])
+        var start = range.lowerBound
+        while start < range.upperBound {
+            let end = min(start + options.chunkRows, range.upperBound)
+            entry.chunks.append(try appendChunk(times: times, columns: columns, range: start..<end, dictionary: dictionary))
+            start = end
+        }
+        vehicles.append(entry)
+    }
+
+    private mutating func appendChunk(
+        times: [Int64], columns: [ColumnValues], range: Range<Int>, dictionary: [String]
+    ) throws -> ChunkMeta {
+        let n = range.count
+        var blocks: [BlockRef] = []
+        var stats: [ColumnStats] = []
+        raw.removeAll()
+        times.withUnsafeBufferPointer { TimeCodec.encode(UnsafeBufferPointer(rebasing: $0[range]), into: &raw) }
+        blocks.append(try writeBlock())
+        for (i, col) in columns.enumerated() {
+            raw.removeAll()
+            var s = ColumnStats()
+            switch measurement.columns[i].type {
+            case .int64:
+                col.ints.withUnsafeBufferPointer { buf in
+                    let v = UnsafeBufferPointer(rebasing: buf[range])
+                    IntCodec.encode(v, into: &raw)
+                    s.minInt = v.min() ?? 0
+                    s.maxInt = v.max() ?? 0
+                    for x in v {
+                        let (sum, o) = s.sumInt.addingReportingOverflow(x)
+                        s.sumInt = sum
+                        s.sumOverflow = s.sumOverflow || o
+                    }
+                    s.lastInt = v.last ?? 0
+                }
+            case .float64:
+                col.doubles.withUnsafeBufferPointer { buf in
+                    let v = UnsafeBufferPointer(rebasing: buf[range])
+                    FloatCodec.encode(v, into: &raw)
+                    s.minDouble = v.min() ?? 0
+                    s.maxDouble = v.max() ?? 0
+                    s.sumDouble = v.reduce(0, +)
+                    s.lastDouble = v.last ?? 0
+                }
+            case .string:
+                col.ids.withUnsafeBufferPointer { buf in
+                    let v = UnsafeBufferPointer(rebasing: buf[range])
+                    StringCodec.encode(v, dictionary: dictionary, scratch: &stringScratch, into: &raw)
+                    s.distinct = stringScratch.count
+                    s.lastString = v.last.map { dictionary[Int($0)] } ?? ""
+                }
+            }
+            blocks.append(try writeBlock())
+            stats.append(s)
+        }
+        let lo = times[range.lowerBound], hi = times[range.upperBound - 1]
+        rowCount += n
+        minTime = min(minTime, lo)
+        maxTime = max(maxTime, hi)
+        return ChunkMeta(rowCount: n, minTime: lo, maxTime: hi, blocks: blocks, stats: stats)
+    }
+
+    /// Compresses `raw` (or keeps it raw when zstd does not help) and appends
+    /// payload | encoding(1) | crc32c(4).
+    private mutating func writeBlock() throws -> BlockRef {
+        let start = offset
+        let before = pending.count
+        let rawCount = raw.count
+        let written = try raw.bytes.withUnsafeBytes { try compressor.compress($0, appendingTo: &pending.bytes) }
+        var encoding = BlockCompression.zstd
+        if written >= rawCount {
+            pending.bytes.removeLast(written)
+            pending.writeBytes(raw.bytes)
+            encoding = .raw
+        }
+        pending.writeUInt8(encoding.rawValue)
+        let crc = pending.bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[before...])) }
+        pending.writeUInt32(crc)
+        let stored = pending.count - before - FormatConstants.blockTrailerSize
+        offset += UInt64(pending.count - before)
+        return BlockRef(offset: start, length: UInt32(stored), rawLength: UInt32(rawCount))
+    }
+
+    private mutating func emit(_ bytes: [UInt8]) {
+        pending.writeBytes(bytes)
+        offset += UInt64(bytes.count)
+    }
+
+    /// Appends footer and trailer. Returns the footer (what the manifest summarises).
+    public mutating func finish() -> SegmentFooter {
+        let footer = SegmentFooter(
+            measurement: measurement, partitionStart: partitionStart, seq: seq, rowCount: rowCount,
+            minTime: rowCount == 0 ? 0 : minTime, maxTime: rowCount == 0 ? 0 : maxTime, vehicles: vehicles)
+        var f = ByteWriter(capacity: 4096)
+        footer.encode(into: &f)
+        let footerOffset = offset
+        emit(f.bytes)
+        var t = ByteWriter(capacity: FormatConstants.segmentTrailerSize)
+        t.writeUInt64(footerOffset)
+        t.writeUInt32(UInt32(f.count))
+        t.writeUInt32(CRC32C.checksum(f.bytes))
+        t.writeUInt16(FormatConstants.segmentVersion)
+        t.writeUInt16(0)
+        t.writeUInt32(FormatConstants.segmentTrailerMagic)
+        emit(t.bytes)
+        return footer
+    }
+}
