@@ -37,10 +37,10 @@ struct TachoGen: ParsableCommand {
               detection_events, json_events, detection_rows,
               unique_detection_rows, status_rows, unique_status_rows,
               bytes, objects_bytes, status_bytes, vehicles, first_time, last_time
-            *_rows count every row written, duplicate copies included; unique_*
-            count distinct identities: (vehicle, time, object_type) for
-            detections, (vehicle, time) for status. *_files exclude duplicates;
-            files includes them.
+            *_rows and *_events count everything written, duplicate copies
+            included; unique_* count distinct identities: (vehicle, time,
+            object_type) for detections, (vehicle, time) for status.
+            *_files exclude duplicates; files includes them.
 
             Examples:
               tools/gen --out /tmp/fleet --vehicles 100 --hours 3    # ≈1.2 M rows
