@@ -1,0 +1,430 @@
+// The incremental pull parser: buffer management, whitespace, the container state machine.
+
+/// An incremental, iterative JSON (RFC 8259) pull parser over a `JSONByteSource`.
+///
+/// Bytes are read in chunks of `options.chunkSize` into one buffer owned by the parser;
+/// memory use is the chunk plus a string scratch buffer bounded by
+/// `JSONLimits.maxStringBytes`, independent of file size and document shape. Nesting is
+/// tracked with an explicit stack, never recursion.
+///
+/// Usage: call `next()` until it returns `.endOfDocument` (only then is trailing garbage
+/// detected). After `.key`/`.string`, read the decoded bytes with `withStringBytes` (no
+/// allocation) or `stringValue`; after `.number`, read `int64Value`/`doubleValue`. String and
+/// number bytes stay valid only until the next call to `next()`/`skipValue()`.
+///
+/// Not thread-safe and deliberately not `Sendable`: use one parser from one thread at a
+/// time. After an error is thrown, every further call rethrows that error.
+public final class JSONParser {
+    enum State: UInt8 {
+        case start, done, finished, failed
+        case arrayFirst, arrayNext, arrayValue
+        case objectFirst, objectNext, objectKey, objectColon, objectValue
+    }
+
+    /// The options the parser was created with.
+    public let options: JSONParserOptions
+    let lenient: Bool
+    let maxDepth: Int
+    let maxStringBytes: Int
+    let maxNumberLength: Int
+
+    // Input buffer: bytes buf[pos..<end] are unread; buf[0] is at absolute offset `base`.
+    var source: any JSONByteSource
+    let buf: UnsafeMutablePointer<UInt8>
+    let bufCapacity: Int
+    var pos = 0
+    var end = 0
+    var base = 0
+    var eof = false
+
+    // Line tracking. Newlines can only occur in whitespace (raw newlines in strings are
+    // errors), so only the whitespace skipper updates these.
+    var line = 1
+    var lineStart = 0
+
+    var state: State = .start
+    var stack: [Bool] = []  // true = object
+    var failure: JSONError?
+
+    // Current token.
+    /// The token most recently returned by `next()`, or nil before the first call.
+    public private(set) var currentToken: JSONToken?
+    var tokOffset = 0
+    var tokLine = 1
+    var tokColumn = 1
+
+    // Current string: either a slice of `buf` or of `scratch`.
+    var strPtr: UnsafePointer<UInt8>?
+    var strLen = 0
+    var scratch: UnsafeMutablePointer<UInt8>
+    var scratchCap: Int
+    var scratchLen = 0
+
+    // Current number.
+    var numPtr: UnsafePointer<UInt8>?
+    var numLen = 0
+    var numIsInt = true
+    var numInt: Int64 = 0
+    var numDouble: Double = 0
+    let numScratch: UnsafeMutablePointer<UInt8>
+
+    // Position of the last comma (for trailing-comma repairs).
+    var commaPosition = JSONPosition(line: 1, column: 1, offset: 0)
+
+    /// Repairs made in lenient mode since the last `drainRepairs()` (at most
+    /// `JSONLimits.maxStoredRepairs` are kept).
+    public private(set) var repairs: [JSONRepair] = []
+    /// Total number of repairs made (including ones not stored).
+    public private(set) var repairCount = 0
+
+    /// Creates a parser reading from `source`.
+    public init(source: some JSONByteSource, options: JSONParserOptions = JSONParserOptions()) {
+        self.options = options
+        self.lenient = options.lenient
+        self.maxDepth = options.limits.maxDepth
+        self.maxStringBytes = options.limits.maxStringBytes
+        self.maxNumberLength = options.limits.maxNumberLength
+        self.source = source
+        self.bufCapacity = max(1, options.chunkSize)
+        self.buf = .allocate(capacity: bufCapacity)
+        self.scratchCap = 256
+        self.scratch = .allocate(capacity: 256)
+        self.numScratch = .allocate(capacity: maxNumberLength + 1)
+        self.stack.reserveCapacity(min(maxDepth, 1024))
+    }
+
+    /// Creates a parser over in-memory bytes.
+    public convenience init(bytes: [UInt8], options: JSONParserOptions = JSONParserOptions()) {
+        self.init(source: BytesSource(bytes), options: options)
+    }
+
+    /// Creates a parser reading the file at `path` with read(2).
+    /// Throws `ByteSourceError` if the file cannot be opened.
+    public convenience init(path: String, options: JSONParserOptions = JSONParserOptions()) throws {
+        self.init(source: try FileDescriptorSource(path: path), options: options)
+    }
+
+    deinit {
+        buf.deallocate()
+        scratch.deallocate()
+        numScratch.deallocate()
+    }
+
+    // MARK: Public state
+
+    /// Position of the first byte of the current token (for `.endOfDocument`: the end).
+    public var position: JSONPosition { JSONPosition(line: tokLine, column: tokColumn, offset: tokOffset) }
+
+    /// Number of currently open arrays/objects.
+    public var depth: Int { stack.count }
+
+    /// Bytes consumed so far (absolute offset of the next unread byte).
+    public var bytesConsumed: Int { base + pos }
+
+    /// Returns the stored repairs and clears the list (`repairCount` keeps counting).
+    public func drainRepairs() -> [JSONRepair] {
+        defer { repairs.removeAll(keepingCapacity: true) }
+        return repairs
+    }
+
+    // MARK: Next token
+
+    /// Reads the next token. Throws `JSONError` on malformed or truncated input.
+    public func next() throws(JSONError) -> JSONToken {
+        do {
+            strLen = 0
+            let t = try nextToken()
+            currentToken = t
+            return t
+        } catch {
+            if state != .failed {
+                state = .failed
+                failure = error
+            }
+            throw error
+        }
+    }
+
+    /// Skips the next complete value (iteratively, still validating it). If the next token
+    /// is a key, skips the key and its value. Returns false (having consumed it) if the next
+    /// token is `]`, `}` or the end of the document instead of a value.
+    @discardableResult
+    public func skipValue() throws(JSONError) -> Bool {
+        var t = try next()
+        if t == .key { t = try next() }
+        switch t {
+        case .beginObject, .beginArray:
+            let target = stack.count - 1
+            while stack.count > target { _ = try next() }
+            return true
+        case .endObject, .endArray, .endOfDocument:
+            return false
+        default:
+            return true
+        }
+    }
+
+    @inline(__always)
+    func nextToken() throws(JSONError) -> JSONToken {
+        let lineBefore = line
+        while true {
+            guard let c = try peekNonWhitespace() else { return try endOfInput() }
+            tokOffset = base &+ pos
+            tokLine = line
+            tokColumn = tokOffset &- lineStart &+ 1
+            switch state {
+            case .objectNext:
+                if c == UInt8(ascii: ",") { takeComma(); state = .objectKey; continue }
+                if c == UInt8(ascii: "}") { pos &+= 1; return closeContainer(.endObject) }
+                if c == UInt8(ascii: "\"") && lenient && line != lineBefore {
+                    addRepair(.missingComma, position, "missing ',' between object members (assumed)")
+                    return try readKey()
+                }
+                throw unexpected(c, "expected ',' or '}' after object member")
+            case .arrayNext:
+                if c == UInt8(ascii: ",") { takeComma(); state = .arrayValue; continue }
+                if c == UInt8(ascii: "]") { pos &+= 1; return closeContainer(.endArray) }
+                if lenient && line != lineBefore && Self.startsValue(c) {
+                    addRepair(.missingComma, position, "missing ',' between array elements (assumed)")
+                    return try readValue(c, "expected a value")
+                }
+                throw unexpected(c, "expected ',' or ']' after array element")
+            case .objectFirst:
+                if c == UInt8(ascii: "\"") { return try readKey() }
+                if c == UInt8(ascii: "}") { pos &+= 1; return closeContainer(.endObject) }
+                throw unexpected(c, "expected string key or '}' after '{'")
+            case .objectKey:
+                if c == UInt8(ascii: "\"") { return try readKey() }
+                if c == UInt8(ascii: "}") && lenient {
+                    addRepair(.trailingComma, commaPosition, "trailing ',' before '}' (ignored)")
+                    pos &+= 1
+                    return closeContainer(.endObject)
+                }
+                throw unexpected(c, "expected string key after ',' in object")
+            case .objectColon:
+                if c == UInt8(ascii: ":") { pos &+= 1; state = .objectValue; continue }
+                throw unexpected(c, "expected ':' after object key")
+            case .objectValue:
+                return try readValue(c, "expected a value after ':'")
+            case .arrayFirst:
+                if c == UInt8(ascii: "]") { pos &+= 1; return closeContainer(.endArray) }
+                return try readValue(c, "expected a value or ']' after '['")
+            case .arrayValue:
+                if c == UInt8(ascii: "]") && lenient {
+                    addRepair(.trailingComma, commaPosition, "trailing ',' before ']' (ignored)")
+                    pos &+= 1
+                    return closeContainer(.endArray)
+                }
+                return try readValue(c, "expected a value after ',' in array")
+            case .start:
+                if c == 0xEF && tokOffset == 0 { try skipByteOrderMark(); continue }
+                return try readValue(c, "expected a JSON value")
+            case .done:
+                throw JSONError(kind: .trailingContent, position: position,
+                                message: "unexpected \(describeByte(c)) after the top-level value")
+            case .finished:
+                return .endOfDocument
+            case .failed:
+                throw failure!
+            }
+        }
+    }
+
+    @inline(__always)
+    static func startsValue(_ c: UInt8) -> Bool {
+        switch c {
+        case UInt8(ascii: "\""), UInt8(ascii: "{"), UInt8(ascii: "["), UInt8(ascii: "-"),
+             UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "n"):
+            return true
+        default:
+            return false
+        }
+    }
+
+    @inline(__always)
+    func readValue(_ c: UInt8, _ expectation: StaticString) throws(JSONError) -> JSONToken {
+        switch c {
+        case UInt8(ascii: "\""):
+            try scanString()
+            state = stateAfterValue
+            return .string
+        case UInt8(ascii: "{"):
+            try push(true)
+            state = .objectFirst
+            return .beginObject
+        case UInt8(ascii: "["):
+            try push(false)
+            state = .arrayFirst
+            return .beginArray
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            try scanNumber()
+            state = stateAfterValue
+            return .number
+        case UInt8(ascii: "t"):
+            try scanLiteral("true")
+            state = stateAfterValue
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try scanLiteral("false")
+            state = stateAfterValue
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try scanLiteral("null")
+            state = stateAfterValue
+            return .null
+        default:
+            throw unexpected(c, expectation)
+        }
+    }
+
+    @inline(__always)
+    func readKey() throws(JSONError) -> JSONToken {
+        try scanString()
+        if lenient { trimKeyWhitespace() }
+        state = .objectColon
+        return .key
+    }
+
+    @inline(__always)
+    var stateAfterValue: State {
+        guard let top = stack.last else { return .done }
+        return top ? .objectNext : .arrayNext
+    }
+
+    @inline(__always)
+    func push(_ isObject: Bool) throws(JSONError) {
+        if stack.count >= maxDepth {
+            throw JSONError(kind: .depthLimitExceeded, position: position,
+                            message: "nesting depth exceeds JSONLimits.maxDepth (\(maxDepth))")
+        }
+        stack.append(isObject)
+        pos &+= 1
+    }
+
+    @inline(__always)
+    func closeContainer(_ t: JSONToken) -> JSONToken {
+        stack.removeLast()
+        state = stateAfterValue
+        return t
+    }
+
+    @inline(__always)
+    func takeComma() {
+        commaPosition = position
+        pos &+= 1
+    }
+
+    func addRepair(_ kind: JSONRepair.Kind, _ at: JSONPosition, _ message: String) {
+        repairCount += 1
+        if repairs.count < options.limits.maxStoredRepairs {
+            repairs.append(JSONRepair(kind: kind, position: at, message: message))
+        }
+    }
+
+    func endOfInput() throws(JSONError) -> JSONToken {
+        tokOffset = base &+ pos
+        tokLine = line
+        tokColumn = tokOffset &- lineStart &+ 1
+        let what: String
+        switch state {
+        case .start:
+            throw JSONError(kind: .emptyInput, position: position, message: "empty input: expected a JSON value")
+        case .done, .finished:
+            state = .finished
+            return .endOfDocument
+        case .failed: throw failure!
+        case .arrayFirst: what = "unclosed array: expected a value or ']'"
+        case .arrayNext: what = "unclosed array: expected ',' or ']'"
+        case .arrayValue: what = "unclosed array: expected a value after ','"
+        case .objectFirst: what = "unclosed object: expected a key or '}'"
+        case .objectNext: what = "unclosed object: expected ',' or '}'"
+        case .objectKey: what = "unclosed object: expected a key after ','"
+        case .objectColon: what = "unclosed object: expected ':' after key"
+        case .objectValue: what = "unclosed object: expected a value after ':'"
+        }
+        throw JSONError(kind: .truncated, position: position, message: what)
+    }
+
+    func skipByteOrderMark() throws(JSONError) {
+        let at = position
+        for expected: UInt8 in [0xEF, 0xBB, 0xBF] {
+            if pos == end {
+                guard try refill() else {
+                    throw JSONError(kind: .truncated, position: positionAt(base &+ pos),
+                                    message: "incomplete byte order mark")
+                }
+            }
+            if buf[pos] != expected {
+                throw JSONError(kind: .unexpectedCharacter, position: positionAt(base &+ pos),
+                                message: "expected a JSON value, found \(describeByte(buf[pos]))")
+            }
+            pos &+= 1
+        }
+        if !lenient {
+            throw JSONError(kind: .byteOrderMark, position: at,
+                            message: "UTF-8 byte order mark is not allowed in strict mode")
+        }
+        addRepair(.byteOrderMark, at, "UTF-8 byte order mark at start of input (skipped)")
+    }
+
+    // MARK: Buffer and errors
+
+    /// Replaces the (fully consumed) buffer with the next chunk. Returns false at end of input.
+    func refill() throws(JSONError) -> Bool {
+        if eof { return false }
+        base &+= end
+        pos = 0
+        end = 0
+        let n: Int
+        do {
+            n = try source.read(into: UnsafeMutableRawBufferPointer(start: buf, count: bufCapacity))
+        } catch {
+            throw JSONError(kind: .io, position: positionAt(base), message: "\(error)")
+        }
+        if n <= 0 {
+            eof = true
+            return false
+        }
+        end = min(n, bufCapacity)
+        return true
+    }
+
+    /// Returns the next non-whitespace byte without consuming it, or nil at end of input.
+    @inline(__always)
+    func peekNonWhitespace() throws(JSONError) -> UInt8? {
+        var p = pos
+        while true {
+            let e = end
+            while p < e {
+                let c = buf[p]
+                if c > 0x20 { pos = p; return c }
+                if c == 0x0A {
+                    line &+= 1
+                    lineStart = base &+ p &+ 1
+                } else if c != 0x20 && c != 0x09 && c != 0x0D {
+                    pos = p
+                    return c
+                }
+                p &+= 1
+            }
+            pos = p
+            guard try refill() else { return nil }
+            p = 0
+        }
+    }
+
+    /// Position of absolute offset `abs`, which must lie on the current line.
+    @inline(__always)
+    func positionAt(_ abs: Int) -> JSONPosition {
+        JSONPosition(line: line, column: abs &- lineStart &+ 1, offset: abs)
+    }
+
+    func unexpected(_ c: UInt8, _ expectation: StaticString) -> JSONError {
+        JSONError(kind: .unexpectedCharacter, position: positionAt(base &+ pos),
+                  message: "\(expectation), found \(describeByte(c))")
+    }
+
+    func truncatedError(_ what: String) -> JSONError {
+        JSONError(kind: .truncated, position: positionAt(base &+ end), message: "\(what)")
+    }
+}
