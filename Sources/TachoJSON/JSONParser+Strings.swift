@@ -161,8 +161,7 @@ extension JSONParser {
                 let b = try stringByte()
                 let ok = k == 1 ? (b >= lo && b <= hi) : (b & 0xC0 == 0x80)
                 if !ok {
-                    throw JSONError(kind: .invalidUTF8, position: positionAt(base &+ pos &- 1),
-                                    message: "invalid UTF-8 sequence in string (lead byte at offset \(leadAbs))")
+                    throw invalidUTF8(at: leadAbs, c)
                 }
                 try scratchAppendByte(b, startAbs)
             }

@@ -31,7 +31,7 @@ indirect enum JValue: Equatable, CustomStringConvertible {
 
 enum Fixtures {
     /// /work/shared/fixtures/public, found relative to this file (repo/Tests/TachoJSONTests/…).
-    static let root: URL = URL(fileURLWithPath: #filePath)
+    static let root: URL = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
         .deletingLastPathComponent()  // TachoJSONTests
         .deletingLastPathComponent()  // Tests
         .deletingLastPathComponent()  // repo root
