@@ -33,11 +33,15 @@ public struct Measurement: Sendable, Hashable, CustomStringConvertible {
     public let id: UInt8
     public let name: String
     public let columns: [ColumnSpec]
+    /// The string column whose newest value per vehicle the store keeps in the latest index
+    /// (status), or nil.
+    public let latestColumn: Int?
 
-    public init(id: UInt8, name: String, columns: [ColumnSpec]) {
+    public init(id: UInt8, name: String, columns: [ColumnSpec], latestColumn: Int? = nil) {
         self.id = id
         self.name = name
         self.columns = columns
+        self.latestColumn = latestColumn
     }
 
     public var description: String { name }
@@ -55,7 +59,8 @@ public struct Measurement: Sendable, Hashable, CustomStringConvertible {
     /// One row per status report: (vehicle_id, time, status).
     public static let status = Measurement(
         id: 2, name: "status",
-        columns: [ColumnSpec("status", .string)]
+        columns: [ColumnSpec("status", .string)],
+        latestColumn: 0
     )
 
     /// The measurements this build knows. Later ones (locations, alarms, power) add entries here.

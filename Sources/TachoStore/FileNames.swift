@@ -1,0 +1,71 @@
+import TachoFormat
+
+/// The one place that names every file in a store directory (FORMAT.md §0) and parses the
+/// names back (LevelDB's db/filename.h).
+///
+///     <store>/LOCK                                  writer lock (flock), holds the writer's pid
+///     <store>/MANIFEST                              current manifest, replaced by rename
+///     <store>/MANIFEST.tmp                          a manifest being written
+///     <store>/segments/<measurement>-<partition>-<number>.tseg
+///     <store>/index/latest-<number>.idx             latest-status index
+///     <store>/index/ledger-<number>.led             ingest ledger file
+///     <store>/quarantine/                           damaged files moved aside by `verify --repair`
+public struct StoreLayout: Sendable {
+    public let root: String
+
+    public init(root: String) {
+        var r = root
+        while r.count > 1 && r.hasSuffix("/") { r.removeLast() }
+        self.root = r
+    }
+
+    public var lock: String { root + "/LOCK" }
+    public var manifest: String { root + "/MANIFEST" }
+    public var manifestTemp: String { root + "/MANIFEST.tmp" }
+    public var segmentsDir: String { root + "/segments" }
+    public var indexDir: String { root + "/index" }
+    public var quarantineDir: String { root + "/quarantine" }
+
+    public static func segmentName(measurement: Measurement, partitionStart: Int64, number: UInt64) -> String {
+        "\(measurement.name)-\(partitionLabel(partitionStart))-\(hex(number)).tseg"
+    }
+
+    public func segmentPath(_ name: String) -> String { segmentsDir + "/" + name }
+
+    public static func latestName(number: UInt64) -> String { "latest-\(hex(number)).idx" }
+    public static func ledgerName(number: UInt64) -> String { "ledger-\(hex(number)).led" }
+    public func indexPath(_ name: String) -> String { indexDir + "/" + name }
+
+    public static func isTemporary(_ name: String) -> Bool { name.hasSuffix(".tmp") }
+
+    /// `20220605T000000Z`-style label of a partition start (µs since epoch).
+    public static func partitionLabel(_ micros: Int64) -> String {
+        let secs = micros >= 0 ? micros / 1_000_000 : (micros - 999_999) / 1_000_000
+        let days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400
+        let rem = secs - days * 86400
+        let (y, m, d) = civil(fromDays: days)
+        func p(_ v: Int64, _ w: Int) -> String {
+            let s = String(v)
+            return String(repeating: "0", count: max(0, w - s.count)) + s
+        }
+        return "\(p(y, 4))\(p(m, 2))\(p(d, 2))T\(p(rem / 3600, 2))\(p(rem / 60 % 60, 2))\(p(rem % 60, 2))Z"
+    }
+
+    static func hex(_ n: UInt64) -> String {
+        let s = String(n, radix: 16)
+        return String(repeating: "0", count: max(0, 8 - s.count)) + s
+    }
+
+    /// Howard Hinnant's civil_from_days.
+    static func civil(fromDays z0: Int64) -> (Int64, Int64, Int64) {
+        let z = z0 + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
+    }
+}

@@ -1,0 +1,137 @@
+import TachoFormat
+
+/// The latest-status index: per vehicle, the status row with the greatest time (ties: the
+/// one written last). Persisted as `index/latest-<n>.idx` in every commit that changes it
+/// (FORMAT.md §4) and rebuilt from segment footers when missing or damaged.
+public struct LatestEntry: Sendable, Hashable {
+    public var time: Int64
+    public var seq: UInt64
+    public var status: String
+
+    /// True when `self` should replace `old`: a later time, or the same identity written later.
+    func supersedes(_ old: LatestEntry) -> Bool {
+        time > old.time || (time == old.time && seq >= old.seq)
+    }
+}
+
+public struct LatestIndex: Sendable, Equatable {
+    public var entries: [String: LatestEntry] = [:]
+
+    public init() {}
+
+    public mutating func offer(vehicle: String, _ e: LatestEntry) {
+        if let old = entries[vehicle], !e.supersedes(old) { return }
+        entries[vehicle] = e
+    }
+
+    public func encode() -> [UInt8] {
+        var w = ByteWriter(capacity: 32 + entries.count * 64)
+        w.writeUInt32(FormatConstants.latestMagic)
+        w.writeUInt16(FormatConstants.latestVersion)
+        w.writeUInt16(0)
+        w.writeVarint(UInt64(entries.count))
+        for (v, e) in entries.sorted(by: { $0.key < $1.key }) {
+            w.writeString(v)
+            w.writeSignedVarint(e.time)
+            w.writeVarint(e.seq)
+            w.writeString(e.status)
+        }
+        w.writeUInt32(CRC32C.checksum(w.bytes))
+        return w.bytes
+    }
+
+    public static func decode(_ bytes: [UInt8]) -> LatestIndex? {
+        guard bytes.count >= 12 else { return nil }
+        let body = bytes.count - 4
+        return bytes.withUnsafeBytes { raw -> LatestIndex? in
+            let crc = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: body, as: UInt32.self))
+            let b = UnsafeRawBufferPointer(rebasing: raw[0..<body])
+            guard CRC32C.checksum(b) == crc else { return nil }
+            var r = ByteReader(b)
+            guard r.readUInt32() == FormatConstants.latestMagic, r.readUInt16() == FormatConstants.latestVersion,
+                  r.readUInt16() == 0, let n = r.readLength(limit: body)
+            else { return nil }
+            var idx = LatestIndex()
+            idx.entries.reserveCapacity(n)
+            for _ in 0..<n {
+                guard let v = r.readString(limit: 4096), let t = r.readSignedVarint(), let s = r.readVarint(),
+                      let st = r.readString(limit: 4096)
+                else { return nil }
+                idx.entries[v] = LatestEntry(time: t, seq: s, status: st)
+            }
+            return r.isAtEnd ? idx : nil
+        }
+    }
+}
+
+/// One ingested input file, recorded in the same commit as its rows (FORMAT.md §5), so a
+/// re-delivered file is recognised after any crash.
+public struct LedgerEntry: Sendable, Hashable {
+    public var name: String
+    public var size: UInt64
+    /// 128-bit content hash.
+    public var hash: ContentHash
+    public var rows: Int
+    /// Commit time, µs since the epoch.
+    public var ingestedAt: Int64
+
+    public init(name: String, size: UInt64, hash: ContentHash, rows: Int, ingestedAt: Int64) {
+        self.name = name
+        self.size = size
+        self.hash = hash
+        self.rows = rows
+        self.ingestedAt = ingestedAt
+    }
+}
+
+public struct ContentHash: Sendable, Hashable, CustomStringConvertible {
+    public var hi: UInt64
+    public var lo: UInt64
+    public init(hi: UInt64, lo: UInt64) { (self.hi, self.lo) = (hi, lo) }
+    public var description: String {
+        let a = String(hi, radix: 16), b = String(lo, radix: 16)
+        return String(repeating: "0", count: 16 - a.count) + a + String(repeating: "0", count: 16 - b.count) + b
+    }
+}
+
+enum LedgerFile {
+    static func encode(_ entries: [LedgerEntry]) -> [UInt8] {
+        var w = ByteWriter(capacity: 32 + entries.count * 64)
+        w.writeUInt32(FormatConstants.ledgerMagic)
+        w.writeUInt16(FormatConstants.ledgerVersion)
+        w.writeUInt16(0)
+        w.writeVarint(UInt64(entries.count))
+        for e in entries {
+            w.writeString(e.name)
+            w.writeVarint(e.size)
+            w.writeUInt64(e.hash.hi)
+            w.writeUInt64(e.hash.lo)
+            w.writeVarint(UInt64(e.rows))
+            w.writeSignedVarint(e.ingestedAt)
+        }
+        w.writeUInt32(CRC32C.checksum(w.bytes))
+        return w.bytes
+    }
+
+    static func decode(_ bytes: [UInt8]) -> [LedgerEntry]? {
+        guard bytes.count >= 12 else { return nil }
+        let body = bytes.count - 4
+        return bytes.withUnsafeBytes { raw -> [LedgerEntry]? in
+            let crc = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: body, as: UInt32.self))
+            let b = UnsafeRawBufferPointer(rebasing: raw[0..<body])
+            guard CRC32C.checksum(b) == crc else { return nil }
+            var r = ByteReader(b)
+            guard r.readUInt32() == FormatConstants.ledgerMagic, r.readUInt16() == FormatConstants.ledgerVersion,
+                  r.readUInt16() == 0, let n = r.readLength(limit: body)
+            else { return nil }
+            var out: [LedgerEntry] = []
+            for _ in 0..<n {
+                guard let name = r.readString(limit: 4096), let size = r.readVarint(), let hi = r.readUInt64(),
+                      let lo = r.readUInt64(), let rows = r.readLength(limit: Int.max >> 1), let at = r.readSignedVarint()
+                else { return nil }
+                out.append(LedgerEntry(name: name, size: size, hash: ContentHash(hi: hi, lo: lo), rows: rows, ingestedAt: at))
+            }
+            return r.isAtEnd ? out : nil
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import TachoFormat
+
+/// Rows of one measurement on their way into the store, columnar. String values (vehicle
+/// ids included) are ids into the batch's own `dictionary`, so a reader interns each distinct
+/// string once per batch instead of creating a String per row.
+public struct RowBatch: Sendable {
+    public let measurement: Measurement
+    public var dictionary: [String] = []
+    public var vehicles: [UInt32] = []
+    public var times: [Int64] = []
+    public var columns: [ColumnValues]
+    private var lookup: [String: UInt32] = [:]
+
+    public init(_ measurement: Measurement, capacity: Int = 0) {
+        self.measurement = measurement
+        vehicles.reserveCapacity(capacity)
+        times.reserveCapacity(capacity)
+        columns = measurement.columns.map { ColumnValues(type: $0.type, capacity: capacity) }
+    }
+
+    public var count: Int { times.count }
+    public var isEmpty: Bool { times.isEmpty }
+
+    /// The id of `s` in this batch's dictionary, adding it if new.
+    public mutating func intern(_ s: String) -> UInt32 {
+        if let id = lookup[s] { return id }
+        let id = UInt32(dictionary.count)
+        dictionary.append(s)
+        lookup[s] = id
+        return id
+    }
+
+    /// A typed value for `append(vehicle:time:_:)`.
+    public enum Value: Sendable, Hashable {
+        case int(Int64)
+        case double(Double)
+        case string(String)
+    }
+
+    /// Appends one row; `values` follow the measurement's columns. Convenient, not fast:
+    /// hot paths append to the arrays directly.
+    public mutating func append(vehicle: String, time: Int64, _ values: [Value]) {
+        precondition(values.count == columns.count, "row has \(values.count) values, schema \(columns.count)")
+        vehicles.append(intern(vehicle))
+        times.append(time)
+        for (i, v) in values.enumerated() {
+            switch v {
+            case .int(let x): columns[i].ints.append(x)
+            case .double(let x): columns[i].doubles.append(x)
+            case .string(let s): columns[i].ids.append(intern(s))
+            }
+        }
+    }
+
+    public mutating func removeAll() {
+        dictionary.removeAll(keepingCapacity: true)
+        lookup.removeAll(keepingCapacity: true)
+        vehicles.removeAll(keepingCapacity: true)
+        times.removeAll(keepingCapacity: true)
+        for i in columns.indices { columns[i].removeAll() }
+    }
+
+    /// Rebuilds the lookup after `dictionary` was set directly by a fast reader.
+    public mutating func setDictionary(_ strings: [String]) {
+        dictionary = strings
+        lookup.removeAll(keepingCapacity: true)
+        for (i, s) in strings.enumerated() { lookup[s] = UInt32(i) }
+    }
+}

@@ -1,0 +1,85 @@
+import TachoFormat
+
+extension ScanCursor {
+    /// Decodes overlapping chunks of one vehicle from several segments and merges them into
+    /// one batch in (time, identity) order where, per identity, the highest seq wins.
+    func merge(_ vehicle: String, _ pieces: [(reader: SegmentReader, seq: UInt64, meta: ChunkMeta)]) throws -> ScanBatch {
+        let m = spec.measurement
+        var decoded: [DecodedChunk] = []
+        for p in pieces {
+            var c = DecodedChunk(measurement: m)
+            do {
+                // Identity columns are needed to dedupe even when the caller skips them.
+                var wanted = spec.columns ?? Array(repeating: true, count: m.columns.count)
+                for i in m.identityColumns { wanted[i] = true }
+                try p.reader.decode(p.meta, columns: wanted, into: &c)
+            } catch let e as SegmentError {
+                throw StoreError.corrupt(e)
+            }
+            decoded.append(c)
+        }
+        // One merged dictionary per string column.
+        var dicts = [[String]](repeating: [], count: m.columns.count)
+        var lookups = [[String: UInt32]](repeating: [:], count: m.columns.count)
+        var remap = [[[UInt32]]](repeating: [], count: m.columns.count)
+        for c in m.columns.indices where m.columns[c].type == .string {
+            for d in decoded {
+                remap[c].append(d.columns[c].dictionary.map { s in
+                    if let id = lookups[c][s] { return id }
+                    let id = UInt32(dicts[c].count)
+                    dicts[c].append(s)
+                    lookups[c][s] = id
+                    return id
+                })
+            }
+        }
+        struct Ref { var src: Int; var row: Int; var seq: UInt64 }
+        var refs: [Ref] = []
+        for (k, d) in decoded.enumerated() {
+            let r = trim(d.times)
+            for i in r { refs.append(Ref(src: k, row: i, seq: pieces[k].seq)) }
+        }
+        let identity = m.identityColumns
+        func compareIdentity(_ a: Ref, _ b: Ref) -> Int {
+            let ta = decoded[a.src].times[a.row], tb = decoded[b.src].times[b.row]
+            if ta != tb { return ta < tb ? -1 : 1 }
+            for c in identity {
+                let ca = decoded[a.src].columns[c], cb = decoded[b.src].columns[c]
+                switch m.columns[c].type {
+                case .int64:
+                    if ca.ints[a.row] != cb.ints[b.row] { return ca.ints[a.row] < cb.ints[b.row] ? -1 : 1 }
+                case .float64:
+                    if ca.doubles[a.row] != cb.doubles[b.row] { return ca.doubles[a.row] < cb.doubles[b.row] ? -1 : 1 }
+                case .string:
+                    let sa = ca.dictionary[Int(ca.ids[a.row])], sb = cb.dictionary[Int(cb.ids[b.row])]
+                    if sa != sb { return sa < sb ? -1 : 1 }
+                }
+            }
+            return 0
+        }
+        refs.sort { a, b in
+            let c = compareIdentity(a, b)
+            return c != 0 ? c < 0 : a.seq < b.seq
+        }
+        var out = DecodedChunk(measurement: m)
+        for c in m.columns.indices { out.columns[c].dictionary = dicts[c] }
+        var i = 0
+        while i < refs.count {
+            var j = i
+            while j + 1 < refs.count && compareIdentity(refs[j + 1], refs[i]) == 0 { j += 1 }
+            let r = refs[j]  // highest seq of this identity
+            let d = decoded[r.src]
+            out.times.append(d.times[r.row])
+            for c in m.columns.indices {
+                let col = d.columns[c]
+                switch m.columns[c].type {
+                case .int64: if !col.ints.isEmpty { out.columns[c].ints.append(col.ints[r.row]) }
+                case .float64: if !col.doubles.isEmpty { out.columns[c].doubles.append(col.doubles[r.row]) }
+                case .string: if !col.ids.isEmpty { out.columns[c].ids.append(remap[c][r.src][Int(col.ids[r.row])]) }
+                }
+            }
+            i = j + 1
+        }
+        return ScanBatch(vehicle: vehicle, chunk: out, range: 0..<out.count)
+    }
+}

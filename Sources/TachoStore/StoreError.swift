@@ -1,0 +1,32 @@
+import TachoFormat
+
+/// Every failure of the store says what it was doing, on which file, and why.
+public struct StoreError: Error, Sendable, CustomStringConvertible {
+    public enum Code: String, Sendable {
+        case io, locked, corrupt, invalidArgument, notFound, closed
+    }
+
+    public var code: Code
+    /// Short context: "open segment", "switch manifest", never "failed to…".
+    public var operation: String
+    public var path: String
+    public var detail: String
+
+    public init(_ code: Code, _ operation: String, path: String = "", _ detail: String = "") {
+        self.code = code
+        self.operation = operation
+        self.path = path
+        self.detail = detail
+    }
+
+    public var description: String {
+        var s = "\(operation)"
+        if !path.isEmpty { s += " \(path)" }
+        if !detail.isEmpty { s += ": \(detail)" }
+        return s
+    }
+
+    static func corrupt(_ e: SegmentError) -> StoreError {
+        StoreError(.corrupt, "read segment", path: e.path, "offset \(e.offset): \(e.problem)")
+    }
+}

@@ -1,0 +1,31 @@
+import Logging
+import TachoFormat
+
+/// How a store is opened. Every default is documented; all are safe for an edge box.
+public struct StoreOptions: Sendable {
+    /// Width of a time partition in microseconds. Default: one day. Only used when the store
+    /// is created; an existing store keeps the width in its manifest.
+    public var partitionWidth: Int64 = 86_400_000_000
+    /// Most bytes of rows a writer buffers before it spills sealed segment files. Default 32 MiB.
+    public var bufferBytes = 32 << 20
+    /// Segment encoding: zstd level (default 3) and rows per chunk (default 8192).
+    public var segment = SegmentBuilder.Options()
+    /// Where every write, fsync, rename and unlink goes. Default: the real file system.
+    public var fileSystem: any StoreFileSystem = PosixFileSystem()
+    /// Logs orphan removal, index rebuilds and commits. Default: a logger labelled "tacho.store".
+    public var logger = Logger(label: "tacho.store")
+
+    public init() {}
+}
+
+/// Reads the manifest of the store at `layout`: nil when there is none (not a store yet).
+func readManifest(_ layout: StoreLayout, fs: any StoreFileSystem) throws -> Manifest? {
+    let fd: FileDescriptorBox
+    do {
+        fd = FileDescriptorBox(try fs.openForReading(layout.manifest))
+    } catch let e as StoreError where e.code == .notFound {
+        return nil
+    }
+    let bytes = try readAll(fd, path: layout.manifest)
+    return try Manifest.decode(bytes, path: layout.manifest)
+}
