@@ -84,5 +84,15 @@ let package = Package(
             dependencies: ["TachoStore", "TachoFormat"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "TachoQueryTests",
+            dependencies: ["TachoQuery", "TachoStore", "TachoFormat"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TachoIngestTests",
+            dependencies: ["TachoIngest", "TachoStore", "TachoFormat", "TachoJSON"],
+            swiftSettings: swiftSettings
+        ),
     ]
 )

@@ -1,0 +1,96 @@
+import TachoFormat
+import TachoStore
+
+/// The kinds of telemetry file Tacho reads (BRIEF §1). The kind is the file name's prefix;
+/// when the prefix is unknown, the first known top-level key decides.
+public enum TelemetryKind: String, Sendable, CaseIterable {
+    case detections
+    case status
+
+    public var measurement: Measurement {
+        switch self {
+        case .detections: .detections
+        case .status: .status
+        }
+    }
+
+    public var filePrefix: String {
+        switch self {
+        case .detections: "objects_detection"
+        case .status: "vehicles_status"
+        }
+    }
+
+    /// The top-level key holding the array of events (singular `vehicle_status` in the wild).
+    public var arrayKey: StaticString {
+        switch self {
+        case .detections: "objects_detection_events"
+        case .status: "vehicle_status"
+        }
+    }
+
+    public var timeKey: StaticString {
+        switch self {
+        case .detections: "detection_time"
+        case .status: "report_time"
+        }
+    }
+
+    public static func fromFileName(_ name: String) -> TelemetryKind? {
+        allCases.first { name.hasPrefix($0.filePrefix) }
+    }
+}
+
+/// A record (event) that parsed but failed validation: skipped, counted, reported.
+public struct RecordReject: Sendable, Hashable {
+    /// 0-based index of the event in the file's array.
+    public var index: Int
+    public var line: Int
+    public var column: Int
+    public var reason: String
+    /// The fields that were read, as a JSON object text.
+    public var record: String
+}
+
+/// What reading one file produced.
+public struct FileReport: Sendable {
+    public var path: String
+    public var kind: TelemetryKind?
+    public var rows = 0
+    public var events = 0
+    public var rejectCount = 0
+    /// The first `ReaderOptions.maxRejectsKept` rejects.
+    public var rejects: [RecordReject] = []
+    public var repairs: [String] = []
+    public var repairCount = 0
+    public var warnings: [String] = []
+    public var size: UInt64 = 0
+    public var hash = ContentHash(hi: 0, lo: 0)
+}
+
+/// A file that cannot be ingested at all: it names the file, where, and what was expected.
+public struct FileError: Error, Sendable, CustomStringConvertible {
+    public var path: String
+    public var line: Int?
+    public var column: Int?
+    public var offset: Int?
+    public var message: String
+
+    public var description: String {
+        if let line, let column {
+            return "\(path):\(line):\(column): \(message)"
+        }
+        return "\(path): \(message)"
+    }
+}
+
+public struct ReaderOptions: Sendable {
+    /// Repair the known classes of damage (BRIEF §1) instead of rejecting the file. Default off.
+    public var lenient = false
+    /// Rows per batch handed to the sink. Default 65,536 (about 1.5 MiB of detection rows).
+    public var batchRows = 65_536
+    /// Rejected records kept with their text (the rest are only counted). Default 10,000.
+    public var maxRejectsKept = 10_000
+
+    public init(lenient: Bool = false) { self.lenient = lenient }
+}

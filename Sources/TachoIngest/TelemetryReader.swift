@@ -1,0 +1,170 @@
+import TachoFormat
+import TachoJSON
+import TachoStore
+
+/// A byte source that hashes what it reads, so the ledger hash costs no second pass.
+final class HashingSource: JSONByteSource {
+    let inner: FileDescriptorSource
+    var hasher = ContentHasher()
+
+    init(_ inner: FileDescriptorSource) { self.inner = inner }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let n = try inner.read(into: buffer)
+        hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+        return n
+    }
+}
+
+/// Reads telemetry files (both detection layouts, and status files) with the streaming JSON
+/// parser and hands validated rows to a sink in batches. Memory is bounded by one batch,
+/// whatever the file's size.
+public struct TelemetryReader: Sendable {
+    public let options: ReaderOptions
+
+    public init(options: ReaderOptions = ReaderOptions()) {
+        self.options = options
+    }
+
+    /// Reads the file at `path`. Rows go to `sink` in batches; a `FileError` means the file
+    /// cannot be ingested (and the caller must discard the rows already sunk).
+    public func read(path: String, sink: (RowBatch) throws -> Void) throws -> FileReport {
+        let fileSource: FileDescriptorSource
+        do {
+            fileSource = try FileDescriptorSource(path: path)
+        } catch {
+            throw FileError(path: path, message: "\(error)")
+        }
+        let source = HashingSource(fileSource)
+        let parse = FileParse(
+            path: path, parser: JSONParser(source: source, options: JSONParserOptions(lenient: options.lenient)),
+            options: options)
+        do {
+            try parse.readDocument(sink: sink)
+        } catch let e as JSONError {
+            throw FileError(path: path, line: e.line, column: e.column, offset: e.offset, message: e.message)
+        } catch let e as ByteSourceError {
+            throw FileError(path: path, message: "\(e)")
+        }
+        var report = parse.report
+        report.size = source.hasher.length
+        report.hash = source.hasher.finish()
+        report.repairCount = parse.report.repairCount + parse.parser.repairCount
+        report.repairs += parse.parser.drainRepairs().map(\.description)
+        return report
+    }
+}
+
+/// The state of reading one file.
+final class FileParse {
+    let parser: JSONParser
+    let options: ReaderOptions
+    var batch = RowBatch(.detections)
+    var interner = ByteInterner()
+    var report: FileReport
+    var kind: TelemetryKind = .detections
+    let guessed: TelemetryKind?
+
+    init(path: String, parser: JSONParser, options: ReaderOptions) {
+        self.parser = parser
+        self.options = options
+        report = FileReport(path: path)
+        let fileName = path.split(separator: "/").last.map(String.init) ?? path
+        guessed = TelemetryKind.fromFileName(fileName)
+    }
+
+    func fail(_ message: String) -> FileError {
+        let p = parser.position
+        return FileError(path: report.path, line: p.line, column: p.column, offset: p.offset, message: message)
+    }
+
+    func readDocument(sink: (RowBatch) throws -> Void) throws {
+        guard try parser.next() == .beginObject else {
+            throw fail("expected a JSON object at the top level")
+        }
+        var found = false
+        while true {
+            let t = try parser.next()
+            if t == .endObject { break }
+            guard t == .key else { throw fail("expected a key") }
+            var matched: TelemetryKind?
+            for k in guessed.map({ [$0] }) ?? TelemetryKind.allCases where parser.keyEquals(k.arrayKey) {
+                matched = k
+            }
+            if let k = matched, !found || k == kind {
+                kind = k
+                report.kind = k
+                found = true
+                startBatch()
+                try readEvents(sink: sink)
+            } else {
+                let p = parser.position
+                report.warnings.append("line \(p.line), column \(p.column): skipped unknown top-level key \"\(parser.stringValue)\"")
+                try parser.skipValue()
+            }
+        }
+        guard try parser.next() == .endOfDocument else { throw fail("expected end of document") }
+        guard found else {
+            let want = (guessed.map { [$0] } ?? TelemetryKind.allCases).map { "\"\($0.arrayKey)\"" }.joined(separator: " or ")
+            throw FileError(path: report.path, message: "no \(want) array found")
+        }
+        try flush(sink)
+    }
+
+    private func startBatch() {
+        if batch.measurement != kind.measurement {
+            batch = RowBatch(kind.measurement, capacity: options.batchRows)
+        }
+    }
+
+    /// Hands the rows read so far to the sink.
+    func flush(_ sink: (RowBatch) throws -> Void) throws {
+        guard !batch.isEmpty else { return }
+        batch.setDictionary(interner.strings)
+        try sink(batch)
+        batch.removeAll()
+        interner.removeAll()
+    }
+
+    private func readEvents(sink: (RowBatch) throws -> Void) throws {
+        guard try parser.next() == .beginArray else { throw fail("expected an array of events") }
+        var index = 0
+        while true {
+            let t = try parser.next()
+            if t == .endArray { return }
+            let p = parser.position
+            report.events += 1
+            if t != .beginObject {
+                if t == .beginArray || t == .beginObject { _ = try skipOpenContainer() }
+                reject(index, p, "expected an event object", record: "null")
+            } else {
+                switch kind {
+                case .detections: try readDetectionEvent(index, p)
+                case .status: try readStatusEvent(index, p)
+                }
+            }
+            index += 1
+            if batch.count >= options.batchRows { try flush(sink) }
+        }
+    }
+
+    /// Skips the rest of a container whose opening token was just read.
+    func skipOpenContainer() throws -> Bool {
+        var depth = 1
+        while depth > 0 {
+            switch try parser.next() {
+            case .beginArray, .beginObject: depth += 1
+            case .endArray, .endObject: depth -= 1
+            case .endOfDocument: return false
+            default: break
+            }
+        }
+        return true
+    }
+
+    func reject(_ index: Int, _ p: JSONPosition, _ reason: String, record: String) {
+        report.rejectCount += 1
+        guard report.rejects.count < options.maxRejectsKept else { return }
+        report.rejects.append(RecordReject(index: index, line: p.line, column: p.column, reason: reason, record: record))
+    }
+}
