@@ -203,8 +203,8 @@ func agrees(_ v: JValue, _ any: Any) -> Bool {
 
     @Test func doublesRoundTripExactly() throws {
         var rng = SeededRNG(seed: 42)
-        var values: [Double] = [5e-324, 2.2250738585072014e-308, 1.7976931348623157e308, 0.1, 1e22, 1e23,
-                                9007199254740993, 123456789012345678901234567890.0]
+        var values: [Double] = [.leastNonzeroMagnitude, 2.2250738585072014e-308, 1.7976931348623157e308, 0.1, 1e22, 1e23,
+                                9_007_199_254_740_994, .greatestFiniteMagnitude, -.leastNormalMagnitude]
         for _ in 0..<5000 {
             let d = Double(bitPattern: rng.next())
             if d.isFinite { values.append(d) }
