@@ -22,6 +22,21 @@ public enum JSONToken: Sendable, Hashable {
     case null
     /// The top-level value is complete and only whitespace followed it.
     case endOfDocument
+
+    /// Hand-written so comparisons like `t == .endArray` inline into callers in other modules.
+    @inlinable
+    public static func == (a: JSONToken, b: JSONToken) -> Bool {
+        switch (a, b) {
+        case (.beginObject, .beginObject), (.endObject, .endObject), (.beginArray, .beginArray),
+             (.endArray, .endArray), (.key, .key), (.string, .string), (.number, .number),
+             (.null, .null), (.endOfDocument, .endOfDocument):
+            return true
+        case (.bool(let x), .bool(let y)):
+            return x == y
+        default:
+            return false
+        }
+    }
 }
 
 /// Resource limits. Exceeding one is an error whose kind and message name the limit.

@@ -169,6 +169,14 @@ public final class JSONParser {
         }
     }
 
+    /// Skips the rest of the innermost open array/object, consuming its closing `]`/`}`
+    /// (e.g. right after `.beginObject`, or midway through its members). Does nothing at
+    /// depth 0.
+    public func skipToEndOfContainer() throws(JSONError) {
+        let target = stack.count - 1
+        while stack.count > target { _ = try next() }
+    }
+
     @inline(__always)
     func nextToken() throws(JSONError) -> JSONToken {
         let lineBefore = line

@@ -118,6 +118,22 @@ struct GeneratedSource: JSONByteSource {
         #expect(throws: JSONError.self) { try r.skipValue() }
     }
 
+    @Test func skipToEndOfContainer() throws {
+        let p = JSONParser(bytes: Array(#"[{"a":1,"b":[2,{"c":3}],"d":4},{"e":5},6]"#.utf8))
+        #expect(try p.next() == .beginArray)
+        #expect(try p.next() == .beginObject)
+        #expect(try p.next() == .key && p.keyEquals("a"))
+        try p.skipToEndOfContainer()  // rest of the first object
+        #expect(p.depth == 1)
+        #expect(try p.next() == .beginObject)
+        try p.skipToEndOfContainer()  // right after '{'
+        #expect(try p.next() == .number && p.int64Value == 6)
+        try p.skipToEndOfContainer()  // consumes ']'
+        #expect(p.depth == 0)
+        #expect(try p.next() == .endOfDocument)
+        #expect(JSONToken.bool(true) != .bool(false) && JSONToken.bool(true) == .bool(true) && JSONToken.key != .string)
+    }
+
     @Test func numbersAcrossChunkBoundaries() throws {
         let doc = "[123456789012345678, -0.000123e-7, 9223372036854775807, 1E+2, 0]"
         for chunk in 1...12 {
