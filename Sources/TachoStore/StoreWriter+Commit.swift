@@ -100,14 +100,14 @@ extension StoreWriter {
 
     /// Replaces the manifest with `next` (compaction and retention), then removes the files
     /// `next` no longer references. REQUIRES: no open transaction.
-    public func switchManifest(_ next: Manifest) throws {
+    public func switchManifest(_ next: Manifest, keeping keep: Set<String> = []) throws {
         var n = next
         n.commit = manifest.commit + 1
         try Self.writeManifest(n, layout: layout, fs: fs)
         let old = manifest
         manifest = n
         let live = Set(n.segments.map(\.name))
-        for s in old.segments where !live.contains(s.name) {
+        for s in old.segments where !live.contains(s.name) && !keep.contains(s.name) {
             try fs.unlink(layout.segmentPath(s.name))
         }
         let liveIndex = Set(n.ledgers + [n.latestIndex])

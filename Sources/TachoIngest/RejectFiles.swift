@@ -1,0 +1,74 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes what was rejected beside the rejected input (BRIEF §3): `<name>.error` for a file
+/// that cannot be parsed (line:column and the problem), `<name>.rejects.ndjson` for records
+/// that failed validation (one JSON object per record with its reason). Files are written
+/// to a temp name, fsynced and renamed, so a crash never leaves half a report.
+public struct RejectFiles: Sendable {
+    public let directory: String
+
+    public init(directory: String) { self.directory = directory }
+
+    public func errorPath(for input: String) -> String { directory + "/" + baseName(input) + ".error" }
+    public func rejectsPath(for input: String) -> String { directory + "/" + baseName(input) + ".rejects.ndjson" }
+
+    public func writeFileError(for input: String, _ e: FileError) throws {
+        var text = "file: \(baseName(input))\n"
+        if let l = e.line, let c = e.column {
+            text += "line: \(l)\ncolumn: \(c)\n"
+        }
+        if let o = e.offset { text += "offset: \(o)\n" }
+        text += "error: \(e.message)\n"
+        try write(errorPath(for: input), text)
+    }
+
+    public func writeRecordRejects(for input: String, _ rejects: [RecordReject]) throws {
+        guard !rejects.isEmpty else { return }
+        var text = ""
+        for r in rejects {
+            text += "{\"index\":\(r.index),\"line\":\(r.line),\"column\":\(r.column),\"reason\":\(jsonQuoted(r.reason)),\"record\":\(r.record)}\n"
+        }
+        try write(rejectsPath(for: input), text)
+    }
+
+    private func write(_ path: String, _ text: String) throws {
+        _ = mkdir(directory, 0o750)
+        let tmp = path + ".tmp"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o640)
+        guard fd >= 0 else { throw FileError(path: tmp, message: "create: \(String(cString: strerror(errno)))") }
+        var bytes = Array(text.utf8)
+        var ok = true
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress! + done, $0.count - done) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                ok = false
+                break
+            }
+            done += n
+        }
+        bytes.removeAll()
+        if ok && fsync(fd) != 0 { ok = false }
+        let err = errno
+        close(fd)
+        guard ok, rename(tmp, path) == 0 else {
+            unlink(tmp)
+            throw FileError(path: path, message: "write: \(String(cString: strerror(err)))")
+        }
+        syncDirectory(directory)
+    }
+}
+
+func baseName(_ path: String) -> String {
+    path.split(separator: "/", omittingEmptySubsequences: true).last.map(String.init) ?? path
+}
+
+func syncDirectory(_ dir: String) {
+    let fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    guard fd >= 0 else { return }
+    fsync(fd)
+    close(fd)
+}

@@ -1,0 +1,143 @@
+import Logging
+import TachoFormat
+
+/// One problem `verify` found.
+public struct VerifyProblem: Sendable, CustomStringConvertible {
+    public var path: String
+    public var offset: UInt64?
+    public var problem: String
+    /// The live segment it damages, if any.
+    public var segment: SegmentMeta?
+
+    public var description: String {
+        offset.map { "\(path) at offset \($0): \(problem)" } ?? "\(path): \(problem)"
+    }
+}
+
+public struct VerifyReport: Sendable {
+    public var segmentsChecked = 0
+    public var chunksChecked = 0
+    public var rowsChecked = 0
+    public var bytesChecked: UInt64 = 0
+    public var problems: [VerifyProblem] = []
+    public var isClean: Bool { problems.isEmpty }
+}
+
+/// A full scrub: every segment's header, footer and every block checksum (by decoding every
+/// chunk), every manifest entry against its footer, the latest-status index and the ledger.
+public enum Verifier {
+    public static func verify(snapshot: Snapshot, progress: ((Int, Int) -> Void)? = nil) -> VerifyReport {
+        var report = VerifyReport()
+        let m = snapshot.manifest
+        for (i, s) in m.segments.enumerated() {
+            progress?(i, m.segments.count)
+            let path = snapshot.layout.segmentPath(s.name)
+            do {
+                let r = try snapshot.reader(s)
+                let f = r.footer
+                guard let measurement = Measurement.byID(s.measurementID), f.measurement.id == s.measurementID,
+                      f.measurement.columns == measurement.columns
+                else {
+                    report.problems.append(VerifyProblem(path: path, problem: "schema differs from measurement \(s.measurementID)", segment: s))
+                    continue
+                }
+                if f.rowCount != s.rowCount || f.minTime != s.minTime || f.maxTime != s.maxTime || f.seq != s.seq
+                    || f.partitionStart != s.partitionStart {
+                    report.problems.append(VerifyProblem(path: path, problem: "footer disagrees with manifest entry", segment: s))
+                }
+                var chunk = DecodedChunk(measurement: f.measurement)
+                for v in f.vehicles {
+                    for c in v.chunks {
+                        try r.decode(c, into: &chunk)
+                        if c.minTime < s.partitionStart || c.maxTime >= s.partitionStart &+ m.partitionWidth {
+                            report.problems.append(VerifyProblem(
+                                path: path, offset: c.blocks[0].offset,
+                                problem: "chunk of \(v.vehicle) outside its partition", segment: s))
+                        }
+                        report.chunksChecked += 1
+                        report.rowsChecked += c.rowCount
+                    }
+                }
+                report.bytesChecked += s.fileSize
+            } catch let e as StoreError {
+                report.problems.append(VerifyProblem(path: path, offset: nil, problem: e.description, segment: s))
+            } catch let e as SegmentError {
+                report.problems.append(VerifyProblem(path: e.path, offset: e.offset, problem: e.problem, segment: s))
+            } catch {
+                report.problems.append(VerifyProblem(path: path, problem: "\(error)", segment: s))
+            }
+            report.segmentsChecked += 1
+        }
+        if !m.latestIndex.isEmpty {
+            let path = snapshot.layout.indexPath(m.latestIndex)
+            let bytes = try? readFile(path, fs: snapshot.fs)
+            if bytes.flatMap(LatestIndex.decode) == nil {
+                report.problems.append(VerifyProblem(path: path, problem: "latest-status index missing or damaged (rebuilt from footers on use)"))
+            }
+        }
+        for name in m.ledgers {
+            let path = snapshot.layout.indexPath(name)
+            if (try? readFile(path, fs: snapshot.fs)).flatMap(LedgerFile.decode) == nil {
+                report.problems.append(VerifyProblem(path: path, problem: "ledger file missing or damaged"))
+            }
+        }
+        return report
+    }
+}
+
+extension StoreWriter {
+    /// What `verify --repair` did.
+    public struct RepairReport: Sendable {
+        public var quarantined: [String] = []
+        /// (measurement, partition label, vehicles whose rows in that segment were lost)
+        public var lost: [(measurement: String, partition: String, vehicles: [String], rows: Int)] = []
+        public var rebuiltIndex = false
+        public var droppedLedgers: [String] = []
+    }
+
+    /// Moves damaged segments to quarantine/, drops them from the manifest, and rebuilds the
+    /// latest-status index. Undamaged partitions are untouched and keep serving.
+    public func repair(_ report: VerifyReport) throws -> RepairReport {
+        var out = RepairReport()
+        var next = manifest
+        let damaged = Set(report.problems.compactMap { $0.segment?.name })
+        try fs.createDirectory(layout.quarantineDir)
+        let snap = try snapshot()
+        for s in manifest.segments where damaged.contains(s.name) {
+            // Vehicles of the damaged segment, from its footer when that still parses.
+            let vehicles = (try? snap.reader(s).footer.vehicles.map(\.vehicle)) ?? []
+            out.lost.append((Measurement.byID(s.measurementID)?.name ?? "\(s.measurementID)",
+                             StoreLayout.partitionLabel(s.partitionStart), vehicles, s.rowCount))
+            out.quarantined.append(s.name)
+        }
+        next.segments.removeAll { damaged.contains($0.name) }
+        let ledgerProblems = Set(report.problems.map(\.path))
+        let badLedgers = next.ledgers.filter { ledgerProblems.contains(layout.indexPath($0)) }
+        next.ledgers.removeAll { badLedgers.contains($0) }
+        out.droppedLedgers = badLedgers
+        // Rebuild the latest index from the surviving footers and publish it with the switch.
+        let survivors = try Snapshot(layout: layout, manifest: next, fs: fs, logger: logger)
+        let idx = try rebuildLatestIndex(manifest: next) { try survivors.reader($0) }
+        let bytes = idx.encode()
+        let name = StoreLayout.latestName(number: next.nextNumber)
+        next.nextNumber += 1
+        try writeNewFile(layout.indexPath(name), bytes)
+        try fs.syncDirectory(layout.indexDir)
+        next.latestIndex = name
+        next.latestIndexCRC = bytes.withUnsafeBytes {
+            UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: bytes.count - 4, as: UInt32.self))
+        }
+        out.rebuiltIndex = true
+        // Switch first (the store is consistent at every instant), then move the damaged
+        // files aside for a post-mortem; a crash in between leaves orphans, removed at open.
+        try switchManifest(next, keeping: damaged)
+        for nameQ in out.quarantined {
+            try fs.rename(layout.segmentPath(nameQ), to: layout.quarantineDir + "/" + nameQ)
+        }
+        try fs.syncDirectory(layout.quarantineDir)
+        try fs.syncDirectory(layout.segmentsDir)
+        latest = idx
+        restoreAfterCommit(latest: idx)
+        return out
+    }
+}

@@ -1,0 +1,59 @@
+import ArgumentParser
+import Logging
+import Synchronization
+import TachoStore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `--store DIR`, else `$TACHO_STORE`, else `./tacho-data`.
+struct StoreOptionGroup: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Store directory (default: $TACHO_STORE, else ./tacho-data).", valueName: "DIR"))
+    var store: String?
+
+    var path: String {
+        if let store { return store }
+        if let env = getenv("TACHO_STORE"), env.pointee != 0 { return String(cString: env) }
+        return "./tacho-data"
+    }
+}
+
+struct LogOptionGroup: ParsableArguments {
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
+
+    /// Bootstraps swift-log once (to stderr) and returns a logger for `label`.
+    func logger(_ label: String) -> Logger {
+        LogBootstrap.once(level: logLevel)
+        var l = Logger(label: label)
+        l.logLevel = logLevel
+        return l
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+enum LogBootstrap {
+    private static let done = Atomic<Bool>(false)
+    static func once(level: Logger.Level) {
+        guard !done.exchange(true, ordering: .relaxed) else { return }
+        LoggingSystem.bootstrap { label in
+            var h = StreamLogHandler.standardError(label: label)
+            h.logLevel = level
+            return h
+        }
+    }
+}
+
+/// Prints to stderr (diagnostics never mix with query output on stdout).
+func printError(_ s: String, newline: Bool = true) {
+    var line = s
+    if newline && !line.hasSuffix("\n") { line += "\n" }
+    var bytes = Array(line.utf8)
+    var done = 0
+    while done < bytes.count {
+        let n = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress! + done, $0.count - done) }
+        if n <= 0 { if errno == EINTR { continue }; break }
+        done += n
+    }
+}

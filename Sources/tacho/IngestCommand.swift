@@ -1,0 +1,86 @@
+import ArgumentParser
+import Logging
+import TachoIngest
+import TachoStore
+
+struct IngestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest",
+        abstract: "Ingest telemetry files or directories once (cron mode).",
+        discussion: """
+            Each file is one atomic commit: all its valid rows become visible together, or none.
+            Directories are read (not recursively) in name order; dot-files, *.tmp and *.part are skipped.
+            A file whose content is already in the store's ledger is skipped as a re-delivery.
+            Prints one line per file. Exit status 1 when a file or any record was rejected.
+            Input files are never moved or deleted by this command (see `tacho run`).
+            """
+    )
+
+    @OptionGroup var storeOption: StoreOptionGroup
+    @OptionGroup var log: LogOptionGroup
+
+    @Flag(help: "Repair trailing commas, missing commas at line ends, padded keys, a BOM, and event-level object_type/object_value beside detections.")
+    var lenient = false
+
+    @Option(help: ArgumentHelp("Write <name>.error and <name>.rejects.ndjson for rejected files and records here.", valueName: "DIR"))
+    var rejected: String?
+
+    @Argument(help: "Files or directories to ingest.")
+    var paths: [String]
+
+    func run() throws {
+        let logger = log.logger("tacho.ingest")
+        var storeOpts = StoreOptions()
+        storeOpts.logger = logger
+        let (files, skipped) = try InputFiles.expand(paths)
+        for s in skipped { printError("tacho ingest: skipping \(s.path): \(s.why)") }
+        guard !files.isEmpty else {
+            printError("tacho ingest: no input files in \(paths.joined(separator: " "))")
+            throw ExitCode(2)
+        }
+        let writer = try StoreWriter(path: storeOption.path, options: storeOpts)
+        defer { writer.close() }
+        let ingestor = Ingestor(writer: writer, options: ReaderOptions(lenient: lenient), logger: logger)
+        let rejects = rejected.map { RejectFiles(directory: $0) }
+        var bad = false
+        var total = 0
+        let progress = ProgressLine(total: files.count)
+        for (i, path) in files.enumerated() {
+            let r = try ingestor.ingest(path: path)
+            progress.update(i + 1)
+            total += r.rows
+            let ms = String(format1: r.milliseconds)
+            switch r.outcome {
+            case .ingested(let rep):
+                print("\(path): \(rep.rows) rows, \(rep.rejectCount) rejects, \(rep.repairCount) repairs, \(ms) ms")
+                for w in rep.repairs { printError("\(path): \(w)") }
+                for w in rep.warnings { printError("\(path): warning: \(w)") }
+                for j in rep.rejects.prefix(20) {
+                    printError("\(path):\(j.line):\(j.column): rejected record \(j.index): \(j.reason)")
+                }
+                if rep.rejectCount > 20 { printError("\(path): … \(rep.rejectCount - 20) more rejected records") }
+                if rep.rejectCount > 0 {
+                    bad = true
+                    try rejects?.writeRecordRejects(for: path, rep.rejects)
+                }
+            case .duplicate(_, let prior):
+                print("\(path): duplicate of \(prior.name) (already ingested), skipped")
+            case .rejected(let e):
+                bad = true
+                print("\(path): REJECTED: \(e)")
+                printError("tacho ingest: \(e)")
+                try rejects?.writeFileError(for: path, e)
+            }
+        }
+        progress.finish()
+        logger.info("ingest done", metadata: ["files": "\(files.count)", "rows": "\(total)"])
+        if bad { throw ExitCode(1) }
+    }
+}
+
+extension String {
+    init(format1 v: Double) {
+        let scaled = (v * 10).rounded() / 10
+        self = scaled == scaled.rounded() ? "\(Int(scaled)).0" : "\(scaled)"
+    }
+}

@@ -1,0 +1,27 @@
+import ArgumentParser
+import Logging
+
+@main
+struct Tacho: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tacho",
+        abstract: "An embedded time-series store for vehicle telemetry.",
+        discussion: """
+            Telemetry JSON files (objects_detection_*.json, vehicles_status_*.json) are ingested into a
+            columnar, per-vehicle, time-partitioned store of zstd-compressed segments, then queried.
+
+            The store is --store DIR, else $TACHO_STORE, else ./tacho-data.
+            Times accept RFC 3339 (2022-06-05T21:02:34.546Z), a date (2022-06-05), `now`,
+            and relative forms (-2h, -7d, -30m, -15s).
+
+            Examples:
+              tacho ingest ./inbox/*.json
+              tacho latest --vehicle ebab5f787798416fb2b8afc1340d7a4e
+              tacho query detections --from 2022-06-05 --to 2022-06-06 --type cars
+              tacho agg detections --every 15m --fn sum --by vehicle,type
+            """,
+        subcommands: [
+            IngestCommand.self, VerifyCommand.self, InspectCommand.self,
+        ]
+    )
+}
