@@ -94,3 +94,11 @@ public struct ReaderOptions: Sendable {
 
     public init(lenient: Bool = false) { self.lenient = lenient }
 }
+
+/// The input file could not be read (an I/O error, not bad content). The file is not
+/// rejected: it stays where it is and is retried.
+public struct InputReadError: Error, Sendable, CustomStringConvertible {
+    public var path: String
+    public var message: String
+    public var description: String { "read \(path): \(message)" }
+}

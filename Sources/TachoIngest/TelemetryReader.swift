@@ -33,7 +33,7 @@ public struct TelemetryReader: Sendable {
         do {
             fileSource = try FileDescriptorSource(path: path)
         } catch {
-            throw FileError(path: path, message: "\(error)")
+            throw InputReadError(path: path, message: "\(error)")
         }
         let source = HashingSource(fileSource)
         let parse = FileParse(
@@ -41,10 +41,11 @@ public struct TelemetryReader: Sendable {
             options: options)
         do {
             try parse.readDocument(sink: sink)
+        } catch let e as JSONError where e.kind == .io {
+            // The input could not be read (EIO, …): not the file's fault; it stays in the inbox.
+            throw InputReadError(path: path, message: e.message)
         } catch let e as JSONError {
             throw FileError(path: path, line: e.line, column: e.column, offset: e.offset, message: e.message)
-        } catch let e as ByteSourceError {
-            throw FileError(path: path, message: "\(e)")
         }
         var report = parse.report
         report.size = source.hasher.length
@@ -135,8 +136,17 @@ final class FileParse {
             let p = parser.position
             report.events += 1
             if t != .beginObject {
-                if t == .beginArray || t == .beginObject { _ = try skipOpenContainer() }
-                reject(index, p, "expected an event object", record: "null")
+                let text: String
+                switch t {
+                case .number: text = parser.withNumberBytes { String(decoding: $0, as: UTF8.self) }
+                case .string: text = jsonQuoted(parser.stringValue)
+                case .bool(let b): text = b ? "true" : "false"
+                case .beginArray:
+                    _ = try skipOpenContainer()
+                    text = "[]"
+                default: text = "null"
+                }
+                reject(index, p, "expected an event object", record: text)
             } else {
                 switch kind {
                 case .detections: try readDetectionEvent(index, p)

@@ -1,0 +1,124 @@
+import Foundation
+import Testing
+import TachoFormat
+import TachoIngest
+import TachoJSON
+import TachoStore
+
+@Suite struct ValidationTests {
+    func write(_ dir: TempDir, _ name: String, _ text: String) -> String {
+        let p = dir.path + "/" + name
+        _ = FileManager.default.createFile(atPath: p, contents: Data(text.utf8))
+        return p
+    }
+
+    @Test func badRecordsAreSkippedAndReportedTheRestIngested() throws {
+        let inbox = TempDir(), store = TempDir()
+        let long = String(repeating: "x", count: 129)
+        let p = write(inbox, "objects_detection_1.json", """
+            {"objects_detection_events":[
+            {"vehicle_id":"a","detection_time":"2022-06-05T21:02:34.546Z","object_type":"cars","object_value":4},
+            {"vehicle_id":"","detection_time":"2022-06-05T21:02:34.546Z","object_type":"cars","object_value":1},
+            {"vehicle_id":"\(long)","detection_time":"2022-06-05T21:02:34.546Z","object_type":"cars","object_value":1},
+            {"vehicle_id":"b","detection_time":"yesterday","object_type":"cars","object_value":1},
+            {"vehicle_id":"b","detection_time":"2022-06-05 21:02:34","object_type":"cars","object_value":-1},
+            {"vehicle_id":"b","detection_time":"2022-06-05T23:02:34+02:00","object_type":"cars","object_value":3.0},
+            {"vehicle_id":"b","detection_time":"2022-06-05T21:02:35Z","object_type":"cars","object_value":3.5},
+            {"vehicle_id":"c\\u0000d","detection_time":"2022-06-05T21:02:34Z","object_type":"cars","object_value":1},
+            {"vehicle_id":"d","detection_time":"2022-06-05T21:02:34Z","detections":[{"object_type":"signs","object_value":2},{"object_type":"","object_value":1}]},
+            {"vehicle_id":"e","detection_time":"2022-06-05T21:02:34Z"},
+            42
+            ]}
+            """)
+        let r = try ingest(store.path, [p])
+        guard case .ingested(let rep) = r[0].outcome else {
+            Issue.record("not ingested: \(r[0].outcome)")
+            return
+        }
+        #expect(rep.rows == 3)
+        #expect(rep.rejectCount == 9)
+        let reasons = rep.rejects.map(\.reason)
+        #expect(reasons[0] == "vehicle_id is empty")
+        #expect(reasons[1].contains("more than 128"))
+        #expect(reasons[2].contains("not an RFC 3339 time"))
+        #expect(reasons[3].contains("integer ≥ 0, found -1"))
+        #expect(reasons[4].contains("found 3.5"))
+        #expect(reasons[5].contains("control character"))
+        #expect(reasons[6].hasPrefix("detection 1: object_type is empty"))
+        #expect(reasons[7].contains("missing detections"))
+        #expect(reasons[8] == "expected an event object")
+        #expect(rep.rejects.map(\.index) == [1, 2, 3, 4, 6, 7, 8, 9, 10])
+        #expect(rep.rejects[0].line == 3 && rep.rejects[0].column == 1)
+        let rows = try allRows(store.path, .detections)
+        // "+02:00" offset normalised to UTC; 3.0 accepted as 3.
+        #expect(rows == [
+            Row(vehicle: "a", time: Timestamp.parseMicros("2022-06-05T21:02:34.546Z")!, label: "cars", value: 4),
+            Row(vehicle: "b", time: Timestamp.parseMicros("2022-06-05T21:02:34Z")!, label: "cars", value: 3),
+            Row(vehicle: "d", time: Timestamp.parseMicros("2022-06-05T21:02:34Z")!, label: "signs", value: 2),
+        ])
+        // The reject report file is valid NDJSON naming record and reason.
+        let rj = RejectFiles(directory: inbox.path + "/rejected")
+        try rj.writeRecordRejects(for: p, rep.rejects)
+        let lines = try String(contentsOfFile: rj.rejectsPath(for: p), encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 9)
+        for l in lines {
+            let obj = try JSONSerialization.jsonObject(with: Data(l.utf8), options: [.fragmentsAllowed]) as? [String: Any]
+            #expect(obj?["reason"] is String)
+            #expect(obj?["index"] is Int)
+        }
+        #expect(lines.last?.hasSuffix(#""record":42}"#) == true)
+        #expect(lines.first?.contains(#""record":{"detection_time":"2022-06-05T21:02:34.546Z","detections":[{"object_type":"cars","object_value":1}]}"#) == true)
+    }
+
+    @Test func unknownPrefixIsDecidedByTopLevelKeyAndUnknownKeysAreSkipped() throws {
+        let inbox = TempDir(), store = TempDir()
+        let p = write(inbox, "telemetry-dump.json", """
+            {"meta":{"x":[1,2,{"y":null}]},"vehicle_status":[{"vehicle_id":"v","report_time":"2024-01-01T00:00:00Z","status":"driving","extra":[1]}]}
+            """)
+        let r = try ingest(store.path, [p])
+        guard case .ingested(let rep) = r[0].outcome else {
+            Issue.record("not ingested: \(r[0].outcome)")
+            return
+        }
+        #expect(rep.kind == .status)
+        #expect(rep.warnings.count == 1)
+        #expect(try allRows(store.path, .status).map(\.label) == ["driving"])
+    }
+
+    @Test func fileWithoutEventArrayIsRejected() throws {
+        let inbox = TempDir(), store = TempDir()
+        let p = write(inbox, "objects_detection_2.json", #"{"vehicle_status":[]}"#)
+        let r = try ingest(store.path, [p])
+        guard case .rejected(let e) = r[0].outcome else {
+            Issue.record("expected rejection")
+            return
+        }
+        #expect(e.message.contains("objects_detection_events"))
+    }
+
+    /// Every prefix of a valid file is rejected with where it ended, and none of its rows
+    /// become visible (the file's transaction is discarded).
+    @Test func truncationAtEveryOffsetRejectsAndCommitsNothing() throws {
+        let src = fixtures + "/mobileye-nested/objects_detection_20240718_140532.json"
+        let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: src)))
+        let inbox = TempDir(), store = TempDir()
+        let w = try StoreWriter(path: store.path, options: quietOptions())
+        let ing = Ingestor(writer: w, options: ReaderOptions(), logger: quietLogger())
+        // The valid document ends at its closing brace; anything shorter is truncated.
+        let end = (bytes.lastIndex(of: UInt8(ascii: "}")) ?? bytes.count - 1) + 1
+        for cut in 0..<end {
+            let p = inbox.path + "/objects_detection_cut.json"
+            _ = FileManager.default.createFile(atPath: p, contents: Data(bytes[0..<cut]))
+            let r = try ing.ingest(path: p)
+            guard case .rejected(let e) = r.outcome else {
+                Issue.record("prefix of \(cut) bytes was accepted")
+                continue
+            }
+            #expect(e.offset != nil && e.offset! <= cut, "cut \(cut): \(e)")
+        }
+        w.close()
+        #expect(try allRows(store.path, .detections).isEmpty)
+        let snap = try Snapshot.open(path: store.path, options: quietOptions())
+        #expect(snap.manifest.segments.isEmpty)
+    }
+}
