@@ -89,6 +89,12 @@ let package = Package(
             dependencies: ["TachoQuery", "TachoStore", "TachoFormat"],
             swiftSettings: swiftSettings
         ),
+        // Runs the built `tacho` binary as a child process: CLI output, crash and kill tests.
+        .testTarget(
+            name: "TachoCLITests",
+            dependencies: ["tacho", "TachoStore", "TachoFormat", "TachoJSON"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "TachoIngestTests",
             dependencies: ["TachoIngest", "TachoStore", "TachoFormat", "TachoJSON"],

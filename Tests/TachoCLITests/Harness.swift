@@ -1,0 +1,86 @@
+import Foundation
+import TachoFormat
+import TachoStore
+
+let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+let fixtures = repoRoot.deletingLastPathComponent().appendingPathComponent("shared/fixtures/public").path
+
+/// The `tacho` binary built beside this test bundle.
+let tachoPath: String = {
+    let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    var dir = URL(fileURLWithPath: exe).deletingLastPathComponent()
+    // The bundle may be nested (…/debug/TachoPackageTests.xctest); walk up to find the binary.
+    for _ in 0..<4 {
+        let candidate = dir.appendingPathComponent("tacho").path
+        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        dir = dir.deletingLastPathComponent()
+    }
+    return repoRoot.appendingPathComponent(".build/debug/tacho").path
+}()
+
+struct RunResult {
+    var status: Int32
+    var killedBySignal: Int32?
+    var stdout: String
+    var stderr: String
+}
+
+/// Runs `tacho args…` to completion.
+@discardableResult
+func tacho(_ args: [String], env: [String: String] = [:], cwd: String? = nil) throws -> RunResult {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: tachoPath)
+    p.arguments = args
+    var e = ProcessInfo.processInfo.environment
+    e.removeValue(forKey: "TACHO_STORE")
+    e.removeValue(forKey: "TACHO_CRASH_POINT")
+    for (k, v) in env { e[k] = v }
+    p.environment = e
+    if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    // Read both pipes concurrently so a chatty child cannot block on a full pipe.
+    nonisolated(unsafe) var errData = Data()
+    let g = DispatchGroup()
+    g.enter()
+    DispatchQueue.global().async {
+        errData = err.fileHandleForReading.readDataToEndOfFile()
+        g.leave()
+    }
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    g.wait()
+    p.waitUntilExit()
+    let signaled = p.terminationReason == .uncaughtSignal
+    return RunResult(
+        status: signaled ? -1 : p.terminationStatus, killedBySignal: signaled ? p.terminationStatus : nil,
+        stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+}
+
+final class TempDir {
+    let path: String
+    init(_ label: String = "tacho-cli") {
+        path = NSTemporaryDirectory() + "\(label)-\(UUID().uuidString)"
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+func quietOptions() -> StoreOptions {
+    var o = StoreOptions()
+    o.logger.logLevel = .critical
+    return o
+}
+
+func detectionCount(_ store: String) throws -> Int {
+    let snap = try Snapshot.open(path: store, options: quietOptions())
+    let c = try ScanCursor(snapshot: snap, spec: ScanSpec(.detections))
+    var n = 0
+    while let b = try c.next() { n += b.count }
+    return n
+}
+
+func files(in dir: String) -> [String] {
+    ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted()
+}
