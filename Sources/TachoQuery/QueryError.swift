@@ -1,0 +1,39 @@
+/// A query that cannot run as asked: the message names the argument and the problem, ready
+/// to show to an operator. Errors of the store itself (I/O, corruption) come through as
+/// `StoreError` unchanged.
+public struct QueryError: Error, Sendable, Hashable, CustomStringConvertible {
+    public enum Code: String, Sendable, Hashable {
+        /// `from` is not before `to`.
+        case emptyRange
+        /// The aggregate bucket width is outside `AggregateQuery.bucketWidthRange`.
+        case bucketWidth
+        /// A negative limit, a filter on a non-string column, and the like.
+        case invalidArgument
+        /// A `sum` whose exact value does not fit in Int64.
+        case sumOverflow
+    }
+
+    public var code: Code
+    public var message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+
+    static func checkRange(from: Int64, to: Int64) throws {
+        guard from < to else {
+            throw QueryError(.emptyRange, "empty time range: from (\(from) µs) must be before to (\(to) µs); ranges are [from, to)")
+        }
+    }
+}
+
+/// Floor division (rounds toward negative infinity), so buckets of negative times align to
+/// the epoch like positive ones. `b` must be positive.
+@inline(__always)
+func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
+    let q = a / b
+    return (a % b != 0 && a < 0) ? q - 1 : q
+}

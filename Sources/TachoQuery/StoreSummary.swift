@@ -1,0 +1,120 @@
+import TachoFormat
+import TachoStore
+
+/// What the store holds for one vehicle. Row counts are distinct identities (duplicates
+/// resolved, expired rows excluded); `firstTime`/`lastTime` span both measurements.
+public struct VehicleSummary: Sendable, Hashable {
+    public var vehicle: String
+    public var firstTime: Int64
+    public var lastTime: Int64
+    public var detectionRows: Int
+    public var statusRows: Int
+
+    public init(vehicle: String, firstTime: Int64, lastTime: Int64, detectionRows: Int, statusRows: Int) {
+        (self.vehicle, self.firstTime, self.lastTime) = (vehicle, firstTime, lastTime)
+        (self.detectionRows, self.statusRows) = (detectionRows, statusRows)
+    }
+
+    /// Every vehicle with rows (or those in `vehicles`), ordered by vehicle. Chunks no other
+    /// segment overlaps are counted from their footers; only overlapping ones (or chunks cut
+    /// by the retention watermark) are decoded, and then only their time column plus what
+    /// deduplication needs.
+    public static func compute(on snapshot: Snapshot, vehicles: Set<String>? = nil) throws -> [VehicleSummary] {
+        var byVehicle: [String: VehicleSummary] = [:]
+        for (k, m) in [Measurement.detections, Measurement.status].enumerated() {
+            try countRows(m, snapshot: snapshot, vehicles: vehicles) { v, n, lo, hi in
+                var s = byVehicle[v] ?? VehicleSummary(vehicle: v, firstTime: lo, lastTime: hi, detectionRows: 0, statusRows: 0)
+                s.firstTime = min(s.firstTime, lo)
+                s.lastTime = max(s.lastTime, hi)
+                if k == 0 { s.detectionRows += n } else { s.statusRows += n }
+                byVehicle[v] = s
+            }
+        }
+        return byVehicle.values.sorted { $0.vehicle < $1.vehicle }
+    }
+
+    /// Calls `body(vehicle, rows, minTime, maxTime)` for each non-empty scan item.
+    static func countRows(_ m: Measurement, snapshot: Snapshot, vehicles: Set<String>?,
+                          _ body: (String, Int, Int64, Int64) -> Void) throws {
+        let from = snapshot.manifest.watermarks[m.id] ?? .min
+        let cursor = try ScanCursor(snapshot: snapshot, spec: ScanSpec(
+            m, vehicles: vehicles, columns: Array(repeating: false, count: m.columns.count)))
+        while let item = try cursor.nextItem() {
+            if case .chunk(let v, _, let meta) = item, meta.minTime >= from {
+                body(v, meta.rowCount, meta.minTime, meta.maxTime)
+                continue
+            }
+            let b = try cursor.decode(item)
+            guard !b.range.isEmpty else { continue }
+            body(b.vehicle, b.count, b.chunk.times[b.range.lowerBound], b.chunk.times[b.range.upperBound - 1])
+        }
+    }
+}
+
+/// Per-measurement figures of `StoreStats`.
+public struct MeasurementStats: Sendable, Hashable {
+    public var name: String
+    public var partitions: Int
+    public var segments: Int
+    /// Rows in live segment files, superseded copies and expired-not-yet-deleted rows included.
+    public var storedRows: Int
+    /// Distinct, unexpired rows (what queries see); nil unless asked for (it needs a scan).
+    public var rows: Int?
+    public var segmentBytes: UInt64
+    /// Segment bytes per row (`rows` when known, else `storedRows`); 0 when there are none.
+    public var bytesPerRow: Double
+}
+
+/// Size and shape of a store at one snapshot.
+public struct StoreStats: Sendable, Hashable {
+    /// Distinct partitions with live segments, all measurements together.
+    public var partitions: Int
+    public var segments: Int
+    public var measurements: [MeasurementStats]
+    public var storedRows: Int
+    /// nil unless `exactRows`.
+    public var rows: Int?
+    public var segmentBytes: UInt64
+    /// MANIFEST, the latest-status index and the ingest ledgers.
+    public var metadataBytes: UInt64
+    public var totalBytes: UInt64 { segmentBytes + metadataBytes }
+    /// Total bytes per row (`rows` when known, else `storedRows`).
+    public var bytesPerRow: Double
+
+    /// Reads the manifest only, plus one stat per metadata file; with `exactRows` also counts
+    /// distinct rows the way `VehicleSummary` does. Files that vanished count as 0 bytes.
+    public static func compute(on snapshot: Snapshot, exactRows: Bool = false,
+                               fileSystem: any StoreFileSystem = PosixFileSystem()) throws -> StoreStats {
+        let man = snapshot.manifest
+        var per: [MeasurementStats] = []
+        for m in Measurement.all {
+            let segs = man.segments(of: m)
+            var rows: Int?
+            if exactRows {
+                var n = 0
+                try VehicleSummary.countRows(m, snapshot: snapshot, vehicles: nil) { _, c, _, _ in n += c }
+                rows = n
+            }
+            let stored = segs.reduce(0) { $0 + $1.rowCount }
+            let bytes = segs.reduce(UInt64(0)) { $0 + $1.fileSize }
+            per.append(MeasurementStats(
+                name: m.name, partitions: Set(segs.map(\.partitionStart)).count, segments: segs.count,
+                storedRows: stored, rows: rows, segmentBytes: bytes,
+                bytesPerRow: ratio(bytes, rows ?? stored)))
+        }
+        let layout = snapshot.layout
+        var meta: [String] = [layout.manifest]
+        if !man.latestIndex.isEmpty { meta.append(layout.indexPath(man.latestIndex)) }
+        meta += man.ledgers.map { layout.indexPath($0) }
+        let metaBytes = meta.reduce(UInt64(0)) { $0 + ((try? fileSystem.fileSize($1)) ?? 0) }
+        let segBytes = man.segments.reduce(UInt64(0)) { $0 + $1.fileSize }
+        let stored = man.segments.reduce(0) { $0 + $1.rowCount }
+        let rows = exactRows ? per.reduce(0) { $0 + ($1.rows ?? 0) } : nil
+        return StoreStats(
+            partitions: Set(man.segments.map(\.partitionStart)).count, segments: man.segments.count,
+            measurements: per, storedRows: stored, rows: rows, segmentBytes: segBytes, metadataBytes: metaBytes,
+            bytesPerRow: ratio(segBytes + metaBytes, rows ?? stored))
+    }
+
+    static func ratio(_ bytes: UInt64, _ rows: Int) -> Double { rows == 0 ? 0 : Double(bytes) / Double(rows) }
+}

@@ -1,0 +1,144 @@
+import Testing
+import TachoFormat
+import TachoStore
+@testable import TachoQuery
+
+@Suite struct AggregateQueryTests {
+    static let groupings: [AggregateGrouping] = [[], .vehicle, .type, [.vehicle, .type]]
+
+    /// Reference floor division, written differently from the engine's.
+    static func bucket(_ t: Int64, _ w: Int64) -> Int64 {
+        (t >= 0 ? t / w : -((-t + w - 1) / w)) * w
+    }
+
+    static func expected(_ rows: [DetectionRow], _ q: AggregateQuery) -> [AggregateRow] {
+        struct Key: Hashable { var b: Int64; var v: String?; var t: String? }
+        var groups: [Key: [Int64]] = [:]
+        for r in rows where r.time >= q.from && r.time < q.to && (q.vehicles?.contains(r.vehicle) ?? true)
+            && (q.types?.contains(r.objectType) ?? true) {
+            let k = Key(b: bucket(r.time, q.bucketWidth), v: q.groupBy.contains(.vehicle) ? r.vehicle : nil,
+                        t: q.groupBy.contains(.type) ? r.objectType : nil)
+            groups[k, default: []].append(r.value)
+        }
+        return groups.sorted { ($0.key.b, $0.key.v ?? "", $0.key.t ?? "") < ($1.key.b, $1.key.v ?? "", $1.key.t ?? "") }
+            .map { k, vals in
+                let sum = vals.reduce(0, +)
+                let value: AggregateValue = switch q.function {
+                case .count: .int(Int64(vals.count))
+                case .sum: .int(sum)
+                case .min: .int(vals.min()!)
+                case .max: .int(vals.max()!)
+                case .avg: .double(Double(sum) / Double(vals.count))
+                }
+                return AggregateRow(bucket: k.b, vehicle: k.v, objectType: k.t, value: value)
+            }
+    }
+
+    /// Every function and grouping with random widths, ranges (some on bucket edges, some
+    /// empty), vehicle sets and type filters; with and without footer stats; again after a
+    /// retention watermark.
+    @Test(arguments: [1, 2, 3, 4] as [UInt64])
+    func aggregatesMatchModel(seed: UInt64) throws {
+        var f = try Fixture(seed: seed, negativeTimes: seed == 3)
+        var rng = SplitMix64(state: seed &* 7919)
+        let widths: [Int64] = [second, 5 * second, 60 * second, 15 * 60 * second, hour, 86_400 * second,
+                               7 * 86_400 * second, 1_234_567, AggregateQuery.bucketWidthRange.upperBound]
+        for phase in 0..<2 {
+            if phase == 1 { try f.setWatermark(f.randomTime(&rng)) }
+            let snap = try f.snapshot()
+            let rows = f.model.detectionRows()
+            for fn in AggregateFunction.allCases {
+                for g in Self.groupings {
+                    for _ in 0..<4 {
+                        let w = Bool.random(using: &rng)
+                            ? widths.randomElement(using: &rng)!
+                            : Int64.random(in: AggregateQuery.bucketWidthRange.lowerBound...(3 * hour), using: &rng)
+                        var a = Int64.min, b = Int64.max
+                        switch Int.random(in: 0..<4, using: &rng) {
+                        case 0: break
+                        case 1:  // bucket edges
+                            a = Self.bucket(f.randomTime(&rng), w)
+                            b = a + w * Int64.random(in: 1...5, using: &rng)
+                        case 2:
+                            a = f.randomTime(&rng)
+                            b = a + Int64.random(in: 1...(2 * hour), using: &rng)
+                        default:  // before any data: empty
+                            a = f.base - 3 * hour
+                            b = f.base - 2 * hour
+                        }
+                        let types: Set<String>? = Bool.random(using: &rng)
+                            ? nil : Set(Fixture.types.filter { _ in Bool.random(using: &rng) })
+                        let q = AggregateQuery(fn, every: w, groupBy: g, vehicles: f.randomVehicles(&rng),
+                                               from: a, to: b, types: types)
+                        let want = Self.expected(rows, q)
+                        #expect(try q.run(on: snap) == want, "\(fn) \(g) every \(w) [\(a), \(b))")
+                        #expect(try q.run(on: snap, useFooterStats: false) == want)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Day buckets let whole chunks be answered from footers; 1-second buckets force decoding.
+    /// Both must agree with each other and the model, and the footer path must really run.
+    @Test(arguments: [11, 12] as [UInt64])
+    func footerFastPathAgreesWithDecoding(seed: UInt64) throws {
+        let f = try Fixture(seed: seed)
+        let snap = try f.snapshot()
+        let rows = f.model.detectionRows()
+        var used = 0
+        for fn in AggregateFunction.allCases {
+            for g in Self.groupings {
+                for types in [nil, ["cars"], ["cars", "signs"]] as [Set<String>?] {
+                    let day = AggregateQuery(fn, every: 86_400 * second, groupBy: g, types: types)
+                    let fast = try day.explain(on: snap)
+                    used += fast.footerChunks
+                    let slow = try day.explain(on: snap, useFooterStats: false)
+                    #expect(slow.footerChunks == 0)
+                    #expect(fast.rows == slow.rows)
+                    #expect(fast.rows == Self.expected(rows, day))
+                    let sec = AggregateQuery(fn, every: second, groupBy: g, types: types)
+                    #expect(try sec.run(on: snap) == Self.expected(rows, sec))
+                }
+            }
+        }
+        #expect(used > 0)
+    }
+
+    @Test func sumIsExactAndOverflowIsAnError() throws {
+        let dir = TempDir()
+        let w = try StoreWriter(path: dir.path)
+        var b = RowBatch(.detections)
+        // Bucket 0: intermediate overflow that cancels out. Bucket 1: a sum beyond Int64.
+        for (i, v) in [Int64.max, .max, -.max, -.max].enumerated() {
+            b.append(vehicle: "a", time: Int64(i), [.string("t\(i)"), .int(v)])
+        }
+        b.append(vehicle: "a", time: 2 * second, [.string("x"), .int(.max)])
+        b.append(vehicle: "a", time: 2 * second + 1, [.string("x"), .int(.max)])
+        try w.append(b)
+        try w.commit()
+        w.close()
+        let snap = try Snapshot.open(path: dir.path)
+        let q = AggregateQuery(.sum, every: second, from: 0, to: 2 * second)
+        #expect(try q.run(on: snap) == [AggregateRow(bucket: 0, vehicle: nil, objectType: nil, value: .int(0))])
+        #expect(throws: QueryError.self) { try AggregateQuery(.sum, every: second).run(on: snap) }
+        let avg = try AggregateQuery(.avg, every: second, from: 2 * second).run(on: snap)
+        #expect(avg == [AggregateRow(bucket: 2 * second, vehicle: nil, objectType: nil, value: .double(Double(Int64.max)))])
+        let mx = try AggregateQuery(.max, every: second, groupBy: .type).run(on: snap)
+        #expect(mx.map(\.value) == [.int(.max), .int(.max), .int(-.max), .int(-.max), .int(.max)])
+    }
+
+    @Test func invalidAggregatesAreRefused() throws {
+        let f = try Fixture(seed: 5)
+        let snap = try f.snapshot()
+        for w in [0, -1, 999_999, AggregateQuery.bucketWidthRange.upperBound + 1] as [Int64] {
+            do {
+                _ = try AggregateQuery(.count, every: w).run(on: snap)
+                Issue.record("bucket width \(w) was accepted")
+            } catch let e as QueryError {
+                #expect(e.code == .bucketWidth)
+            }
+        }
+        #expect(throws: QueryError.self) { try AggregateQuery(.count, every: second, from: 5, to: 5).run(on: snap) }
+    }
+}
