@@ -21,7 +21,7 @@ struct Tacho: ParsableCommand {
               tacho agg detections --every 15m --fn sum --by vehicle,type
             """,
         subcommands: [
-            IngestCommand.self, VerifyCommand.self, InspectCommand.self,
+            RunCommand.self, IngestCommand.self, VerifyCommand.self, InspectCommand.self,
         ]
     )
 }

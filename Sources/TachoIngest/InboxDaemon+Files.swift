@@ -1,0 +1,207 @@
+import Dispatch
+import Logging
+import Synchronization
+import TachoStore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The outcome of parsing one file fully into memory.
+enum ParsedFile: Sendable {
+    case ok(FileReport, [RowBatch])
+    case rejected(FileError)
+    case unreadable(String)
+}
+
+extension InboxDaemon {
+    /// Parses `paths` on `parseThreads` threads, results in input order.
+    func parseAll(_ paths: [String]) -> [ParsedFile] {
+        let results = Mutex<[ParsedFile?]>(Array(repeating: nil, count: paths.count))
+        let next = Atomic<Int>(0)
+        let reader = self.reader
+        let threads = min(config.parseThreads, paths.count)
+        DispatchQueue.concurrentPerform(iterations: threads) { _ in
+            while true {
+                let i = next.add(1, ordering: .relaxed).oldValue
+                guard i < paths.count else { return }
+                var batches: [RowBatch] = []
+                let r: ParsedFile
+                do {
+                    let rep = try reader.read(path: paths[i]) { batches.append($0) }
+                    r = .ok(rep, batches)
+                } catch let e as FileError {
+                    r = .rejected(e)
+                } catch {
+                    r = .unreadable("\(error)")
+                }
+                results.withLock { $0[i] = r }
+            }
+        }
+        return results.withLock { $0.map { $0 ?? .unreadable("not parsed") } }
+    }
+
+    /// Parses a group in parallel and publishes it with one commit; each file stays
+    /// all-or-nothing because only fully parsed files are appended.
+    func ingestGroup(_ paths: [String]) throws {
+        let start = monotonicNanos()
+        let parsed = parseAll(paths)
+        var committed: [(path: String, report: FileReport)] = []
+        var duplicates: [(path: String, of: LedgerEntry)] = []
+        var entries: [LedgerEntry] = []
+        var inGroup: [ContentHash: LedgerEntry] = [:]
+        do {
+            for (path, p) in zip(paths, parsed) {
+                switch p {
+                case .rejected(let e):
+                    reject(path, e)
+                case .unreadable(let why):
+                    logger.warning("cannot read \(path), will retry: \(why)")
+                    watcher.forget(path)
+                case .ok(let rep, let batches):
+                    if let prior = writer.ledgerEntry(for: rep.hash) ?? inGroup[rep.hash], prior.size == rep.size {
+                        duplicates.append((path, prior))
+                        continue
+                    }
+                    for b in batches { try writer.append(b) }
+                    let e = LedgerEntry(name: baseName(path), size: rep.size, hash: rep.hash, rows: rep.rows, ingestedAt: wallClockMicros())
+                    entries.append(e)
+                    inGroup[rep.hash] = e
+                    committed.append((path, rep))
+                }
+            }
+            try writer.commit(ledger: entries)
+        } catch {
+            writer.abort()
+            logger.error("commit failed; \(committed.count) files stay in the inbox and will be retried: \(error)")
+            for (path, _) in committed { watcher.forget(path) }
+            usleep(1_000_000)
+            return
+        }
+        runAfterCommit()
+        let ms = elapsedMs(since: start)
+        for (path, rep) in committed { finish(path, rep, ms: ms / Double(max(committed.count, 1))) }
+        for (path, prior) in duplicates {
+            logger.info("re-delivered file skipped", metadata: ["file": "\(baseName(path))", "same_as": "\(prior.name)"])
+            moveOut(path)
+        }
+        syncDirectories()
+    }
+
+    /// A file larger than a group: streamed through the writer with bounded memory.
+    func ingestLarge(_ path: String, stop: StopFlag) throws {
+        let start = monotonicNanos()
+        let rep: FileReport
+        do {
+            rep = try reader.read(path: path) { b in
+                if stop.isSet { throw Cancelled() }
+                try writer.append(b)
+            }
+        } catch let e as FileError {
+            writer.abort()
+            reject(path, e)
+            syncDirectories()
+            return
+        } catch is Cancelled {
+            writer.abort()
+            logger.notice("stop requested: abandoned \(baseName(path)); it stays in the inbox")
+            return
+        } catch let e as InputReadError {
+            writer.abort()
+            logger.warning("cannot read \(path), will retry: \(e)")
+            watcher.forget(path)
+            return
+        } catch {
+            writer.abort()
+            logger.error("ingest of \(path) failed; it stays in the inbox: \(error)")
+            watcher.forget(path)
+            usleep(1_000_000)
+            return
+        }
+        if let prior = writer.ledgerEntry(for: rep.hash), prior.size == rep.size {
+            writer.abort()
+            logger.info("re-delivered file skipped", metadata: ["file": "\(baseName(path))", "same_as": "\(prior.name)"])
+            moveOut(path)
+            syncDirectories()
+            return
+        }
+        do {
+            try writer.commit(ledger: [LedgerEntry(name: baseName(path), size: rep.size, hash: rep.hash, rows: rep.rows, ingestedAt: wallClockMicros())])
+        } catch {
+            logger.error("commit of \(path) failed; it stays in the inbox: \(error)")
+            watcher.forget(path)
+            usleep(1_000_000)
+            return
+        }
+        runAfterCommit()
+        finish(path, rep, ms: elapsedMs(since: start))
+        syncDirectories()
+    }
+
+    private func runAfterCommit() {
+        guard let afterCommit else { return }
+        do { try afterCommit() } catch { logger.error("after-commit maintenance: \(error)") }
+    }
+
+    /// Rows are durable: write the record rejects, then move the file out of the inbox.
+    private func finish(_ path: String, _ rep: FileReport, ms: Double) {
+        if rep.rejectCount > 0 {
+            do { try rejects.writeRecordRejects(for: path, rep.rejects) } catch {
+                logger.error("write rejects of \(path): \(error)")
+            }
+        }
+        for r in rep.repairs { logger.warning("\(baseName(path)): \(r)") }
+        logger.info("ingested", metadata: [
+            "file": "\(baseName(path))", "rows": "\(rep.rows)", "rejects": "\(rep.rejectCount)",
+            "repairs": "\(rep.repairCount)", "ms": "\(Int(ms.rounded()))",
+        ])
+        filesIngested += 1
+        rowsIngested += rep.rows
+        windowRows += rep.rows
+        moveOut(path)
+        CrashPoint.hit(CrashPoint.afterFileMove)
+    }
+
+    private func moveOut(_ path: String) {
+        do {
+            if config.deleteProcessed {
+                try mover.delete(path)
+            } else {
+                try mover.move(path, into: config.processedDir)
+            }
+        } catch {
+            logger.error("move \(path) out of the inbox: \(error)")
+        }
+        watcher.forget(path)
+    }
+
+    private func reject(_ path: String, _ e: FileError) {
+        logger.error("rejected \(baseName(path)): \(e)")
+        do {
+            try rejects.writeFileError(for: path, e)
+            try mover.move(path, into: config.rejectedDir)
+        } catch {
+            logger.error("move \(path) to rejected/: \(error)")
+        }
+        watcher.forget(path)
+    }
+
+    private func syncDirectories() {
+        var dirs = [config.inbox, config.rejectedDir]
+        if !config.deleteProcessed { dirs.append(config.processedDir) }
+        mover.syncDirectories(dirs)
+    }
+
+    /// Deletes files in processed/ older than the configured age, logging each.
+    func cleanupProcessed() {
+        guard !config.deleteProcessed, config.processedMaxAgeSeconds > 0,
+              let entries = try? InputFiles.list(config.processedDir)
+        else { return }
+        let now = Int64(wallClockMicros()) * 1000
+        let maxAge = Int64(config.processedMaxAgeSeconds * 1e9)
+        for case .file(let path, _, let mtime) in entries where now - mtime > maxAge {
+            if (try? mover.delete(path)) != nil {
+                logger.info("deleted old processed file", metadata: ["file": "\(baseName(path))"])
+            }
+        }
+    }
+}

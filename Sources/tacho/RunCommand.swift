@@ -1,0 +1,106 @@
+import ArgumentParser
+import Foundation
+import Logging
+import TachoIngest
+import TachoStore
+
+/// Set by SIGINT/SIGTERM.
+let stopFlag = StopFlag()
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Watch an inbox and ingest every telemetry file that lands in it (daemon).",
+        discussion: """
+            Files are taken when closed after writing or renamed into the inbox (inotify), or, when
+            polling and at start-up, once their size and mtime are stable for --settle seconds.
+            Dot-files, *.tmp and *.part are ignored; symlinks, FIFOs and directories are reported, never read.
+
+            A file leaves the inbox only after its rows are durable: to processed/ (or deleted with
+            --delete-processed); unparseable files go to rejected/ with <name>.error; rejected records
+            are listed in rejected/<name>.rejects.ndjson. A re-delivered file (same content) is skipped.
+            SIGINT/SIGTERM: stop taking files, finish or abandon the current one, exit 0.
+
+            Settings come from flags, then the environment (TACHO_STORE, TACHO_INBOX, TACHO_PROCESSED,
+            TACHO_REJECTED, TACHO_LENIENT=1), then --config FILE (JSON), then defaults:
+            inbox ./inbox, store ./tacho-data, processed/ and rejected/ beside the inbox.
+
+            Config file example (every key optional):
+              {"store": "/var/lib/tacho", "inbox": "/data/inbox", "processed": "/data/processed",
+               "rejected": "/data/rejected", "delete_processed": false, "lenient": false, "poll": false,
+               "settle_seconds": 2, "processed_max_age": "7d"}
+            """
+    )
+
+    @OptionGroup var storeOption: StoreOptionGroup
+    @OptionGroup var log: LogOptionGroup
+    @Option(help: ArgumentHelp("Inbox directory (default $TACHO_INBOX, else ./inbox).", valueName: "DIR")) var inbox: String?
+    @Option(help: ArgumentHelp("Where ingested files go (default: processed/ beside the inbox).", valueName: "DIR")) var processed: String?
+    @Flag(help: "Delete ingested files instead of moving them to processed/.") var deleteProcessed = false
+    @Option(help: ArgumentHelp("Where rejected files and reports go (default: rejected/ beside the inbox).", valueName: "DIR")) var rejected: String?
+    @Option(help: ArgumentHelp("JSON config file (see above).", valueName: "FILE")) var config: String?
+    @Flag(help: "Repair the known classes of JSON damage instead of rejecting the file.") var lenient = false
+    @Flag(help: "Poll the inbox instead of using inotify.") var poll = false
+    @Option(help: "Seconds a polled file must be unchanged before it is taken (default 2).") var settle: Double?
+    @Option(help: ArgumentHelp("Delete processed files older than this (default 7d; 0 keeps them).", valueName: "AGE")) var processedMaxAge: String?
+
+    func run() throws {
+        let logger = log.logger("tacho.run")
+        let file = try config.map(ConfigFile.load) ?? ConfigFile()
+        let env = ProcessInfo.processInfo.environment
+        var c = InboxConfig()
+        c.inbox = inbox ?? env["TACHO_INBOX"] ?? file.string("inbox") ?? c.inbox
+        c.processed = processed ?? env["TACHO_PROCESSED"] ?? file.string("processed")
+        c.rejected = rejected ?? env["TACHO_REJECTED"] ?? file.string("rejected")
+        c.deleteProcessed = deleteProcessed || file.bool("delete_processed") == true
+        c.lenient = lenient || env["TACHO_LENIENT"] == "1" || file.bool("lenient") == true
+        c.poll = poll || file.bool("poll") == true
+        c.settleSeconds = settle ?? file.double("settle_seconds") ?? c.settleSeconds
+        if let age = processedMaxAge ?? file.string("processed_max_age") {
+            if age == "0" {
+                c.processedMaxAgeSeconds = 0
+            } else {
+                guard let micros = Units.durationMicros(age) else {
+                    throw ValidationError("processed max age \"\(age)\": expected a duration like 7d, 12h, 0")
+                }
+                c.processedMaxAgeSeconds = Double(micros) / 1e6
+            }
+        }
+        let storePath = storeOption.store ?? env["TACHO_STORE"] ?? file.string("store") ?? "./tacho-data"
+        var opts = StoreOptions()
+        opts.logger = logger
+        let writer = try StoreWriter(path: storePath, options: opts)
+        defer { writer.close() }
+        let daemon = try InboxDaemon(config: c, writer: writer, logger: logger)
+        signal(SIGINT) { _ in stopFlag.stop() }
+        signal(SIGTERM) { _ in stopFlag.stop() }
+        signal(SIGPIPE, SIG_IGN)
+        logger.info("tacho run", metadata: ["store": "\(storePath)", "inbox": "\(c.inbox)"])
+        try daemon.run(until: stopFlag)
+    }
+}
+
+/// A JSON config file, read once at start-up (not on the ingest path).
+struct ConfigFile {
+    var values: [String: Any] = [:]
+
+    static func load(_ path: String) throws -> ConfigFile {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ValidationError("config file \(path): cannot be read")
+        }
+        do {
+            guard let obj = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+                throw ValidationError("config file \(path): expected a JSON object at the top level")
+            }
+            return ConfigFile(values: obj)
+        } catch let e as ValidationError {
+            throw e
+        } catch {
+            throw ValidationError("config file \(path): \(error.localizedDescription)")
+        }
+    }
+
+    func string(_ k: String) -> String? { values[k] as? String }
+    func bool(_ k: String) -> Bool? { values[k] as? Bool }
+    func double(_ k: String) -> Double? { (values[k] as? NSNumber)?.doubleValue }
+}
