@@ -107,7 +107,7 @@ import TachoStore
 
     @Test func sumIsExactAndOverflowIsAnError() throws {
         let dir = TempDir()
-        let w = try StoreWriter(path: dir.path)
+        let w = try StoreWriter(path: dir.path, options: quiet())
         var b = RowBatch(.detections)
         // Bucket 0: intermediate overflow that cancels out. Bucket 1: a sum beyond Int64.
         for (i, v) in [Int64.max, .max, -.max, -.max].enumerated() {
@@ -115,17 +115,24 @@ import TachoStore
         }
         b.append(vehicle: "a", time: 2 * second, [.string("x"), .int(.max)])
         b.append(vehicle: "a", time: 2 * second + 1, [.string("x"), .int(.max)])
+        b.append(vehicle: "b", time: 10 * second, [.string("x"), .int(.max)])
+        b.append(vehicle: "b", time: 10 * second + 1, [.string("x"), .int(.max)])
         try w.append(b)
         try w.commit()
         w.close()
         let snap = try Snapshot.open(path: dir.path)
-        let q = AggregateQuery(.sum, every: second, from: 0, to: 2 * second)
+        let q = AggregateQuery(.sum, every: second, vehicles: ["a"], from: 0, to: 2 * second)
         #expect(try q.run(on: snap) == [AggregateRow(bucket: 0, vehicle: nil, objectType: nil, value: .int(0))])
-        #expect(throws: QueryError.self) { try AggregateQuery(.sum, every: second).run(on: snap) }
-        let avg = try AggregateQuery(.avg, every: second, from: 2 * second).run(on: snap)
+        #expect(throws: QueryError.self) { try AggregateQuery(.sum, every: second, vehicles: ["a"]).run(on: snap) }
+        let avg = try AggregateQuery(.avg, every: second, vehicles: ["a"], from: 2 * second).run(on: snap)
         #expect(avg == [AggregateRow(bucket: 2 * second, vehicle: nil, objectType: nil, value: .double(Double(Int64.max)))])
-        let mx = try AggregateQuery(.max, every: second, groupBy: .type).run(on: snap)
+        let mx = try AggregateQuery(.max, every: second, groupBy: .type, vehicles: ["a"]).run(on: snap)
         #expect(mx.map(\.value) == [.int(.max), .int(.max), .int(-.max), .int(-.max), .int(.max)])
+        // Vehicle b's one chunk fits one bucket, but its footer sum overflowed: no fast path.
+        let b10 = AggregateQuery(.sum, every: second, vehicles: ["b"])
+        #expect(throws: QueryError.self) { try b10.run(on: snap) }
+        let bAvg = try AggregateQuery(.avg, every: second, vehicles: ["b"]).run(on: snap)
+        #expect(bAvg == [AggregateRow(bucket: 10 * second, vehicle: nil, objectType: nil, value: .double(Double(Int64.max)))])
     }
 
     @Test func invalidAggregatesAreRefused() throws {

@@ -45,7 +45,7 @@ import TachoStore
     /// A late, older status never moves latest back; as of an earlier time it is visible.
     @Test func lateOlderStatusOnlyShowsAsOfItsTime() throws {
         let dir = TempDir()
-        let w = try StoreWriter(path: dir.path)
+        let w = try StoreWriter(path: dir.path, options: quiet())
         var b = RowBatch(.status)
         b.append(vehicle: "a", time: 2000, [.string("accident")])
         try w.append(b)
@@ -61,5 +61,27 @@ import TachoStore
         #expect(try LatestQuery(at: 1999).run(on: snap) == [LatestRow(vehicle: "a", time: 1000, status: "driving")])
         #expect(try LatestQuery(at: 2000).run(on: snap) == [LatestRow(vehicle: "a", time: 2000, status: "parking")])
         #expect(try LatestQuery(at: 999).run(on: snap).isEmpty)
+    }
+
+    /// A vehicle whose every status row is older than the retention watermark has no latest
+    /// status, now or as of any time; the other vehicles are unaffected.
+    @Test func expiredVehiclesHaveNoLatestStatus() throws {
+        let dir = TempDir()
+        let w = try StoreWriter(path: dir.path, options: quiet())
+        var b = RowBatch(.status)
+        b.append(vehicle: "old", time: 1000, [.string("parking")])
+        b.append(vehicle: "new", time: 1000, [.string("driving")])
+        b.append(vehicle: "new", time: 5000, [.string("accident")])
+        try w.append(b)
+        try w.commit()
+        var m = w.manifest
+        m.watermarks = [Measurement.status.id: 3000]
+        try w.switchManifest(m)
+        w.close()
+        let snap = try Snapshot.open(path: dir.path, options: quiet())
+        #expect(try LatestQuery().run(on: snap) == [LatestRow(vehicle: "new", time: 5000, status: "accident")])
+        #expect(try LatestQuery.latest(of: "old", in: snap) == nil)
+        #expect(try LatestQuery(at: 4000).run(on: snap).isEmpty)
+        #expect(try LatestQuery(at: 9000).run(on: snap) == [LatestRow(vehicle: "new", time: 5000, status: "accident")])
     }
 }

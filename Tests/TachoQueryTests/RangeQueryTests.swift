@@ -78,7 +78,7 @@ import TachoStore
 
     @Test func emptyStoreAndUnknownVehicleGiveNoRows() throws {
         let dir = TempDir()
-        let w = try StoreWriter(path: dir.path)
+        let w = try StoreWriter(path: dir.path, options: quiet())
         try w.commit()
         w.close()
         let snap = try Snapshot.open(path: dir.path)

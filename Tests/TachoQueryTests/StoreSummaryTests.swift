@@ -37,8 +37,18 @@ import TachoStore
     }
 
     @Test func statsCountFilesOnDisk() throws {
-        let f = try Fixture(seed: 3)
+        var f = try Fixture(seed: 3)
+        do {  // a commit that records an ingest ledger file as well
+            let w = try StoreWriter(path: f.dir.path, options: f.options)
+            var b = RowBatch(.status)
+            b.append(vehicle: "v0", time: f.base, [.string("parking")])
+            try w.append(b)
+            _ = try w.commit(ledger: [LedgerEntry(name: "x.json", size: 1, hash: ContentHash(hi: 1, lo: 2), rows: 1, ingestedAt: 0)])
+            w.close()
+            f.model.statuses[StatusKey(vehicle: "v0", time: f.base)] = "parking"
+        }
         let snap = try f.snapshot()
+        #expect(!snap.manifest.ledgers.isEmpty)
         let s = try StoreStats.compute(on: snap)
         let fm = FileManager.default
         func size(_ p: String) -> UInt64 { ((try? fm.attributesOfItem(atPath: p))?[.size] as? NSNumber)?.uint64Value ?? 0 }

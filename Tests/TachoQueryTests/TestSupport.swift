@@ -150,3 +150,10 @@ func readAllByBlocks(_ c: RowCursor) throws -> [DetectionRow] {
     }
     return out
 }
+
+/// Default store options without info logs.
+func quiet() -> StoreOptions {
+    var o = StoreOptions()
+    o.logger.logLevel = .error
+    return o
+}

@@ -1,0 +1,13 @@
+// TachoQuery: the read side of Tacho over one `Snapshot` (a consistent commit). No printing,
+// no formatting — times are µs since the Unix epoch (UTC), ranges are [from, to).
+//
+//     let snap = try Snapshot.open(path: store)
+//     let c = try RowCursor(snapshot: snap, query: .detections(vehicles: ["v1"], from: a, to: b, types: ["cars"]))
+//     while let block = try c.nextBatch() { for i in 0..<block.count { … block.time(i) … } }
+//     let latest = try LatestQuery(vehicles: nil, at: t).run(on: snap)           // [LatestRow]
+//     let agg = try AggregateQuery(.sum, every: 900_000_000, groupBy: [.vehicle, .type]).run(on: snap)
+//     let vehicles = try VehicleSummary.compute(on: snap)
+//     let stats = try StoreStats.compute(on: snap)
+//
+// Invalid arguments throw `QueryError`; storage problems come through as `StoreError`.
+// A snapshot and the cursors over it serve one thread at a time.
