@@ -4,10 +4,10 @@ import TachoStore
 /// Runs an `AggregateQuery`: walks the scan's items vehicle by vehicle, answers whole chunks
 /// from footer stats where it can, and otherwise folds decoded rows bucket run by bucket run
 /// (rows are time-sorted per batch), mapping each chunk's dictionary ids to groups once so
-/// no string is hashed per row. Partial results go to one hash table per (bucket, group) run,
-/// not per row.
+/// no string is hashed per row. Each run's partial result goes into an integer-keyed
+/// `GroupTable` once per (bucket, group), not once per row.
 struct AggregateEngine {
-    struct GroupKey: Hashable {
+    struct GroupKey {
         var bucket: Int64
         var vehicle: Int32
         var type: Int32
@@ -30,7 +30,7 @@ struct AggregateEngine {
     var vehicleNames: [String] = []
     var typeNames: [String] = []
     var typeLookup: [String: Int32] = [:]
-    var groupIndex: [GroupKey: Int] = [:]
+    var table = GroupTable()
     var groups: [Accumulator] = []
     var keys: [GroupKey] = []
     /// Stored chunks answered from footer stats (for tests and `explain`).
@@ -91,13 +91,12 @@ struct AggregateEngine {
     }
 
     mutating func add(_ acc: Accumulator, bucket: Int64, vehicle: Int32, type: Int32) {
-        let key = GroupKey(bucket: bucket, vehicle: vehicle, type: type)
-        if let i = groupIndex[key] {
-            groups[i].merge(acc)
-        } else {
-            groupIndex[key] = groups.count
+        let (i, isNew) = table.index(bucket: bucket, group: GroupTable.pack(vehicle: vehicle, type: type))
+        if isNew {
             groups.append(acc)
-            keys.append(key)
+            keys.append(GroupKey(bucket: bucket, vehicle: vehicle, type: type))
+        } else {
+            groups[i].merge(acc)
         }
     }
 

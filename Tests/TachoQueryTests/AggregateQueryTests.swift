@@ -148,4 +148,25 @@ import TachoStore
         }
         #expect(throws: QueryError.self) { try AggregateQuery(.count, every: second, from: 5, to: 5).run(on: snap) }
     }
+
+    /// The integer group table agrees with a Dictionary through many resizes, negative
+    /// buckets and the -1 "not grouped" vehicle/type included.
+    @Test func groupTableMatchesDictionary() {
+        var rng = SplitMix64(state: 99)
+        var table = GroupTable()
+        var ref: [[Int64]: Int] = [:]
+        for _ in 0..<60_000 {
+            let b = Int64.random(in: -3000...3000, using: &rng) * 1_000_000
+            let v = Int32.random(in: -1...20, using: &rng), t = Int32.random(in: -1...4, using: &rng)
+            let (i, isNew) = table.index(bucket: b, group: GroupTable.pack(vehicle: v, type: t))
+            let key = [b, Int64(v), Int64(t)]
+            if let j = ref[key] {
+                #expect(!isNew && i == j)
+            } else {
+                #expect(isNew && i == ref.count)
+                ref[key] = i
+            }
+        }
+        #expect(table.count == ref.count)
+    }
 }
