@@ -49,7 +49,7 @@ import TachoStore
             let rows = f.model.detectionRows()
             for fn in AggregateFunction.allCases {
                 for g in Self.groupings {
-                    for _ in 0..<4 {
+                    for _ in 0..<2 {
                         let w = Bool.random(using: &rng)
                             ? widths.randomElement(using: &rng)!
                             : Int64.random(in: AggregateQuery.bucketWidthRange.lowerBound...(3 * hour), using: &rng)
@@ -97,8 +97,10 @@ import TachoStore
                     #expect(slow.footerChunks == 0)
                     #expect(fast.rows == slow.rows)
                     #expect(fast.rows == Self.expected(rows, day))
-                    let sec = AggregateQuery(fn, every: second, groupBy: g, types: types)
-                    #expect(try sec.run(on: snap) == Self.expected(rows, sec))
+                    if types?.count == 1 {  // 1-second buckets: nearly every chunk is decoded
+                        let sec = AggregateQuery(fn, every: second, groupBy: g, types: types)
+                        #expect(try sec.run(on: snap) == Self.expected(rows, sec))
+                    }
                 }
             }
         }
