@@ -3,20 +3,34 @@ import Logging
 import TachoIngest
 import TachoStore
 
-/// A store ingested from the standard data set, cached under the bench work directory and
+/// How the standard data set is put into a store.
+public enum StoreShape: String, Sendable, CaseIterable {
+    /// `tacho ingest` style: one commit per input file, so 40 small segments per partition
+    /// (≈ 300 rows per vehicle chunk). What a store looks like before compaction.
+    case perFile = "per-file commits"
+    /// Every file's rows in one transaction: few large segments with full 8192-row chunks,
+    /// about what compaction of the per-file store would produce.
+    case oneCommit = "one commit"
+}
+
+/// A store built from the standard data set, cached under the bench work directory and
 /// keyed by this executable's size and mtime (a rebuilt library may write another format).
 public enum StoreFixture {
-    public static func standard() throws -> String {
+    public static func standard(_ shape: StoreShape = .perFile) throws -> String {
         let data = try DataSet.standard()
         var st = stat()
         let key = stat("/proc/self/exe", &st) == 0 ? "\(st.st_size)-\(st.st_mtim.tv_sec)" : "\(getpid())"
-        let dir = Bench.workDir + "/store-cache-" + key
+        let prefix = "store-cache-\(shape == .perFile ? "perfile" : "onecommit")-"
+        let dir = Bench.workDir + "/" + prefix + key
         if FileManager.default.fileExists(atPath: dir + "/.bench-complete") { return dir }
         // Drop stores of older builds.
-        for old in (try? FileManager.default.contentsOfDirectory(atPath: Bench.workDir)) ?? [] where old.hasPrefix("store-cache-") {
+        for old in (try? FileManager.default.contentsOfDirectory(atPath: Bench.workDir)) ?? [] where old.hasPrefix(prefix) {
             try? FileManager.default.removeItem(atPath: Bench.workDir + "/" + old)
         }
-        try ingest(data.files, into: dir)
+        switch shape {
+        case .perFile: try ingest(data.files, into: dir)
+        case .oneCommit: try ingestOneCommit(data.files, into: dir)
+        }
         _ = FileManager.default.createFile(atPath: dir + "/.bench-complete", contents: Data())
         return dir
     }
@@ -37,6 +51,26 @@ public enum StoreFixture {
             if case .rejected(let e) = r.outcome { throw Bench.fail("ingest \(f): \(e)") }
             rows += r.rows
         }
+        return rows
+    }
+
+    /// Reads every file and commits all their rows at once (no ledger entries).
+    @discardableResult
+    public static func ingestOneCommit(_ files: [String], into dir: String) throws -> Int {
+        var logger = Logger(label: "tacho.bench")
+        logger.logLevel = .warning
+        var options = StoreOptions()
+        options.logger = logger
+        let writer = try StoreWriter(path: dir, options: options)
+        defer { writer.close() }
+        let reader = TelemetryReader()
+        var rows = 0
+        for f in files {
+            let r = try reader.read(path: f) { try writer.append($0) }
+            guard r.rejectCount == 0 else { throw Bench.fail("ingest \(f): \(r.rejectCount) rejects") }
+            rows += r.rows
+        }
+        _ = try writer.commit()
         return rows
     }
 }
