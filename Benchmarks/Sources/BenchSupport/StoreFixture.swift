@@ -24,7 +24,8 @@ public enum StoreFixture {
         let dir = Bench.workDir + "/" + prefix + key
         if FileManager.default.fileExists(atPath: dir + "/.bench-complete") { return dir }
         // Drop stores of older builds.
-        for old in (try? FileManager.default.contentsOfDirectory(atPath: Bench.workDir)) ?? [] where old.hasPrefix(prefix) {
+        for old in (try? FileManager.default.contentsOfDirectory(atPath: Bench.workDir)) ?? []
+        where old.hasPrefix("store-cache-") && !old.hasSuffix("-" + key) {
             try? FileManager.default.removeItem(atPath: Bench.workDir + "/" + old)
         }
         switch shape {
