@@ -63,8 +63,8 @@ do {
     var fields: [(String, String)] = [
         ("runs", "\(runs)"),
         ("vehicle", "\"\(w.vehicle)\""),
-        ("open_ms", fmt(setupMs)),
-        ("latest_ms", fmt(latest.median)), ("latest_p90_ms", fmt(latest.p90)),
+        ("setup_ms", fmt(setupMs)),  // open + pick vehicle/hour + one full scan (counts rows)
+        ("latest_ms", fmt(latest.median)), ("latest_us", fmt(latest.median * 1000)), ("latest_p90_us", fmt(latest.p90 * 1000)),
         ("latest_cold_ms", fmt(latestCold.median)),
         ("vehicle_hour_ms", fmt(hour.median)), ("vehicle_hour_p90_ms", fmt(hour.p90)), ("vehicle_hour_rows", "\(hourRows)"),
         ("full_scan_ms", fmt(scan.median)), ("full_scan_rows", "\(scanRows)"),
