@@ -78,7 +78,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "TachoJSONTests", dependencies: ["TachoJSON"], swiftSettings: swiftSettings),
-        .testTarget(name: "TachoFormatTests", dependencies: ["TachoFormat"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TachoFormatTests", dependencies: ["TachoFormat"], exclude: ["golden"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TachoStoreTests",
             dependencies: ["TachoStore", "TachoFormat"],

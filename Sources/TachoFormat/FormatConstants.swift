@@ -15,6 +15,12 @@ public enum FormatConstants {
     /// FORMAT.md §2.2: block trailer = encoding(1) crc32c(4).
     public static let blockTrailerSize = 5
 
+    /// Reader limits (FORMAT.md §6): a chunk holds at most this many rows and a block
+    /// decompresses to at most this many bytes, so a crafted footer cannot make a reader
+    /// allocate without bound. Writers stay far below (default 8192 rows per chunk).
+    public static let maxChunkRows = 1 << 20
+    public static let maxBlockBytes: Int = 64 << 20
+
     /// FORMAT.md §3 "Manifest": `TMAN`.
     public static let manifestMagic: UInt32 = 0x4E41_4D54  // "TMAN"
     public static let manifestVersion: UInt16 = 1

@@ -70,14 +70,14 @@ public struct SegmentBuilder {
         guard columns.count == measurement.columns.count else {
             throw BuildError.columnMismatch(expected: measurement.columns.count, got: columns.count)
         }
-        if let last = vehicles.last?.vehicle, !(last < vehicle) {
+        if let last = vehicles.last?.vehicle, !byteLess(last, vehicle) {
             throw BuildError.vehiclesOutOfOrder(previous: last, next: vehicle)
         }
         guard !range.isEmpty else { return }
         var entry = VehicleEntry(vehicle: vehicle, chunks: [])
         var start = range.lowerBound
         while start < range.upperBound {
-            let end = min(start + options.chunkRows, range.upperBound)
+            let end = min(start + max(1, min(options.chunkRows, FormatConstants.maxChunkRows)), range.upperBound)
             entry.chunks.append(try appendChunk(times: times, columns: columns, range: start..<end, dictionary: dictionary))
             start = end
         }

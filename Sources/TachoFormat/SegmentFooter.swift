@@ -52,9 +52,9 @@ public struct SegmentFooter: Sendable, Hashable {
         var lo = 0, hi = vehicles.count
         while lo < hi {
             let mid = (lo + hi) / 2
-            if vehicles[mid].vehicle < id { lo = mid + 1 } else { hi = mid }
+            if byteLess(vehicles[mid].vehicle, id) { lo = mid + 1 } else { hi = mid }
         }
-        return lo < vehicles.count && vehicles[lo].vehicle == id ? vehicles[lo] : nil
+        return lo < vehicles.count && byteEqual(vehicles[lo].vehicle, id) ? vehicles[lo] : nil
     }
 }
 
@@ -132,10 +132,10 @@ extension SegmentFooter {
         var total = 0
         for _ in 0..<nv {
             guard let vid = r.readString(limit: 4096), let nc = r.readLength(limit: maxCount) else { return nil }
-            if let last = vehicles.last, !(last.vehicle < vid) { return nil }
+            if let last = vehicles.last, !byteLess(last.vehicle, vid) { return nil }
             var chunks: [ChunkMeta] = []
             for _ in 0..<nc {
-                guard let n = r.readLength(limit: 1 << 31), n > 0, let cmin = r.readSignedVarint(),
+                guard let n = r.readLength(limit: FormatConstants.maxChunkRows), n > 0, let cmin = r.readSignedVarint(),
                       let span = r.readVarint()
                 else { return nil }
                 var blocks: [BlockRef] = []
@@ -143,7 +143,8 @@ extension SegmentFooter {
                     guard let off = r.readVarint(), let len = r.readLength(limit: Int(UInt32.max)),
                           let rawLen = r.readLength(limit: Int(UInt32.max)),
                           off >= UInt64(FormatConstants.segmentHeaderSize),
-                          off + UInt64(len) + UInt64(FormatConstants.blockTrailerSize) <= dataEnd
+                          off <= dataEnd, UInt64(len) + UInt64(FormatConstants.blockTrailerSize) <= dataEnd - off,
+                          rawLen <= FormatConstants.maxBlockBytes
                     else { return nil }
                     blocks.append(BlockRef(offset: off, length: UInt32(len), rawLength: UInt32(rawLen)))
                 }

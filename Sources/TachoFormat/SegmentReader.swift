@@ -85,7 +85,7 @@ public final class SegmentReader {
             else {
                 throw SegmentError(path: path, offset: trailerAt, problem: "bad trailer (magic or version)")
             }
-            guard off >= UInt64(FormatConstants.segmentHeaderSize), off + UInt64(len) == trailerAt else {
+            guard off >= UInt64(FormatConstants.segmentHeaderSize), off <= trailerAt, UInt64(len) == trailerAt - off else {
                 throw SegmentError(
                     path: path, offset: trailerAt,
                     problem: "footer bounds \(off)+\(len) do not end at the trailer (\(trailerAt))")

@@ -175,6 +175,10 @@ extension InboxDaemon {
     }
 
     private func reject(_ path: String, _ e: FileError) {
+        if e.truncated && watcher.deferTruncated(path) {
+            logger.info("\(baseName(path)) ends early; waiting for its writer to finish", metadata: ["error": "\(e)"])
+            return
+        }
         logger.error("rejected \(baseName(path)): \(e)")
         do {
             try rejects.writeFileError(for: path, e)

@@ -14,6 +14,10 @@ public final class InboxWatcher {
     /// Names seen and not yet ready: (size, mtime, first time this state was seen).
     private var pending: [String: (size: UInt64, mtime: Int64, since: UInt64)] = [:]
     private var readyByEvent: Set<String> = []
+    /// Files that looked incomplete: retried on their next close/rename event, or rejected
+    /// once `truncatedGraceNanos` has passed.
+    private var deferred: [String: UInt64] = [:]
+    public let truncatedGraceNanos: UInt64
     /// Non-regular entries already reported (so each is reported once).
     private var reported: Set<String> = []
     public var onSkipped: ((String, String) -> Void)?
@@ -21,6 +25,7 @@ public final class InboxWatcher {
     public init(inbox: String, settleSeconds: Double = 2, forcePolling: Bool = false) {
         self.inbox = inbox
         settleNanos = UInt64(max(0, settleSeconds) * 1e9)
+        truncatedGraceNanos = UInt64(max(10, settleSeconds * 5) * 1e9)
         usingInotify = false
         if !forcePolling {
             let fd = inotify_init1(Int32(IN_CLOEXEC | IN_NONBLOCK))
@@ -85,6 +90,7 @@ public final class InboxWatcher {
                     ready.append((path, mtime))
                     continue
                 }
+                if let until = deferred[name], now < until { continue }
                 if let p = pending[name], p.size == size, p.mtime == mtime {
                     if now - p.since >= settleNanos { ready.append((path, mtime)) }
                 } else {
@@ -100,9 +106,27 @@ public final class InboxWatcher {
             }
         }
         pending = pending.filter { present.contains($0.key) }
+        deferred = deferred.filter { present.contains($0.key) }
         readyByEvent = readyByEvent.intersection(present)
         reported = reported.intersection(present)
         return ready.sorted { ($0.1, $0.0) < ($1.1, $1.0) }.map(\.0)
+    }
+
+    /// A file that parsed as truncated: true when it should wait for its writer (first time,
+    /// or within the grace period), false when the grace has passed and it is really damaged.
+    public func deferTruncated(_ path: String) -> Bool {
+        let name = baseName(path)
+        let now = monotonicNanos()
+        forget(path)
+        if let until = deferred[name] {
+            if now >= until {
+                deferred.removeValue(forKey: name)
+                return false
+            }
+            return true
+        }
+        deferred[name] = now + truncatedGraceNanos
+        return true
     }
 
     /// Forget a file (taken, moved away, or failed and to be retried after it settles again).

@@ -75,6 +75,8 @@ public struct FileError: Error, Sendable, CustomStringConvertible {
     public var column: Int?
     public var offset: Int?
     public var message: String
+    /// The input ended early (or was empty): it may still be being written.
+    public var truncated = false
 
     public var description: String {
         if let line, let column {

@@ -45,7 +45,9 @@ public struct TelemetryReader: Sendable {
             // The input could not be read (EIO, …): not the file's fault; it stays in the inbox.
             throw InputReadError(path: path, message: e.message)
         } catch let e as JSONError {
-            throw FileError(path: path, line: e.line, column: e.column, offset: e.offset, message: e.message)
+            throw FileError(
+                path: path, line: e.line, column: e.column, offset: e.offset, message: e.message,
+                truncated: e.kind == .truncated || e.kind == .emptyInput)
         }
         var report = parse.report
         report.size = source.hasher.length

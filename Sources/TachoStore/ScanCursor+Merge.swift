@@ -52,7 +52,7 @@ extension ScanCursor {
                     if ca.doubles[a.row] != cb.doubles[b.row] { return ca.doubles[a.row] < cb.doubles[b.row] ? -1 : 1 }
                 case .string:
                     let sa = ca.dictionary[Int(ca.ids[a.row])], sb = cb.dictionary[Int(cb.ids[b.row])]
-                    if sa != sb { return sa < sb ? -1 : 1 }
+                    if !byteEqual(sa, sb) { return byteLess(sa, sb) ? -1 : 1 }
                 }
             }
             return 0

@@ -71,7 +71,7 @@ public final class ScanCursor {
                 for v in r.footer.vehicles { names.insert(v.vehicle) }
             }
         }
-        vehicles = names.sorted()
+        vehicles = names.sorted(by: byteLess)
     }
 
     /// The next step of the scan, not yet decoded.

@@ -64,7 +64,7 @@ extension StoreWriter {
     func sortedUniqueOrder(_ buf: PartitionBuffer) -> [Int32] {
         let n = buf.count
         // Rank the distinct vehicles by id so a counting sort orders them (stable).
-        let distinct = Array(Set(buf.vehicles)).sorted { strings[Int($0)] < strings[Int($1)] }
+        let distinct = Array(Set(buf.vehicles)).sorted { byteLess(strings[Int($0)], strings[Int($1)]) }
         var rank: [UInt32: Int] = [:]
         for (r, v) in distinct.enumerated() { rank[v] = r }
         var counts = [Int](repeating: 0, count: distinct.count + 1)
@@ -81,7 +81,7 @@ extension StoreWriter {
         let identity = buf.measurement.identityColumns
         var idRanks: [[UInt32: Int]] = []
         for c in identity where buf.columns[c].type == .string {
-            let ids = Array(Set(buf.columns[c].ids)).sorted { strings[Int($0)] < strings[Int($1)] }
+            let ids = Array(Set(buf.columns[c].ids)).sorted { byteLess(strings[Int($0)], strings[Int($1)]) }
             var r: [UInt32: Int] = [:]
             for (k, id) in ids.enumerated() { r[id] = k }
             idRanks.append(r)

@@ -200,7 +200,12 @@ public final class StoreWriter {
         let live = Set(manifest.segments.map(\.name))
         for name in try fs.listDirectory(layout.segmentsDir) where !live.contains(name) {
             logger.notice("removing orphan segment from an interrupted commit", metadata: ["file": "\(name)"])
-            try fs.unlink(layout.segmentPath(name))
+            do {
+                try fs.unlink(layout.segmentPath(name))
+            } catch {
+                // Not ours to delete (a directory someone made?): leave it, keep serving.
+                logger.warning("cannot remove unreferenced entry in segments/: \(error)")
+            }
         }
         let liveIndex = Set(manifest.ledgers + [manifest.latestIndex])
         for name in try fs.listDirectory(layout.indexDir) where !liveIndex.contains(name) {

@@ -75,6 +75,13 @@ struct RunCommand: ParsableCommand {
         signal(SIGINT) { _ in stopFlag.stop() }
         signal(SIGTERM) { _ in stopFlag.stop() }
         signal(SIGPIPE, SIG_IGN)
+        // A parent may have started us with these blocked (spawned from a thread that blocks
+        // signals): unblock them, or SIGTERM would never reach the handler.
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
         logger.info("tacho run", metadata: ["store": "\(storePath)", "inbox": "\(c.inbox)"])
         try daemon.run(until: stopFlag)
     }
