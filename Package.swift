@@ -94,6 +94,7 @@ let package = Package(
         .testTarget(
             name: "TachoCLITests",
             dependencies: ["tacho", "TachoStore", "TachoFormat", "TachoJSON"],
+            exclude: ["golden"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -21,7 +21,8 @@ struct Tacho: ParsableCommand {
               tacho agg detections --every 15m --fn sum --by vehicle,type
             """,
         subcommands: [
-            RunCommand.self, IngestCommand.self, VerifyCommand.self, InspectCommand.self,
+            RunCommand.self, IngestCommand.self, LatestCommand.self, QueryCommand.self, AggCommand.self,
+            VehiclesCommand.self, StatsCommand.self, VerifyCommand.self, InspectCommand.self,
         ]
     )
 }

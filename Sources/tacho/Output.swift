@@ -1,0 +1,154 @@
+import ArgumentParser
+import TachoIngest
+import TachoJSON
+#if canImport(Glibc)
+import Glibc
+#endif
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case table, csv, json, ndjson
+}
+
+struct FormatOptionGroup: ParsableArguments {
+    @Option(help: "Output format: table (aligned), csv (with a header row), json (one array), ndjson (one object per line).")
+    var format: OutputFormat = .csv
+}
+
+/// A cell: text, or a number (unquoted in JSON).
+enum Cell {
+    case text(String)
+    case int(Int64)
+    case double(Double)
+    case time(Int64)
+    case null
+}
+
+/// Streams rows to stdout in the chosen format through one buffer (no per-row syscalls).
+/// `table` holds rows until `finish()` to align columns.
+final class RowPrinter {
+    let format: OutputFormat
+    let columns: [String]
+    private var out: [UInt8] = []
+    private var tableRows: [[String]] = []
+    private var count = 0
+
+    init(_ format: OutputFormat, columns: [String]) {
+        self.format = format
+        self.columns = columns
+        out.reserveCapacity(1 << 16)
+        switch format {
+        case .csv: emit(columns.map(csvEscape).joined(separator: ",") + "\n")
+        case .json: emit("[")
+        case .table, .ndjson: break
+        }
+    }
+
+    func row(_ cells: [Cell]) {
+        switch format {
+        case .csv:
+            for (i, c) in cells.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                switch c {
+                case .text(let s): emit(csvEscape(s))
+                case .int(let v): emit(String(v))
+                case .double(let v): emit(formatDouble(v))
+                case .time(let t): Timestamp.appendMillis(t, to: &out)
+                case .null: break
+                }
+            }
+            out.append(UInt8(ascii: "\n"))
+        case .json, .ndjson:
+            if format == .json { emit(count == 0 ? "\n" : ",\n") }
+            out.append(UInt8(ascii: "{"))
+            for (i, c) in cells.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                emit(jsonQuoted(columns[i]) + ":")
+                switch c {
+                case .text(let s): emit(jsonQuoted(s))
+                case .int(let v): emit(String(v))
+                case .double(let v): emit(v.isFinite ? formatDouble(v) : "null")
+                case .time(let t):
+                    out.append(UInt8(ascii: "\""))
+                    Timestamp.appendMillis(t, to: &out)
+                    out.append(UInt8(ascii: "\""))
+                case .null: emit("null")
+                }
+            }
+            out.append(UInt8(ascii: "}"))
+            if format == .ndjson { out.append(UInt8(ascii: "\n")) }
+        case .table:
+            tableRows.append(cells.map {
+                switch $0 {
+                case .text(let s): s
+                case .int(let v): String(v)
+                case .double(let v): formatDouble(v)
+                case .time(let t): Timestamp.formatMillis(t)
+                case .null: ""
+                }
+            })
+        }
+        count += 1
+        if out.count >= 1 << 16 { flush() }
+    }
+
+    func finish() {
+        switch format {
+        case .json: emit(count == 0 ? "]\n" : "\n]\n")
+        case .table:
+            var widths = columns.map(\.count)
+            for r in tableRows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
+            func line(_ cells: [String]) -> String {
+                cells.enumerated().map { i, c in c + String(repeating: " ", count: widths[i] - c.count) }
+                    .joined(separator: "  ").trimmingTrailingSpaces() + "\n"
+            }
+            emit(line(columns))
+            emit(line(widths.map { String(repeating: "-", count: $0) }))
+            for r in tableRows {
+                emit(line(r))
+                if out.count >= 1 << 16 { flush() }
+            }
+        case .csv, .ndjson: break
+        }
+        flush()
+    }
+
+    private func emit(_ s: String) { out.append(contentsOf: s.utf8) }
+
+    private func flush() {
+        var done = 0
+        while done < out.count {
+            let n = out.withUnsafeBytes { write(1, $0.baseAddress! + done, $0.count - done) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                // stdout closed (e.g. `| head`): stop quietly.
+                exit(0)
+            }
+            done += n
+        }
+        out.removeAll(keepingCapacity: true)
+    }
+}
+
+func csvEscape(_ s: String) -> String {
+    guard s.utf8.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 10 || $0 == 13 }) else { return s }
+    return "\"" + s.replacingAll("\"", with: "\"\"") + "\""
+}
+
+func formatDouble(_ v: Double) -> String {
+    if v == v.rounded() && abs(v) < 1e15 { return String(Int64(v)) }
+    return String(v)
+}
+
+extension String {
+    func trimmingTrailingSpaces() -> String {
+        var s = Substring(self)
+        while s.last == " " { s.removeLast() }
+        return String(s)
+    }
+
+    func replacingAll(_ a: Character, with b: String) -> String {
+        var r = ""
+        for c in self { if c == a { r += b } else { r.append(c) } }
+        return r
+    }
+}

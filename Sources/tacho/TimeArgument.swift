@@ -1,0 +1,47 @@
+import ArgumentParser
+import TachoIngest
+import TachoJSON
+
+/// A time on the command line: RFC 3339, a date (UTC midnight), `now`, or relative to now
+/// (`-2h`, `-7d`, `+30m`). Parsed to µs since the epoch.
+struct TimeArgument: ExpressibleByArgument {
+    let micros: Int64
+
+    init?(argument: String) {
+        guard let m = TimeArgument.parse(argument, now: wallClockMicros()) else { return nil }
+        micros = m
+    }
+
+    static func parse(_ s: String, now: Int64) -> Int64? {
+        if s == "now" { return now }
+        if let first = s.first, first == "-" || first == "+", let d = Units.durationMicros(String(s.dropFirst())) {
+            return first == "-" ? now - d : now + d
+        }
+        if s.count == 10, let t = Timestamp.parseMicros(s + " 00:00:00") { return t }
+        return Timestamp.parseMicros(s)
+    }
+
+    static var helpText: String { "RFC 3339 time, date (YYYY-MM-DD), now, or relative (-2h, -7d)" }
+}
+
+/// `--vehicle`, `--from`, `--to` shared by the query commands.
+struct RangeOptionGroup: ParsableArguments {
+    @Option(name: .customLong("vehicle"), help: "Only these vehicles (repeat the flag for several).")
+    var vehicles: [String] = []
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("Start of the range, inclusive: \(TimeArgument.helpText).", valueName: "TIME"))
+    var from: TimeArgument?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("End of the range, exclusive: \(TimeArgument.helpText).", valueName: "TIME"))
+    var to: TimeArgument?
+
+    var vehicleSet: Set<String>? { vehicles.isEmpty ? nil : Set(vehicles) }
+    var fromMicros: Int64 { from?.micros ?? .min }
+    var toMicros: Int64 { to?.micros ?? .max }
+
+    func validate() throws {
+        if let f = from, let t = to, f.micros >= t.micros {
+            throw ValidationError("--from must be before --to (the range is [from, to))")
+        }
+    }
+}
