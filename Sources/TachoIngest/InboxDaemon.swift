@@ -106,8 +106,11 @@ public final class InboxDaemon {
         ])
         cleanupProcessed()
         lastCleanup = monotonicNanos()
+        var first = true
         while !stop.isSet {
-            let ready = watcher.ready(timeoutMs: 250)
+            // The first look takes what is already waiting without delay.
+            let ready = watcher.ready(timeoutMs: first ? 0 : 250)
+            first = false
             if stop.isSet { break }
             runPeriodic()
             guard !ready.isEmpty else { continue }

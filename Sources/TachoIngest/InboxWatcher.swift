@@ -93,6 +93,8 @@ public final class InboxWatcher {
                 if let until = deferred[name], now < until { continue }
                 if let p = pending[name], p.size == size, p.mtime == mtime {
                     if now - p.since >= settleNanos { ready.append((path, mtime)) }
+                } else if settleNanos == 0 {
+                    ready.append((path, mtime))
                 } else {
                     pending[name] = (size, mtime, now)
                 }
