@@ -17,16 +17,22 @@ import Testing
         ("stats", ["stats"]),
     ]
 
-    static let store: String = {
+    /// The fixture store, ingested once; a failed ingest fails each test that uses it.
+    static let ingested: Result<String, FixtureError> = {
         let dir = NSTemporaryDirectory() + "tacho-golden-\(UUID().uuidString)"
-        let r = try? tacho(["ingest", "--store", dir, fixtures + "/mobileye-nested"])
-        precondition(r?.status == 0, "fixture ingest failed: \(r?.stderr ?? "")")
-        return dir
+        guard let r = try? tacho(["ingest", "--store", dir, fixtures + "/mobileye-nested"]), r.status == 0 else {
+            return .failure(FixtureError(message: "ingest of \(fixtures)/mobileye-nested failed"))
+        }
+        return .success(dir)
     }()
+
+    struct FixtureError: Error { var message: String }
+
+    var store: String { get throws { try Self.ingested.get() } }
 
     @Test(arguments: commands.map(\.name), ["table", "csv", "json", "ndjson"])
     func outputMatchesGolden(command: String, format: String) throws {
-        let args = Self.commands.first { $0.name == command }!.args + ["--store", Self.store, "--format", format]
+        let args = Self.commands.first { $0.name == command }!.args + ["--store", try store, "--format", format]
         let r = try tacho(args)
         #expect(r.status == 0, "\(args): \(r.stderr)")
         let golden = repoRoot.appendingPathComponent("Tests/TachoCLITests/golden/\(command).\(format)").path
@@ -38,24 +44,24 @@ import Testing
     }
 
     @Test func errorsAreClearAndExitNonZero() throws {
-        let bad = try tacho(["query", "detections", "--store", Self.store, "--from", "2022-06-06", "--to", "2022-06-05"])
+        let bad = try tacho(["query", "detections", "--store", try store, "--from", "2022-06-06", "--to", "2022-06-05"])
         #expect(bad.status != 0 && bad.stderr.contains("--from must be before --to"))
-        let badTime = try tacho(["query", "detections", "--store", Self.store, "--from", "yesterdayish"])
+        let badTime = try tacho(["query", "detections", "--store", try store, "--from", "yesterdayish"])
         #expect(badTime.status != 0 && badTime.stderr.contains("yesterdayish"))
-        let badFormat = try tacho(["latest", "--store", Self.store, "--format", "xml"])
+        let badFormat = try tacho(["latest", "--store", try store, "--format", "xml"])
         #expect(badFormat.status != 0 && badFormat.stderr.contains("xml"))
-        let unknown = try tacho(["query", "detections", "--store", Self.store, "--vehicle", "nope"])
+        let unknown = try tacho(["query", "detections", "--store", try store, "--vehicle", "nope"])
         #expect(unknown.status == 0 && unknown.stdout == "vehicle_id,time,object_type,value\n")
         #expect(unknown.stderr.contains("no data for vehicle nope"))
-        let noStore = try tacho(["latest", "--store", Self.store + "-missing"])
+        let noStore = try tacho(["latest", "--store", (try store) + "-missing"])
         #expect(noStore.status != 0 && noStore.stderr.contains("not a Tacho store"))
     }
 
     @Test func relativeTimesAndEnvironmentStore() throws {
         // Every fixture row is years old: the last 2 hours are empty, the last 100000 days are not.
-        let recent = try tacho(["query", "detections", "--from", "-2h"], env: ["TACHO_STORE": Self.store])
+        let recent = try tacho(["query", "detections", "--from", "-2h"], env: ["TACHO_STORE": try store])
         #expect(recent.stdout == "vehicle_id,time,object_type,value\n")
-        let all = try tacho(["query", "detections", "--from", "-100000d", "--to", "now"], env: ["TACHO_STORE": Self.store])
+        let all = try tacho(["query", "detections", "--from", "-100000d", "--to", "now"], env: ["TACHO_STORE": try store])
         #expect(all.stdout.split(separator: "\n").count == 7)
     }
 }
