@@ -41,10 +41,17 @@ public enum InputFiles {
         defer { closedir(d) }
         var out: [Entry] = []
         while let ent = readdir(d) {
-            let name = withUnsafePointer(to: ent.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            let (name, valid) = withUnsafePointer(to: ent.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { p in
+                    (String(cString: p), String(validatingCString: p) != nil)
+                }
             }
             guard name != ".", name != "..", isCandidateName(name) else { continue }
+            guard valid else {
+                // A lossy name would not reopen the file; report it instead of retrying forever.
+                out.append(.skipped(path: dir + "/" + name, why: "file name is not valid UTF-8 (rename it to ingest it)"))
+                continue
+            }
             out.append(stat(dir + "/" + name))
         }
         return out
