@@ -1,0 +1,457 @@
+import Logging
+import Synchronization
+import TachoFormat
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How compaction chooses and rewrites partitions. Every default is safe for an edge box.
+public struct CompactionOptions: Sendable {
+    /// Partitions whose end is at least this far behind `now` (µs) are cold: rewritten once
+    /// at `coldLevel`. Default 7 days; nil never recompresses.
+    public var coldAfter: Int64? = 7 * 86_400_000_000
+    /// zstd level for cold partitions. Default 9: ~5 % smaller than level 3 on telemetry blocks
+    /// at a compression speed an edge CPU still sustains (19 is several times slower for ~1 %).
+    public var coldLevel: Int32 = 9
+    /// Most bytes per second compaction writes (flash wear, I/O share); 0 = unlimited.
+    public var rateLimitBytesPerSecond: Double = 0
+    /// Merge the ingest ledger files (one per commit) into one. Default on.
+    public var mergeLedgers = true
+    /// Ledger entries ingested longer ago than this (µs) are dropped by the merge: a file
+    /// re-delivered after that is ingested again (its rows replace equal identities).
+    /// Default nil: keep every entry.
+    public var ledgerMaxAge: Int64?
+    /// In a partition that is still open (its end is after `now`), merge the newest small
+    /// segments only once there are at least this many of them. Default 8.
+    public var openPartitionMinSegments = 8
+    /// Wall-clock now in µs; nil reads the clock. Tests set it.
+    public var now: Int64?
+
+    public init() {}
+
+    var nowMicros: Int64 { now ?? wallClockMicrosStore() }
+}
+
+/// One partition (or the newest segments of one) to rewrite into a single segment.
+public struct CompactionTask: Sendable, Hashable {
+    public var measurementID: UInt8
+    public var partitionStart: Int64
+    /// Segments to merge, ascending seq: all of the partition, or its newest ones (a suffix
+    /// by seq; FORMAT.md §3.5 explains why nothing else is correct).
+    public var inputs: [SegmentMeta]
+    /// Number (and seq) of the output segment; 0 until reserved by the writer.
+    public var outputNumber: UInt64 = 0
+    public var zstdLevel: Int32
+    /// Rows with `time < cutoff` are dropped (the retention watermark, or a budget trim).
+    public var cutoff: Int64
+    /// Why: "37 segments", "expired rows", "cold: zstd 9".
+    public var reasons: [String]
+
+    public var measurementName: String { Measurement.byID(measurementID)?.name ?? "measurement \(measurementID)" }
+    public var partitionLabel: String { StoreLayout.partitionLabel(partitionStart) }
+    public var inputBytes: UInt64 { inputs.reduce(0) { $0 + $1.fileSize } }
+    public var inputRows: Int { inputs.reduce(0) { $0 + $1.rowCount } }
+}
+
+/// Merge the ledger files `inputs` (the oldest ones, in commit order) into one.
+public struct LedgerMergeTask: Sendable, Hashable {
+    public var inputs: [String]
+    public var outputNumber: UInt64 = 0
+    /// Entries with `ingestedAt < pruneBefore` are dropped.
+    public var pruneBefore: Int64?
+}
+
+/// What a compaction run will do, computed from one manifest.
+public struct CompactionPlan: Sendable {
+    public var base: Manifest
+    public var tasks: [CompactionTask]
+    public var ledgerMerge: LedgerMergeTask?
+    public var isEmpty: Bool { tasks.isEmpty && ledgerMerge == nil }
+}
+
+/// What one task produced.
+public struct CompactionTaskResult: Sendable {
+    public var task: CompactionTask
+    /// The new segment; nil when no row survived (the partition goes away).
+    public var output: SegmentMeta?
+    public var outputRows: Int
+    /// Stored rows dropped because they were below the cutoff (retention).
+    public var expiredRows: Int
+    /// Stored rows dropped because a row with the same identity and a higher seq exists.
+    public var supersededRows: Int
+    public var outputBytes: UInt64 { output?.fileSize ?? 0 }
+    /// False when the switch found the inputs changed (another job replaced them) and the
+    /// output was discarded.
+    public var applied = true
+}
+
+public struct LedgerMergeResult: Sendable {
+    public var task: LedgerMergeTask
+    public var name: String
+    public var entriesIn: Int
+    public var entriesOut: Int
+    public var bytesIn: UInt64
+    public var bytesOut: UInt64
+    public var applied = true
+}
+
+/// Everything a compaction build wrote, waiting for (or past) its manifest switch.
+public struct CompactionOutput: Sendable {
+    public var plan: CompactionPlan
+    public var tasks: [CompactionTaskResult]
+    public var ledger: LedgerMergeResult?
+    /// Bytes written to new files.
+    public var bytesWritten: UInt64
+    /// Wall time of the build (reading, encoding, writing, fsync), seconds.
+    public var seconds: Double
+
+    public var megabytesPerSecond: Double { seconds > 0 ? Double(bytesWritten) / 1e6 / seconds : 0 }
+}
+
+/// A cancellation request for a background build (the daemon stopping).
+public final class CompactionCancel: Sendable {
+    private let flag = Atomic<Bool>(false)
+    public init() {}
+    public func cancel() { flag.store(true, ordering: .relaxed) }
+    public var isCancelled: Bool { flag.load(ordering: .relaxed) }
+}
+
+public struct CompactionCancelled: Error, Sendable, CustomStringConvertible {
+    public var description: String { "compaction cancelled" }
+}
+
+// MARK: - Planning
+
+public enum CompactionPlanner {
+    /// The tasks worth doing on `manifest` (numbers not reserved yet). Pure: `tacho compact
+    /// --dry-run` calls it on a snapshot without taking the writer lock.
+    ///
+    /// A closed partition (end ≤ now) is merged whole when it has 2+ segments, holds rows
+    /// below the watermark, or is cold and not yet rewritten cold. An open partition merges
+    /// its newest small segments (size-tiered) once there are `openPartitionMinSegments`.
+    /// `writtenAt` gives a segment file's mtime in µs (to tell whether a cold partition's one
+    /// segment was written after it turned cold, i.e. by a cold rewrite).
+    public static func plan(
+        _ manifest: Manifest, options: CompactionOptions, defaultLevel: Int32,
+        writtenAt: (SegmentMeta) -> Int64?
+    ) -> CompactionPlan {
+        let now = options.nowMicros
+        var groups: [PartitionID: [SegmentMeta]] = [:]
+        for s in manifest.segments { groups[PartitionID(s.measurementID, s.partitionStart), default: []].append(s) }
+        var tasks: [CompactionTask] = []
+        for (key, segs0) in groups.sorted(by: { ($0.key.start, $0.key.mid) < ($1.key.start, $1.key.mid) }) {
+            let segs = segs0.sorted { $0.seq < $1.seq }
+            let watermark = manifest.watermarks[key.mid] ?? .min
+            let (end, o) = key.start.addingReportingOverflow(manifest.partitionWidth)
+            let partitionEnd = o ? Int64.max : end
+            // Wholly expired partitions are retention's to drop (no rewrite needed).
+            if partitionEnd <= watermark { continue }
+            let closed = partitionEnd <= now
+            var coldLevel: Int32?
+            if let after = options.coldAfter, options.coldLevel > defaultLevel {
+                let (coldAt, o2) = partitionEnd.addingReportingOverflow(after)
+                if !o2 && coldAt <= now { coldLevel = options.coldLevel }
+            }
+            let expired = segs.contains { $0.minTime < watermark }
+            var reasons: [String] = []
+            var inputs = segs
+            if closed || expired {
+                if segs.count >= 2 { reasons.append("\(segs.count) segments") }
+                if expired { reasons.append("expired rows") }
+                if let lvl = coldLevel, segs.count == 1, let t = writtenAt(segs[0]), t < partitionEnd &+ (options.coldAfter ?? 0) {
+                    reasons.append("cold: zstd \(lvl)")
+                } else if let lvl = coldLevel, !reasons.isEmpty {
+                    reasons.append("cold: zstd \(lvl)")
+                }
+            } else {
+                // Open partition: the newest run of segments, each smaller than the sum of the
+                // ones after it is not yet — size tiers keep write amplification logarithmic.
+                var suffix: [SegmentMeta] = []
+                var sum: UInt64 = 0
+                for s in segs.reversed() {
+                    if !suffix.isEmpty && s.fileSize > sum { break }
+                    suffix.insert(s, at: 0)
+                    sum += s.fileSize
+                }
+                guard suffix.count >= max(2, options.openPartitionMinSegments) else { continue }
+                inputs = suffix
+                reasons.append("\(suffix.count) newest segments of an open partition")
+            }
+            guard !reasons.isEmpty else { continue }
+            let level = inputs.count == segs.count ? (coldLevel ?? defaultLevel) : defaultLevel
+            tasks.append(CompactionTask(
+                measurementID: key.mid, partitionStart: key.start, inputs: inputs, zstdLevel: level,
+                cutoff: watermark, reasons: reasons))
+        }
+        var ledger: LedgerMergeTask?
+        if options.mergeLedgers, manifest.ledgers.count >= 2 || (options.ledgerMaxAge != nil && !manifest.ledgers.isEmpty) {
+            ledger = LedgerMergeTask(
+                inputs: manifest.ledgers, pruneBefore: options.ledgerMaxAge.map { now &- $0 })
+        }
+        return CompactionPlan(base: manifest, tasks: tasks, ledgerMerge: ledger)
+    }
+
+    struct PartitionID: Hashable {
+        var mid: UInt8
+        var start: Int64
+        init(_ mid: UInt8, _ start: Int64) { (self.mid, self.start) = (mid, start) }
+    }
+}
+
+// MARK: - Building (any thread; touches only new files)
+
+public enum Compactor {
+    /// Writes the output of every task of `plan` (numbers reserved) as new, fsynced files in
+    /// segments/ and index/. They are orphans until `StoreWriter.applyCompaction` switches
+    /// the manifest; a crash before that leaves files the next writer open removes. Reads
+    /// the inputs through a snapshot of `plan.base`, so it never blocks readers or the writer.
+    public static func build(
+        _ plan: CompactionPlan, layout: StoreLayout, storeOptions: StoreOptions, options: CompactionOptions,
+        cancel: CompactionCancel? = nil
+    ) throws -> CompactionOutput {
+        let start = monotonicNanosStore()
+        var limiter = WriteRateLimiter(bytesPerSecond: options.rateLimitBytesPerSecond)
+        var written: [String] = []
+        var results: [CompactionTaskResult] = []
+        var ledger: LedgerMergeResult?
+        let fs = storeOptions.fileSystem
+        do {
+            for task in plan.tasks {
+                precondition(task.outputNumber > 0, "compaction task without a reserved number")
+                if cancel?.isCancelled == true { throw CompactionCancelled() }
+                let r = try buildTask(task, base: plan.base, layout: layout, storeOptions: storeOptions,
+                                      limiter: &limiter, cancel: cancel, written: &written)
+                results.append(r)
+            }
+            if !written.isEmpty { try fs.syncDirectory(layout.segmentsDir) }
+            if let lt = plan.ledgerMerge {
+                let r = try mergeLedgers(lt, layout: layout, fs: fs)
+                written.append(layout.indexPath(r.name))
+                limiter.wrote(Int(r.bytesOut))
+                try fs.syncDirectory(layout.indexDir)
+                ledger = r
+            }
+        } catch {
+            for p in written { try? fs.unlink(p) }
+            throw error
+        }
+        CrashPoint.hit(CrashPoint.compactionWritten)
+        let bytes = results.reduce(UInt64(0)) { $0 + $1.outputBytes } + (ledger?.bytesOut ?? 0)
+        return CompactionOutput(
+            plan: plan, tasks: results, ledger: ledger, bytesWritten: bytes,
+            seconds: Double(monotonicNanosStore() - start) / 1e9)
+    }
+
+    static func buildTask(
+        _ task: CompactionTask, base: Manifest, layout: StoreLayout, storeOptions: StoreOptions,
+        limiter: inout WriteRateLimiter, cancel: CompactionCancel?, written: inout [String]
+    ) throws -> CompactionTaskResult {
+        guard let m = Measurement.byID(task.measurementID) else {
+            throw StoreError(.corrupt, "compact", path: layout.root, "unknown measurement id \(task.measurementID)")
+        }
+        let fs = storeOptions.fileSystem
+        // A snapshot of just the inputs (and the base watermarks): its fds keep the inputs
+        // readable even after a later switch unlinks them.
+        var view = base
+        view.segments = task.inputs
+        let snap = try Snapshot(layout: layout, manifest: view, fs: fs, logger: storeOptions.logger)
+        let (pend, o) = task.partitionStart.addingReportingOverflow(base.partitionWidth)
+        let from = max(task.partitionStart, task.cutoff)
+        let expired = try countBelow(task.cutoff, snapshot: snap, inputs: task.inputs)
+        let cursor = try ScanCursor(snapshot: snap, spec: ScanSpec(m, from: from, to: o ? .max : pend))
+
+        let name = StoreLayout.segmentName(measurement: m, partitionStart: task.partitionStart, number: task.outputNumber)
+        let path = layout.segmentPath(name)
+        var segOptions = storeOptions.segment
+        segOptions.zstdLevel = task.zstdLevel
+        var builder = SegmentBuilder(measurement: m, partitionStart: task.partitionStart, seq: task.outputNumber, options: segOptions)
+        let fd = try fs.createFile(path)
+        written.append(path)
+        var size: UInt64 = 0
+        var fdOpen = true
+        defer { if fdOpen { try? fs.close(fd, path: path) } }
+        func drain() throws {
+            let bytes = builder.takePending()
+            guard !bytes.isEmpty else { return }
+            size += UInt64(bytes.count)
+            try bytes.withUnsafeBytes { try fs.write(fd, $0, path: path) }
+            limiter.wrote(bytes.count)
+        }
+
+        // One vehicle's rows at a time (the cursor yields vehicles in order, each vehicle's
+        // rows in (time, identity) order, one row per identity).
+        var acc = VehicleAccumulator(m)
+        var current: String?
+        var outRows = 0
+        func flush() throws {
+            guard let v = current, acc.count > 0 else { return }
+            try builder.appendVehicle(v, times: acc.times, columns: acc.columns, range: 0..<acc.count, dictionary: acc.dictionary)
+            outRows += acc.count
+            acc.reset()
+            if builder.pending.count >= 1 << 20 { try drain() }
+        }
+        while let b = try cursor.next() {
+            if current.map({ !byteEqual($0, b.vehicle) }) ?? true {
+                try flush()
+                current = b.vehicle
+                if cancel?.isCancelled == true { throw CompactionCancelled() }
+            }
+            acc.append(b)
+        }
+        try flush()
+        let footer = builder.finish()
+        try drain()
+        try fs.sync(fd, path: path)
+        fdOpen = false
+        try fs.close(fd, path: path)
+        let superseded = max(0, task.inputRows - expired - outRows)
+        guard footer.rowCount > 0 else {
+            // Nothing survived: the partition simply goes away at the switch.
+            try fs.unlink(path)
+            written.removeLast()
+            return CompactionTaskResult(task: task, output: nil, outputRows: 0, expiredRows: expired, supersededRows: superseded)
+        }
+        let meta = SegmentMeta(
+            name: name, measurementID: m.id, partitionStart: task.partitionStart, seq: task.outputNumber,
+            rowCount: footer.rowCount, minTime: footer.minTime, maxTime: footer.maxTime, fileSize: size)
+        return CompactionTaskResult(task: task, output: meta, outputRows: outRows, expiredRows: expired, supersededRows: superseded)
+    }
+
+    /// Stored rows (superseded copies included) with `time < cutoff`, from footers where a
+    /// chunk lies wholly on one side, decoding only the time column of straddling chunks.
+    static func countBelow(_ cutoff: Int64, snapshot: Snapshot, inputs: [SegmentMeta]) throws -> Int {
+        guard cutoff > .min else { return 0 }
+        var n = 0
+        for s in inputs where s.minTime < cutoff {
+            let r = try snapshot.reader(s)
+            var scratch = DecodedChunk(measurement: r.footer.measurement)
+            let none = Array(repeating: false, count: r.footer.measurement.columns.count)
+            for v in r.footer.vehicles {
+                for c in v.chunks where c.minTime < cutoff {
+                    if c.maxTime < cutoff {
+                        n += c.rowCount
+                    } else {
+                        do { try r.decode(c, columns: none, into: &scratch) } catch let e as SegmentError { throw StoreError.corrupt(e) }
+                        n += lowerBound(scratch.times, cutoff)
+                    }
+                }
+            }
+        }
+        return n
+    }
+
+    static func mergeLedgers(_ t: LedgerMergeTask, layout: StoreLayout, fs: any StoreFileSystem) throws -> LedgerMergeResult {
+        precondition(t.outputNumber > 0, "ledger merge without a reserved number")
+        var entries: [LedgerEntry] = []
+        var bytesIn: UInt64 = 0
+        for name in t.inputs {
+            let path = layout.indexPath(name)
+            let bytes = try readFile(path, fs: fs)
+            guard let e = LedgerFile.decode(bytes) else {
+                throw StoreError(.corrupt, "read ledger", path: path, "checksum or structure mismatch")
+            }
+            bytesIn += UInt64(bytes.count)
+            entries.append(contentsOf: e)
+        }
+        let count = entries.count
+        if let before = t.pruneBefore { entries.removeAll { $0.ingestedAt < before } }
+        let name = StoreLayout.ledgerName(number: t.outputNumber)
+        let out = LedgerFile.encode(entries)
+        try StoreWriter.writeNewFile(layout.indexPath(name), out, fs: fs)
+        return LedgerMergeResult(task: t, name: name, entriesIn: count, entriesOut: entries.count,
+                                 bytesIn: bytesIn, bytesOut: UInt64(out.count))
+    }
+}
+
+/// One vehicle's rows on their way into a `SegmentBuilder`, strings interned into one
+/// dictionary (reset per vehicle, so memory is bounded by one vehicle-partition).
+struct VehicleAccumulator {
+    let measurement: Measurement
+    var times: [Int64] = []
+    var columns: [ColumnValues]
+    var dictionary: [String] = []
+    private var lookup: [String: UInt32] = [:]
+
+    init(_ m: Measurement) {
+        measurement = m
+        columns = m.columns.map { ColumnValues(type: $0.type) }
+    }
+
+    var count: Int { times.count }
+
+    mutating func reset() {
+        times.removeAll(keepingCapacity: true)
+        for i in columns.indices { columns[i].removeAll() }
+        dictionary.removeAll(keepingCapacity: true)
+        lookup.removeAll(keepingCapacity: true)
+    }
+
+    mutating func append(_ b: ScanBatch) {
+        guard !b.range.isEmpty else { return }
+        times.append(contentsOf: b.chunk.times[b.range])
+        for c in columns.indices {
+            let src = b.chunk.columns[c]
+            switch columns[c].type {
+            case .int64: columns[c].ints.append(contentsOf: src.ints[b.range])
+            case .float64: columns[c].doubles.append(contentsOf: src.doubles[b.range])
+            case .string:
+                var map = [UInt32](repeating: .max, count: src.dictionary.count)
+                for i in b.range {
+                    let local = Int(src.ids[i])
+                    if map[local] == .max {
+                        let s = src.dictionary[local]
+                        if let id = lookup[s] {
+                            map[local] = id
+                        } else {
+                            let id = UInt32(dictionary.count)
+                            dictionary.append(s)
+                            lookup[s] = id
+                            map[local] = id
+                        }
+                    }
+                    columns[c].ids.append(map[local])
+                }
+            }
+        }
+    }
+}
+
+/// Paces writes to an average rate by sleeping (flash wear; leaves I/O to ingest).
+struct WriteRateLimiter {
+    let bytesPerSecond: Double
+    private var start: UInt64 = 0
+    private var bytes: Double = 0
+
+    init(bytesPerSecond: Double) { self.bytesPerSecond = bytesPerSecond }
+
+    mutating func wrote(_ n: Int) {
+        guard bytesPerSecond > 0 else { return }
+        if start == 0 { start = monotonicNanosStore() }
+        bytes += Double(n)
+        let due = bytes / bytesPerSecond
+        while true {
+            let elapsed = Double(monotonicNanosStore() - start) / 1e9
+            guard due > elapsed else { return }
+            usleep(UInt32(min(due - elapsed, 0.5) * 1e6))
+        }
+    }
+}
+
+func monotonicNanosStore() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}
+
+func wallClockMicrosStore() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
+}
+
+/// A file's mtime in µs, or nil.
+func fileMTimeMicros(_ path: String) -> Int64? {
+    var st = stat()
+    guard stat(path, &st) == 0 else { return nil }
+    return Int64(st.st_mtim.tv_sec) * 1_000_000 + Int64(st.st_mtim.tv_nsec) / 1000
+}
