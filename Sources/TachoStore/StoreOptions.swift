@@ -10,8 +10,9 @@ public struct StoreOptions: Sendable {
     public var bufferBytes = 32 << 20
     /// Segment encoding: zstd level (default 3) and rows per chunk (default 8192).
     public var segment = SegmentBuilder.Options()
-    /// Where every write, fsync, rename and unlink goes. Default: the real file system.
-    public var fileSystem: any StoreFileSystem = PosixFileSystem()
+    /// Where every write, fsync, rename and unlink goes. Default: the real file system (with the
+    /// faults `TACHO_FAULT` names injected, when it is set: FaultInjection.swift).
+    public var fileSystem: any StoreFileSystem = FaultInjectingFileSystem.environment ?? PosixFileSystem()
     /// Logs orphan removal, index rebuilds and commits. Default: a logger labelled "tacho.store".
     public var logger = Logger(label: "tacho.store")
 

@@ -30,39 +30,57 @@ extension StoreWriter {
             return CommitSummary(commit: manifest.commit, segments: 0, rows: 0, bytes: 0)
         }
         var next = manifest
-        if !pendingSegments.isEmpty { try fs.syncDirectory(layout.segmentsDir) }
-        if latestDirty {
-            // Provisional seqs become the number of the first segment of this commit or later:
-            // already ≥ every earlier segment, which is all the ordering needs.
-            let bytes = latest.encode()
-            let name = StoreLayout.latestName(number: next.nextNumber)
-            next.nextNumber += 1
-            try writeNewFile(layout.indexPath(name), bytes)
-            next.latestIndex = name
-            next.latestIndexCRC = bytes.withUnsafeBytes {
-                UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: bytes.count - 4, as: UInt32.self))
+        // Index and ledger files of this commit: removed again if it fails before the switch.
+        var written: [String] = []
+        do {
+            if !pendingSegments.isEmpty { try fs.syncDirectory(layout.segmentsDir) }
+            if latestDirty {
+                // Provisional seqs become the number of the first segment of this commit or later:
+                // already ≥ every earlier segment, which is all the ordering needs.
+                let bytes = latest.encode()
+                let name = StoreLayout.latestName(number: next.nextNumber)
+                next.nextNumber += 1
+                manifest.nextNumber = next.nextNumber  // never reused, even if a failed file stays behind
+                try writeNewFile(layout.indexPath(name), bytes)
+                written.append(layout.indexPath(name))
+                next.latestIndex = name
+                next.latestIndexCRC = bytes.withUnsafeBytes {
+                    UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: bytes.count - 4, as: UInt32.self))
+                }
             }
+            if !entries.isEmpty {
+                let name = StoreLayout.ledgerName(number: next.nextNumber)
+                next.nextNumber += 1
+                manifest.nextNumber = next.nextNumber
+                try writeNewFile(layout.indexPath(name), LedgerFile.encode(entries))
+                written.append(layout.indexPath(name))
+                next.ledgers.append(name)
+                CrashPoint.hit(CrashPoint.ledgerWritten)
+            }
+            if latestDirty || !entries.isEmpty { try fs.syncDirectory(layout.indexDir) }
+            next.segments.append(contentsOf: pendingSegments)
+            next.commit += 1
+            try Self.writeManifestTemp(next, layout: layout, fs: fs)
+            try fs.rename(layout.manifestTemp, to: layout.manifest)
+        } catch {
+            for path in written { try? fs.unlink(path) }
+            throw error
         }
-        if !entries.isEmpty {
-            let name = StoreLayout.ledgerName(number: next.nextNumber)
-            next.nextNumber += 1
-            try writeNewFile(layout.indexPath(name), LedgerFile.encode(entries))
-            next.ledgers.append(name)
-            CrashPoint.hit(CrashPoint.ledgerWritten)
-        }
-        if latestDirty || !entries.isEmpty { try fs.syncDirectory(layout.indexDir) }
-        next.segments.append(contentsOf: pendingSegments)
-        next.commit += 1
-        try Self.writeManifest(next, layout: layout, fs: fs)
-        // Published. From here on the commit stands even if cleanup fails.
+        // Switched: a reader opening the store now sees this commit, so it stands even if what
+        // follows fails (abort() after this point has nothing left to discard).
         let old = manifest
         manifest = next
         let rows = pendingSegments.reduce(0) { $0 + $1.rowCount }
         let bytes = pendingSegments.reduce(UInt64(0)) { $0 + $1.fileSize }
         let count = pendingSegments.count
         pendingSegments.removeAll()
-        recordLedger(entries)
         restoreAfterCommit(latest: latest)
+        // Durable once the directory holding MANIFEST is synced. When that fails, the ledger
+        // entries stay out of memory: the caller keeps its inputs and re-ingests them, which
+        // rewrites the same rows (they replace themselves by identity) in a commit that syncs.
+        try fs.syncDirectory(layout.root)
+        CrashPoint.hit(CrashPoint.afterManifestSwitch)
+        recordLedger(entries)
         if old.latestIndex != next.latestIndex && !old.latestIndex.isEmpty {
             try? fs.unlink(layout.indexPath(old.latestIndex))
         }
@@ -77,12 +95,14 @@ extension StoreWriter {
 
     static func writeNewFile(_ path: String, _ bytes: [UInt8], fs: any StoreFileSystem) throws {
         let fd = try fs.createFile(path)
+        var open = true
         do {
             try bytes.withUnsafeBytes { try fs.write(fd, $0, path: path) }
             try fs.sync(fd, path: path)
+            open = false  // a failed close still releases the descriptor: never close it twice
             try fs.close(fd, path: path)
         } catch {
-            try? fs.close(fd, path: path)
+            if open { try? fs.close(fd, path: path) }
             try? fs.unlink(path)
             throw error
         }
@@ -90,12 +110,17 @@ extension StoreWriter {
 
     /// The manifest switch: MANIFEST.tmp, fsync, rename over MANIFEST, fsync the directory.
     static func writeManifest(_ m: Manifest, layout: StoreLayout, fs: any StoreFileSystem) throws {
-        try fs.unlink(layout.manifestTemp)
-        try writeNewFile(layout.manifestTemp, m.encode(), fs: fs)
-        CrashPoint.hit(CrashPoint.beforeManifestSwitch)
+        try writeManifestTemp(m, layout: layout, fs: fs)
         try fs.rename(layout.manifestTemp, to: layout.manifest)
         try fs.syncDirectory(layout.root)
         CrashPoint.hit(CrashPoint.afterManifestSwitch)
+    }
+
+    /// The first half of the switch: MANIFEST.tmp written and fsynced.
+    static func writeManifestTemp(_ m: Manifest, layout: StoreLayout, fs: any StoreFileSystem) throws {
+        try fs.unlink(layout.manifestTemp)
+        try writeNewFile(layout.manifestTemp, m.encode(), fs: fs)
+        CrashPoint.hit(CrashPoint.beforeManifestSwitch)
     }
 
     /// Replaces the manifest with `next` (compaction and retention), then removes the files
