@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+
+/// Runs `tools/crashtest` (issue #8) for 20 kills of `tacho run` — half at random moments, half
+/// at the named crash points — against the `tacho` built beside this bundle, and holds it to
+/// its summary line: nothing lost, nothing duplicated, every file accounted for, verify clean.
+@Suite(.serialized) struct CrashToolTests {
+    @Test func twentyKillsLoseNothingDuplicateNothingVerifyClean() throws {
+        let script = repoRoot.appendingPathComponent("tools/crashtest").path
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/python3")
+            || (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").contains(where: {
+                FileManager.default.isExecutableFile(atPath: "\($0)/python3")
+            })
+        else {
+            Issue.record("tools/crashtest needs python3")
+            return
+        }
+        let dir = TempDir("tacho-crashtool")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/bash")
+        p.arguments = [
+            script, "--iterations", "20", "--files", "4", "--epoch", "10", "--max-delay", "0.8",
+            "--seed", "\(UInt16.random(in: 1...30000))", "--tacho", tachoPath, "--work", dir.path, "--quiet",
+        ]
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "TACHO_CRASH_POINT")
+        env.removeValue(forKey: "TACHO_STORE")
+        p.environment = env
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        nonisolated(unsafe) var errData = Data()
+        let g = DispatchGroup()
+        g.enter()
+        try p.run()
+        DispatchQueue.global().async {
+            errData = err.fileHandleForReading.readDataToEndOfFile()
+            g.leave()
+        }
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        g.wait()
+        p.waitUntilExit()
+        let stdout = String(decoding: outData, as: UTF8.self)
+        let stderr = String(decoding: errData, as: UTF8.self)
+        let summary = stdout.split(separator: "\n").last.map(String.init) ?? ""
+        var fields: [String: String] = [:]
+        for kv in summary.split(separator: " ") {
+            let parts = kv.split(separator: "=", maxSplits: 1)
+            if parts.count == 2 { fields[String(parts[0])] = String(parts[1]) }
+        }
+        #expect(summary.hasPrefix("crashtest:"), "no summary line; stderr: \(stderr)")
+        #expect(p.terminationStatus == 0, "\(summary)\n\(stderr)")
+        #expect(fields["iterations"] == "20")
+        #expect(Int(fields["kills"] ?? "") ?? 0 >= 18, "\(summary)")
+        #expect(fields["lost"] == "0")
+        #expect(fields["duplicated"] == "0")
+        #expect(fields["lost_files"] == "0")
+        #expect(fields["duplicated_files"] == "0")
+        #expect(fields["wrong_values"] == "0")
+        #expect(fields["verify"] == "clean")
+        #expect(fields["failures"] == "0", "\(stderr)")
+        #expect(Int(fields["rows_checked"] ?? "") ?? 0 > 0)
+    }
+}
