@@ -28,7 +28,13 @@ struct RunCommand: ParsableCommand {
             Config file example (every key optional):
               {"store": "/var/lib/tacho", "inbox": "/data/inbox", "processed": "/data/processed",
                "rejected": "/data/rejected", "delete_processed": false, "lenient": false, "poll": false,
-               "settle_seconds": 2, "processed_max_age": "7d"}
+               "settle_seconds": 2, "processed_max_age": "7d",
+               "retention": {"detections": "30d", "status": "365d"}, "max_bytes": "2GiB", "min_free": "500MiB",
+               "compact_every": "1h", "compact_rate_mb_s": 16, "cold_after": "7d", "cold_level": 9}
+
+            Retention and compaction (see `tacho compact --help`): age retention runs about once a minute,
+            the disk budget after every commit, compaction every --compact-every (first run a minute after
+            start) on a background thread; the free-space floor pauses ingest (logged) until space is back.
             """
     )
 
@@ -43,6 +49,8 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Poll the inbox instead of using inotify.") var poll = false
     @Option(help: "Seconds a polled file must be unchanged before it is taken (default 2).") var settle: Double?
     @Option(help: ArgumentHelp("Delete processed files older than this (default 7d; 0 keeps them).", valueName: "AGE")) var processedMaxAge: String?
+    @OptionGroup var maintenance: MaintenanceOptionGroup
+    @Option(help: ArgumentHelp("How often to compact (default 1h; 0 = never).", valueName: "AGE")) var compactEvery: String?
 
     func run() throws {
         let logger = log.logger("tacho.run")
@@ -72,6 +80,14 @@ struct RunCommand: ParsableCommand {
         let writer = try StoreWriter(path: storePath, options: opts)
         defer { writer.close() }
         let daemon = try InboxDaemon(config: c, writer: writer, logger: logger)
+        let maint = try maintenanceJob(writer: writer, inbox: c, file: file, logger: logger)
+        defer { maint?.shutdown() }
+        if let maint {
+            daemon.afterCommit = { try maint.afterCommit() }
+            daemon.periodic = { try maint.periodic() }
+            if maint.retention.policy.minFreeBytes != nil { daemon.mayIngest = { maint.mayIngest() } }
+            try maint.periodic()  // retention before the first file
+        }
         signal(SIGINT) { _ in stopFlag.stop() }
         signal(SIGTERM) { _ in stopFlag.stop() }
         signal(SIGPIPE, SIG_IGN)
@@ -84,6 +100,33 @@ struct RunCommand: ParsableCommand {
         pthread_sigmask(SIG_UNBLOCK, &set, nil)
         logger.info("tacho run", metadata: ["store": "\(storePath)", "inbox": "\(c.inbox)"])
         try daemon.run(until: stopFlag)
+    }
+}
+
+extension RunCommand {
+    /// Retention and scheduled compaction for the daemon's hooks; nil when neither is wanted.
+    func maintenanceJob(writer: StoreWriter, inbox c: InboxConfig, file: ConfigFile, logger: Logger) throws -> StoreMaintenance? {
+        let (policy, copts) = try maintenance.resolve(
+            file: file, processed: c.deleteProcessed ? nil : c.processedDir, rejected: c.rejectedDir)
+        var every = 3600.0
+        if let s = compactEvery ?? file.string("compact_every") {
+            if s == "0" {
+                every = 0
+            } else {
+                guard let d = Units.durationMicros(s) else { throw ValidationError("--compact-every \(s): expected a duration like 1h, 30m, or 0") }
+                every = Double(d) / 1e6
+            }
+        }
+        guard !policy.isEmpty || every > 0 else { return nil }
+        // Tests fake the free-space reading (a file holding a byte count, re-read each time).
+        var free: ((String) -> UInt64?)?
+        if let fake = ProcessInfo.processInfo.environment["TACHO_FAKE_FREE_BYTES_FILE"] {
+            free = { _ in
+                (try? String(contentsOfFile: fake, encoding: .utf8)).flatMap { UInt64($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            }
+        }
+        let enforcer = RetentionEnforcer(policy: policy, logger: logger, compaction: copts, freeBytes: free)
+        return StoreMaintenance(writer: writer, retention: enforcer, compaction: copts, compactEvery: every, logger: logger)
     }
 }
 
@@ -110,4 +153,6 @@ struct ConfigFile {
     func string(_ k: String) -> String? { values[k] as? String }
     func bool(_ k: String) -> Bool? { values[k] as? Bool }
     func double(_ k: String) -> Double? { (values[k] as? NSNumber)?.doubleValue }
+    /// A string, or a number written as one (`"max_bytes": 1000000`).
+    func text(_ k: String) -> String? { string(k) ?? (values[k] as? NSNumber)?.stringValue }
 }

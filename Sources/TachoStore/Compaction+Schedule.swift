@@ -1,0 +1,157 @@
+import Dispatch
+import Logging
+import Synchronization
+import TachoFormat
+
+/// Retention and compaction inside a long-running writer (`tacho run`), driven by the
+/// daemon's hooks on the writer's thread:
+///
+/// * `afterCommit()` — after every commit: enforces the disk budget, publishes a finished
+///   compaction, starts one when due.
+/// * `periodic()` — about once a minute: the same, plus age retention.
+/// * `mayIngest()` — before each group: the free-space floor.
+///
+/// A compaction is planned here (numbers reserved), built on a background thread from a
+/// snapshot (readers and ingest carry on), and published here by one manifest switch: the
+/// writer is held only for the plan and the switch.
+public final class StoreMaintenance {
+    public let writer: StoreWriter
+    public let retention: RetentionEnforcer
+    public var compaction: CompactionOptions
+    /// Seconds between compaction runs; 0 disables scheduled compaction.
+    public let compactEvery: Double
+    let logger: Logger
+    private let started = monotonicNanosStore()
+    private var lastStart: UInt64?
+    private var running = false
+    private let slot = BuildSlot()
+    private let cancelFlag = CompactionCancel()
+    private let group = DispatchGroup()
+    /// Results of published runs (for tests and logs).
+    public private(set) var completedRuns = 0
+
+    final class BuildSlot: Sendable {
+        let state = Mutex<BuildState>(.idle)
+        func withLock<R>(_ body: (inout BuildState) -> R) -> R { state.withLock { body(&$0) } }
+    }
+
+    enum BuildState: Sendable {
+        case idle
+        case done(CompactionOutput)
+        case failed(String)
+    }
+
+    public init(writer: StoreWriter, retention: RetentionEnforcer, compaction: CompactionOptions,
+                compactEvery: Double, logger: Logger) {
+        self.writer = writer
+        self.retention = retention
+        self.compaction = compaction
+        self.compactEvery = compactEvery
+        self.logger = logger
+    }
+
+    public func afterCommit() throws {
+        try publishFinished()
+        try retention.enforceBudget(writer)
+        startIfDue()
+    }
+
+    public func periodic() throws {
+        try publishFinished()
+        try retention.enforceAge(writer)
+        try retention.enforceBudget(writer)
+        startIfDue()
+    }
+
+    public func mayIngest() -> Bool { retention.mayIngest(writer.layout) }
+
+    /// Whether a background build is under way (not yet published).
+    public var isBuilding: Bool { running }
+
+    /// Stops a running build and waits for it; its files are deleted (a build that finished
+    /// is still published).
+    public func shutdown() {
+        guard running else { return }
+        cancelFlag.cancel()
+        group.wait()
+        do { try publishFinished() } catch { logger.error("compaction at shutdown: \(error)") }
+    }
+
+    /// Waits for a running build and publishes it (tests, `tacho compact`-like use).
+    public func waitForBuild() throws {
+        guard running else { return }
+        group.wait()
+        try publishFinished()
+    }
+
+    func startIfDue() {
+        guard compactEvery > 0, !running, !writer.hasOpenTransaction else { return }
+        let now = monotonicNanosStore()
+        // The first run comes soon after start (a box that restarts often still compacts),
+        // then every `compactEvery` seconds.
+        let interval = lastStart == nil ? min(compactEvery, 60) : compactEvery
+        if Double(now - (lastStart ?? started)) / 1e9 < interval { return }
+        lastStart = now
+        let plan = writer.planCompaction(compaction)
+        guard !plan.isEmpty else { return }
+        let need = plan.tasks.reduce(UInt64(0)) { $0 + $1.inputBytes }
+        if let floor = retention.policy.minFreeBytes, let free = retention.freeBytes(writer.layout.root), free < floor &+ need {
+            logger.warning("compaction skipped: it needs up to \(need) bytes and free space would fall below the floor", metadata: [
+                "free": "\(free)", "floor": "\(floor)",
+            ])
+            return
+        }
+        logger.info("compaction started", metadata: [
+            "partitions": "\(plan.tasks.count)", "segments": "\(plan.tasks.reduce(0) { $0 + $1.inputs.count })",
+            "bytes": "\(need)", "ledgers": "\(plan.ledgerMerge?.inputs.count ?? 0)",
+        ])
+        running = true
+        group.enter()
+        let layout = writer.layout, storeOptions = writer.options, options = compaction
+        let slot = self.slot, cancel = cancelFlag, group = self.group
+        DispatchQueue.global(qos: .utility).async {
+            let state: BuildState
+            do {
+                state = .done(try Compactor.build(plan, layout: layout, storeOptions: storeOptions, options: options, cancel: cancel))
+            } catch {
+                state = .failed("\(error)")
+            }
+            slot.withLock { $0 = state }
+            group.leave()
+        }
+    }
+
+    func publishFinished() throws {
+        guard running else { return }
+        let state = slot.withLock { s -> BuildState in
+            let v = s
+            if case .idle = v { return v }
+            s = .idle
+            return v
+        }
+        switch state {
+        case .idle:
+            return
+        case .failed(let why):
+            running = false
+            if cancelFlag.isCancelled { return }
+            logger.error("compaction failed; the store is unchanged: \(why)")
+        case .done(let out):
+            running = false
+            guard !writer.hasOpenTransaction else {
+                // Cannot happen from the daemon's hooks; keep the store consistent anyway.
+                slot.withLock { $0 = .done(out) }
+                running = true
+                return
+            }
+            let r = try writer.applyCompaction(out)
+            completedRuns += 1
+            let before = r.tasks.filter(\.applied).reduce(UInt64(0)) { $0 + $1.task.inputBytes }
+            let after = r.tasks.filter(\.applied).reduce(UInt64(0)) { $0 + $1.outputBytes }
+            logger.info("compaction finished", metadata: [
+                "partitions": "\(r.tasks.filter(\.applied).count)", "bytes_before": "\(before)", "bytes_after": "\(after)",
+                "seconds": "\((r.seconds * 10).rounded() / 10)", "mb_per_s": "\((r.megabytesPerSecond * 10).rounded() / 10)",
+            ])
+        }
+    }
+}

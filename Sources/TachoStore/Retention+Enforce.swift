@@ -1,0 +1,289 @@
+import Logging
+import TachoFormat
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Applies a `RetentionPolicy` to the store of one writer, on the writer's thread, between
+/// transactions (the daemon's `afterCommit`, `periodic` and `mayIngest` hooks, `tacho compact`).
+/// Every deletion is logged at notice level with the policy that caused it.
+public final class RetentionEnforcer {
+    public let policy: RetentionPolicy
+    /// Wall-clock now, µs. Tests fake it.
+    public var now: () -> Int64
+    /// Free bytes on the file system holding a path. Tests fake it.
+    public var freeBytes: (String) -> UInt64?
+    /// Levels for budget trims (cold partitions are rewritten at the cold level).
+    public var compaction: CompactionOptions
+    let logger: Logger
+    public private(set) var ingestPaused = false
+
+    public init(policy: RetentionPolicy, logger: Logger, compaction: CompactionOptions = CompactionOptions(),
+                now: (() -> Int64)? = nil, freeBytes: ((String) -> UInt64?)? = nil) {
+        self.policy = policy
+        self.logger = logger
+        self.compaction = compaction
+        self.now = now ?? { wallClockMicrosStore() }
+        self.freeBytes = freeBytes ?? { StoreUsage.freeBytes($0) }
+    }
+
+    /// Directories whose bytes count against the budget.
+    public func budgetRoots(_ layout: StoreLayout) -> [String] {
+        [layout.root] + [policy.processedDirectory, policy.rejectedDirectory].compactMap { $0 }
+    }
+
+    /// Age, then budget. REQUIRES: no open transaction.
+    @discardableResult
+    public func enforce(_ w: StoreWriter) throws -> RetentionReport {
+        var r = RetentionReport()
+        r.actions = try enforceAge(w)
+        let b = try enforceBudget(w)
+        r.actions += b.actions
+        (r.bytesBefore, r.bytesAfter, r.budgetMet) = (b.bytesBefore, b.bytesAfter, b.budgetMet)
+        return r
+    }
+
+    // MARK: Age
+
+    /// The manifest after age retention, and what it hides and drops: watermarks rise to
+    /// `now − age` (only when that hides something), and segments whose rows are all below
+    /// the watermark go. Pure (for `--dry-run`).
+    public static func agePlan(_ manifest: Manifest, policy: RetentionPolicy, now: Int64) -> (next: Manifest, actions: [RetentionAction]) {
+        var next = manifest
+        var actions: [RetentionAction] = []
+        for (mid, age) in policy.maxAge.sorted(by: { $0.key < $1.key }) {
+            let (w, o) = now.subtractingReportingOverflow(age)
+            guard !o, w > (next.watermarks[mid] ?? .min) else { continue }
+            guard manifest.segments.contains(where: { $0.measurementID == mid && $0.minTime < w }) else { continue }
+            let name = Measurement.byID(mid)?.name ?? "\(mid)"
+            let label = "age \(policy.describeAge(mid))"
+            next.watermarks[mid] = w
+            actions.append(RetentionAction(kind: .watermark, policy: label, measurement: name, time: w))
+            let dead = next.segments.filter { $0.measurementID == mid && $0.maxTime < w }
+            for (start, segs) in Dictionary(grouping: dead, by: \.partitionStart).sorted(by: { $0.key < $1.key }) {
+                actions.append(RetentionAction(
+                    kind: .dropPartition, policy: label, measurement: name, partition: StoreLayout.partitionLabel(start),
+                    rows: segs.reduce(0) { $0 + $1.rowCount }, bytes: segs.reduce(0) { $0 + $1.fileSize }))
+            }
+            let deadNames = Set(dead.map(\.name))
+            next.segments.removeAll { deadNames.contains($0.name) }
+        }
+        return (next, actions)
+    }
+
+    @discardableResult
+    public func enforceAge(_ w: StoreWriter) throws -> [RetentionAction] {
+        guard !policy.maxAge.isEmpty else { return [] }
+        let (next, actions) = Self.agePlan(w.manifest, policy: policy, now: now())
+        guard next != w.manifest else { return [] }
+        try w.switchManifest(next)
+        for a in actions { log(a) }
+        return actions
+    }
+
+    // MARK: Budget
+
+    @discardableResult
+    public func enforceBudget(_ w: StoreWriter) throws -> RetentionReport {
+        var report = RetentionReport()
+        guard let maxBytes = policy.maxBytes else { return report }
+        let roots = budgetRoots(w.layout)
+        var used = StoreUsage.bytes(roots)
+        report.bytesBefore = used
+        defer { report.bytesAfter = used }
+        guard used > maxBytes else { return report }
+        let target = maxBytes - maxBytes / 20
+        logger.notice("over the disk budget; freeing the oldest data", metadata: [
+            "used": "\(used)", "budget": "\(maxBytes)", "target": "\(target)",
+        ])
+        let budgetLabel = "disk budget \(formatBytes(maxBytes))"
+        for (dir, what) in [(policy.processedDirectory, "processed/"), (policy.rejectedDirectory, "rejected/")] {
+            guard let dir, used > target else { continue }
+            for f in StoreUsage.filesOldestFirst(dir) {
+                guard used > target else { break }
+                guard unlink(f.path) == 0 || errno == ENOENT else { continue }
+                used -= min(used, f.size)
+                let a = RetentionAction(kind: .deleteFile, policy: "\(budgetLabel): \(what) oldest first", path: f.path, bytes: f.size)
+                report.actions.append(a)
+                log(a)
+            }
+            used = StoreUsage.bytes(roots)
+        }
+        var rounds = 0
+        while used > target && rounds < 100_000 {
+            rounds += 1
+            guard let unit = oldestUnit(w.manifest) else {
+                report.budgetMet = used <= maxBytes
+                logger.warning("disk budget cannot be met: no rows left to delete", metadata: [
+                    "used": "\(used)", "budget": "\(maxBytes)",
+                ])
+                return report
+            }
+            let unitBytes = unit.segments.reduce(UInt64(0)) { $0 + $1.fileSize }
+            let need = used - target
+            var trimmed = false
+            if unitBytes > need {
+                trimmed = try trim(w, unit, need: need, unitBytes: unitBytes, label: budgetLabel, report: &report)
+            }
+            if !trimmed { try drop(w, unit, label: budgetLabel, report: &report) }
+            used = StoreUsage.bytes(roots)
+        }
+        report.budgetMet = used <= maxBytes
+        return report
+    }
+
+    struct Unit {
+        var measurementID: UInt8
+        var partitionStart: Int64
+        var segments: [SegmentMeta]
+        var name: String { Measurement.byID(measurementID)?.name ?? "\(measurementID)" }
+    }
+
+    /// The oldest (partition, measurement) with segments.
+    func oldestUnit(_ m: Manifest) -> Unit? {
+        guard let first = m.segments.min(by: { ($0.partitionStart, $0.measurementID) < ($1.partitionStart, $1.measurementID) })
+        else { return nil }
+        let segs = m.segments.filter { $0.partitionStart == first.partitionStart && $0.measurementID == first.measurementID }
+        return Unit(measurementID: first.measurementID, partitionStart: first.partitionStart, segments: segs.sorted { $0.seq < $1.seq })
+    }
+
+    func partitionEnd(_ m: Manifest, _ start: Int64) -> Int64 {
+        let (e, o) = start.addingReportingOverflow(m.partitionWidth)
+        return o ? .max : e
+    }
+
+    /// Deletes a whole partition. The watermark rises to its end: every older row of the
+    /// measurement is gone, and the latest-status index must not name them.
+    func drop(_ w: StoreWriter, _ u: Unit, label: String, report: inout RetentionReport) throws {
+        var next = w.manifest
+        let names = Set(u.segments.map(\.name))
+        next.segments.removeAll { names.contains($0.name) }
+        let end = partitionEnd(next, u.partitionStart)
+        if end > (next.watermarks[u.measurementID] ?? .min) { next.watermarks[u.measurementID] = end }
+        try w.switchManifest(next)
+        let a = RetentionAction(
+            kind: .dropPartition, policy: label, measurement: u.name, partition: StoreLayout.partitionLabel(u.partitionStart),
+            time: end, rows: u.segments.reduce(0) { $0 + $1.rowCount }, bytes: u.segments.reduce(0) { $0 + $1.fileSize })
+        report.actions.append(a)
+        log(a)
+    }
+
+    /// Deletes the oldest rows of a partition, about `need` bytes' worth: the watermark rises
+    /// to a cut time estimated from the chunks' sizes and times, and the partition is
+    /// rewritten without the rows below it (one manifest switch does both). Returns false
+    /// when the cut would take the whole partition (drop it instead).
+    func trim(_ w: StoreWriter, _ u: Unit, need: UInt64, unitBytes: UInt64, label: String,
+              report: inout RetentionReport) throws -> Bool {
+        var view = w.manifest
+        view.segments = u.segments
+        let snap = try Snapshot(layout: w.layout, manifest: view, fs: w.fs, logger: logger)
+        var chunks: [(lo: Int64, hi: Int64, bytes: Double)] = []
+        var total = 0.0
+        for s in u.segments {
+            for v in try snap.reader(s).footer.vehicles {
+                for c in v.chunks {
+                    let b = Double(c.blocks.reduce(0) { $0 + Int($1.length) + FormatConstants.blockTrailerSize })
+                    chunks.append((c.minTime, c.maxTime, b))
+                    total += b
+                }
+            }
+        }
+        let watermark = w.manifest.watermarks[u.measurementID] ?? .min
+        let lo = max(u.partitionStart, watermark)
+        guard let maxTime = u.segments.map(\.maxTime).max(), maxTime > lo, total > 0 else { return false }
+        let goal = total * Double(need) / Double(unitBytes)
+        func below(_ t: Int64) -> Double {
+            var sum = 0.0
+            for c in chunks where c.lo < t {
+                if c.hi < t { sum += c.bytes } else { sum += c.bytes * Double(t - c.lo) / Double(c.hi - c.lo + 1) }
+            }
+            return sum
+        }
+        // Smallest cut with enough bytes below it.
+        var a = lo, b = maxTime
+        while a < b {
+            let mid = a + (b - a) / 2
+            if below(mid) >= goal { b = mid } else { a = mid + 1 }
+        }
+        let cut = a
+        guard cut > lo, cut <= maxTime else { return false }
+        let end = partitionEnd(w.manifest, u.partitionStart)
+        var level = w.options.segment.zstdLevel
+        if let after = compaction.coldAfter, end &+ after <= now() { level = max(level, compaction.coldLevel) }
+        let task = CompactionTask(
+            measurementID: u.measurementID, partitionStart: u.partitionStart, inputs: u.segments, zstdLevel: level,
+            cutoff: cut, reasons: ["\(label): trim"])
+        var plan = CompactionPlan(base: w.manifest, tasks: [task], ledgerMerge: nil)
+        w.reserveNumbers(&plan)
+        var unlimited = compaction
+        unlimited.rateLimitBytesPerSecond = 0  // freeing space is urgent
+        let out = try Compactor.build(plan, layout: w.layout, storeOptions: w.options, options: unlimited)
+        let applied = try w.applyCompaction(out, watermarks: [u.measurementID: cut])
+        guard applied.tasks.first?.applied == true else { return false }
+        let freed = unitBytes > (applied.tasks.first?.outputBytes ?? 0) ? unitBytes - (applied.tasks.first?.outputBytes ?? 0) : 0
+        let a2 = RetentionAction(
+            kind: .trimPartition, policy: label, measurement: u.name, partition: StoreLayout.partitionLabel(u.partitionStart),
+            time: cut, rows: applied.tasks.first?.expiredRows ?? 0, bytes: freed)
+        report.actions.append(a2)
+        log(a2)
+        return true
+    }
+
+    // MARK: Free-space floor
+
+    /// False while free space is below the floor: ingest waits (files stay in the inbox).
+    /// Before pausing, deletes processed/ copies oldest first. Logs each change of state.
+    public func mayIngest(_ layout: StoreLayout) -> Bool {
+        guard let floor = policy.minFreeBytes, var free = freeBytes(layout.root) else { return true }
+        if free < floor, let dir = policy.processedDirectory {
+            for f in StoreUsage.filesOldestFirst(dir) {
+                guard free < floor else { break }
+                guard unlink(f.path) == 0 else { continue }
+                log(RetentionAction(kind: .deleteFile, policy: "free-space floor \(formatBytes(floor)): processed/ oldest first",
+                                    path: f.path, bytes: f.size))
+                free += f.size
+            }
+            free = min(free, freeBytes(layout.root) ?? free)
+        }
+        if free >= floor {
+            if ingestPaused {
+                logger.notice("ingest resumed: free space is back above the floor", metadata: [
+                    "free": "\(free)", "floor": "\(floor)",
+                ])
+            }
+            ingestPaused = false
+            return true
+        }
+        if !ingestPaused {
+            logger.warning(
+                "ingest paused: \(formatBytes(free)) free on the store's file system, below the --min-free floor of \(formatBytes(floor)); files wait in the inbox until space is freed",
+                metadata: ["free": "\(free)", "floor": "\(floor)", "store": "\(layout.root)"])
+        }
+        ingestPaused = true
+        return false
+    }
+
+    func log(_ a: RetentionAction) {
+        var meta: Logger.Metadata = ["policy": "\(a.policy)"]
+        if !a.measurement.isEmpty { meta["measurement"] = "\(a.measurement)" }
+        if !a.partition.isEmpty { meta["partition"] = "\(a.partition)" }
+        if !a.path.isEmpty { meta["file"] = "\(a.path)" }
+        switch a.kind {
+        case .watermark:
+            meta["before"] = "\(a.time)"
+            logger.notice("retention: rows expired (hidden now, deleted when their partition is dropped or compacted)", metadata: meta)
+        case .dropPartition:
+            meta["rows"] = "\(a.rows)"
+            meta["bytes"] = "\(a.bytes)"
+            logger.notice("retention: deleted partition", metadata: meta)
+        case .trimPartition:
+            meta["before"] = "\(a.time)"
+            meta["rows"] = "\(a.rows)"
+            meta["bytes_freed"] = "\(a.bytes)"
+            logger.notice("retention: deleted the oldest rows of a partition", metadata: meta)
+        case .deleteFile:
+            meta["bytes"] = "\(a.bytes)"
+            logger.notice("retention: deleted file", metadata: meta)
+        }
+    }
+}

@@ -1,0 +1,235 @@
+import ArgumentParser
+import Foundation
+import Logging
+import TachoIngest
+import TachoJSON
+import TachoStore
+
+/// Retention and compaction settings shared by `tacho run` and `tacho compact`.
+struct MaintenanceOptionGroup: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "Maximum row age per measurement, e.g. detections=30d,status=365d. Default: none (nothing expires by age).",
+        valueName: "M=AGE,…"))
+    var retention: String?
+    @Option(help: ArgumentHelp(
+        "Disk budget for the store plus processed/ and rejected/ (e.g. 2GiB). Over it, the oldest data goes first.",
+        valueName: "SIZE"))
+    var maxBytes: String?
+    @Option(help: ArgumentHelp(
+        "Free-space floor of the store's file system (e.g. 500MiB). Below it ingest pauses.", valueName: "SIZE"))
+    var minFree: String?
+    @Option(help: ArgumentHelp("Compaction write rate limit in MB/s; 0 = unlimited (default 16).", valueName: "MB/S"))
+    var compactRate: Double?
+    @Option(help: ArgumentHelp(
+        "Partitions whose end is older than this are rewritten once at --cold-level (default 7d; 0 = never).", valueName: "AGE"))
+    var coldAfter: String?
+    @Option(help: ArgumentHelp("zstd level for cold partitions (default 9).", valueName: "N"))
+    var coldLevel: Int32?
+    @Option(help: ArgumentHelp(
+        "When merging ledger files, forget files ingested longer ago than this (default: keep all; a file re-delivered after that is ingested again).",
+        valueName: "AGE"))
+    var ledgerMaxAge: String?
+
+    /// Flags, then the config file (keys: retention, max_bytes, min_free, compact_rate_mb_s,
+    /// cold_after, cold_level, ledger_max_age), then defaults.
+    func resolve(file: ConfigFile, processed: String?, rejected: String?) throws -> (RetentionPolicy, CompactionOptions) {
+        var p = RetentionPolicy()
+        p.processedDirectory = processed
+        p.rejectedDirectory = rejected
+        let ages: String? = retention ?? file.string("retention") ?? (file.values["retention"] as? [String: Any]).map { obj in
+            obj.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+        }
+        if let ages {
+            do {
+                p.maxAge = try RetentionPolicy.parseAges(ages, parseDuration: Units.durationMicros)
+            } catch {
+                throw ValidationError("--retention \(ages): \(error)")
+            }
+        }
+        if let s = maxBytes ?? file.text("max_bytes") {
+            guard let b = Units.bytes(s), b > 0 else { throw ValidationError("--max-bytes \(s): expected a size like 2GiB, 500MiB") }
+            p.maxBytes = b
+        }
+        if let s = minFree ?? file.text("min_free") {
+            guard let b = Units.bytes(s) else { throw ValidationError("--min-free \(s): expected a size like 500MiB") }
+            p.minFreeBytes = b
+        }
+        var c = CompactionOptions()
+        let rate = compactRate ?? file.double("compact_rate_mb_s") ?? 16
+        guard rate >= 0 else { throw ValidationError("--compact-rate must be ≥ 0 (0 = unlimited)") }
+        c.rateLimitBytesPerSecond = rate * 1_000_000
+        if let s = coldAfter ?? file.string("cold_after") {
+            if s == "0" {
+                c.coldAfter = nil
+            } else {
+                guard let d = Units.durationMicros(s) else { throw ValidationError("--cold-after \(s): expected a duration like 7d, or 0") }
+                c.coldAfter = d
+            }
+        }
+        if let l = coldLevel ?? file.double("cold_level").map({ Int32($0) }) {
+            guard (1...22).contains(l) else { throw ValidationError("--cold-level \(l): zstd levels are 1…22") }
+            c.coldLevel = l
+        }
+        if let s = ledgerMaxAge ?? file.string("ledger_max_age") {
+            guard let d = Units.durationMicros(s) else { throw ValidationError("--ledger-max-age \(s): expected a duration like 30d") }
+            c.ledgerMaxAge = d
+        }
+        return (p, c)
+    }
+}
+
+struct CompactCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compact",
+        abstract: "Apply retention and compact partitions; print the plan and the result.",
+        discussion: """
+            In order: age retention (--retention), compaction, then the disk budget (--max-bytes).
+            Compaction merges each partition's segments into one (each vehicle's rows contiguous,
+            superseded copies and expired rows dropped), rewrites cold partitions at a higher zstd
+            level and merges the ingest ledger files. Queries keep working throughout and see the
+            same rows before and after (apart from what retention expires).
+
+            Nothing is deleted unless a policy names it; every deletion is logged. The budget counts
+            processed/ and rejected/ only when they are known: --processed/--rejected, or --config
+            (the `tacho run` config file: inbox, processed, rejected and the keys below).
+            --dry-run takes no lock and changes nothing.
+
+            Holds the writer lock while it runs: exit status 75 when another writer (`tacho run`,
+            which compacts on its own schedule) holds it.
+            """
+    )
+
+    @OptionGroup var storeOption: StoreOptionGroup
+    @OptionGroup var log: LogOptionGroup
+    @OptionGroup var maintenance: MaintenanceOptionGroup
+    @Flag(help: "Print the plan only; change nothing.") var dryRun = false
+    @Option(help: ArgumentHelp("JSON config file of `tacho run`.", valueName: "FILE")) var config: String?
+    @Option(help: ArgumentHelp("processed/ directory counted in --max-bytes.", valueName: "DIR")) var processed: String?
+    @Option(help: ArgumentHelp("rejected/ directory counted in --max-bytes.", valueName: "DIR")) var rejected: String?
+
+    func run() throws {
+        let logger = log.logger("tacho.compact")
+        let file = try config.map(ConfigFile.load) ?? ConfigFile()
+        var processedDir = processed ?? file.string("processed")
+        var rejectedDir = rejected ?? file.string("rejected")
+        if let inbox = file.string("inbox") {
+            var ic = InboxConfig()
+            ic.inbox = inbox
+            if file.bool("delete_processed") != true { processedDir = processedDir ?? ic.processedDir }
+            rejectedDir = rejectedDir ?? ic.rejectedDir
+        }
+        let (policy, copts) = try maintenance.resolve(file: file, processed: processedDir, rejected: rejectedDir)
+        let storePath = storeOption.store ?? file.string("store") ?? storeOption.path
+        var opts = StoreOptions()
+        opts.logger = logger
+        if dryRun {
+            try printDryRun(storePath, policy: policy, compaction: copts, options: opts)
+            return
+        }
+        let writer: StoreWriter
+        do {
+            writer = try StoreWriter(path: storePath, options: opts)
+        } catch let e as StoreError where e.code == .locked {
+            printError("tacho compact: \(e). `tacho run` applies retention and compacts on its own schedule (--compact-every).")
+            throw ExitCode(75)
+        }
+        defer { writer.close() }
+        let enforcer = RetentionEnforcer(policy: policy, logger: logger, compaction: copts)
+        let before = try summary(writer)
+        let usageBefore = StoreUsage.bytes(enforcer.budgetRoots(writer.layout))
+
+        let age = try enforcer.enforceAge(writer)
+        let plan = writer.planCompaction(copts)
+        print("plan:")
+        for a in age { print("  retention: \(describe(a))") }
+        printPlan(plan)
+        if let b = policy.maxBytes {
+            print("  budget: \(usageBefore) bytes used of \(b)\(usageBefore > b ? ": the oldest data goes after compaction" : "")")
+        }
+        if age.isEmpty && plan.isEmpty && (policy.maxBytes.map { usageBefore <= $0 } ?? true) { print("  nothing to do") }
+
+        var tasks: [CompactionTaskResult] = []
+        var ledger: LedgerMergeResult?
+        var written: UInt64 = 0
+        var seconds = 0.0
+        if !plan.isEmpty {
+            let out = try writer.applyCompaction(try Compactor.build(plan, layout: writer.layout, storeOptions: opts, options: copts))
+            (tasks, ledger, written, seconds) = (out.tasks, out.ledger, out.bytesWritten, out.seconds)
+        }
+        let applied = tasks.filter { $0.applied }
+        let budget = try enforcer.enforceBudget(writer)
+        let after = try summary(writer)
+
+        print("result:")
+        for t in tasks {
+            guard t.applied else { print("  \(t.task.measurementName) \(t.task.partitionLabel): skipped (inputs changed)"); continue }
+            print("  \(t.task.measurementName) \(t.task.partitionLabel): segments \(t.task.inputs.count) → \(t.output == nil ? 0 : 1), bytes \(t.task.inputBytes) → \(t.outputBytes), rows \(t.task.inputRows) → \(t.outputRows) (dropped: \(t.supersededRows) superseded [dedupe], \(t.expiredRows) expired [retention watermark])")
+        }
+        if let l = ledger, l.applied {
+            print("  ledger: \(l.task.inputs.count) files → 1, \(l.bytesIn) → \(l.bytesOut) bytes, entries \(l.entriesIn) → \(l.entriesOut)\(l.entriesOut < l.entriesIn ? " (pruned by --ledger-max-age)" : "")")
+        }
+        for a in budget.actions { print("  budget: \(describe(a))") }
+        if !budget.budgetMet { print("  budget: cannot be met; only metadata is left") }
+        let superseded = applied.reduce(0) { $0 + $1.supersededRows }
+        let expired = applied.reduce(0) { $0 + $1.expiredRows }
+        let ageRows = age.filter { $0.kind == .dropPartition }.reduce(0) { $0 + $1.rows }
+        let budgetRows = budget.actions.filter { $0.kind != .deleteFile }.reduce(0) { $0 + $1.rows }
+        let touched = Set(applied.map { "\($0.task.measurementID)/\($0.task.partitionStart)" })
+            .union(age.filter { $0.kind == .dropPartition }.map { "\($0.measurement)/\($0.partition)" })
+            .union(budget.actions.filter { $0.kind != .deleteFile && $0.kind != .watermark }.map { "\($0.measurement)/\($0.partition)" })
+        print("total: partitions touched \(touched.count), segments \(before.segments) → \(after.segments), segment bytes \(before.bytes) → \(after.bytes), store bytes \(usageBefore) → \(StoreUsage.bytes(enforcer.budgetRoots(writer.layout)))")
+        print("rows dropped: \(superseded) superseded copies (dedupe), \(expired) expired rows rewritten away (retention watermark), \(ageRows) in partitions dropped by age, \(budgetRows) by the disk budget")
+        if written > 0 {
+            print("compaction wrote \(written) bytes in \(String(format: "%.2f", seconds)) s (\(String(format: "%.1f", Double(written) / 1e6 / max(seconds, 1e-9))) MB/s\(copts.rateLimitBytesPerSecond > 0 ? ", limit \(String(format: "%g", copts.rateLimitBytesPerSecond / 1e6)) MB/s" : ", no rate limit"))")
+        }
+    }
+
+    private func summary(_ w: StoreWriter) throws -> (segments: Int, bytes: UInt64) {
+        (w.manifest.segments.count, w.manifest.segments.reduce(0) { $0 + $1.fileSize })
+    }
+
+    private func printPlan(_ plan: CompactionPlan) {
+        for t in plan.tasks {
+            print("  compact \(t.measurementName) \(t.partitionLabel): \(t.inputs.count) segments, \(t.inputBytes) bytes, \(t.inputRows) stored rows → 1 segment at zstd \(t.zstdLevel) (\(t.reasons.joined(separator: ", ")))")
+        }
+        if let l = plan.ledgerMerge {
+            print("  merge \(l.inputs.count) ledger files into one\(l.pruneBefore != nil ? ", forgetting entries older than --ledger-max-age" : "")")
+        }
+    }
+
+    private func printDryRun(_ path: String, policy: RetentionPolicy, compaction: CompactionOptions, options: StoreOptions) throws {
+        let snap = try Snapshot.open(path: path, options: options)
+        let now = compaction.now ?? wallClockMicros()
+        let (afterAge, age) = RetentionEnforcer.agePlan(snap.manifest, policy: policy, now: now)
+        let layout = snap.layout
+        let plan = CompactionPlanner.plan(afterAge, options: compaction, defaultLevel: options.segment.zstdLevel) { s in
+            (try? FileManager.default.attributesOfItem(atPath: layout.segmentPath(s.name))[.modificationDate] as? Date)
+                .map { Int64($0.timeIntervalSince1970 * 1e6) }
+        }
+        print("plan (dry run, nothing changed):")
+        for a in age { print("  retention: \(describe(a))") }
+        printPlan(plan)
+        if let b = policy.maxBytes {
+            let enforcer = RetentionEnforcer(policy: policy, logger: options.logger)
+            let used = StoreUsage.bytes(enforcer.budgetRoots(layout))
+            if used > b {
+                print("  budget: \(used) bytes used of \(b): would free \(used - (b - b / 20)) bytes — processed/ and rejected/ files oldest first, then the oldest store rows (exact cut decided after compaction)")
+            } else {
+                print("  budget: \(used) bytes used of \(b): within budget (before compaction)")
+            }
+        }
+        if age.isEmpty && plan.isEmpty { print("  nothing to do") }
+        let segs = afterAge.segments.count
+        let result = segs - plan.tasks.reduce(0) { $0 + $1.inputs.count - 1 }
+        print("total: partitions \(plan.tasks.count) to compact, segments \(snap.manifest.segments.count) → \(result) (before any budget trim)")
+    }
+
+    private func describe(_ a: RetentionAction) -> String {
+        switch a.kind {
+        case .watermark: "\(a.measurement): rows before \(Timestamp.formatMillis(a.time)) expire now (\(a.policy))"
+        case .dropPartition: "drop \(a.measurement) partition \(a.partition): \(a.rows) stored rows, \(a.bytes) bytes (\(a.policy))"
+        case .trimPartition: "trim \(a.measurement) partition \(a.partition): rows before \(Timestamp.formatMillis(a.time)) deleted (\(a.rows) stored rows), \(a.bytes) bytes freed (\(a.policy))"
+        case .deleteFile: "delete \(a.path): \(a.bytes) bytes (\(a.policy))"
+        }
+    }
+}
