@@ -48,12 +48,29 @@ public final class StoreMaintenance {
         self.compaction = compaction
         self.compactEvery = compactEvery
         self.logger = logger
+        seenLedgers = Set(writer.manifest.ledgers)
     }
 
     public func afterCommit() throws {
         try publishFinished()
-        try retention.enforceBudget(writer)
+        try retention.enforceBudget(writer, reserve: incomingProcessedBytes())
         startIfDue()
+    }
+
+    /// Ledger files already accounted for: the newest at start, the ones reserved for, and
+    /// merge outputs (which hold old files, not incoming ones).
+    private var seenLedgers: Set<String>
+
+    /// Bytes of the input files the last commit ingested: the daemon moves them into
+    /// processed/ right after this hook, so the budget makes room for them first. Read from
+    /// that commit's ledger file (names and sizes), once per commit.
+    func incomingProcessedBytes() -> UInt64 {
+        guard retention.policy.processedDirectory != nil, let last = writer.manifest.ledgers.last,
+              seenLedgers.insert(last).inserted,
+              let bytes = try? readFile(writer.layout.indexPath(last), fs: writer.fs),
+              let entries = LedgerFile.decode(bytes)
+        else { return 0 }
+        return entries.reduce(0) { $0 + $1.size }
     }
 
     public func periodic() throws {
@@ -145,6 +162,7 @@ public final class StoreMaintenance {
                 return
             }
             let r = try writer.applyCompaction(out)
+            if let l = r.ledger { seenLedgers.insert(l.name) }
             completedRuns += 1
             let before = r.tasks.filter(\.applied).reduce(UInt64(0)) { $0 + $1.task.inputBytes }
             let after = r.tasks.filter(\.applied).reduce(UInt64(0)) { $0 + $1.outputBytes }

@@ -83,14 +83,17 @@ public final class RetentionEnforcer {
 
     // MARK: Budget
 
+    /// `reserve`: bytes about to arrive that the budget must already make room for (the
+    /// daemon moves a commit's input files into processed/ right after this runs).
     @discardableResult
-    public func enforceBudget(_ w: StoreWriter) throws -> RetentionReport {
+    public func enforceBudget(_ w: StoreWriter, reserve: UInt64 = 0) throws -> RetentionReport {
         var report = RetentionReport()
         guard let maxBytes = policy.maxBytes else { return report }
         let roots = budgetRoots(w.layout)
-        var used = StoreUsage.bytes(roots)
-        report.bytesBefore = used
-        defer { report.bytesAfter = used }
+        let reserve = min(reserve, maxBytes / 2)
+        var used = StoreUsage.bytes(roots) + reserve
+        report.bytesBefore = used - reserve
+        defer { report.bytesAfter = used - reserve }
         guard used > maxBytes else { return report }
         let target = maxBytes - maxBytes / 20
         logger.notice("over the disk budget; freeing the oldest data", metadata: [
@@ -107,7 +110,7 @@ public final class RetentionEnforcer {
                 report.actions.append(a)
                 log(a)
             }
-            used = StoreUsage.bytes(roots)
+            used = StoreUsage.bytes(roots) + reserve
         }
         var rounds = 0
         while used > target && rounds < 100_000 {
@@ -126,7 +129,7 @@ public final class RetentionEnforcer {
                 trimmed = try trim(w, unit, need: need, unitBytes: unitBytes, label: budgetLabel, report: &report)
             }
             if !trimmed { try drop(w, unit, label: budgetLabel, report: &report) }
-            used = StoreUsage.bytes(roots)
+            used = StoreUsage.bytes(roots) + reserve
         }
         report.budgetMet = used <= maxBytes
         return report
