@@ -10,9 +10,10 @@ public struct CompactionOptions: Sendable {
     /// Partitions whose end is at least this far behind `now` (µs) are cold: rewritten once
     /// at `coldLevel`. Default 7 days; nil never recompresses.
     public var coldAfter: Int64? = 7 * 86_400_000_000
-    /// zstd level for cold partitions. Default 9: ~5 % smaller than level 3 on telemetry blocks
-    /// at a compression speed an edge CPU still sustains (19 is several times slower for ~1 %).
-    public var coldLevel: Int32 = 9
+    /// zstd level for cold partitions. Default 19: measured on 1.2 M generated rows, a merged
+    /// partition is 5.6 % smaller than at level 3 (level 9: 0.8 %) and compaction takes ~2×
+    /// as long (0.41 s instead of 0.22 s) — paid once per partition.
+    public var coldLevel: Int32 = 19
     /// Most bytes per second compaction writes (flash wear, I/O share); 0 = unlimited.
     public var rateLimitBytesPerSecond: Double = 0
     /// Merge the ingest ledger files (one per commit) into one. Default on.

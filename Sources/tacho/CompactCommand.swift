@@ -23,7 +23,7 @@ struct MaintenanceOptionGroup: ParsableArguments {
     @Option(help: ArgumentHelp(
         "Partitions whose end is older than this are rewritten once at --cold-level (default 7d; 0 = never).", valueName: "AGE"))
     var coldAfter: String?
-    @Option(help: ArgumentHelp("zstd level for cold partitions (default 9).", valueName: "N"))
+    @Option(help: ArgumentHelp("zstd level for cold partitions (default 19).", valueName: "N"))
     var coldLevel: Int32?
     @Option(help: ArgumentHelp(
         "When merging ledger files, forget files ingested longer ago than this (default: keep all; a file re-delivered after that is ingested again).",
@@ -119,9 +119,11 @@ struct CompactCommand: ParsableCommand {
             rejectedDir = rejectedDir ?? ic.rejectedDir
         }
         let (policy, copts) = try maintenance.resolve(file: file, processed: processedDir, rejected: rejectedDir)
-        let storePath = storeOption.store ?? file.string("store") ?? storeOption.path
+        let storePath = storeOption.store ?? ProcessInfo.processInfo.environment["TACHO_STORE"] ?? file.string("store") ?? "./tacho-data"
         var opts = StoreOptions()
         opts.logger = logger
+        // Never create a store here: compacting a path that is not one is a mistake.
+        _ = try Snapshot.open(path: storePath, options: opts)
         if dryRun {
             try printDryRun(storePath, policy: policy, compaction: copts, options: opts)
             return

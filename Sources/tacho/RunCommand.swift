@@ -30,7 +30,7 @@ struct RunCommand: ParsableCommand {
                "rejected": "/data/rejected", "delete_processed": false, "lenient": false, "poll": false,
                "settle_seconds": 2, "processed_max_age": "7d",
                "retention": {"detections": "30d", "status": "365d"}, "max_bytes": "2GiB", "min_free": "500MiB",
-               "compact_every": "1h", "compact_rate_mb_s": 16, "cold_after": "7d", "cold_level": 9}
+               "compact_every": "1h", "compact_rate_mb_s": 16, "cold_after": "7d", "cold_level": 19}
 
             Retention and compaction (see `tacho compact --help`): age retention runs about once a minute,
             the disk budget after every commit, compaction every --compact-every (first run a minute after
