@@ -140,7 +140,8 @@ public enum CompactionPlanner {
         var groups: [PartitionID: [SegmentMeta]] = [:]
         for s in manifest.segments { groups[PartitionID(s.measurementID, s.partitionStart), default: []].append(s) }
         var tasks: [CompactionTask] = []
-        for (key, segs0) in groups.sorted(by: { ($0.key.start, $0.key.mid) < ($1.key.start, $1.key.mid) }) {
+        for (key, segs0) in groups.sorted(by: { ($0.key.start, $0.key.mid) < ($1.key.start, $1.key.mid) })
+        where Measurement.byID(key.mid) != nil {
             let segs = segs0.sorted { $0.seq < $1.seq }
             let watermark = manifest.watermarks[key.mid] ?? .min
             let (end, o) = key.start.addingReportingOverflow(manifest.partitionWidth)

@@ -91,7 +91,7 @@ public final class RetentionEnforcer {
         guard let maxBytes = policy.maxBytes else { return report }
         let roots = budgetRoots(w.layout)
         let reserve = min(reserve, maxBytes / 2)
-        var used = StoreUsage.bytes(roots) + reserve
+        var used = StoreUsage.bytes(roots, skip: StoreUsage.unpublished(w.layout, w.manifest)) + reserve
         report.bytesBefore = used - reserve
         defer { report.bytesAfter = used - reserve }
         guard used > maxBytes else { return report }
@@ -110,7 +110,7 @@ public final class RetentionEnforcer {
                 report.actions.append(a)
                 log(a)
             }
-            used = StoreUsage.bytes(roots) + reserve
+            used = StoreUsage.bytes(roots, skip: StoreUsage.unpublished(w.layout, w.manifest)) + reserve
         }
         var rounds = 0
         while used > target && rounds < 100_000 {
@@ -129,7 +129,7 @@ public final class RetentionEnforcer {
                 trimmed = try trim(w, unit, need: need, unitBytes: unitBytes, label: budgetLabel, report: &report)
             }
             if !trimmed { try drop(w, unit, label: budgetLabel, report: &report) }
-            used = StoreUsage.bytes(roots) + reserve
+            used = StoreUsage.bytes(roots, skip: StoreUsage.unpublished(w.layout, w.manifest)) + reserve
         }
         report.budgetMet = used <= maxBytes
         return report

@@ -11,7 +11,8 @@ import Glibc
 ///   rows when compaction rewrites them. Only measurements listed here expire by age.
 /// * `maxBytes`: everything Tacho keeps — the store directory (segments, manifest, indexes,
 ///   ledgers, lock, quarantine) plus `processedDirectory` and `rejectedDirectory` — counted
-///   as the sum of regular files' sizes (st_size). When over, Tacho frees down to
+///   as the sum of regular files' sizes (st_size); files a compaction is still writing (not
+///   yet named by the manifest) are working space and not counted. When over, Tacho frees down to
 ///   `maxBytes − maxBytes/20` (hysteresis, so a full store does not rewrite a partition per
 ///   commit), in this order: files in processed/ (copies of rows already stored), oldest
 ///   first; files in rejected/, oldest first; then store rows, oldest first — whole oldest
@@ -107,11 +108,35 @@ public struct RetentionReport: Sendable {
 public enum StoreUsage {
     /// Sum of st_size of every regular file under `roots` (recursively, symlinks not
     /// followed, each inode once).
-    public static func bytes(_ roots: [String]) -> UInt64 {
+    public static func bytes(_ roots: [String], skip: Set<String> = []) -> UInt64 {
         var seen = Set<InodeKey>()
         var total: UInt64 = 0
-        for r in roots { walk(r, &seen, &total) }
+        for r in roots { walk(r, skip, &seen, &total) }
         return total
+    }
+
+    /// Paths in segments/ and index/ that `manifest` does not name: outputs of a compaction
+    /// still being built (working space, guarded by the free-space floor, not the budget).
+    static func unpublished(_ layout: StoreLayout, _ manifest: Manifest) -> Set<String> {
+        var out = Set<String>()
+        let live = Set(manifest.segments.map(\.name))
+        for name in listNames(layout.segmentsDir) where !live.contains(name) { out.insert(layout.segmentPath(name)) }
+        let liveIndex = Set(manifest.ledgers + [manifest.latestIndex])
+        for name in listNames(layout.indexDir) where !liveIndex.contains(name) { out.insert(layout.indexPath(name)) }
+        return out
+    }
+
+    static func listNames(_ dir: String) -> [String] {
+        guard let d = opendir(dir) else { return [] }
+        defer { closedir(d) }
+        var names: [String] = []
+        while let ent = readdir(d) {
+            let name = withUnsafePointer(to: ent.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
     }
 
     /// Free bytes for unprivileged users on the file system holding `path` (statvfs).
@@ -123,7 +148,8 @@ public enum StoreUsage {
 
     struct InodeKey: Hashable { var dev: UInt64; var ino: UInt64 }
 
-    private static func walk(_ path: String, _ seen: inout Set<InodeKey>, _ total: inout UInt64) {
+    private static func walk(_ path: String, _ skip: Set<String>, _ seen: inout Set<InodeKey>, _ total: inout UInt64) {
+        guard !skip.contains(path) else { return }
         var st = stat()
         guard lstat(path, &st) == 0 else { return }
         let key = InodeKey(dev: UInt64(st.st_dev), ino: UInt64(st.st_ino))
@@ -137,7 +163,7 @@ public enum StoreUsage {
                 let name = withUnsafePointer(to: ent.pointee.d_name) {
                     $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
                 }
-                if name != "." && name != ".." { walk(path + "/" + name, &seen, &total) }
+                if name != "." && name != ".." { walk(path + "/" + name, skip, &seen, &total) }
             }
         default: break
         }

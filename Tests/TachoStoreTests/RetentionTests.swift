@@ -150,6 +150,27 @@ final class LogCapture: Sendable {
         w.close()
     }
 
+    /// Outputs of a compaction still being built are working space: they must not make the
+    /// budget delete telemetry.
+    @Test func unpublishedCompactionOutputsDoNotCountAgainstTheBudget() throws {
+        let dir = TempDir()
+        let w = try fillStore(dir.path, commits: 10, rowsPerCommit: 300)
+        let published = StoreUsage.bytes([dir.path])
+        let plan = w.planCompaction(compactOptions())
+        let out = try Compactor.build(plan, layout: w.layout, storeOptions: smallOptions(), options: compactOptions())
+        #expect(StoreUsage.bytes([dir.path]) > published + 1000)
+        var policy = RetentionPolicy()
+        policy.maxBytes = published + 100
+        let r = RetentionEnforcer(policy: policy, logger: Logger(label: "x"))
+        let segments = w.manifest.segments
+        let rep = try r.enforceBudget(w)
+        #expect(rep.isEmpty)
+        #expect(w.manifest.segments == segments)
+        try w.applyCompaction(out)
+        #expect(StoreUsage.bytes([dir.path]) < published)
+        w.close()
+    }
+
     @Test func freeSpaceFloorPausesIngestWithALogLine() throws {
         let dir = TempDir()
         let processed = dir.path + "/processed"
