@@ -14,6 +14,9 @@ let package = Package(
     products: [
         .library(name: "Tacho", targets: ["TachoStore", "TachoQuery", "TachoIngest"]),
         .executable(name: "tacho", targets: ["tacho"]),
+        // For the Benchmarks package: the parser and the format layer on their own.
+        .library(name: "TachoJSON", targets: ["TachoJSON"]),
+        .library(name: "TachoFormat", targets: ["TachoFormat"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -27,12 +30,14 @@ let package = Package(
             pkgConfig: "libzstd",
             providers: [.apt(["libzstd-dev"])]
         ),
+        // Hardware CRC-32C (SSE4.2) behind a CPU check; TachoFormat falls back to software.
+        .target(name: "CCRC32C"),
         // Bytes → tokens. Knows nothing of telemetry.
         .target(name: "TachoJSON", swiftSettings: swiftSettings),
         // Bytes on disk: varints, CRC32C, column codecs, zstd, segment writer/reader.
         .target(
             name: "TachoFormat",
-            dependencies: ["CZstd"],
+            dependencies: ["CZstd", "CCRC32C"],
             swiftSettings: swiftSettings
         ),
         // Directories: file names, manifest, lock, writer, latest index, snapshots.

@@ -1,6 +1,12 @@
-/// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), slicing-by-8.
+import CCRC32C
+
+/// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78): the SSE4.2 `crc32` instruction when
+/// the CPU has it, else software slicing-by-8 (`softwareUpdate`, also the reference in tests).
 /// FORMAT.md §1: every checksum in Tacho is this function, stored little-endian.
 public enum CRC32C {
+    /// Whether `update` uses the CPU's CRC-32C instruction.
+    public static let usesHardware = ccrc32c_hardware_available() != 0
+
     private static let tables: [[UInt32]] = {
         var t = [[UInt32]](repeating: [UInt32](repeating: 0, count: 256), count: 8)
         for i in 0..<256 {
@@ -16,7 +22,14 @@ public enum CRC32C {
     private static let flat: [UInt32] = tables.flatMap { $0 }
 
     /// Extends `crc` (the value returned by a previous call, 0 to start) over `bytes`.
+    @inline(__always)
     public static func update(_ crc: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        guard usesHardware, let base = bytes.baseAddress else { return softwareUpdate(crc, bytes) }
+        return ~ccrc32c_hardware_update(~crc, base, bytes.count)
+    }
+
+    /// `update` in software, whatever the CPU.
+    public static func softwareUpdate(_ crc: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
         var c = ~crc
         flat.withUnsafeBufferPointer { t in
             var i = 0

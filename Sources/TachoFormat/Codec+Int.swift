@@ -14,7 +14,7 @@ public enum IntCodec {
             let x = v[i]
             if x < lo { lo = x }
             if x > hi { hi = x }
-            deltaBytes += varintSize(ZigZag.encode(x &- v[i - 1]))
+            deltaBytes &+= varintSize(ZigZag.encode(x &- v[i - 1]))
         }
         if lo == hi {
             w.writeUInt8(modeConstant)
@@ -32,40 +32,53 @@ public enum IntCodec {
             BitPacking.pack(n, width: width, into: &w) { UInt64(bitPattern: v[$0]) &- base }
         } else {
             w.writeUInt8(modeDelta)
-            var prev: Int64 = 0
-            for x in v {
-                w.writeSignedVarint(x &- prev)
-                prev = x
+            appendRaw(&w, count: deltaBytes) { p in
+                var at = 0
+                var prev: Int64 = 0
+                for x in v {
+                    putVarint(p, &at, ZigZag.encode(x &- prev))
+                    prev = x
+                }
             }
         }
     }
 
     public static func decode(_ raw: UnsafeRawBufferPointer, count n: Int, into out: inout [Int64]) -> Bool {
         var r = ByteReader(raw)
-        out.removeAll(keepingCapacity: true)
-        out.reserveCapacity(n)
-        guard let mode = r.readUInt8() else { return false }
+        guard n >= 0, let mode = r.readUInt8() else {
+            out.removeAll(keepingCapacity: true)
+            return false
+        }
         switch mode {
         case modeConstant:
             guard let c = r.readSignedVarint() else { return false }
+            out.removeAll(keepingCapacity: true)
             out.append(contentsOf: repeatElement(c, count: n))
             return r.isAtEnd
         case modeFOR:
             guard let lo = r.readSignedVarint(), let width = r.readUInt8(), width <= 64,
                   let packed = r.readBytes(BitPacking.packedSize(count: n, width: Int(width)))
             else { return false }
-            let base = UInt64(bitPattern: lo)
-            return BitPacking.unpack(packed, count: n, width: Int(width)) {
-                out.append(Int64(bitPattern: base &+ $0))
-            } && r.isAtEnd
-        case modeDelta:
-            var prev: Int64 = 0
-            for _ in 0..<n {
-                guard let d = r.readSignedVarint() else { return false }
-                prev = prev &+ d
-                out.append(prev)
+            resize(&out, to: n, fill: 0)
+            let ok = out.withUnsafeMutableBufferPointer { o in
+                n == 0 || BitPacking.unpack(packed, count: n, width: Int(width), adding: lo, into: o.baseAddress!)
             }
-            return r.isAtEnd
+            return ok && r.isAtEnd
+        case modeDelta:
+            resize(&out, to: n, fill: 0)
+            guard let base = raw.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return n == 0 }
+            var i = r.offset
+            let end = raw.count
+            let ok = out.withUnsafeMutableBufferPointer { o -> Bool in
+                var prev: Int64 = 0
+                for k in 0..<n {
+                    guard let d = readVarint(base, end, &i) else { return false }
+                    prev = prev &+ ZigZag.decode(d)
+                    o[k] = prev
+                }
+                return true
+            }
+            return ok && i >= end
         default:
             return false
         }
@@ -76,17 +89,23 @@ public enum IntCodec {
 public enum FloatCodec {
     public static func encode(_ v: UnsafeBufferPointer<Double>, into w: inout ByteWriter) {
         w.writeUInt8(0)
-        for x in v { w.writeDouble(x) }
+        appendRaw(&w, count: v.count * 8) { p in
+            let o = UnsafeMutableRawPointer(p)
+            for (i, x) in v.enumerated() { o.storeBytes(of: x.bitPattern.littleEndian, toByteOffset: i * 8, as: UInt64.self) }
+        }
     }
 
     public static func decode(_ raw: UnsafeRawBufferPointer, count n: Int, into out: inout [Double]) -> Bool {
-        out.removeAll(keepingCapacity: true)
         var r = ByteReader(raw)
-        guard r.readUInt8() == 0, r.remaining == n * 8 else { return false }
-        out.reserveCapacity(n)
-        for _ in 0..<n {
-            guard let d = r.readDouble() else { return false }
-            out.append(d)
+        guard n >= 0, r.readUInt8() == 0, r.remaining == n * 8 else {
+            out.removeAll(keepingCapacity: true)
+            return false
+        }
+        resize(&out, to: n, fill: 0)
+        out.withUnsafeMutableBufferPointer { o in
+            for k in 0..<n {
+                o[k] = Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 1 + k * 8, as: UInt64.self)))
+            }
         }
         return true
     }

@@ -8,73 +8,112 @@ public enum StringCodec {
     /// Limit on one dictionary entry when decoding (BRIEF: ids ≤ 128 bytes, labels ≤ 64).
     public static let maxStringBytes = 1 << 16
 
+    /// Reusable memory for `encode`: writer-wide id → chunk-local id, as an array (writer ids
+    /// are small dense integers), reset after each call by clearing only the ids it used.
+    public struct Scratch: Sendable {
+        /// local id + 1 per writer-wide id; 0 = not in this chunk.
+        var local: [UInt32] = []
+        /// Writer-wide ids in order of first appearance.
+        var order: [UInt32] = []
+        public init() {}
+    }
+
     /// `ids` index into `dictionary` (a writer-wide table); only the entries used are stored.
+    /// Returns the number of distinct ids.
+    @discardableResult
+    public static func encode(
+        _ ids: UnsafeBufferPointer<UInt32>, dictionary: [String], scratch s: inout Scratch, into w: inout ByteWriter
+    ) -> Int {
+        if s.local.count < dictionary.count { resize(&s.local, to: dictionary.count, fill: 0) }
+        s.order.removeAll(keepingCapacity: true)
+        defer { for id in s.order { s.local[Int(id)] = 0 } }
+        var runs = 0
+        var rleBytes = 0
+        s.local.withUnsafeMutableBufferPointer { local in
+            var prev: UInt32 = .max
+            var runStart = 0
+            for (i, id) in ids.enumerated() {
+                if local[Int(id)] == 0 {
+                    s.order.append(id)
+                    local[Int(id)] = UInt32(s.order.count)
+                }
+                if id != prev {
+                    if i > 0 { rleBytes &+= varintSize(UInt64(local[Int(prev)] &- 1)) &+ varintSize(UInt64(i &- runStart)) }
+                    runs &+= 1
+                    prev = id
+                    runStart = i
+                }
+            }
+            if !ids.isEmpty { rleBytes &+= varintSize(UInt64(local[Int(prev)] &- 1)) &+ varintSize(UInt64(ids.count &- runStart)) }
+        }
+        let distinct = s.order.count
+        w.writeVarint(UInt64(distinct))
+        for id in s.order { w.writeString(dictionary[Int(id)]) }
+        if distinct <= 1 {
+            w.writeUInt8(modeConstant)
+            return distinct
+        }
+        let width = BitPacking.bitWidth(UInt64(distinct - 1))
+        let packedBytes = BitPacking.packedSize(count: ids.count, width: width)
+        rleBytes &+= varintSize(UInt64(runs))
+        s.local.withUnsafeBufferPointer { local in
+            if rleBytes < packedBytes {
+                w.writeUInt8(modeRLE)
+                w.writeVarint(UInt64(runs))
+                var i = 0
+                while i < ids.count {
+                    var j = i + 1
+                    while j < ids.count && ids[j] == ids[i] { j += 1 }
+                    w.writeVarint(UInt64(local[Int(ids[i])] &- 1))
+                    w.writeVarint(UInt64(j - i))
+                    i = j
+                }
+            } else {
+                w.writeUInt8(modePacked)
+                BitPacking.pack(ids.count, width: width, into: &w) { UInt64(local[Int(ids[$0])] &- 1) }
+            }
+        }
+        return distinct
+    }
+
+    /// `encode` with a dictionary for scratch (kept for callers of the first API): on return
+    /// `local` maps each id used to its chunk-local id.
     public static func encode(
         _ ids: UnsafeBufferPointer<UInt32>, dictionary: [String],
         scratch local: inout [UInt32: UInt32], into w: inout ByteWriter
     ) {
+        var s = Scratch()
+        encode(ids, dictionary: dictionary, scratch: &s, into: &w)
         local.removeAll(keepingCapacity: true)
-        var order: [UInt32] = []
-        var runs = 0
-        var prev: UInt32 = .max
-        for id in ids {
-            if local[id] == nil {
-                local[id] = UInt32(order.count)
-                order.append(id)
-            }
-            if id != prev { runs += 1; prev = id }
-        }
-        w.writeVarint(UInt64(order.count))
-        for id in order { w.writeString(dictionary[Int(id)]) }
-        if order.count <= 1 {
-            w.writeUInt8(modeConstant)
-            return
-        }
-        let width = BitPacking.bitWidth(UInt64(order.count - 1))
-        let packedBytes = BitPacking.packedSize(count: ids.count, width: width)
-        var rleBytes = varintSize(UInt64(runs))
-        var i = 0
-        while i < ids.count {
-            var j = i + 1
-            while j < ids.count && ids[j] == ids[i] { j += 1 }
-            rleBytes += varintSize(UInt64(local[ids[i]] ?? 0)) + varintSize(UInt64(j - i))
-            i = j
-        }
-        if rleBytes < packedBytes {
-            w.writeUInt8(modeRLE)
-            w.writeVarint(UInt64(runs))
-            i = 0
-            while i < ids.count {
-                var j = i + 1
-                while j < ids.count && ids[j] == ids[i] { j += 1 }
-                w.writeVarint(UInt64(local[ids[i]] ?? 0))
-                w.writeVarint(UInt64(j - i))
-                i = j
-            }
-        } else {
-            w.writeUInt8(modePacked)
-            BitPacking.pack(ids.count, width: width, into: &w) { UInt64(local[ids[$0]] ?? 0) }
+        var seen = 0
+        for id in ids where local[id] == nil {
+            local[id] = UInt32(seen)
+            seen += 1
         }
     }
 
     /// Decodes into `out.ids` / `out.dictionary`. False on malformed input.
     public static func decode(_ raw: UnsafeRawBufferPointer, count n: Int, into out: inout DecodedColumn) -> Bool {
         var r = ByteReader(raw)
-        out.ids.removeAll(keepingCapacity: true)
         out.dictionary.removeAll(keepingCapacity: true)
-        guard let dictCount = r.readLength(limit: max(n, 1)) else { return false }
+        guard n >= 0, let dictCount = r.readLength(limit: max(n, 1)) else {
+            out.ids.removeAll(keepingCapacity: true)
+            return false
+        }
         for _ in 0..<dictCount {
             guard let s = r.readString(limit: maxStringBytes) else { return false }
             out.dictionary.append(s)
         }
         guard let mode = r.readUInt8() else { return false }
-        out.ids.reserveCapacity(n)
         switch mode {
         case modeConstant:
             guard dictCount == 1 || (dictCount == 0 && n == 0) else { return false }
+            out.ids.removeAll(keepingCapacity: true)
             out.ids.append(contentsOf: repeatElement(0, count: n))
             return r.isAtEnd
         case modeRLE:
+            out.ids.removeAll(keepingCapacity: true)
+            out.ids.reserveCapacity(n)
             guard let runs = r.readLength(limit: n) else { return false }
             for _ in 0..<runs {
                 guard let id = r.readVarint(), id < UInt64(dictCount),
@@ -87,13 +126,11 @@ public enum StringCodec {
             guard dictCount >= 2 else { return false }
             let width = BitPacking.bitWidth(UInt64(dictCount - 1))
             guard let packed = r.readBytes(BitPacking.packedSize(count: n, width: width)) else { return false }
-            var bad = false
-            let limit = UInt64(dictCount)
-            let ok = BitPacking.unpack(packed, count: n, width: width) { v in
-                if v >= limit { bad = true }
-                out.ids.append(UInt32(truncatingIfNeeded: v))
+            resize(&out.ids, to: n, fill: 0)
+            let ok = out.ids.withUnsafeMutableBufferPointer { o in
+                n == 0 || BitPacking.unpackIDs(packed, count: n, width: width, limit: UInt64(dictCount), into: o.baseAddress!)
             }
-            return ok && !bad && r.isAtEnd
+            return ok && r.isAtEnd
         default:
             return false
         }

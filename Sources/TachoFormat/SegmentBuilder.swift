@@ -39,7 +39,10 @@ public struct SegmentBuilder {
     private var minTime = Int64.max, maxTime = Int64.min
     private let compressor: ZstdCompressor
     private var raw = ByteWriter(capacity: 1 << 16)
-    private var stringScratch: [UInt32: UInt32] = [:]
+    private var stringScratch = StringCodec.Scratch()
+    /// One chunk's rows gathered by `appendVehicle(_:rows:…)`.
+    private var gatheredTimes: [Int64] = []
+    private var gathered: [ColumnValues] = []
 
     public init(measurement: Measurement, partitionStart: Int64, seq: UInt64, options: Options = Options()) {
         self.measurement = measurement
@@ -84,6 +87,51 @@ public struct SegmentBuilder {
         vehicles.append(entry)
     }
 
+    /// Appends one vehicle's rows given by position: row k of the vehicle is row `rows[k]` of
+    /// `times` and `columns` (which follow the measurement's schema). Splits them into chunks
+    /// exactly as `appendVehicle(_:times:columns:range:dictionary:)` does with the rows in
+    /// that order, gathering one chunk at a time instead of the caller copying every column.
+    public mutating func appendVehicle(
+        _ vehicle: String, rows: UnsafeBufferPointer<Int32>, times: [Int64], columns: [ColumnValues], dictionary: [String]
+    ) throws {
+        guard columns.count == measurement.columns.count else {
+            throw BuildError.columnMismatch(expected: measurement.columns.count, got: columns.count)
+        }
+        if let last = vehicles.last?.vehicle, !byteLess(last, vehicle) {
+            throw BuildError.vehiclesOutOfOrder(previous: last, next: vehicle)
+        }
+        guard !rows.isEmpty else { return }
+        if gathered.count != columns.count { gathered = measurement.columns.map { ColumnValues(type: $0.type) } }
+        var entry = VehicleEntry(vehicle: vehicle, chunks: [])
+        var start = 0
+        while start < rows.count {
+            let end = min(start + max(1, min(options.chunkRows, FormatConstants.maxChunkRows)), rows.count)
+            let part = UnsafeBufferPointer(rebasing: rows[start..<end])
+            gather(part, from: times, into: &gatheredTimes)
+            for c in columns.indices {
+                switch measurement.columns[c].type {
+                case .int64: gather(part, from: columns[c].ints, into: &gathered[c].ints)
+                case .float64: gather(part, from: columns[c].doubles, into: &gathered[c].doubles)
+                case .string: gather(part, from: columns[c].ids, into: &gathered[c].ids)
+                }
+            }
+            entry.chunks.append(
+                try appendChunk(times: gatheredTimes, columns: gathered, range: 0..<part.count, dictionary: dictionary))
+            start = end
+        }
+        vehicles.append(entry)
+    }
+
+    /// `dst = rows.map { src[$0] }`, reusing `dst`'s storage. REQUIRES: `rows` not empty.
+    private func gather<T>(_ rows: UnsafeBufferPointer<Int32>, from src: [T], into dst: inout [T]) {
+        src.withUnsafeBufferPointer { s in
+            resize(&dst, to: rows.count, fill: s[Int(rows[0])])
+            dst.withUnsafeMutableBufferPointer { d in
+                for k in 0..<rows.count { d[k] = s[Int(rows[k])] }
+            }
+        }
+    }
+
     private mutating func appendChunk(
         times: [Int64], columns: [ColumnValues], range: Range<Int>, dictionary: [String]
     ) throws -> ChunkMeta {
@@ -122,8 +170,7 @@ public struct SegmentBuilder {
             case .string:
                 col.ids.withUnsafeBufferPointer { buf in
                     let v = UnsafeBufferPointer(rebasing: buf[range])
-                    StringCodec.encode(v, dictionary: dictionary, scratch: &stringScratch, into: &raw)
-                    s.distinct = stringScratch.count
+                    s.distinct = StringCodec.encode(v, dictionary: dictionary, scratch: &stringScratch, into: &raw)
                     s.lastString = v.last.map { dictionary[Int($0)] } ?? ""
                 }
             }

@@ -43,8 +43,11 @@ public final class SegmentReader {
     public let footer: SegmentFooter
     private let source: any SegmentSource
     private let decompressor = ZstdDecompressor()
+    /// Stored bytes of the blocks being decoded (one read covers a chunk's blocks).
     private var stored: [UInt8] = []
-    private var rawBlock: [UInt8] = []
+    /// Decompressed block scratch, grown to the largest block seen.
+    private var rawBuffer: UnsafeMutableRawPointer?
+    private var rawCapacity = 0
 
     public init(source: any SegmentSource, path: String) throws {
         self.source = source
@@ -105,58 +108,87 @@ public final class SegmentReader {
         footer = f
     }
 
-    /// Reads, verifies and decompresses one block into `rawBlock`.
-    private func loadBlock(_ ref: BlockRef) throws {
-        let total = Int(ref.length) + FormatConstants.blockTrailerSize
-        try source.read(at: ref.offset, count: total, into: &stored)
-        let ok: Bool = stored.withUnsafeBytes { b in
-            let payloadAndType = UnsafeRawBufferPointer(rebasing: b[0..<(Int(ref.length) + 1)])
-            let crc = UInt32(littleEndian: b.loadUnaligned(fromByteOffset: Int(ref.length) + 1, as: UInt32.self))
-            return CRC32C.checksum(payloadAndType) == crc
-        }
-        guard ok else { throw SegmentError(path: path, offset: ref.offset, problem: "block checksum mismatch") }
+    deinit { rawBuffer?.deallocate() }
+
+    /// Verifies the block `ref`, stored in `bytes` from `at`, and calls `body` with its
+    /// decompressed payload (valid only inside `body`).
+    private func withBlock<R>(
+        _ ref: BlockRef, in bytes: UnsafeRawBufferPointer, at: Int, _ body: (UnsafeRawBufferPointer) -> R
+    ) throws -> R {
         let payload = Int(ref.length)
-        switch BlockCompression(rawValue: stored[payload]) {
+        let crc = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: at + payload + 1, as: UInt32.self))
+        guard CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[at..<(at + payload + 1)])) == crc else {
+            throw SegmentError(path: path, offset: ref.offset, problem: "block checksum mismatch")
+        }
+        let data = UnsafeRawBufferPointer(rebasing: bytes[at..<(at + payload)])
+        switch BlockCompression(rawValue: bytes[at + payload]) {
         case .raw:
             guard payload == Int(ref.rawLength) else {
                 throw SegmentError(path: path, offset: ref.offset, problem: "raw block length mismatch")
             }
-            rawBlock.removeAll(keepingCapacity: true)
-            rawBlock.append(contentsOf: stored[0..<payload])
+            return body(data)
         case .zstd:
-            do {
-                try stored.withUnsafeBytes { b in
-                    try decompressor.decompress(
-                        UnsafeRawBufferPointer(rebasing: b[0..<payload]), expectedSize: Int(ref.rawLength), into: &rawBlock)
-                }
-            } catch {
-                throw SegmentError(path: path, offset: ref.offset, problem: "\(error)")
+            let n = Int(ref.rawLength)
+            if n > rawCapacity {
+                rawBuffer?.deallocate()
+                rawCapacity = max(n, 1 << 16)
+                rawBuffer = .allocate(byteCount: rawCapacity, alignment: 16)
             }
+            let out = UnsafeMutableRawBufferPointer(start: rawBuffer, count: n)
+            if n > 0 {
+                do {
+                    try decompressor.decompress(data, into: out)
+                } catch {
+                    throw SegmentError(path: path, offset: ref.offset, problem: "\(error)")
+                }
+            }
+            return body(UnsafeRawBufferPointer(out))
         case nil:
-            throw SegmentError(path: path, offset: ref.offset, problem: "unknown block encoding \(stored[payload])")
+            throw SegmentError(path: path, offset: ref.offset, problem: "unknown block encoding \(bytes[at + payload])")
         }
     }
 
     /// Decodes the time column and the schema columns selected by `wanted` (all when nil)
     /// of `chunk` into `out`. Columns not wanted are left empty.
     public func decode(_ chunk: ChunkMeta, columns wanted: [Bool]? = nil, into out: inout DecodedChunk) throws {
-        try loadBlock(chunk.blocks[0])
-        let okTimes = rawBlock.withUnsafeBytes { TimeCodec.decode($0, expectedCount: chunk.rowCount, into: &out.times) }
+        let columns = footer.measurement.columns
+        // The blocks of a chunk lie one after another: read the span of the wanted ones at
+        // once when it holds little else.
+        var lo = UInt64.max, hi: UInt64 = 0, needed: UInt64 = 0
+        for b in chunk.blocks.indices where b == 0 || wanted?[b - 1] ?? true {
+            let ref = chunk.blocks[b]
+            let end = ref.offset + UInt64(ref.length) + UInt64(FormatConstants.blockTrailerSize)
+            lo = min(lo, ref.offset)
+            hi = max(hi, end)
+            needed += end - ref.offset
+        }
+        let oneRead = hi - lo <= 2 * needed
+        if oneRead { try source.read(at: lo, count: Int(hi - lo), into: &stored) }
+        /// Calls `body` with block `b`'s payload.
+        func block<R>(_ b: Int, _ body: (UnsafeRawBufferPointer) -> R) throws -> R {
+            let ref = chunk.blocks[b]
+            let total = Int(ref.length) + FormatConstants.blockTrailerSize
+            if !oneRead { try source.read(at: ref.offset, count: total, into: &stored) }
+            let at = oneRead ? Int(ref.offset - lo) : 0
+            guard stored.count >= at + total else {
+                throw SegmentError(path: path, offset: ref.offset, problem: "short read of block")
+            }
+            return try stored.withUnsafeBytes { try withBlock(ref, in: $0, at: at, body) }
+        }
+        let n = chunk.rowCount
+        let okTimes = try block(0) { TimeCodec.decode($0, expectedCount: n, into: &out.times) }
         guard okTimes, out.times.first == chunk.minTime, out.times.last == chunk.maxTime else {
             throw SegmentError(path: path, offset: chunk.blocks[0].offset, problem: "malformed time block")
         }
-        for i in footer.measurement.columns.indices {
+        for i in columns.indices {
             if let wanted, !wanted[i] {
                 out.columns[i].ints.removeAll(keepingCapacity: true)
                 out.columns[i].doubles.removeAll(keepingCapacity: true)
                 out.columns[i].ids.removeAll(keepingCapacity: true)
                 continue
             }
-            let ref = chunk.blocks[i + 1]
-            try loadBlock(ref)
-            let n = chunk.rowCount
-            let ok: Bool = rawBlock.withUnsafeBytes { raw in
-                switch footer.measurement.columns[i].type {
+            let ok: Bool = try block(i + 1) { raw in
+                switch columns[i].type {
                 case .int64: IntCodec.decode(raw, count: n, into: &out.columns[i].ints)
                 case .float64: FloatCodec.decode(raw, count: n, into: &out.columns[i].doubles)
                 case .string: StringCodec.decode(raw, count: n, into: &out.columns[i])
@@ -164,8 +196,8 @@ public final class SegmentReader {
             }
             guard ok else {
                 throw SegmentError(
-                    path: path, offset: ref.offset,
-                    problem: "malformed \(footer.measurement.columns[i].name) block")
+                    path: path, offset: chunk.blocks[i + 1].offset,
+                    problem: "malformed \(columns[i].name) block")
             }
         }
     }

@@ -10,6 +10,9 @@ public struct ZstdError: Error, Sendable, CustomStringConvertible {
 public final class ZstdCompressor {
     private let cctx: OpaquePointer
     public let level: Int32
+    /// Output scratch, grown to the largest compress bound seen.
+    private var scratch: UnsafeMutableRawPointer?
+    private var scratchSize = 0
 
     public init(level: Int32 = 3) {
         // ZSTD_createCCtx only fails on allocation failure, which Swift treats as fatal anyway.
@@ -18,21 +21,24 @@ public final class ZstdCompressor {
         self.level = level
     }
 
-    deinit { ZSTD_freeCCtx(cctx) }
+    deinit {
+        ZSTD_freeCCtx(cctx)
+        scratch?.deallocate()
+    }
 
     /// Appends the compressed frame of `input` to `output`; returns the number of bytes appended.
     public func compress(_ input: UnsafeRawBufferPointer, appendingTo output: inout [UInt8]) throws -> Int {
         let bound = ZSTD_compressBound(input.count)
-        let start = output.count
-        output.append(contentsOf: repeatElement(0, count: bound))
-        let written = output.withUnsafeMutableBytes { out in
-            ZSTD_compressCCtx(cctx, out.baseAddress! + start, bound, input.baseAddress, input.count, level)
+        if bound > scratchSize {
+            scratch?.deallocate()
+            scratch = .allocate(byteCount: bound, alignment: 16)
+            scratchSize = bound
         }
+        let written = ZSTD_compressCCtx(cctx, scratch!, bound, input.baseAddress, input.count, level)
         if ZSTD_isError(written) != 0 {
-            output.removeLast(bound)
             throw ZstdError(message: String(cString: ZSTD_getErrorName(written)))
         }
-        output.removeLast(bound - written)
+        output.append(contentsOf: UnsafeRawBufferPointer(start: scratch!, count: written))
         return written
     }
 }
@@ -52,14 +58,17 @@ public final class ZstdDecompressor {
         output.removeAll(keepingCapacity: true)
         output.append(contentsOf: repeatElement(0, count: expectedSize))
         guard expectedSize > 0 else { return }
-        let n = output.withUnsafeMutableBytes { out in
-            ZSTD_decompressDCtx(dctx, out.baseAddress, expectedSize, input.baseAddress, input.count)
-        }
+        try output.withUnsafeMutableBytes { try decompress(input, into: $0) }
+    }
+
+    /// Decompresses one frame into `output`, whose size it must fill exactly.
+    public func decompress(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws {
+        let n = ZSTD_decompressDCtx(dctx, output.baseAddress, output.count, input.baseAddress, input.count)
         if ZSTD_isError(n) != 0 {
             throw ZstdError(message: String(cString: ZSTD_getErrorName(n)))
         }
-        guard n == expectedSize else {
-            throw ZstdError(message: "decompressed \(n) bytes, expected \(expectedSize)")
+        guard n == output.count else {
+            throw ZstdError(message: "decompressed \(n) bytes, expected \(output.count)")
         }
     }
 }
