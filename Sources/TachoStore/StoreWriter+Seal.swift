@@ -3,149 +3,259 @@ import TachoFormat
 extension StoreWriter {
     /// Sorts a partition buffer by (vehicle, time, identity), keeps the last appended row of
     /// each identity, and streams it into a new segment file (fsynced, not yet published).
+    /// Rows are not copied in sorted order: the builder gathers each chunk by row index.
     func sealSegment(_ buf: PartitionBuffer, partitionStart: Int64) throws -> SegmentMeta {
         let m = buf.measurement
-        let order = sortedUniqueOrder(buf)
-        var times = [Int64](); times.reserveCapacity(order.count)
-        var vehicles = [UInt32](); vehicles.reserveCapacity(order.count)
-        for i in order {
-            times.append(buf.times[Int(i)])
-            vehicles.append(buf.vehicles[Int(i)])
-        }
-        var columns: [ColumnValues] = []
-        for col in buf.columns {
-            var out = ColumnValues(type: col.type, capacity: order.count)
-            switch col.type {
-            case .int64: for i in order { out.ints.append(col.ints[Int(i)]) }
-            case .float64: for i in order { out.doubles.append(col.doubles[Int(i)]) }
-            case .string: for i in order { out.ids.append(col.ids[Int(i)]) }
-            }
-            columns.append(out)
-        }
+        let (order, runs) = sortedUniqueOrder(buf)
         let number = manifest.nextNumber
         manifest.nextNumber += 1
         let name = StoreLayout.segmentName(measurement: m, partitionStart: partitionStart, number: number)
         let path = layout.segmentPath(name)
         var builder = SegmentBuilder(measurement: m, partitionStart: partitionStart, seq: number, options: options.segment)
         let fd = try fs.createFile(path)
+        var closing = false  // close releases the descriptor even when it fails: never twice
         var size: UInt64 = 0
         func drain() throws {
-            let bytes = builder.takePending()
-            size += UInt64(bytes.count)
-            try bytes.withUnsafeBytes { try fs.write(fd, $0, path: path) }
+            size += UInt64(builder.pending.count)
+            try builder.pending.bytes.withUnsafeBytes { try fs.write(fd, $0, path: path) }
+            builder.pending.removeAll(keepingCapacity: true)
         }
         do {
-            var start = 0
-            while start < order.count {
-                var end = start + 1
-                while end < order.count && vehicles[end] == vehicles[start] { end += 1 }
-                try builder.appendVehicle(
-                    strings[Int(vehicles[start])], times: times, columns: columns, range: start..<end, dictionary: strings)
-                if builder.pending.count >= 1 << 20 { try drain() }
-                start = end
+            try order.withUnsafeBufferPointer { order in
+                for run in runs {
+                    try builder.appendVehicle(
+                        strings[Int(run.vehicle)], rows: UnsafeBufferPointer(rebasing: order[run.rows]),
+                        times: buf.times, columns: buf.columns, dictionary: strings)
+                    if builder.pending.count >= 1 << 20 { try drain() }
+                }
             }
             let footer = builder.finish()
             try drain()
             try fs.sync(fd, path: path)
+            closing = true
             try fs.close(fd, path: path)
             CrashPoint.hit(CrashPoint.segmentWritten)
             return SegmentMeta(
                 name: name, measurementID: m.id, partitionStart: partitionStart, seq: number,
                 rowCount: footer.rowCount, minTime: footer.minTime, maxTime: footer.maxTime, fileSize: size)
         } catch {
-            try? fs.close(fd, path: path)
+            if !closing { try? fs.close(fd, path: path) }
             try? fs.unlink(path)
             throw error
         }
     }
 
+    /// One vehicle's rows in a sorted order: `order[rows]`.
+    struct VehicleRun {
+        var vehicle: UInt32
+        var rows: Range<Int>
+    }
+
     /// Row indexes of `buf` in (vehicle id bytes, time, identity columns) order, with only the
-    /// last appended row of each identity kept.
-    func sortedUniqueOrder(_ buf: PartitionBuffer) -> [Int32] {
+    /// last appended row of each identity kept, and the range of each vehicle's rows in it.
+    func sortedUniqueOrder(_ buf: PartitionBuffer) -> (order: [Int32], runs: [VehicleRun]) {
         let n = buf.count
-        // Rank the distinct vehicles by id so a counting sort orders them (stable).
-        let distinct = Array(Set(buf.vehicles)).sorted { byteLess(strings[Int($0)], strings[Int($1)]) }
-        var rank: [UInt32: Int] = [:]
-        for (r, v) in distinct.enumerated() { rank[v] = r }
+        // Writer string ids are small and dense: rank tables are arrays indexed by id.
+        let vehicleRank = byteOrderRanks(of: buf.vehicles)
+        let distinct = vehicleRank.distinct
+        // Counting sort by vehicle rank (stable: appended order within a vehicle).
         var counts = [Int](repeating: 0, count: distinct.count + 1)
-        let rows = buf.vehicles.map { rank[$0] ?? 0 }
-        for r in rows { counts[r + 1] += 1 }
-        for r in 0..<distinct.count { counts[r + 1] += counts[r] }
         var order = [Int32](repeating: 0, count: n)
-        var next = counts
-        for i in 0..<n {
-            order[next[rows[i]]] = Int32(i)
-            next[rows[i]] += 1
-        }
-        // Identity keys: string columns compare by value, via ranks of their ids.
-        let identity = buf.measurement.identityColumns
-        var idRanks: [[UInt32: Int]] = []
-        for c in identity where buf.columns[c].type == .string {
-            let ids = Array(Set(buf.columns[c].ids)).sorted { byteLess(strings[Int($0)], strings[Int($1)]) }
-            var r: [UInt32: Int] = [:]
-            for (k, id) in ids.enumerated() { r[id] = k }
-            idRanks.append(r)
-        }
-        // Dense rank arrays per identity column (per row), so comparisons are cheap.
-        var keys: [[Int64]] = []
-        var sIdx = 0
-        for c in identity {
-            switch buf.columns[c].type {
-            case .int64: keys.append(buf.columns[c].ints)
-            case .float64: keys.append(buf.columns[c].doubles.map { Int64(bitPattern: $0.bitPattern) ^ ($0 < 0 ? Int64.max : 0) })
-            case .string:
-                let r = idRanks[sIdx]
-                keys.append(buf.columns[c].ids.map { Int64(r[$0] ?? 0) })
-                sIdx += 1
+        vehicleRank.rank.withUnsafeBufferPointer { rank in
+            buf.vehicles.withUnsafeBufferPointer { vehicles in
+                for v in vehicles { counts[Int(rank[Int(v)]) + 1] += 1 }
+                for r in 0..<distinct.count { counts[r + 1] += counts[r] }
+                var next = counts
+                order.withUnsafeMutableBufferPointer { order in
+                    for i in 0..<n {
+                        let r = Int(rank[Int(vehicles[i])])
+                        order[next[r]] = Int32(i)
+                        next[r] += 1
+                    }
+                }
             }
         }
-        let times = buf.times
-        func less(_ a: Int32, _ b: Int32) -> Bool {
+        let identity = IdentityOrder(buf, writer: self)
+        var runs: [VehicleRun] = []
+        runs.reserveCapacity(distinct.count)
+        var kept = 0
+        buf.times.withUnsafeBufferPointer { times in
+            order.withUnsafeMutableBufferPointer { order in
+                for r in 0..<distinct.count {
+                    let lo = counts[r], hi = counts[r + 1]
+                    identity.sort(order, lo, hi, times)
+                    // Keep the last appended row of each identity (they are adjacent,
+                    // index-ascending); `kept` ≤ i, so compacting in place is safe.
+                    let start = kept
+                    var i = lo
+                    while i < hi {
+                        var j = i
+                        while j + 1 < hi && identity.same(order[j + 1], order[i], times) { j += 1 }
+                        order[kept] = order[j]
+                        kept += 1
+                        i = j + 1
+                    }
+                    runs.append(VehicleRun(vehicle: distinct[r], rows: start..<kept))
+                }
+            }
+        }
+        order.removeLast(n - kept)
+        return (order, runs)
+    }
+
+    /// The distinct ids among `ids` sorted by the bytes of their strings, and each one's rank
+    /// (indexed by id; ids not present have rank 0).
+    func byteOrderRanks(of ids: [UInt32]) -> (distinct: [UInt32], rank: [UInt32]) {
+        var rank = [UInt32](repeating: 0, count: strings.count)
+        var distinct: [UInt32] = []
+        rank.withUnsafeMutableBufferPointer { seen in
+            for id in ids where seen[Int(id)] == 0 {
+                seen[Int(id)] = 1
+                distinct.append(id)
+            }
+        }
+        distinct.sort { byteLess(strings[Int($0)], strings[Int($1)]) }
+        for (r, id) in distinct.enumerated() { rank[Int(id)] = UInt32(r) }
+        return (distinct, rank)
+    }
+}
+
+/// Orders the rows of one vehicle by (time, identity columns, appended order) and tells
+/// rows of the same identity apart. String identity columns compare by the byte order of
+/// their values, through rank tables indexed by writer string id.
+struct IdentityOrder {
+    enum Key {
+        case int([Int64])
+        case float([Double])
+        case string(ids: [UInt32], rank: [UInt32])
+    }
+
+    let keys: [Key]
+    /// The one string identity column of the usual schema (detections: object_type).
+    let single: (ids: [UInt32], rank: [UInt32])?
+
+    init(_ buf: StoreWriter.PartitionBuffer, writer: StoreWriter) {
+        var keys: [Key] = []
+        for c in buf.measurement.identityColumns {
+            let col = buf.columns[c]
+            switch col.type {
+            case .int64: keys.append(.int(col.ints))
+            case .float64: keys.append(.float(col.doubles))
+            case .string: keys.append(.string(ids: col.ids, rank: writer.byteOrderRanks(of: col.ids).rank))
+            }
+        }
+        self.keys = keys
+        if keys.count == 1, case .string(let ids, let rank) = keys[0] { single = (ids, rank) } else { single = nil }
+    }
+
+    /// Sorts `order[lo..<hi]` (ascending row indexes of one vehicle).
+    func sort(_ order: UnsafeMutableBufferPointer<Int32>, _ lo: Int, _ hi: Int, _ times: UnsafeBufferPointer<Int64>) {
+        guard hi - lo > 1 else { return }
+        if keys.isEmpty {
+            Self.sortRuns(order, lo, hi, times, NoKey())
+        } else if let single {
+            single.ids.withUnsafeBufferPointer { ids in
+                single.rank.withUnsafeBufferPointer { rank in
+                    Self.sortRuns(order, lo, hi, times, RankKey(ids: ids, rank: rank))
+                }
+            }
+        } else {
+            Self.sortRuns(order, lo, hi, times, AnyKeys(order: self))
+        }
+    }
+
+    /// Sorts by (time, key, index). Rows usually arrive in time order with only the rows of
+    /// one event sharing a time: then an insertion sort of those runs is enough.
+    private static func sortRuns<K: RowKey>(
+        _ order: UnsafeMutableBufferPointer<Int32>, _ lo: Int, _ hi: Int, _ times: UnsafeBufferPointer<Int64>, _ key: K
+    ) {
+        @inline(__always) func less(_ a: Int32, _ b: Int32) -> Bool {
             let ta = times[Int(a)], tb = times[Int(b)]
             if ta != tb { return ta < tb }
-            for k in keys where k[Int(a)] != k[Int(b)] { return k[Int(a)] < k[Int(b)] }
+            if key.less(a, b) { return true }
+            if key.less(b, a) { return false }
             return a < b
         }
-        func sameIdentity(_ a: Int32, _ b: Int32) -> Bool {
-            times[Int(a)] == times[Int(b)] && keys.allSatisfy { $0[Int(a)] == $0[Int(b)] }
+        var timeSorted = true
+        var run = 1, longestRun = 1
+        var prev = times[Int(order[lo])]
+        for i in (lo + 1)..<hi {
+            let t = times[Int(order[i])]
+            if t < prev { timeSorted = false; break }
+            run = t == prev ? run + 1 : 1
+            if run > longestRun { longestRun = run }
+            prev = t
         }
-        var out = [Int32]()
-        out.reserveCapacity(n)
-        for r in 0..<distinct.count {
-            let lo = counts[r], hi = counts[r + 1]
-            var timeSorted = true
-            var run = 1, longestRun = 1
-            for i in (lo + 1)..<max(hi, lo + 1) {
-                let a = times[Int(order[i - 1])], b = times[Int(order[i])]
-                if b < a { timeSorted = false; break }
-                run = b == a ? run + 1 : 1
-                longestRun = max(longestRun, run)
-            }
-            if timeSorted && longestRun <= 64 {
-                // Usual case: only rows sharing a time (one event's detections) need ordering.
-                var i = lo + 1
-                while i < hi {
-                    let x = order[i]
-                    var j = i - 1
-                    while j >= lo && less(x, order[j]) {
-                        order[j + 1] = order[j]
-                        j -= 1
-                    }
-                    order[j + 1] = x
-                    i += 1
-                }
-            } else {
-                order[lo..<hi].sort(by: less)
-            }
-            // Keep the last appended row of each identity (they are adjacent, index-ascending).
-            var i = lo
+        if timeSorted && longestRun <= 64 {
+            var i = lo + 1
             while i < hi {
-                var j = i
-                while j + 1 < hi && sameIdentity(order[j + 1], order[i]) { j += 1 }
-                out.append(order[j])
-                i = j + 1
+                let x = order[i]
+                var j = i - 1
+                while j >= lo && less(x, order[j]) {
+                    order[j + 1] = order[j]
+                    j -= 1
+                }
+                order[j + 1] = x
+                i += 1
+            }
+        } else {
+            var part = UnsafeMutableBufferPointer(rebasing: order[lo..<hi])
+            part.sort(by: less)
+        }
+    }
+
+    /// Whether rows `a` and `b` have the same identity (time and identity columns).
+    @inline(__always)
+    func same(_ a: Int32, _ b: Int32, _ times: UnsafeBufferPointer<Int64>) -> Bool {
+        guard times[Int(a)] == times[Int(b)] else { return false }
+        if keys.isEmpty { return true }
+        if let single { return single.ids[Int(a)] == single.ids[Int(b)] }
+        return compareKeys(a, b) == 0
+    }
+
+    private func compareKeys(_ a: Int32, _ b: Int32) -> Int {
+        for k in keys {
+            switch k {
+            case .int(let v):
+                if v[Int(a)] != v[Int(b)] { return v[Int(a)] < v[Int(b)] ? -1 : 1 }
+            case .float(let v):
+                let x = Self.floatKey(v[Int(a)]), y = Self.floatKey(v[Int(b)])
+                if x != y { return x < y ? -1 : 1 }
+            case .string(let ids, let rank):
+                let x = rank[Int(ids[Int(a)])], y = rank[Int(ids[Int(b)])]
+                if x != y { return x < y ? -1 : 1 }
             }
         }
-        return out
+        return 0
     }
+
+    /// A total order on doubles by bit pattern (as the first sealer used: -0 and 0 differ).
+    static func floatKey(_ d: Double) -> Int64 {
+        Int64(bitPattern: d.bitPattern) ^ (d < 0 ? Int64.max : 0)
+    }
+
+    fileprivate func keyLess(_ a: Int32, _ b: Int32) -> Bool { compareKeys(a, b) < 0 }
+}
+
+/// The identity order after time, as a type so each sort loop is specialised for it.
+private protocol RowKey {
+    func less(_ a: Int32, _ b: Int32) -> Bool
+}
+
+/// No identity columns (status): time alone, then appended order.
+private struct NoKey: RowKey {
+    @inline(__always) func less(_ a: Int32, _ b: Int32) -> Bool { false }
+}
+
+/// One string identity column, by the byte-order rank of each row's string id.
+private struct RankKey: RowKey {
+    let ids: UnsafeBufferPointer<UInt32>
+    let rank: UnsafeBufferPointer<UInt32>
+    @inline(__always) func less(_ a: Int32, _ b: Int32) -> Bool { rank[Int(ids[Int(a)])] < rank[Int(ids[Int(b)])] }
+}
+
+/// Any identity columns.
+private struct AnyKeys: RowKey {
+    let order: IdentityOrder
+    func less(_ a: Int32, _ b: Int32) -> Bool { order.keyLess(a, b) }
 }

@@ -155,10 +155,17 @@ public final class StoreWriter {
 
     /// Seals every buffer into segment files (still invisible until commit).
     func spill() throws {
-        for (key, buf) in buffers.sorted(by: { ($0.key.measurementID, $0.key.start) < ($1.key.measurementID, $1.key.start) }) {
-            pendingSegments.append(try sealSegment(buf, partitionStart: key.start))
+        let keys = buffers.keys.sorted { ($0.measurementID, $0.start) < ($1.measurementID, $1.start) }
+        for key in keys {
+            // Out of the table first, so each buffer's memory goes as soon as it is sealed.
+            guard let buf = buffers.removeValue(forKey: key) else { continue }
+            do {
+                pendingSegments.append(try sealSegment(buf, partitionStart: key.start))
+            } catch {
+                buffers[key] = buf
+                throw error
+            }
         }
-        buffers.removeAll()
         bufferedBytes = 0
     }
 
