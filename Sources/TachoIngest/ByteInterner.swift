@@ -41,21 +41,38 @@ struct ByteInterner {
         return Int(truncatingIfNeeded: h)
     }
 
+    /// The id of `bytes` if they were interned before.
+    @inline(__always)
+    func find(_ bytes: UnsafeRawBufferPointer) -> UInt32? { probe(bytes).id }
+
+    /// The slot where `bytes` are or would go, and their id when present.
+    @inline(__always)
+    private func probe(_ bytes: UnsafeRawBufferPointer) -> (slot: Int, id: UInt32?) {
+        var i = Self.hash(bytes) & mask
+        return slots.withUnsafeBufferPointer { slots in
+            spans.withUnsafeBufferPointer { spans in
+                arena.withUnsafeBytes { a in
+                    while true {
+                        let s = slots[i]
+                        if s < 0 { return (i, nil) }
+                        let span = spans[Int(s)]
+                        if span.count == bytes.count
+                            && (bytes.count == 0 || memcmpEqual(a.baseAddress! + span.offset, bytes.baseAddress!, bytes.count))
+                        {
+                            return (i, UInt32(s))
+                        }
+                        i = (i + 1) & mask
+                    }
+                }
+            }
+        }
+    }
+
     /// The id of `bytes` (valid UTF-8, checked by the JSON parser), adding it if new.
     @inline(__always)
     mutating func intern(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
-        var i = Self.hash(bytes) & mask
-        while true {
-            let s = slots[i]
-            if s < 0 { break }
-            let span = spans[Int(s)]
-            if span.count == bytes.count && arena.withUnsafeBytes({ a in
-                bytes.count == 0 || memcmpEqual(a.baseAddress! + span.offset, bytes.baseAddress!, bytes.count)
-            }) {
-                return UInt32(s)
-            }
-            i = (i + 1) & mask
-        }
+        let (i, found) = probe(bytes)
+        if let found { return found }
         let id = Int32(spans.count)
         spans.append((arena.count, bytes.count))
         arena.append(contentsOf: bytes)

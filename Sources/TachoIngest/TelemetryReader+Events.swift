@@ -25,6 +25,9 @@ extension FileParse {
             return (nil, "\(field) must be a string")
         }
         return parser.withStringBytes { b in
+            // An interned string passed the control-character check when it was first seen
+            // (invalid ones are never interned); only the length depends on the field.
+            if !b.isEmpty && b.count <= max, let id = interner.find(b) { return (id, nil) }
             if let p = FieldRules.problem(b, max: max) { return (nil, "\(field) \(p)") }
             return (interner.intern(b), nil)
         }
@@ -57,7 +60,10 @@ extension FileParse {
         var problems: [String] = []
         var evType: UInt32?, evValue: Int64?, evSeen = false
         var hasDetections = false
-        var dets: [(type: UInt32, value: Int64)] = []
+        // Detections go straight into the batch's type and value columns; `vehicles` and
+        // `times` get their entries once the event is known to be valid, or the columns are
+        // cut back to `base` when it is rejected.
+        let base = batch.columns[0].ids.count
         var detProblems: [(Int, String)] = []
         while true {
             let t = try parser.next()
@@ -104,7 +110,7 @@ extension FileParse {
                         }
                     }
                     if let ty, let val, prob == nil {
-                        dets.append((ty, val))
+                        appendDetection(ty, val)
                     } else {
                         detProblems.append((k, prob ?? (ty == nil ? "missing object_type" : "missing object_value")))
                     }
@@ -130,9 +136,9 @@ extension FileParse {
                 if problems.isEmpty { problems.append(evType == nil ? "missing object_type" : "missing object_value") }
             } else if let evType, let evValue {
                 if !hasDetections {
-                    dets.append((evType, evValue))
+                    appendDetection(evType, evValue)
                 } else if options.lenient {
-                    dets.append((evType, evValue))
+                    appendDetection(evType, evValue)
                     report.repairCount += 1
                     report.repairs.append(
                         "line \(start.line), column \(start.column): warning: event \(index) has object_type/object_value beside detections; kept as one more detection")
@@ -143,20 +149,26 @@ extension FileParse {
         } else if !hasDetections && problems.isEmpty {
             problems.append("missing detections (or object_type and object_value)")
         }
+        let added = batch.columns[0].ids.count - base
         guard problems.isEmpty, let vehicle, let time else {
+            let dets = (base..<(base + added)).map { (type: batch.columns[0].ids[$0], value: batch.columns[1].ints[$0]) }
+            batch.columns[0].ids.removeLast(added)
+            batch.columns[1].ints.removeLast(added)
             reject(index, start, problems.joined(separator: "; "), record: recordText(vehicle, time, dets))
             return
         }
         for (k, why) in detProblems {
             reject(index, start, "detection \(k): \(why)", record: recordText(vehicle, time, []))
         }
-        for d in dets {
-            batch.vehicles.append(vehicle)
-            batch.times.append(time)
-            batch.columns[0].ids.append(d.type)
-            batch.columns[1].ints.append(d.value)
-        }
-        report.rows += dets.count
+        batch.vehicles.append(contentsOf: repeatElement(vehicle, count: added))
+        batch.times.append(contentsOf: repeatElement(time, count: added))
+        report.rows += added
+    }
+
+    @inline(__always)
+    private func appendDetection(_ type: UInt32, _ value: Int64) {
+        batch.columns[0].ids.append(type)
+        batch.columns[1].ints.append(value)
     }
 
     func readStatusEvent(_ index: Int, _ start: JSONPosition) throws {

@@ -59,13 +59,17 @@ public struct TelemetryReader: Sendable {
 }
 
 /// The state of reading one file.
+///
+/// Mutable state is `@exclusivity(unchecked)` (as in `JSONParser`): one thread reads a file,
+/// and no method lends inout access to these properties across a call that could touch them
+/// again, so the runtime's dynamic exclusivity checks (a few percent of ingest) cannot fire.
 final class FileParse {
     let parser: JSONParser
     let options: ReaderOptions
-    var batch = RowBatch(.detections)
-    var interner = ByteInterner()
-    var report: FileReport
-    var kind: TelemetryKind = .detections
+    @exclusivity(unchecked) var batch = RowBatch(.detections)
+    @exclusivity(unchecked) var interner = ByteInterner()
+    @exclusivity(unchecked) var report: FileReport
+    @exclusivity(unchecked) var kind: TelemetryKind = .detections
     let guessed: TelemetryKind?
 
     init(path: String, parser: JSONParser, options: ReaderOptions) {
