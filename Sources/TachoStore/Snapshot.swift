@@ -13,6 +13,9 @@ public final class Snapshot {
     private var sources: [String: FileSegmentSource] = [:]
     private var readers: [String: SegmentReader] = [:]
     private var cachedLatest: LatestIndex?
+    /// Live segments whose file could not be found, with the error: reading one fails, the
+    /// others serve (verify reports it, `verify --repair` drops it).
+    private var missing: [String: StoreError] = [:]
 
     /// Opens the newest commit of the store at `path`. Retries when a commit removes a
     /// segment between reading the manifest and opening it.
@@ -24,11 +27,13 @@ public final class Snapshot {
             guard let m = try readManifest(layout, fs: options.fileSystem) else {
                 throw StoreError(.notFound, "open store", path: path, "no MANIFEST: not a Tacho store (create one with `tacho ingest` or `tacho run`)")
             }
-            do {
-                return try Snapshot(layout: layout, manifest: m, fs: options.fileSystem, logger: options.logger)
-            } catch let e as StoreError where e.code == .notFound && attempt < 20 {
+            let snap = try Snapshot(layout: layout, manifest: m, fs: options.fileSystem, logger: options.logger)
+            // A segment file missing under an unchanged manifest is damage (reported when read);
+            // under a changed one, a commit removed it meanwhile: read the new manifest.
+            if !snap.missing.isEmpty && attempt < 20, try readManifest(layout, fs: options.fileSystem) != m {
                 continue
             }
+            return snap
         }
     }
 
@@ -41,13 +46,20 @@ public final class Snapshot {
         cachedLatest = latest
         for s in manifest.segments {
             let path = layout.segmentPath(s.name)
-            sources[s.name] = try FileSegmentSource(fd: fs.openForReading(path), path: path)
+            do {
+                sources[s.name] = try FileSegmentSource(fd: fs.openForReading(path), path: path)
+            } catch let e as StoreError where e.code == .notFound {
+                missing[s.name] = e
+            }
         }
     }
 
     /// The reader of one live segment; parses its footer on first use.
     public func reader(_ meta: SegmentMeta) throws -> SegmentReader {
         if let r = readers[meta.name] { return r }
+        if let e = missing[meta.name] {
+            throw StoreError(.corrupt, "open segment", path: e.path, "the segment file is missing (\(e.detail))")
+        }
         guard let src = sources[meta.name] else {
             throw StoreError(.notFound, "open segment", path: layout.segmentPath(meta.name), "not in this snapshot")
         }

@@ -11,6 +11,8 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     public var operation: String
     public var path: String
     public var detail: String
+    /// Byte offset of the damage in `path`, for corruption found at a known place.
+    public var offset: UInt64?
 
     public init(_ code: Code, _ operation: String, path: String = "", _ detail: String = "") {
         self.code = code
@@ -22,11 +24,14 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         var s = "\(operation)"
         if !path.isEmpty { s += " \(path)" }
+        if let offset { s += " at offset \(offset)" }
         if !detail.isEmpty { s += ": \(detail)" }
         return s
     }
 
     static func corrupt(_ e: SegmentError) -> StoreError {
-        StoreError(.corrupt, "read segment", path: e.path, "offset \(e.offset): \(e.problem)")
+        var s = StoreError(.corrupt, "read segment", path: e.path, e.problem)
+        s.offset = e.offset
+        return s
     }
 }

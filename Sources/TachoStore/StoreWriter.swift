@@ -194,8 +194,12 @@ public final class StoreWriter {
     private func loadLedger() throws {
         for name in manifest.ledgers {
             let path = layout.indexPath(name)
-            guard let entries = LedgerFile.decode(try readFile(path, fs: fs)) else {
-                throw StoreError(.corrupt, "read ledger", path: path, "checksum or structure mismatch")
+            // The ledger only recognises re-deliveries: a damaged one must not keep the writer
+            // (and `verify --repair`, which drops it) from opening. Its files, if delivered
+            // again, are ingested again; their rows replace themselves by identity.
+            guard let entries = (try? readFile(path, fs: fs)).flatMap(LedgerFile.decode) else {
+                logger.error("ledger file missing or damaged; re-deliveries of its files will be ingested again; run `tacho verify --repair`", metadata: ["file": "\(path)"])
+                continue
             }
             recordLedger(entries)
         }

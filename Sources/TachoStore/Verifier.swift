@@ -59,6 +59,8 @@ public enum Verifier {
                     }
                 }
                 report.bytesChecked += s.fileSize
+            } catch let e as StoreError where e.code == .corrupt && e.offset != nil {
+                report.problems.append(VerifyProblem(path: path, offset: e.offset, problem: e.detail, segment: s))
             } catch let e as StoreError {
                 report.problems.append(VerifyProblem(path: path, offset: nil, problem: e.description, segment: s))
             } catch let e as SegmentError {
@@ -131,7 +133,7 @@ extension StoreWriter {
         // Switch first (the store is consistent at every instant), then move the damaged
         // files aside for a post-mortem; a crash in between leaves orphans, removed at open.
         try switchManifest(next, keeping: damaged)
-        for nameQ in out.quarantined {
+        for nameQ in out.quarantined where (try? fs.fileSize(layout.segmentPath(nameQ))) != nil {  // a missing file has nothing to move
             try fs.rename(layout.segmentPath(nameQ), to: layout.quarantineDir + "/" + nameQ)
         }
         try fs.syncDirectory(layout.quarantineDir)
