@@ -135,36 +135,40 @@ extension JSONParser {
                 p = findSpecial(from: pos)
                 continue
             }
+            // A string already over the limit reports that first, as it does when its bytes
+            // were copied at a chunk boundary: the error must not depend on the chunk size.
             if c < 0x20 {
+                if scratchLen &+ (p &- runStart) > maxStringBytes { throw stringLimitError(startAbs) }
                 pos = p
                 throw JSONError(kind: .controlCharacter, position: positionAt(base &+ p),
                                 message: "unescaped control character (\(describeByte(c))) in string")
             }
             // Non-ASCII: validate one UTF-8 sequence.
             let (len, lo, hi) = Self.utf8Lead(c)
-            if len == 0 { throw invalidUTF8(at: base &+ p, c) }
+            if len == 0 || (p &+ len <= end && !Self.utf8Valid(buf + p, len, lo, hi)) {
+                if scratchLen &+ (p &- runStart) > maxStringBytes { throw stringLimitError(startAbs) }
+                throw invalidUTF8(at: base &+ p, c)
+            }
             if p &+ len <= end {
-                let b1 = buf[p &+ 1]
-                if b1 < lo || b1 > hi { throw invalidUTF8(at: base &+ p, c) }
-                if len >= 3 && buf[p &+ 2] & 0xC0 != 0x80 { throw invalidUTF8(at: base &+ p, c) }
-                if len == 4 && buf[p &+ 3] & 0xC0 != 0x80 { throw invalidUTF8(at: base &+ p, c) }
                 p = findSpecial(from: p &+ len)
                 continue
             }
-            // The sequence crosses the chunk boundary: copy it byte by byte.
+            // The sequence crosses the chunk boundary: validate it byte by byte, then copy it
+            // (validating first, like the in-chunk path, so the error does not depend on it).
             try scratchAppend(buf + runStart, p &- runStart, startAbs)
             copying = true
             let leadAbs = base &+ p
             pos = p &+ 1
-            try scratchAppendByte(c, startAbs)
+            var sequence = UInt32(c)
             for k in 1..<len {
                 let b = try stringByte()
                 let ok = k == 1 ? (b >= lo && b <= hi) : (b & 0xC0 == 0x80)
                 if !ok {
                     throw invalidUTF8(at: leadAbs, c)
                 }
-                try scratchAppendByte(b, startAbs)
+                sequence |= UInt32(b) << (8 * UInt32(k))
             }
+            for k in 0..<len { try scratchAppendByte(UInt8(truncatingIfNeeded: sequence >> (8 * UInt32(k))), startAbs) }
             runStart = pos
             p = findSpecial(from: pos)
         }
@@ -184,6 +188,17 @@ extension JSONParser {
         case 0xF4: return (4, 0x80, 0x8F)
         default: return (0, 0, 0)
         }
+    }
+
+    /// Whether the `len` bytes at `q` (all in the buffer) are one well-formed sequence whose
+    /// lead `utf8Lead` gave `len`, `lo`, `hi`.
+    @inline(__always)
+    static func utf8Valid(_ q: UnsafeMutablePointer<UInt8>, _ len: Int, _ lo: UInt8, _ hi: UInt8) -> Bool {
+        let b1 = q[1]
+        if b1 < lo || b1 > hi { return false }
+        if len >= 3 && q[2] & 0xC0 != 0x80 { return false }
+        if len == 4 && q[3] & 0xC0 != 0x80 { return false }
+        return true
     }
 
     func invalidUTF8(at abs: Int, _ c: UInt8) -> JSONError {
