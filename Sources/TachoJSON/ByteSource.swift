@@ -24,14 +24,19 @@ public struct ByteSourceError: Error, Sendable, Hashable, CustomStringConvertibl
     /// The `errno` value.
     public var errno: Int32
 
-    public init(operation: String, path: String, errno: Int32) {
+    /// Why, when it is not just `errno` (a FIFO or device refused, a symbolic link not followed).
+    public var reason: String?
+
+    public init(operation: String, path: String, errno: Int32, reason: String? = nil) {
         self.operation = operation
         self.path = path
         self.errno = errno
+        self.reason = reason
     }
 
     public var description: String {
-        "\(operation) '\(path)': \(String(cString: strerror(errno))) (errno \(errno))"
+        if let reason { return "\(operation) '\(path)': \(reason)" }
+        return "\(operation) '\(path)': \(String(cString: strerror(errno))) (errno \(errno))"
     }
 }
 
@@ -47,12 +52,28 @@ public final class FileDescriptorSource: JSONByteSource {
     private let closeOnDeinit: Bool
 
     /// Opens `path` read-only. Throws `ByteSourceError` on failure.
+    ///
+    /// Inputs are untrusted and a name can change between a caller's check and this open, so:
+    /// a symbolic link is not followed, and a FIFO, device or socket is refused without
+    /// blocking (O_NONBLOCK: opening a FIFO would otherwise wait for a writer forever).
     public init(path: String) throws {
         var fd: Int32
         repeat {
-            fd = open(path, O_RDONLY | O_CLOEXEC)
+            fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
         } while fd < 0 && errno == EINTR
-        if fd < 0 { throw ByteSourceError(operation: "open", path: path, errno: errno) }
+        if fd < 0 {
+            let e = errno
+            throw ByteSourceError(operation: "open", path: path, errno: e, reason: e == ELOOP ? "is a symbolic link (not followed)" : nil)
+        }
+        var st = stat()
+        if fstat(fd, &st) == 0 {
+            let type = st.st_mode & S_IFMT
+            if type != S_IFREG && type != S_IFDIR {  // a directory fails in read(2) with EISDIR
+                _ = close(fd)
+                throw ByteSourceError(operation: "open", path: path, errno: EINVAL, reason: "is not a regular file (a FIFO, device or socket is never read)")
+            }
+        }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
         self.fd = fd
         self.path = path
         self.closeOnDeinit = true

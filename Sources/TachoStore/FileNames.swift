@@ -1,4 +1,7 @@
 import TachoFormat
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The one place that names every file in a store directory (FORMAT.md §0) and parses the
 /// names back (LevelDB's db/filename.h).
@@ -67,5 +70,24 @@ public struct StoreLayout: Sendable {
         let d = doy - (153 * mp + 2) / 5 + 1
         let m = mp < 10 ? mp + 3 : mp - 9
         return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
+    }
+}
+
+extension StoreLayout {
+    /// The store never follows a symbolic link out of itself: `segments/`, `index/` and
+    /// `quarantine/` must be real directories when they exist (the root may be a link: the
+    /// operator chose that path). Files inside are opened with O_NOFOLLOW.
+    public func checkSubdirectories() throws {
+        for dir in [segmentsDir, indexDir, quarantineDir] {
+            var st = stat()
+            guard lstat(dir, &st) == 0 else { continue }  // absent: created when needed
+            let type = st.st_mode & S_IFMT
+            guard type == S_IFDIR else {
+                throw StoreError(
+                    .invalidArgument, "open store", path: dir,
+                    (type == S_IFLNK ? "is a symbolic link" : "is not a directory")
+                        + "; a store never follows links out of itself (make it a real directory)")
+            }
+        }
     }
 }

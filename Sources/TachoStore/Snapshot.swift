@@ -21,6 +21,7 @@ public final class Snapshot {
     /// segment between reading the manifest and opening it.
     public static func open(path: String, options: StoreOptions = StoreOptions()) throws -> Snapshot {
         let layout = StoreLayout(root: path)
+        try layout.checkSubdirectories()
         var attempt = 0
         while true {
             attempt += 1

@@ -58,6 +58,7 @@ public final class StoreWriter {
         let lock = try StoreLock(path: layout.lock)
         try fs.createDirectory(layout.segmentsDir)
         try fs.createDirectory(layout.indexDir)
+        try layout.checkSubdirectories()
         if let m = try readManifest(layout, fs: fs) {
             manifest = m
         } else {
