@@ -112,7 +112,7 @@ func storeIsClean(_ store: String) throws -> Bool {
                 let after = try allRows(dir.path, .detections)
                 #expect(after.count == Set(after).count && Set(after) == first.rows.union(second.rows), "\(fault) on \(c.path): rows after retry")
                 #expect(try storeIsClean(dir.path))
-                #expect(fs.misuse.isEmpty || c.op == .close, "\(fault) on \(c.path): \(fs.misuse)")
+                #expect(fs.misuse.isEmpty, "\(fault) on \(c.path): \(fs.misuse)")
             }
         }
         #expect(sites >= 20)
@@ -175,7 +175,7 @@ func storeIsClean(_ store: String) throws -> Bool {
         #expect(rows.count == Set(rows).count && Set(rows) == first.rows.union(second.rows), "\(spec): rows after recovery")
         #expect(try storeIsClean(store), "\(spec)")
         #expect(runError == nil, "\(spec): daemon stopped: \(String(describing: runError))")
-        #expect(fs.misuse.isEmpty || fault.op == .close, "\(spec): \(fs.misuse)")
+        #expect(fs.misuse.isEmpty, "\(spec): \(fs.misuse)")
     }
 }
 

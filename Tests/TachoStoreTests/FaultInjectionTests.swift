@@ -196,16 +196,7 @@ func expectStore(_ store: String, rows: [DetRow], latest: [String: (Int64, Strin
             w.abort()  // as every caller does when append (which may spill) or commit throws
         }
         #expect(fs.injected.count == 1, "\(site): fault fired \(fs.injected)")
-        if site.call.op == .close && site.call.path.hasPrefix("/segments/") {
-            // StoreWriter+Seal.swift, sealSegment: its catch closes the descriptor again after a
-            // failed close (Linux has already released it; the second close may hit a descriptor
-            // another thread just opened). Reported; intermittent so the fix does not fail this.
-            withKnownIssue("sealSegment closes a segment's descriptor twice after a failed close", isIntermittent: true) {
-                #expect(fs.misuse.isEmpty, "\(site): \(fs.misuse)")
-            }
-        } else {
-            #expect(fs.misuse.isEmpty, "\(site): \(fs.misuse)")
-        }
+        #expect(fs.misuse.isEmpty, "\(site): \(fs.misuse)")
         fs.clearFaults()
         let published: Bool
         if let e = thrown {
