@@ -222,7 +222,12 @@ public final class StoreWriter {
         let liveIndex = Set(manifest.ledgers + [manifest.latestIndex])
         for name in try fs.listDirectory(layout.indexDir) where !liveIndex.contains(name) {
             logger.notice("removing orphan index file", metadata: ["file": "\(name)"])
-            try fs.unlink(layout.indexPath(name))
+            do {
+                try fs.unlink(layout.indexPath(name))
+            } catch {
+                // As for segments/: an entry that cannot go must not keep the store from opening.
+                logger.warning("cannot remove unreferenced entry in index/: \(error)")
+            }
         }
         try fs.unlink(layout.manifestTemp)
     }

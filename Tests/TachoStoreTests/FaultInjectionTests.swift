@@ -314,3 +314,28 @@ func expectStore(_ store: String, rows: [DetRow], latest: [String: (Int64, Strin
         #expect(Fault(parsing: "write") == nil)
     }
 }
+
+@Suite struct FaultInjectionOpenTests {
+    /// Leftovers that cannot be removed (an unlink that fails, a directory someone made in
+    /// index/ or segments/) are logged and left; the writer still opens and commits.
+    @Test func undeletableOrphansDoNotKeepTheStoreFromOpening() throws {
+        let dir = TempDir("tacho-fault")
+        let sc = FaultScenario()
+        do {
+            let w = try StoreWriter(path: dir.path, options: smallOptions())
+            try sc.commitA(w)
+            w.close()
+        }
+        try FileManager.default.createDirectory(atPath: dir.path + "/index/not-a-file", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: dir.path + "/segments/not-a-file", withIntermediateDirectories: true)
+        try Data("x".utf8).write(to: URL(fileURLWithPath: dir.path + "/index/ledger-000000ff.led"))
+        try Data("x".utf8).write(to: URL(fileURLWithPath: dir.path + "/segments/detections-19700101T000000Z-000000ff.tseg"))
+        let fs = FaultInjectingFileSystem(faults: [Fault(.unlink, .error(EIO), pathContains: "000000ff", sticky: true)])
+        let w = try StoreWriter(path: dir.path, options: faultOptions(fs))
+        defer { w.close() }
+        #expect(fs.injected.count == 2, "\(fs.injected)")
+        try sc.appendB(w)
+        try w.commit(ledger: [sc.ledgerB])
+        try expectStore(dir.path, rows: sc.rowsA + sc.rowsB, latest: sc.latestAB, "with undeletable orphans")
+    }
+}
