@@ -92,7 +92,8 @@ extension InboxDaemon {
         let start = monotonicNanos()
         let rep: FileReport
         do {
-            rep = try reader.read(path: path) { b in
+            // Parsed on another thread while this one appends, seals and syncs.
+            rep = try reader.readStreaming(path: path) { b in
                 if stop.isSet { throw Cancelled() }
                 try writer.append(b)
             }

@@ -2,8 +2,16 @@ import TachoFormat
 import TachoJSON
 import TachoStore
 
-/// A byte source that hashes what it reads, so the ledger hash costs no second pass.
-final class HashingSource: JSONByteSource {
+/// A file's bytes for the parser, hashed on the way, so the ledger hash costs no second pass.
+protocol HashingByteSource: JSONByteSource {
+    /// The hash of everything read so far (all of the file once the parser saw its end).
+    var hasher: ContentHasher { get }
+    /// Stops any work on the file's behalf; called once, when parsing ends.
+    func close()
+}
+
+/// A byte source that hashes what it reads, on the parser's thread.
+final class HashingSource: HashingByteSource {
     let inner: FileDescriptorSource
     var hasher = ContentHasher()
 
@@ -14,6 +22,8 @@ final class HashingSource: JSONByteSource {
         hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
         return n
     }
+
+    func close() {}
 }
 
 /// Reads telemetry files (both detection layouts, and status files) with the streaming JSON
@@ -29,16 +39,26 @@ public struct TelemetryReader: Sendable {
     /// Reads the file at `path`. Rows go to `sink` in batches; a `FileError` means the file
     /// cannot be ingested (and the caller must discard the rows already sunk).
     public func read(path: String, sink: (RowBatch) throws -> Void) throws -> FileReport {
+        try read(path: path, readAhead: false, sink: sink)
+    }
+
+    /// `read(path:sink:)`; with `readAhead`, another thread reads and hashes the next chunks
+    /// while this one parses (for large files, where the parser is the slowest stage).
+    func read(
+        path: String, readAhead: Bool, recycled: (() -> RowBatch?)? = nil, sink: (RowBatch) throws -> Void
+    ) throws -> FileReport {
         let fileSource: FileDescriptorSource
         do {
             fileSource = try FileDescriptorSource(path: path)
         } catch {
             throw InputReadError(path: path, message: "\(error)")
         }
-        let source = HashingSource(fileSource)
+        let source: any HashingByteSource = readAhead ? ReadAheadSource(fileSource) : HashingSource(fileSource)
+        defer { source.close() }
         let parse = FileParse(
             path: path, parser: JSONParser(source: source, options: JSONParserOptions(lenient: options.lenient)),
             options: options)
+        parse.recycled = recycled
         do {
             try parse.readDocument(sink: sink)
         } catch let e as JSONError where e.kind == .io {
@@ -71,6 +91,8 @@ final class FileParse {
     @exclusivity(unchecked) var report: FileReport
     @exclusivity(unchecked) var kind: TelemetryKind = .detections
     let guessed: TelemetryKind?
+    /// A batch the sink is done with, if any, to fill next (see `flush`).
+    var recycled: (() -> RowBatch?)?
 
     init(path: String, parser: JSONParser, options: ReaderOptions) {
         self.parser = parser
@@ -129,6 +151,9 @@ final class FileParse {
         guard !batch.isEmpty else { return }
         batch.setDictionary(interner.strings)
         try sink(batch)
+        // The sink may keep the batch: refill one it gave back (its storage is free again)
+        // rather than making `removeAll` copy storage still shared with the sink.
+        if let reuse = recycled?(), reuse.measurement == batch.measurement { batch = reuse }
         batch.removeAll()
         interner.removeAll()
     }

@@ -20,6 +20,9 @@ public final class StoreWriter {
     var stringIDs: [String: UInt32] = [:]
     var buffers: [PartitionKey: PartitionBuffer] = [:]
     var bufferedBytes = 0
+    /// A sealed buffer's emptied storage, reused by the next buffer of the same transaction
+    /// (a large file spills many times) instead of freeing and mapping megabytes again.
+    var spareBuffer: PartitionBuffer?
     /// Segments written by the open transaction, not yet in the manifest.
     var pendingSegments: [SegmentMeta] = []
     var latest: LatestIndex
@@ -44,8 +47,27 @@ public final class StoreWriter {
             columns = m.columns.map { ColumnValues(type: $0.type) }
         }
 
+        /// An empty buffer with room for `rows` rows, so appends up to the spill threshold
+        /// never reallocate: growing by doubling would hold old and new copies at once and
+        /// leave up to twice the rows' size allocated (pages not yet written cost no memory).
+        init(_ m: Measurement, capacity rows: Int) {
+            measurement = m
+            vehicles.reserveCapacity(rows)
+            times.reserveCapacity(rows)
+            columns = m.columns.map { ColumnValues(type: $0.type, capacity: rows) }
+        }
+
         var count: Int { times.count }
-        var bytesPerRow: Int { 12 + columns.reduce(0) { $0 + ($1.type == .string ? 4 : 8) } }
+        var capacity: Int { times.capacity }
+        var bytesPerRow: Int { Self.bytesPerRow(measurement) }
+
+        /// Empties the buffer, keeping its storage.
+        mutating func clear() {
+            vehicles.removeAll(keepingCapacity: true)
+            times.removeAll(keepingCapacity: true)
+            for c in columns.indices { columns[c].removeAll(keepingCapacity: true) }
+        }
+        static func bytesPerRow(_ m: Measurement) -> Int { 12 + m.columns.reduce(0) { $0 + ($1.type == .string ? 4 : 8) } }
     }
 
     /// Opens (creating if needed) the store at `path` for writing: takes the lock, removes
@@ -115,7 +137,7 @@ public final class StoreWriter {
             var end = start + 1
             while end < batch.count && batch.times[end] >= pstart && (o || batch.times[end] < pend) { end += 1 }
             let key = PartitionKey(measurementID: m.id, start: pstart)
-            var buf = buffers.removeValue(forKey: key) ?? PartitionBuffer(m)
+            var buf = buffers.removeValue(forKey: key) ?? newBuffer(m, firstRun: end - start)
             buf.vehicles.append(contentsOf: batch.vehicles[start..<end].lazy.map { map[Int($0)] })
             buf.times.append(contentsOf: batch.times[start..<end])
             for c in batch.columns.indices {
@@ -128,9 +150,21 @@ public final class StoreWriter {
             buffers[key] = buf
             start = end
         }
-        bufferedBytes += batch.count * PartitionBuffer(m).bytesPerRow
+        bufferedBytes += batch.count * PartitionBuffer.bytesPerRow(m)
         if let col = m.latestColumn { offerLatest(batch, column: col) }
         if bufferedBytes > options.bufferBytes { try spill() }
+    }
+
+    /// An empty buffer with room for the rows it can receive before the next spill: what is
+    /// left of the budget, plus one more batch (the one that crosses it). The spare buffer
+    /// when it is large enough.
+    private func newBuffer(_ m: Measurement, firstRun: Int) -> PartitionBuffer {
+        let rows = max(0, options.bufferBytes - bufferedBytes) / PartitionBuffer.bytesPerRow(m) + firstRun + 1
+        if let spare = spareBuffer {
+            spareBuffer = nil  // used or freed: never kept beside a new buffer
+            if spare.measurement == m && spare.capacity >= rows { return spare }
+        }
+        return PartitionBuffer(m, capacity: rows + 65_536)
     }
 
     private func offerLatest(_ batch: RowBatch, column: Int) {
@@ -159,12 +193,16 @@ public final class StoreWriter {
         let keys = buffers.keys.sorted { ($0.measurementID, $0.start) < ($1.measurementID, $1.start) }
         for key in keys {
             // Out of the table first, so each buffer's memory goes as soon as it is sealed.
-            guard let buf = buffers.removeValue(forKey: key) else { continue }
+            guard var buf = buffers.removeValue(forKey: key) else { continue }
             do {
                 pendingSegments.append(try sealSegment(buf, partitionStart: key.start))
             } catch {
                 buffers[key] = buf
                 throw error
+            }
+            if buf.capacity > spareBuffer?.capacity ?? 0 {
+                buf.clear()
+                spareBuffer = buf
             }
         }
         bufferedBytes = 0
@@ -173,6 +211,7 @@ public final class StoreWriter {
     /// Discards the open transaction: buffered rows and spilled segments.
     public func abort() {
         buffers.removeAll()
+        spareBuffer = nil
         bufferedBytes = 0
         for s in pendingSegments { try? fs.unlink(layout.segmentPath(s.name)) }
         pendingSegments.removeAll()
@@ -182,6 +221,7 @@ public final class StoreWriter {
     }
 
     func restoreAfterCommit(latest l: LatestIndex) {
+        spareBuffer = nil  // a transaction's storage does not outlive it
         committedLatest = l
         latest = l
         latestDirty = false

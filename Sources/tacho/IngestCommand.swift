@@ -45,9 +45,12 @@ struct IngestCommand: ParsableCommand {
         var bad = false
         var total = 0
         let progress = ProgressLine(total: files.count)
-        for (i, path) in files.enumerated() {
-            let r = try ingestor.ingest(path: path)
-            progress.update(i + 1)
+        var done = 0
+        // Files are parsed ahead on every core while the writer commits them in order.
+        try ingestor.ingest(paths: files) { r in
+            let path = r.path
+            done += 1
+            progress.update(done)
             total += r.rows
             let ms = String(format1: r.milliseconds)
             switch r.outcome {

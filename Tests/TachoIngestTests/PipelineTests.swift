@@ -1,0 +1,196 @@
+import Foundation
+import Testing
+import TachoFormat
+import TachoIngest
+import TachoStore
+
+/// Parsing beside the writer (Ingestor.ingest(paths:each:), TelemetryReader.readStreaming)
+/// must be invisible: the same outcomes, rows and segment bytes as reading one file at a time.
+@Suite struct PipelineTests {
+    /// A detections file of `events` events over `vehicles` vehicles, times from `t0` seconds.
+    static func detectionsJSON(events: Int, vehicles: Int, t0: Int, seed: Int, broken: Bool = false) -> String {
+        var s = "{\"objects_detection_events\":[\n"
+        for e in 0..<events {
+            let v = (e * 7 + seed) % vehicles
+            let t = t0 + (e * 13 + seed * 5) % (events * 2)  // out of order, some repeats
+            let types = ["cars", "trucks", "pedestrians", "signs"]
+            let dets = (0..<(1 + (e + seed) % 4)).map { k in
+                "{\"object_type\":\"\(types[(k + e) % 4])\",\"object_value\":\((e * 31 + k + seed) % 9)}"
+            }
+            let secs = t % 60, mins = (t / 60) % 60, hours = t / 3600
+            let time = String(format: "2024-07-01T%02d:%02d:%02d.%03dZ", hours, mins, secs, (e * 17) % 1000)
+            if e > 0 { s += ",\n" }
+            s += "{\"vehicle_id\":\"veh-\(v)\",\"detection_time\":\"\(time)\",\"detections\":[\(dets.joined(separator: ","))]}"
+            if broken && e == events - 3 { s += ",{\"vehicle_id\": oops}" }
+        }
+        return s + "\n]}\n"
+    }
+
+    /// Files of every kind of outcome, in the order given to the ingestor.
+    static func inputs(in dir: String) throws -> [String] {
+        var paths: [String] = []
+        func write(_ name: String, _ text: String) throws {
+            let p = dir + "/" + name
+            try text.write(toFile: p, atomically: false, encoding: .utf8)
+            paths.append(p)
+        }
+        try write("objects_detection_a.json", detectionsJSON(events: 400, vehicles: 5, t0: 0, seed: 1))
+        try write("objects_detection_big.json", detectionsJSON(events: 3000, vehicles: 7, t0: 100, seed: 2))
+        try write("objects_detection_b.json", detectionsJSON(events: 300, vehicles: 5, t0: 50, seed: 3))
+        try write("objects_detection_a_again.json", detectionsJSON(events: 400, vehicles: 5, t0: 0, seed: 1))
+        try write("objects_detection_broken.json", detectionsJSON(events: 500, vehicles: 4, t0: 10, seed: 4, broken: true))
+        try write("objects_detection_big_broken.json", detectionsJSON(events: 2500, vehicles: 4, t0: 10, seed: 5, broken: true))
+        for f in ["mobileye-nested/objects_detection_1654462955.json", "mobileye-nested/vehicles_status_1651788155.json",
+                  "mobileye-appendix-malformed/objects_detection_1654462954.json",
+                  "mobileye-flat/objects_detection_20240703T210234.json", "mobileye-nested/vehicles_status_20240718_140532.json"]
+        {
+            paths.append(fixtures + "/" + f)
+        }
+        try write("objects_detection_c.json", detectionsJSON(events: 200, vehicles: 3, t0: 7, seed: 6))
+        return paths
+    }
+
+    /// What a result says, minus timings.
+    static func summary(_ path: String, _ outcome: IngestOutcome) -> String {
+        switch outcome {
+        case .ingested(let rep): "\(path) ingested \(rep.rows) rows \(rep.rejectCount) rejects \(rep.hash)"
+        case .duplicate(let rep, let prior): "\(path) duplicate \(rep.rows) of \(prior.name)"
+        case .rejected(let e): "\(path) rejected \(e)"
+        }
+    }
+
+    /// Segment file names and bytes.
+    static func segments(_ store: String) throws -> [String: Data] {
+        var out: [String: Data] = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: store + "/segments") {
+            out[name] = try Data(contentsOf: URL(fileURLWithPath: store + "/segments/" + name))
+        }
+        return out
+    }
+
+    static func options(bufferBytes: Int) -> StoreOptions {
+        var o = quietOptions()
+        o.bufferBytes = bufferBytes
+        return o
+    }
+
+    @Test(arguments: [(1, 1), (2, 1), (2, 4), (3, 2)])
+    func parsingAheadChangesNothing(threads: Int, ahead: Int) throws {
+        let input = TempDir()
+        let paths = try Self.inputs(in: input.path)
+        // Reference: one file at a time, each read on the writer's thread.
+        let ref = TempDir()
+        var expected: [String] = []
+        do {
+            let w = try StoreWriter(path: ref.path, options: Self.options(bufferBytes: 40_000))
+            defer { w.close() }
+            let reader = TelemetryReader()
+            for p in paths {
+                // What the Ingestor did before it parsed ahead: read (sinking into the writer), then commit.
+                do {
+                    let rep = try reader.read(path: p) { try w.append($0) }
+                    if let prior = w.ledgerEntry(for: rep.hash), prior.size == rep.size {
+                        w.abort()
+                        expected.append(Self.summary(p, .duplicate(rep, of: prior)))
+                    } else {
+                        let name = p.split(separator: "/").last.map(String.init)!
+                        try w.commit(ledger: [LedgerEntry(name: name, size: rep.size, hash: rep.hash, rows: rep.rows, ingestedAt: 1)])
+                        expected.append(Self.summary(p, .ingested(rep)))
+                    }
+                } catch let e as FileError {
+                    w.abort()
+                    expected.append(Self.summary(p, .rejected(e)))
+                }
+            }
+        }
+        let dir = TempDir()
+        var got: [String] = []
+        do {
+            let w = try StoreWriter(path: dir.path, options: Self.options(bufferBytes: 40_000))
+            defer { w.close() }
+            let ing = Ingestor(writer: w, logger: quietLogger())
+            ing.parseThreads = threads
+            ing.parseAhead = ahead
+            ing.wholeFileBytes = 100_000  // the two big files are streamed
+            ing.streamDepth = 2
+            try ing.ingest(paths: paths) { got.append(Self.summary($0.path, $0.outcome)) }
+        }
+        #expect(got == expected)
+        #expect(try allRows(dir.path, .detections) == allRows(ref.path, .detections))
+        #expect(try allRows(dir.path, .status) == allRows(ref.path, .status))
+        #expect(try Self.segments(dir.path) == Self.segments(ref.path))
+    }
+
+    @Test func anUnreadableFileIsThrownInItsTurn() throws {
+        let input = TempDir()
+        var paths = Array(try Self.inputs(in: input.path).prefix(3))
+        paths.insert(input.path + "/objects_detection_missing.json", at: 2)
+        let dir = TempDir()
+        let w = try StoreWriter(path: dir.path, options: quietOptions())
+        defer { w.close() }
+        let ing = Ingestor(writer: w, logger: quietLogger())
+        ing.wholeFileBytes = 60_000
+        var seen: [String] = []
+        #expect(throws: InputReadError.self) {
+            try ing.ingest(paths: paths) { seen.append($0.path) }
+        }
+        #expect(seen == Array(paths.prefix(2)))
+        #expect(w.ledger.count == 2)  // the two files before the missing one are committed
+    }
+
+    @Test func aStreamedFileRejectedLateLeavesNothing() throws {
+        let input = TempDir()
+        let p = input.path + "/objects_detection_late.json"
+        try Self.detectionsJSON(events: 4000, vehicles: 6, t0: 0, seed: 9, broken: true).write(toFile: p, atomically: false, encoding: .utf8)
+        let dir = TempDir()
+        let w = try StoreWriter(path: dir.path, options: Self.options(bufferBytes: 20_000))  // spills while streaming
+        defer { w.close() }
+        var opts = ReaderOptions()
+        opts.batchRows = 100
+        let ing = Ingestor(writer: w, options: opts, logger: quietLogger())
+        let r = try ing.ingest(path: p)
+        guard case .rejected = r.outcome else {
+            Issue.record("expected a rejection, got \(r.outcome)")
+            return
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path + "/segments").isEmpty)
+        #expect(try allRows(dir.path, .detections).isEmpty)
+    }
+
+    @Test func aFailingSinkStopsTheParserAndItsErrorWins() throws {
+        struct Stop: Error {}
+        let input = TempDir()
+        let p = input.path + "/objects_detection_x.json"
+        try Self.detectionsJSON(events: 5000, vehicles: 6, t0: 0, seed: 3).write(toFile: p, atomically: false, encoding: .utf8)
+        var opts = ReaderOptions()
+        opts.batchRows = 50
+        var batches = 0
+        #expect(throws: Stop.self) {
+            _ = try TelemetryReader(options: opts).readStreaming(path: p, depth: 1) { _ in
+                batches += 1
+                if batches == 3 { throw Stop() }
+            }
+        }
+        #expect(batches == 3)
+    }
+
+    @Test func streamingReadsTheSameRowsAndHash() throws {
+        let input = TempDir()
+        let p = input.path + "/objects_detection_x.json"
+        // Larger than the read-ahead chunks, so several are handed over.
+        try Self.detectionsJSON(events: 20_000, vehicles: 9, t0: 0, seed: 8).write(toFile: p, atomically: false, encoding: .utf8)
+        var plain: [RowBatch] = []
+        let a = try TelemetryReader().read(path: p) { plain.append($0) }
+        var streamed: [RowBatch] = []
+        let b = try TelemetryReader().readStreaming(path: p, depth: 1) { streamed.append($0) }
+        #expect(a.hash == b.hash && a.size == b.size && a.rows == b.rows)
+        func rows(_ bs: [RowBatch]) -> [String] {
+            bs.flatMap { b in
+                (0..<b.count).map { i in
+                    "\(b.dictionary[Int(b.vehicles[i])]) \(b.times[i]) \(b.dictionary[Int(b.columns[0].ids[i])]) \(b.columns[1].ints[i])"
+                }
+            }
+        }
+        #expect(rows(plain) == rows(streamed))
+    }
+}
