@@ -128,7 +128,15 @@ extension StoreWriter {
     public func switchManifest(_ next: Manifest, keeping keep: Set<String> = []) throws {
         var n = next
         n.commit = manifest.commit + 1
-        try Self.writeManifest(n, layout: layout, fs: fs)
+        do {
+            try Self.writeManifest(n, layout: layout, fs: fs)
+        } catch {
+            // The rename may have happened before a failed directory fsync: then the switch is
+            // visible, and the writer must follow the disk (as applyCompaction does) or its next
+            // commit would bring back what this switch removed. Files are left for the next open.
+            if let onDisk = try? readManifest(layout, fs: fs), onDisk == n { manifest = n }
+            throw error
+        }
         let old = manifest
         manifest = n
         let live = Set(n.segments.map(\.name))

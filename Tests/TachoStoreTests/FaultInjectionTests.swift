@@ -338,4 +338,29 @@ func expectStore(_ store: String, rows: [DetRow], latest: [String: (Int64, Strin
         try w.commit(ledger: [sc.ledgerB])
         try expectStore(dir.path, rows: sc.rowsA + sc.rowsB, latest: sc.latestAB, "with undeletable orphans")
     }
+
+    /// A manifest switch without new data (retention, repair) whose directory fsync fails after
+    /// the rename: the writer follows the disk, so its next commit does not bring back the
+    /// segments the switch dropped.
+    @Test func switchWhoseDirectorySyncFailsIsNotUndoneByTheNextCommit() throws {
+        let dir = TempDir("tacho-fault")
+        let fs = FaultInjectingFileSystem()
+        let sc = FaultScenario()
+        let w = try StoreWriter(path: dir.path, options: faultOptions(fs))
+        defer { w.close() }
+        try sc.commitA(w)
+        var next = w.manifest
+        let dropped = next.segments.removeFirst()
+        fs.arm(Fault(.fsyncDir, .error(EIO)))
+        #expect(throws: StoreError.self) { try w.switchManifest(next) }
+        #expect(!w.manifest.segments.contains(dropped))
+        fs.clearFaults()
+        var det = RowBatch(.detections)
+        det.append(vehicle: "late", time: FaultScenario.base, [.string("cars"), .int(1)])
+        try w.append(det)
+        try w.commit()
+        let snap = try Snapshot.open(path: dir.path, options: smallOptions())
+        #expect(!snap.manifest.segments.contains { $0.name == dropped.name }, "the dropped segment came back")
+        #expect(Verifier.verify(snapshot: snap).isClean)
+    }
 }
