@@ -212,21 +212,62 @@ public struct SegmentBuilder {
 
     /// Appends footer and trailer. Returns the footer (what the manifest summarises).
     public mutating func finish() -> SegmentFooter {
+        let (tail, footer) = Self.tail(
+            measurement: measurement, partitionStart: partitionStart, seq: seq, rowCount: rowCount,
+            minTime: minTime, maxTime: maxTime, vehicles: vehicles, footerOffset: offset)
+        emit(tail)
+        return footer
+    }
+
+    /// Ends the segment without its footer and trailer, which are the only bytes that depend
+    /// on `seq`: the body can be built anywhere and numbered later (`SegmentBody.tail`).
+    /// REQUIRES: nothing taken from `pending` yet.
+    public mutating func finishBody() -> SegmentBody {
+        precondition(UInt64(pending.count) == offset, "finishBody after bytes were taken")
+        defer { pending.removeAll(keepingCapacity: false) }
+        return SegmentBody(
+            measurement: measurement, partitionStart: partitionStart, bytes: pending.bytes, vehicles: vehicles,
+            rowCount: rowCount, minTime: minTime, maxTime: maxTime)
+    }
+
+    /// Footer and trailer (FORMAT.md §2.4) of a segment whose footer starts at `footerOffset`.
+    static func tail(
+        measurement: Measurement, partitionStart: Int64, seq: UInt64, rowCount: Int, minTime: Int64, maxTime: Int64,
+        vehicles: [VehicleEntry], footerOffset: UInt64
+    ) -> (bytes: [UInt8], footer: SegmentFooter) {
         let footer = SegmentFooter(
             measurement: measurement, partitionStart: partitionStart, seq: seq, rowCount: rowCount,
             minTime: rowCount == 0 ? 0 : minTime, maxTime: rowCount == 0 ? 0 : maxTime, vehicles: vehicles)
         var f = ByteWriter(capacity: 4096)
         footer.encode(into: &f)
-        let footerOffset = offset
-        emit(f.bytes)
-        var t = ByteWriter(capacity: FormatConstants.segmentTrailerSize)
-        t.writeUInt64(footerOffset)
-        t.writeUInt32(UInt32(f.count))
-        t.writeUInt32(CRC32C.checksum(f.bytes))
-        t.writeUInt16(FormatConstants.segmentVersion)
-        t.writeUInt16(0)
-        t.writeUInt32(FormatConstants.segmentTrailerMagic)
-        emit(t.bytes)
-        return footer
+        let footerCRC = CRC32C.checksum(f.bytes)
+        let footerLength = UInt32(f.count)
+        f.writeUInt64(footerOffset)
+        f.writeUInt32(footerLength)
+        f.writeUInt32(footerCRC)
+        f.writeUInt16(FormatConstants.segmentVersion)
+        f.writeUInt16(0)
+        f.writeUInt32(FormatConstants.segmentTrailerMagic)
+        return (f.bytes, footer)
+    }
+}
+
+/// A segment's header and blocks plus what its footer will say, built before the segment has
+/// a number (on a parser's thread): `tail(seq:)` completes it.
+public struct SegmentBody: Sendable {
+    public let measurement: Measurement
+    public let partitionStart: Int64
+    /// The segment file's first bytes: header and blocks.
+    public let bytes: [UInt8]
+    let vehicles: [VehicleEntry]
+    public let rowCount: Int
+    let minTime: Int64
+    let maxTime: Int64
+
+    /// The footer and trailer that follow `bytes` in the segment numbered `seq`.
+    public func tail(seq: UInt64) -> (bytes: [UInt8], footer: SegmentFooter) {
+        SegmentBuilder.tail(
+            measurement: measurement, partitionStart: partitionStart, seq: seq, rowCount: rowCount,
+            minTime: minTime, maxTime: maxTime, vehicles: vehicles, footerOffset: UInt64(bytes.count))
     }
 }

@@ -33,8 +33,8 @@ public struct IngestResult: Sendable {
 ///
 /// Parsing runs beside the writer: a single file is parsed on another thread while the
 /// writer appends, seals and syncs (`TelemetryReader.readStreaming`); a list of files is
-/// parsed ahead on `parseThreads` threads, small files whole, while the writer commits them
-/// one by one in order.
+/// parsed and sealed ahead on `parseThreads` threads, small files whole, while the writer
+/// writes, syncs and commits them one by one in order.
 public final class Ingestor {
     public let writer: StoreWriter
     public let reader: TelemetryReader
@@ -82,19 +82,19 @@ public final class Ingestor {
             return
         }
         let ahead = ParseAhead(
-            paths: paths, reader: reader, threads: min(parseThreads, paths.count), window: max(1, parseAhead),
-            wholeFileBytes: wholeFileBytes)
+            paths: paths, reader: reader, sealing: writer.sealParameters, threads: min(parseThreads, paths.count),
+            window: max(1, parseAhead), wholeFileBytes: wholeFileBytes)
         defer { ahead.stop() }
         for (i, path) in paths.enumerated() {
             let result: IngestResult
             switch ahead.take(i) {
             case .stream:
                 result = try ingest(path: path)
-            case .parsed(.ok(let report, let batches), let parseMs):
+            case .parsed(.ok(let report, let sealed), let parseMs):
                 let start = monotonicNanos()
                 if !isDuplicate(report) {
                     do {
-                        for b in batches { try writer.append(b) }
+                        try writer.append(sealed)
                     } catch {
                         writer.abort()
                         throw error
@@ -131,12 +131,14 @@ public final class Ingestor {
     }
 }
 
-/// Parses files ahead of the writer on a few threads: file i is claimed only when fewer than
-/// `window` files before it are still waiting for the writer, so memory stays bounded. Files
-/// larger than `wholeFileBytes` are not parsed here but handed back for streaming.
+/// Parses files ahead of the writer on a few threads, and seals their rows into segment
+/// bodies there too (`StoreWriter.seal`), leaving the writer to number, write and sync them.
+/// File i is claimed only when fewer than `window` files before it are still waiting for the
+/// writer, so memory stays bounded. Files larger than `wholeFileBytes` are not parsed here
+/// but handed back for streaming.
 final class ParseAhead: Sendable {
     enum Parsed: Sendable {
-        case ok(FileReport, [RowBatch])
+        case ok(FileReport, SealedRows)
         case rejected(FileError)
         case unreadable(any Error)
     }
@@ -155,7 +157,7 @@ final class ParseAhead: Sendable {
     private let group = DispatchGroup()
     private let threads: Int
 
-    init(paths: [String], reader: TelemetryReader, threads: Int, window: Int, wholeFileBytes: UInt64) {
+    init(paths: [String], reader: TelemetryReader, sealing: SealParameters, threads: Int, window: Int, wholeFileBytes: UInt64) {
         self.paths = paths
         self.threads = threads
         slots = Mutex(Array(repeating: nil, count: paths.count))
@@ -163,12 +165,12 @@ final class ParseAhead: Sendable {
         self.window = countingSemaphore(window)
         for _ in 0..<threads {
             DispatchQueue.global(qos: .userInitiated).async(group: group) { [self] in
-                work(reader, wholeFileBytes)
+                work(reader, sealing, wholeFileBytes)
             }
         }
     }
 
-    private func work(_ reader: TelemetryReader, _ wholeFileBytes: UInt64) {
+    private func work(_ reader: TelemetryReader, _ sealing: SealParameters, _ wholeFileBytes: UInt64) {
         while true {
             window.wait()
             let i = stopped.load(ordering: .relaxed) ? paths.count : next.add(1, ordering: .relaxed).oldValue
@@ -184,7 +186,8 @@ final class ParseAhead: Sendable {
                 var batches: [RowBatch] = []
                 let parsed: Parsed
                 do {
-                    parsed = .ok(try reader.read(path: paths[i]) { batches.append($0) }, batches)
+                    let report = try reader.read(path: paths[i]) { batches.append($0) }
+                    parsed = .ok(report, try StoreWriter.seal(batches, sealing))
                 } catch let e as FileError {
                     parsed = .rejected(e)
                 } catch {

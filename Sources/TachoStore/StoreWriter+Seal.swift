@@ -1,36 +1,103 @@
 import TachoFormat
 
+/// What sealing rows off the writer's thread needs to know of the writer: how it partitions
+/// rows, when it spills, how it encodes segments.
+public struct SealParameters: Sendable {
+    var manifest: Manifest
+    var bufferBytes: Int
+    var segment: SegmentBuilder.Options
+}
+
+/// Rows sealed into segment bodies by `StoreWriter.seal`, waiting for the writer to number,
+/// write and publish them (`StoreWriter.append(_:)`).
+public struct SealedRows: Sendable {
+    /// In the order the writer would have sealed them.
+    let bodies: [SegmentBody]
+    /// Batches of measurements with a latest-status column, each with the number of bodies
+    /// sealed before it was appended.
+    let latestBatches: [(batch: RowBatch, bodiesBefore: Int)]
+    public let rowCount: Int
+}
+
 extension StoreWriter {
-    /// Sorts a partition buffer by (vehicle, time, identity), keeps the last appended row of
-    /// each identity, and streams it into a new segment file (fsynced, not yet published).
-    /// Rows are not copied in sorted order: the builder gathers each chunk by row index.
+    public var sealParameters: SealParameters {
+        var m = Manifest()
+        m.partitionWidth = manifest.partitionWidth
+        return SealParameters(manifest: m, bufferBytes: options.bufferBytes, segment: options.segment)
+    }
+
+    /// Sorts, deduplicates and encodes `batches` on the calling thread (any thread) exactly as
+    /// appending them to an empty transaction of the writer `parameters` came from would: the
+    /// same segments, split where it would spill, minus the footers' segment numbers.
+    public static func seal(_ batches: [RowBatch], _ parameters: SealParameters) throws -> SealedRows {
+        var rows = RowBuffers()
+        var bodies: [SegmentBody] = []
+        var latestBatches: [(batch: RowBatch, bodiesBefore: Int)] = []
+        var rowCount = 0
+        func sealAll() throws {
+            let strings = rows.strings
+            while let (key, buf) = rows.takeFirst() {
+                var b = SegmentBuilder(measurement: buf.measurement, partitionStart: key.start, seq: 0, options: parameters.segment)
+                try encode(buf, strings: strings, into: &b) { _ in }
+                bodies.append(b.finishBody())
+            }
+        }
+        for batch in batches where !batch.isEmpty {
+            let full = rows.add(batch, budget: parameters.bufferBytes, in: parameters.manifest)
+            if batch.measurement.latestColumn != nil { latestBatches.append((batch, bodies.count)) }
+            rowCount += batch.count
+            if full { try sealAll() }
+        }
+        try sealAll()
+        return SealedRows(bodies: bodies, latestBatches: latestBatches, rowCount: rowCount)
+    }
+
+    /// Seals a partition buffer into a new segment file (fsynced, not yet published).
     func sealSegment(_ buf: PartitionBuffer, partitionStart: Int64) throws -> SegmentMeta {
-        let m = buf.measurement
-        let (order, runs) = sortedUniqueOrder(buf)
+        let strings = rows.strings
+        return try writeSegmentFile(buf.measurement, partitionStart: partitionStart) { seq, write in
+            var builder = SegmentBuilder(measurement: buf.measurement, partitionStart: partitionStart, seq: seq, options: options.segment)
+            try Self.encode(buf, strings: strings, into: &builder) { b in
+                // Stream to the file as it grows.
+                if b.pending.count >= 1 << 20 {
+                    try b.pending.bytes.withUnsafeBytes(write)
+                    b.pending.removeAll(keepingCapacity: true)
+                }
+            }
+            let footer = builder.finish()
+            try builder.pending.bytes.withUnsafeBytes(write)
+            return footer
+        }
+    }
+
+    /// Writes a body sealed elsewhere as a new segment file with the next number.
+    func writeSegment(_ body: SegmentBody) throws -> SegmentMeta {
+        try writeSegmentFile(body.measurement, partitionStart: body.partitionStart) { seq, write in
+            let (tail, footer) = body.tail(seq: seq)
+            try body.bytes.withUnsafeBytes(write)
+            try tail.withUnsafeBytes(write)
+            return footer
+        }
+    }
+
+    /// Creates the segment file with the next number, lets `fill` write it (given the number),
+    /// fsyncs and closes it; removes it on any error.
+    private func writeSegmentFile(
+        _ m: Measurement, partitionStart: Int64,
+        _ fill: (UInt64, (UnsafeRawBufferPointer) throws -> Void) throws -> SegmentFooter
+    ) throws -> SegmentMeta {
         let number = manifest.nextNumber
         manifest.nextNumber += 1
         let name = StoreLayout.segmentName(measurement: m, partitionStart: partitionStart, number: number)
         let path = layout.segmentPath(name)
-        var builder = SegmentBuilder(measurement: m, partitionStart: partitionStart, seq: number, options: options.segment)
         let fd = try fs.createFile(path)
         var closing = false  // close releases the descriptor even when it fails: never twice
         var size: UInt64 = 0
-        func drain() throws {
-            size += UInt64(builder.pending.count)
-            try builder.pending.bytes.withUnsafeBytes { try fs.write(fd, $0, path: path) }
-            builder.pending.removeAll(keepingCapacity: true)
-        }
         do {
-            try order.withUnsafeBufferPointer { order in
-                for run in runs {
-                    try builder.appendVehicle(
-                        strings[Int(run.vehicle)], rows: UnsafeBufferPointer(rebasing: order[run.rows]),
-                        times: buf.times, columns: buf.columns, dictionary: strings)
-                    if builder.pending.count >= 1 << 20 { try drain() }
-                }
+            let footer = try fill(number) { bytes in
+                size += UInt64(bytes.count)
+                try fs.write(fd, bytes, path: path)
             }
-            let footer = builder.finish()
-            try drain()
             try fs.sync(fd, path: path)
             closing = true
             try fs.close(fd, path: path)
@@ -45,6 +112,25 @@ extension StoreWriter {
         }
     }
 
+    /// Sorts a partition buffer by (vehicle, time, identity), keeps the last appended row of
+    /// each identity, and appends it to `builder`, vehicle by vehicle, calling `afterVehicle`
+    /// after each. Rows are not copied in sorted order: the builder gathers each chunk by
+    /// row index. String ids index `strings`.
+    static func encode(
+        _ buf: PartitionBuffer, strings: [String], into builder: inout SegmentBuilder,
+        afterVehicle: (inout SegmentBuilder) throws -> Void
+    ) throws {
+        let (order, runs) = sortedUniqueOrder(buf, strings: strings)
+        try order.withUnsafeBufferPointer { order in
+            for run in runs {
+                try builder.appendVehicle(
+                    strings[Int(run.vehicle)], rows: UnsafeBufferPointer(rebasing: order[run.rows]),
+                    times: buf.times, columns: buf.columns, dictionary: strings)
+                try afterVehicle(&builder)
+            }
+        }
+    }
+
     /// One vehicle's rows in a sorted order: `order[rows]`.
     struct VehicleRun {
         var vehicle: UInt32
@@ -53,10 +139,10 @@ extension StoreWriter {
 
     /// Row indexes of `buf` in (vehicle id bytes, time, identity columns) order, with only the
     /// last appended row of each identity kept, and the range of each vehicle's rows in it.
-    func sortedUniqueOrder(_ buf: PartitionBuffer) -> (order: [Int32], runs: [VehicleRun]) {
+    static func sortedUniqueOrder(_ buf: PartitionBuffer, strings: [String]) -> (order: [Int32], runs: [VehicleRun]) {
         let n = buf.count
         // Writer string ids are small and dense: rank tables are arrays indexed by id.
-        let vehicleRank = byteOrderRanks(of: buf.vehicles)
+        let vehicleRank = byteOrderRanks(of: buf.vehicles, strings: strings)
         let distinct = vehicleRank.distinct
         // Counting sort by vehicle rank (stable: appended order within a vehicle).
         var counts = [Int](repeating: 0, count: distinct.count + 1)
@@ -75,7 +161,7 @@ extension StoreWriter {
                 }
             }
         }
-        let identity = IdentityOrder(buf, writer: self)
+        let identity = IdentityOrder(buf, strings: strings)
         var runs: [VehicleRun] = []
         runs.reserveCapacity(distinct.count)
         var kept = 0
@@ -105,7 +191,7 @@ extension StoreWriter {
 
     /// The distinct ids among `ids` sorted by the bytes of their strings, and each one's rank
     /// (indexed by id; ids not present have rank 0).
-    func byteOrderRanks(of ids: [UInt32]) -> (distinct: [UInt32], rank: [UInt32]) {
+    static func byteOrderRanks(of ids: [UInt32], strings: [String]) -> (distinct: [UInt32], rank: [UInt32]) {
         var rank = [UInt32](repeating: 0, count: strings.count)
         var distinct: [UInt32] = []
         rank.withUnsafeMutableBufferPointer { seen in
@@ -134,14 +220,14 @@ struct IdentityOrder {
     /// The one string identity column of the usual schema (detections: object_type).
     let single: (ids: [UInt32], rank: [UInt32])?
 
-    init(_ buf: StoreWriter.PartitionBuffer, writer: StoreWriter) {
+    init(_ buf: StoreWriter.PartitionBuffer, strings: [String]) {
         var keys: [Key] = []
         for c in buf.measurement.identityColumns {
             let col = buf.columns[c]
             switch col.type {
             case .int64: keys.append(.int(col.ints))
             case .float64: keys.append(.float(col.doubles))
-            case .string: keys.append(.string(ids: col.ids, rank: writer.byteOrderRanks(of: col.ids).rank))
+            case .string: keys.append(.string(ids: col.ids, rank: StoreWriter.byteOrderRanks(of: col.ids, strings: strings).rank))
             }
         }
         self.keys = keys

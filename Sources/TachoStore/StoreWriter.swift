@@ -15,14 +15,10 @@ public final class StoreWriter {
     var logger: Logger { options.logger }
     private var lock: StoreLock?
 
-    /// Writer-wide string table: buffered string columns and vehicle ids hold ids into it.
-    var strings: [String] = []
-    var stringIDs: [String: UInt32] = [:]
-    var buffers: [PartitionKey: PartitionBuffer] = [:]
-    var bufferedBytes = 0
-    /// A sealed buffer's emptied storage, reused by the next buffer of the same transaction
-    /// (a large file spills many times) instead of freeing and mapping megabytes again.
-    var spareBuffer: PartitionBuffer?
+    /// Buffered rows of the open transaction, by partition, and the writer-wide string table
+    /// their string values and vehicle ids index.
+    var rows = RowBuffers()
+    var buffers: [PartitionKey: PartitionBuffer] { rows.buffers }
     /// Segments written by the open transaction, not yet in the manifest.
     var pendingSegments: [SegmentMeta] = []
     var latest: LatestIndex
@@ -30,45 +26,6 @@ public final class StoreWriter {
     private var committedLatest: LatestIndex
     /// Ledger entries of files ingested since the store opened, by content hash.
     public private(set) var ledger: [ContentHash: LedgerEntry] = [:]
-
-    struct PartitionKey: Hashable {
-        var measurementID: UInt8
-        var start: Int64
-    }
-
-    struct PartitionBuffer {
-        let measurement: Measurement
-        var vehicles: [UInt32] = []
-        var times: [Int64] = []
-        var columns: [ColumnValues]
-
-        init(_ m: Measurement) {
-            measurement = m
-            columns = m.columns.map { ColumnValues(type: $0.type) }
-        }
-
-        /// An empty buffer with room for `rows` rows, so appends up to the spill threshold
-        /// never reallocate: growing by doubling would hold old and new copies at once and
-        /// leave up to twice the rows' size allocated (pages not yet written cost no memory).
-        init(_ m: Measurement, capacity rows: Int) {
-            measurement = m
-            vehicles.reserveCapacity(rows)
-            times.reserveCapacity(rows)
-            columns = m.columns.map { ColumnValues(type: $0.type, capacity: rows) }
-        }
-
-        var count: Int { times.count }
-        var capacity: Int { times.capacity }
-        var bytesPerRow: Int { Self.bytesPerRow(measurement) }
-
-        /// Empties the buffer, keeping its storage.
-        mutating func clear() {
-            vehicles.removeAll(keepingCapacity: true)
-            times.removeAll(keepingCapacity: true)
-            for c in columns.indices { columns[c].removeAll(keepingCapacity: true) }
-        }
-        static func bytesPerRow(_ m: Measurement) -> Int { 12 + m.columns.reduce(0) { $0 + ($1.type == .string ? 4 : 8) } }
-    }
 
     /// Opens (creating if needed) the store at `path` for writing: takes the lock, removes
     /// files left by an interrupted commit, loads the latest-status index and the ledger.
@@ -126,45 +83,31 @@ public final class StoreWriter {
     public func append(_ batch: RowBatch) throws {
         guard lock != nil else { throw StoreError(.closed, "append", path: layout.root, "writer is closed") }
         guard !batch.isEmpty else { return }
-        let m = batch.measurement
-        let map = batch.dictionary.map { internString($0) }
-        let width = manifest.partitionWidth
-        // Rows of a batch mostly share a partition: append runs of them column by column.
-        var start = 0
-        while start < batch.count {
-            let pstart = manifest.partitionStart(of: batch.times[start])
-            let (pend, o) = pstart.addingReportingOverflow(width)
-            var end = start + 1
-            while end < batch.count && batch.times[end] >= pstart && (o || batch.times[end] < pend) { end += 1 }
-            let key = PartitionKey(measurementID: m.id, start: pstart)
-            var buf = buffers.removeValue(forKey: key) ?? newBuffer(m, firstRun: end - start)
-            buf.vehicles.append(contentsOf: batch.vehicles[start..<end].lazy.map { map[Int($0)] })
-            buf.times.append(contentsOf: batch.times[start..<end])
-            for c in batch.columns.indices {
-                switch batch.columns[c].type {
-                case .int64: buf.columns[c].ints.append(contentsOf: batch.columns[c].ints[start..<end])
-                case .float64: buf.columns[c].doubles.append(contentsOf: batch.columns[c].doubles[start..<end])
-                case .string: buf.columns[c].ids.append(contentsOf: batch.columns[c].ids[start..<end].lazy.map { map[Int($0)] })
-                }
-            }
-            buffers[key] = buf
-            start = end
-        }
-        bufferedBytes += batch.count * PartitionBuffer.bytesPerRow(m)
-        if let col = m.latestColumn { offerLatest(batch, column: col) }
-        if bufferedBytes > options.bufferBytes { try spill() }
+        let full = rows.add(batch, budget: options.bufferBytes, in: manifest)
+        if let col = batch.measurement.latestColumn { offerLatest(batch, column: col) }
+        if full { try spill() }
     }
 
-    /// An empty buffer with room for the rows it can receive before the next spill: what is
-    /// left of the budget, plus one more batch (the one that crosses it). The spare buffer
-    /// when it is large enough.
-    private func newBuffer(_ m: Measurement, firstRun: Int) -> PartitionBuffer {
-        let rows = max(0, options.bufferBytes - bufferedBytes) / PartitionBuffer.bytesPerRow(m) + firstRun + 1
-        if let spare = spareBuffer {
-            spareBuffer = nil  // used or freed: never kept beside a new buffer
-            if spare.measurement == m && spare.capacity >= rows { return spare }
+    /// Appends rows sealed on another thread by `StoreWriter.seal` (same rows, same segments
+    /// as appending their batches to an empty transaction). Buffered rows are sealed first, so
+    /// they keep the lower segment numbers, as they would have by arriving first.
+    public func append(_ sealed: SealedRows) throws {
+        guard lock != nil else { throw StoreError(.closed, "append", path: layout.root, "writer is closed") }
+        if !rows.buffers.isEmpty { try spill() }
+        // Offer each batch's statuses when the sequential path would have: after the segments
+        // sealed before it got their numbers.
+        var written = 0
+        for (batch, before) in sealed.latestBatches {
+            while written < before {
+                pendingSegments.append(try writeSegment(sealed.bodies[written]))
+                written += 1
+            }
+            if let col = batch.measurement.latestColumn { offerLatest(batch, column: col) }
         }
-        return PartitionBuffer(m, capacity: rows + 65_536)
+        while written < sealed.bodies.count {
+            pendingSegments.append(try writeSegment(sealed.bodies[written]))
+            written += 1
+        }
     }
 
     private func offerLatest(_ batch: RowBatch, column: Int) {
@@ -180,52 +123,33 @@ public final class StoreWriter {
         }
     }
 
-    func internString(_ s: String) -> UInt32 {
-        if let id = stringIDs[s] { return id }
-        let id = UInt32(strings.count)
-        strings.append(s)
-        stringIDs[s] = id
-        return id
-    }
-
     /// Seals every buffer into segment files (still invisible until commit).
     func spill() throws {
-        let keys = buffers.keys.sorted { ($0.measurementID, $0.start) < ($1.measurementID, $1.start) }
-        for key in keys {
-            // Out of the table first, so each buffer's memory goes as soon as it is sealed.
-            guard var buf = buffers.removeValue(forKey: key) else { continue }
+        while let (key, buf) = rows.takeFirst() {
             do {
                 pendingSegments.append(try sealSegment(buf, partitionStart: key.start))
             } catch {
-                buffers[key] = buf
+                rows.buffers[key] = buf
                 throw error
             }
-            if buf.capacity > spareBuffer?.capacity ?? 0 {
-                buf.clear()
-                spareBuffer = buf
-            }
+            rows.recycle(buf)
         }
-        bufferedBytes = 0
     }
 
     /// Discards the open transaction: buffered rows and spilled segments.
     public func abort() {
-        buffers.removeAll()
-        spareBuffer = nil
-        bufferedBytes = 0
+        rows.reset()
         for s in pendingSegments { try? fs.unlink(layout.segmentPath(s.name)) }
         pendingSegments.removeAll()
         latest = committedLatest
         latestDirty = false
-        if strings.count > 1 << 20 { strings.removeAll(); stringIDs.removeAll() }
     }
 
     func restoreAfterCommit(latest l: LatestIndex) {
-        spareBuffer = nil  // a transaction's storage does not outlive it
+        rows.reset()  // empty after a commit; drops the spare storage: it does not outlive the transaction
         committedLatest = l
         latest = l
         latestDirty = false
-        if strings.count > 1 << 20 { strings.removeAll(); stringIDs.removeAll() }
     }
 
     func recordLedger(_ entries: [LedgerEntry]) {

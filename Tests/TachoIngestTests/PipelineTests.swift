@@ -119,6 +119,59 @@ import TachoStore
         #expect(try allRows(dir.path, .detections) == allRows(ref.path, .detections))
         #expect(try allRows(dir.path, .status) == allRows(ref.path, .status))
         #expect(try Self.segments(dir.path) == Self.segments(ref.path))
+        #expect(try Self.latest(dir.path) == Self.latest(ref.path))
+    }
+
+    static func latest(_ store: String) throws -> LatestIndex {
+        try Snapshot.open(path: store, options: quietOptions()).latestIndex()
+    }
+
+    /// A status file of `reports` reports; some repeat a (vehicle, time) with another status.
+    static func statusJSON(reports: Int, vehicles: Int, seed: Int) -> String {
+        let statuses = ["driving", "parked", "charging", "offline"]
+        var s = "{\"vehicle_status\":[\n"
+        for e in 0..<reports {
+            let t = (e * 11 + seed) % (reports / 2 + 1)
+            if e > 0 { s += ",\n" }
+            s += "{\"vehicle_id\":\"veh-\((e * 3 + seed) % vehicles)\",\"report_time\":\"2024-07-01T00:\(String(format: "%02d:%02d", (t / 60) % 60, t % 60))Z\",\"status\":\"\(statuses[(e + seed) % 4])\"}"
+        }
+        return s + "\n]}\n"
+    }
+
+    /// `StoreWriter.seal` + `append(_ sealed:)` write what appending the batches would, also
+    /// when the rows spill in the middle (several segments, statuses offered in between) and
+    /// after earlier commits whose latest statuses they compete with.
+    @Test(arguments: [300, 2_000, 1 << 20])
+    func sealingElsewhereWritesTheSameStore(bufferBytes: Int) throws {
+        let input = TempDir()
+        var files: [String] = []
+        for (i, text) in [Self.statusJSON(reports: 3000, vehicles: 7, seed: 1), Self.detectionsJSON(events: 900, vehicles: 5, t0: 3, seed: 2),
+                          Self.statusJSON(reports: 2000, vehicles: 9, seed: 4)].enumerated()
+        {
+            let p = input.path + (i == 1 ? "/objects_detection_\(i).json" : "/vehicles_status_\(i).json")
+            try text.write(toFile: p, atomically: false, encoding: .utf8)
+            files.append(p)
+        }
+        var opts = ReaderOptions()
+        opts.batchRows = 250
+        let reader = TelemetryReader(options: opts)
+        let a = TempDir(), b = TempDir()
+        let wa = try StoreWriter(path: a.path, options: Self.options(bufferBytes: bufferBytes))
+        let wb = try StoreWriter(path: b.path, options: Self.options(bufferBytes: bufferBytes))
+        for f in files {
+            var batches: [RowBatch] = []
+            _ = try reader.read(path: f) { batches.append($0) }
+            for x in batches { try wa.append(x) }
+            try wa.commit()
+            try wb.append(try StoreWriter.seal(batches, wb.sealParameters))
+            try wb.commit()
+        }
+        wa.close()
+        wb.close()
+        #expect(try Self.segments(a.path).count > (bufferBytes < 10_000 ? files.count : 0))
+        #expect(try Self.segments(a.path) == Self.segments(b.path))
+        #expect(try Self.latest(a.path) == Self.latest(b.path))
+        #expect(try allRows(a.path, .status) == allRows(b.path, .status))
     }
 
     @Test func anUnreadableFileIsThrownInItsTurn() throws {
