@@ -43,8 +43,16 @@ public final class SegmentReader {
     public let footer: SegmentFooter
     private let source: any SegmentSource
     private let decompressor = ZstdDecompressor()
-    /// Stored bytes of the blocks being decoded (one read covers a chunk's blocks).
+    /// File bytes [windowStart, windowStart + stored.count): the blocks being decoded, and
+    /// during a scan the chunks after them (see `load`).
     private var stored: [UInt8] = []
+    private var windowStart: UInt64 = 0
+    /// End of the last range loaded, and how far past a range to read while loads run in
+    /// file order (a scan): 16 KiB doubling to 64 KiB, 0 after a jump (a point query).
+    private var lastEnd: UInt64 = 0
+    private var readAhead = 0
+    /// Where the blocks end (the footer's offset).
+    private let dataEnd: UInt64
     /// Decompressed block scratch, grown to the largest block seen.
     private var rawBuffer: UnsafeMutableRawPointer?
     private var rawCapacity = 0
@@ -106,6 +114,7 @@ public final class SegmentReader {
             throw SegmentError(path: path, offset: footerOffset, problem: "footer measurement differs from header")
         }
         footer = f
+        dataEnd = footerOffset
     }
 
     deinit { rawBuffer?.deallocate() }
@@ -148,6 +157,28 @@ public final class SegmentReader {
         }
     }
 
+    /// Makes file bytes [lo, hi) available in `stored` and returns where they start there.
+    /// Loads that continue where the last one ended read ahead, so a scan of a segment with
+    /// small chunks costs a few reads instead of one per chunk.
+    private func load(_ lo: UInt64, _ hi: UInt64) throws -> Int {
+        if lo >= windowStart && hi <= windowStart + UInt64(stored.count) {
+            lastEnd = hi
+            return Int(lo - windowStart)
+        }
+        let sequential = lo >= lastEnd && lo - lastEnd <= 4096
+        readAhead = sequential ? min(max(readAhead * 2, 16 << 10), 64 << 10) : 0
+        let end = max(hi, min(lo + UInt64(readAhead), dataEnd))
+        do {
+            try source.read(at: lo, count: Int(end - lo), into: &stored)
+        } catch {
+            stored.removeAll(keepingCapacity: true)
+            throw error
+        }
+        windowStart = lo
+        lastEnd = hi
+        return 0
+    }
+
     /// Decodes the time column and the schema columns selected by `wanted` (all when nil)
     /// of `chunk` into `out`. Columns not wanted are left empty.
     public func decode(_ chunk: ChunkMeta, columns wanted: [Bool]? = nil, into out: inout DecodedChunk) throws {
@@ -163,13 +194,12 @@ public final class SegmentReader {
             needed += end - ref.offset
         }
         let oneRead = hi - lo <= 2 * needed
-        if oneRead { try source.read(at: lo, count: Int(hi - lo), into: &stored) }
+        if oneRead { _ = try load(lo, hi) }
         /// Calls `body` with block `b`'s payload.
         func block<R>(_ b: Int, _ body: (UnsafeRawBufferPointer) -> R) throws -> R {
             let ref = chunk.blocks[b]
             let total = Int(ref.length) + FormatConstants.blockTrailerSize
-            if !oneRead { try source.read(at: ref.offset, count: total, into: &stored) }
-            let at = oneRead ? Int(ref.offset - lo) : 0
+            let at = oneRead ? Int(ref.offset - windowStart) : try load(ref.offset, ref.offset + UInt64(total))
             guard stored.count >= at + total else {
                 throw SegmentError(path: path, offset: ref.offset, problem: "short read of block")
             }
