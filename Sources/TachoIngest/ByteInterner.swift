@@ -33,9 +33,16 @@ struct ByteInterner {
             h ^= h >> 29
             i += 8
         }
-        while i < b.count {
-            h = (h ^ UInt64(b[i])) &* 0x0000_0100_0000_01B3
-            i += 1
+        if i < b.count {
+            // The last 1-7 bytes as one word (the last 8 bytes when there are that many:
+            // overlapping is fine, the length is in the seed).
+            var w: UInt64 = 0
+            if b.count >= 8 {
+                w = b.loadUnaligned(fromByteOffset: b.count - 8, as: UInt64.self)
+            } else {
+                for k in i..<b.count { w |= UInt64(b[k]) << UInt64(8 * (k - i)) }
+            }
+            h = (h ^ w) &* 0x0000_0100_0000_01B3
         }
         h ^= h >> 32
         return Int(truncatingIfNeeded: h)

@@ -60,10 +60,10 @@ extension FileParse {
         var problems: [String] = []
         var evType: UInt32?, evValue: Int64?, evSeen = false
         var hasDetections = false
-        // Detections go straight into the batch's type and value columns; `vehicles` and
-        // `times` get their entries once the event is known to be valid, or the columns are
-        // cut back to `base` when it is rejected.
-        let base = batch.columns[0].ids.count
+        // Detections go straight into the next batch's type and value columns; `vehicles`
+        // and `times` get their entries once the event is known to be valid, or the columns
+        // are cut back to `base` when it is rejected.
+        let base = labels.count
         var detProblems: [(Int, String)] = []
         while true {
             let t = try parser.next()
@@ -149,26 +149,28 @@ extension FileParse {
         } else if !hasDetections && problems.isEmpty {
             problems.append("missing detections (or object_type and object_value)")
         }
-        let added = batch.columns[0].ids.count - base
+        let added = labels.count - base
         guard problems.isEmpty, let vehicle, let time else {
-            let dets = (base..<(base + added)).map { (type: batch.columns[0].ids[$0], value: batch.columns[1].ints[$0]) }
-            batch.columns[0].ids.removeLast(added)
-            batch.columns[1].ints.removeLast(added)
+            let dets = (base..<(base + added)).map { (type: labels[$0], value: values[$0]) }
+            labels.removeLast(added)
+            values.removeLast(added)
             reject(index, start, problems.joined(separator: "; "), record: recordText(vehicle, time, dets))
             return
         }
         for (k, why) in detProblems {
             reject(index, start, "detection \(k): \(why)", record: recordText(vehicle, time, []))
         }
-        batch.vehicles.append(contentsOf: repeatElement(vehicle, count: added))
-        batch.times.append(contentsOf: repeatElement(time, count: added))
+        for _ in 0..<added {
+            vehicles.append(vehicle)
+            times.append(time)
+        }
         report.rows += added
     }
 
     @inline(__always)
     private func appendDetection(_ type: UInt32, _ value: Int64) {
-        batch.columns[0].ids.append(type)
-        batch.columns[1].ints.append(value)
+        labels.append(type)
+        values.append(value)
     }
 
     func readStatusEvent(_ index: Int, _ start: JSONPosition) throws {
@@ -205,9 +207,9 @@ extension FileParse {
             reject(index, start, problems.joined(separator: "; "), record: "{" + fields.joined(separator: ",") + "}")
             return
         }
-        batch.vehicles.append(vehicle)
-        batch.times.append(time)
-        batch.columns[0].ids.append(status)
+        vehicles.append(vehicle)
+        times.append(time)
+        labels.append(status)
         report.rows += 1
     }
 

@@ -86,7 +86,14 @@ public struct TelemetryReader: Sendable {
 final class FileParse {
     let parser: JSONParser
     let options: ReaderOptions
-    @exclusivity(unchecked) var batch = RowBatch(.detections)
+    /// The rows read since the last flush, column by column: the next batch's vehicles,
+    /// times, first column (object_type or status ids) and second (object_value). Separate
+    /// arrays, not a RowBatch's nested columns, so each append checks one array.
+    @exclusivity(unchecked) var vehicles: [UInt32] = []
+    @exclusivity(unchecked) var times: [Int64] = []
+    @exclusivity(unchecked) var labels: [UInt32] = []
+    @exclusivity(unchecked) var values: [Int64] = []
+    @exclusivity(unchecked) var measurement = Measurement.detections
     @exclusivity(unchecked) var interner = ByteInterner()
     @exclusivity(unchecked) var report: FileReport
     @exclusivity(unchecked) var kind: TelemetryKind = .detections
@@ -141,21 +148,35 @@ final class FileParse {
     }
 
     private func startBatch() {
-        if batch.measurement != kind.measurement {
-            batch = RowBatch(kind.measurement, capacity: options.batchRows)
-        }
+        measurement = kind.measurement
+        reserveRows()
     }
 
-    /// Hands the rows read so far to the sink.
+    private func reserveRows() {
+        let n = options.batchRows
+        vehicles.reserveCapacity(n)
+        times.reserveCapacity(n)
+        labels.reserveCapacity(n)
+        if measurement.columns.count > 1 { values.reserveCapacity(n) }
+    }
+
+    /// Hands the rows read so far to the sink, as a batch made of this reader's arrays. A
+    /// batch the sink gave back (`recycled`) lends its storage for the next rows.
     func flush(_ sink: (RowBatch) throws -> Void) throws {
-        guard !batch.isEmpty else { return }
+        guard !times.isEmpty else { return }
+        var batch = RowBatch(measurement)
+        if let reuse = recycled?(), reuse.measurement == measurement {
+            batch = reuse
+            batch.removeAll()
+        }
+        swap(&batch.vehicles, &vehicles)
+        swap(&batch.times, &times)
+        swap(&batch.columns[0].ids, &labels)
+        if measurement.columns.count > 1 { swap(&batch.columns[1].ints, &values) }
         batch.setDictionary(interner.strings)
         try sink(batch)
-        // The sink may keep the batch: refill one it gave back (its storage is free again)
-        // rather than making `removeAll` copy storage still shared with the sink.
-        if let reuse = recycled?(), reuse.measurement == batch.measurement { batch = reuse }
-        batch.removeAll()
         interner.removeAll()
+        reserveRows()
     }
 
     private func readEvents(sink: (RowBatch) throws -> Void) throws {
@@ -185,7 +206,7 @@ final class FileParse {
                 }
             }
             index += 1
-            if batch.count >= options.batchRows { try flush(sink) }
+            if times.count >= options.batchRows { try flush(sink) }
         }
     }
 

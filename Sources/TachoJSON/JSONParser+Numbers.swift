@@ -17,8 +17,14 @@ extension JSONParser {
     /// The current number as an Int64 if its decimal value is an exact integer in range:
     /// `3` → 3, `3.0` → 3, `1.5e1` → 15, `3.5` → nil, `1e19` → nil. Computed from the
     /// literal's digits, not from the Double.
+    @inlinable
     public var asExactInt64: Int64? {
-        if numIsInt { return numInt }
+        numIsInt ? numInt : exactInt64OfLiteral()
+    }
+
+    /// `asExactInt64` for literals with a fraction or exponent.
+    @usableFromInline
+    func exactInt64OfLiteral() -> Int64? {
         guard let p = numPtr, numLen > 0 else { return nil }
         let n = numLen
         var i = 0

@@ -6,7 +6,7 @@ extension JSONParser {
     /// Calls `body` with the decoded (unescaped, UTF-8) bytes of the current `.key` or
     /// `.string` token, without allocating. The buffer is valid only inside `body`.
     /// For other tokens the buffer is empty.
-    @inline(__always)
+    @inlinable @inline(__always)
     public func withStringBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
         try body(UnsafeRawBufferPointer(start: strPtr, count: strLen))
     }
@@ -17,7 +17,7 @@ extension JSONParser {
     }
 
     /// True if the current key/string's decoded bytes equal `s`'s UTF-8 bytes.
-    @inline(__always)
+    @inlinable @inline(__always)
     public func keyEquals(_ s: StaticString) -> Bool {
         guard s.hasPointerRepresentation else {
             return stringValue == s.description
@@ -35,7 +35,7 @@ extension JSONParser {
         return memEqual(strPtr!, bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), strLen)
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     func memEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) -> Bool {
         var i = 0
         while i &+ 8 <= n {

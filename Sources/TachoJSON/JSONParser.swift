@@ -48,7 +48,7 @@ public final class JSONParser {
     @exclusivity(unchecked) var lineStart = 0
 
     @exclusivity(unchecked) var state: State = .start
-    @exclusivity(unchecked) var stack: [Bool] = []  // true = object
+    @exclusivity(unchecked) var stack: ContainerStack
     @exclusivity(unchecked) var failure: JSONError?
 
     // Current token.
@@ -59,8 +59,10 @@ public final class JSONParser {
     @exclusivity(unchecked) var tokColumn = 1
 
     // Current string: either a slice of `buf` or of `scratch`.
-    @exclusivity(unchecked) var strPtr: UnsafePointer<UInt8>?
-    @exclusivity(unchecked) var strLen = 0
+    // Read by the @inlinable accessors (withStringBytes, keyEquals, asExactInt64), which the
+    // telemetry reader calls for every field from another module.
+    @usableFromInline @exclusivity(unchecked) var strPtr: UnsafePointer<UInt8>?
+    @usableFromInline @exclusivity(unchecked) var strLen = 0
     @exclusivity(unchecked) var scratch: UnsafeMutablePointer<UInt8>
     @exclusivity(unchecked) var scratchCap: Int
     @exclusivity(unchecked) var scratchLen = 0
@@ -68,8 +70,8 @@ public final class JSONParser {
     // Current number.
     @exclusivity(unchecked) var numPtr: UnsafePointer<UInt8>?
     @exclusivity(unchecked) var numLen = 0
-    @exclusivity(unchecked) var numIsInt = true
-    @exclusivity(unchecked) var numInt: Int64 = 0
+    @usableFromInline @exclusivity(unchecked) var numIsInt = true
+    @usableFromInline @exclusivity(unchecked) var numInt: Int64 = 0
     @exclusivity(unchecked) var numDouble: Double = 0
     let numScratch: UnsafeMutablePointer<UInt8>
 
@@ -95,7 +97,7 @@ public final class JSONParser {
         self.scratchCap = 256
         self.scratch = .allocate(capacity: 256)
         self.numScratch = .allocate(capacity: maxNumberLength + 1)
-        self.stack.reserveCapacity(min(maxDepth, 1024))
+        self.stack = ContainerStack(capacity: min(maxDepth, 1024))
     }
 
     /// Creates a parser over in-memory bytes.
@@ -113,6 +115,7 @@ public final class JSONParser {
         buf.deallocate()
         scratch.deallocate()
         numScratch.deallocate()
+        stack.base.deallocate()
     }
 
     // MARK: Public state
@@ -300,8 +303,8 @@ public final class JSONParser {
 
     @inline(__always)
     var stateAfterValue: State {
-        guard let top = stack.last else { return .done }
-        return top ? .objectNext : .arrayNext
+        guard stack.count > 0 else { return .done }
+        return stack.base[stack.count &- 1] ? .objectNext : .arrayNext
     }
 
     @inline(__always)
@@ -310,13 +313,17 @@ public final class JSONParser {
             throw JSONError(kind: .depthLimitExceeded, position: position,
                             message: "nesting depth exceeds JSONLimits.maxDepth (\(maxDepth))")
         }
-        stack.append(isObject)
+        if stack.count == stack.capacity { stack.grow(limit: maxDepth) }
+        stack.base[stack.count] = isObject
+        stack.count &+= 1
         pos &+= 1
     }
 
+    /// Only called in a state inside a container, so one is open.
     @inline(__always)
     func closeContainer(_ t: JSONToken) -> JSONToken {
-        stack.removeLast()
+        precondition(stack.count > 0)
+        stack.count &-= 1
         state = stateAfterValue
         return t
     }
@@ -378,5 +385,28 @@ public final class JSONParser {
                             message: "UTF-8 byte order mark is not allowed in strict mode")
         }
         addRepair(.byteOrderMark, at, "UTF-8 byte order mark at start of input (skipped)")
+    }
+}
+
+/// The open containers, innermost last (true = object). Raw memory rather than an Array:
+/// every bracket pushes or pops, and an Array checks uniqueness and capacity each time.
+/// Owned (and deallocated) by its parser.
+struct ContainerStack {
+    var base: UnsafeMutablePointer<Bool>
+    var capacity: Int
+    var count = 0
+
+    init(capacity: Int) {
+        self.capacity = max(1, capacity)
+        base = .allocate(capacity: self.capacity)
+    }
+
+    mutating func grow(limit: Int) {
+        let cap = min(capacity * 2, limit)
+        let fresh = UnsafeMutablePointer<Bool>.allocate(capacity: cap)
+        fresh.update(from: base, count: count)
+        base.deallocate()
+        base = fresh
+        capacity = cap
     }
 }
