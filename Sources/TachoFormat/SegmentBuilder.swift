@@ -70,22 +70,30 @@ public struct SegmentBuilder {
     public mutating func appendVehicle(
         _ vehicle: String, times: [Int64], columns: [ColumnValues], range: Range<Int>, dictionary: [String]
     ) throws {
+        try check(vehicle, columns)
+        guard !range.isEmpty else { return }
+        var entry = VehicleEntry(vehicle: vehicle, chunks: [])
+        var start = range.lowerBound
+        while start < range.upperBound {
+            let end = min(start + chunkLimit, range.upperBound)
+            entry.chunks.append(try appendChunk(times: times, columns: columns, range: start..<end, dictionary: dictionary))
+            start = end
+        }
+        vehicles.append(entry)
+    }
+
+    /// REQUIRES of both `appendVehicle`s: the schema's columns, vehicles in ascending order.
+    private func check(_ vehicle: String, _ columns: [ColumnValues]) throws {
         guard columns.count == measurement.columns.count else {
             throw BuildError.columnMismatch(expected: measurement.columns.count, got: columns.count)
         }
         if let last = vehicles.last?.vehicle, !byteLess(last, vehicle) {
             throw BuildError.vehiclesOutOfOrder(previous: last, next: vehicle)
         }
-        guard !range.isEmpty else { return }
-        var entry = VehicleEntry(vehicle: vehicle, chunks: [])
-        var start = range.lowerBound
-        while start < range.upperBound {
-            let end = min(start + max(1, min(options.chunkRows, FormatConstants.maxChunkRows)), range.upperBound)
-            entry.chunks.append(try appendChunk(times: times, columns: columns, range: start..<end, dictionary: dictionary))
-            start = end
-        }
-        vehicles.append(entry)
     }
+
+    /// Rows per chunk.
+    private var chunkLimit: Int { max(1, min(options.chunkRows, FormatConstants.maxChunkRows)) }
 
     /// Appends one vehicle's rows given by position: row k of the vehicle is row `rows[k]` of
     /// `times` and `columns` (which follow the measurement's schema). Splits them into chunks
@@ -94,18 +102,13 @@ public struct SegmentBuilder {
     public mutating func appendVehicle(
         _ vehicle: String, rows: UnsafeBufferPointer<Int32>, times: [Int64], columns: [ColumnValues], dictionary: [String]
     ) throws {
-        guard columns.count == measurement.columns.count else {
-            throw BuildError.columnMismatch(expected: measurement.columns.count, got: columns.count)
-        }
-        if let last = vehicles.last?.vehicle, !byteLess(last, vehicle) {
-            throw BuildError.vehiclesOutOfOrder(previous: last, next: vehicle)
-        }
+        try check(vehicle, columns)
         guard !rows.isEmpty else { return }
         if gathered.count != columns.count { gathered = measurement.columns.map { ColumnValues(type: $0.type) } }
         var entry = VehicleEntry(vehicle: vehicle, chunks: [])
         var start = 0
         while start < rows.count {
-            let end = min(start + max(1, min(options.chunkRows, FormatConstants.maxChunkRows)), rows.count)
+            let end = min(start + chunkLimit, rows.count)
             let part = UnsafeBufferPointer(rebasing: rows[start..<end])
             gather(part, from: times, into: &gatheredTimes)
             for c in columns.indices {
