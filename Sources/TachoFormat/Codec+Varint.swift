@@ -9,17 +9,15 @@
 /// `ByteReader.readVarint`: nil when truncated or longer than 10 bytes (or overflowing).
 @inline(__always)
 func readVarint(_ p: UnsafePointer<UInt8>, _ end: Int, _ i: inout Int) -> UInt64? {
-    // One- and two-byte values (small deltas) are nearly all of a time or delta column.
+    // One- and two-byte values (small deltas) are nearly all of a time or delta column, in
+    // no predictable order (zeros between events, then a delta): decode either without a
+    // branch on which it is.
     if i &+ 1 < end {
-        let b0 = p[i]
-        if b0 < 0x80 {
-            i &+= 1
-            return UInt64(b0)
-        }
-        let b1 = p[i &+ 1]
-        if b1 < 0x80 {
-            i &+= 2
-            return UInt64(b0 & 0x7F) | UInt64(b1) << 7
+        let b0 = p[i], b1 = p[i &+ 1]
+        if b0 & b1 & 0x80 == 0 {
+            let more = UInt64(b0 >> 7)  // 1 when b1 is the value's second byte
+            i &+= 1 &+ Int(more)
+            return UInt64(b0 & 0x7F) | (UInt64(b1) << 7) & (0 &- more)
         }
     }
     return readVarintSlow(p, end, &i)
