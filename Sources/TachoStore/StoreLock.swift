@@ -11,8 +11,18 @@ final class StoreLock {
     init(path: String) throws {
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o640)
         guard fd >= 0 else { throw StoreError(.io, "open lock", path: path, String(cString: strerror(errno))) }
-        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            let e = errno
+        // A lock just released can still be held for a moment by a forked child that has not
+        // yet exec'd (the descriptor is close-on-exec): retry briefly before calling it taken.
+        var result = flock(fd, LOCK_EX | LOCK_NB)
+        var e = result == 0 ? 0 : errno
+        var attempts = 0
+        while result != 0 && e == EWOULDBLOCK && attempts < 10 {
+            attempts += 1
+            usleep(20_000)
+            result = flock(fd, LOCK_EX | LOCK_NB)
+            e = result == 0 ? 0 : errno
+        }
+        if result != 0 {
             var buf = [UInt8](repeating: 0, count: 32)
             let n = pread(fd, &buf, 31, 0)
             close(fd)
