@@ -1,3 +1,4 @@
+import TachoJSON
 #if canImport(Glibc)
 import Glibc
 #endif

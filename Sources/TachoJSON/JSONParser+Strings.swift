@@ -349,18 +349,5 @@ extension JSONParser {
                   "object key \(quoted(original)) has leading/trailing whitespace (trimmed to \(quoted(stringValue)))")
     }
 
-    func quoted(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default: out.unicodeScalars.append(u)
-            }
-        }
-        return out + "\""
-    }
+    func quoted(_ s: String) -> String { jsonQuoted(s) }
 }
