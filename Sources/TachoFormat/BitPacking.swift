@@ -5,6 +5,15 @@ public enum BitPacking {
 
     public static func packedSize(count: Int, width: Int) -> Int { (count * width + 7) / 8 }
 
+    /// `packedSize` for counts read from a file: nil when `count` or `width` is out of range
+    /// or the size does not fit an `Int`, instead of trapping.
+    public static func checkedPackedSize(count: Int, width: Int) -> Int? {
+        guard count >= 0, width >= 0, width <= 64 else { return nil }
+        let (bits, o) = count.multipliedReportingOverflow(by: width)
+        guard !o, bits <= Int.max - 7 else { return nil }
+        return (bits + 7) / 8
+    }
+
     /// Appends `values.count` values of `width` bits (0…64) each.
     @inline(__always)
     public static func pack(_ count: Int, width: Int, into w: inout ByteWriter, value: (Int) -> UInt64) {

@@ -41,6 +41,9 @@ public struct SegmentError: Error, Sendable, CustomStringConvertible {
 public final class SegmentReader {
     public let path: String
     public let footer: SegmentFooter
+    /// The segment format version of the file (header and trailer agree), one of
+    /// `FormatConstants.readableSegmentVersions`.
+    public let version: UInt16
     private let source: any SegmentSource
     private let decompressor = ZstdDecompressor()
     /// File bytes [windowStart, windowStart + stored.count): the blocks being decoded, and
@@ -67,7 +70,7 @@ public final class SegmentReader {
         }
         var buf: [UInt8] = []
         try source.read(at: 0, count: FormatConstants.segmentHeaderSize, into: &buf)
-        let measurementID: UInt8 = try buf.withUnsafeBytes { b in
+        let (measurementID, version): (UInt8, UInt16) = try buf.withUnsafeBytes { b in
             var r = ByteReader(b)
             guard r.readUInt32() == FormatConstants.segmentMagic else {
                 throw SegmentError(path: path, offset: 0, problem: "bad magic, expected TSEG")
@@ -79,22 +82,20 @@ public final class SegmentReader {
             guard crc == CRC32C.checksum(UnsafeRawBufferPointer(rebasing: b[0..<8])) else {
                 throw SegmentError(path: path, offset: 0, problem: "header checksum mismatch")
             }
-            guard version == FormatConstants.segmentVersion, reserved == 0 else {
+            guard FormatConstants.readableSegmentVersions.contains(version), reserved == 0 else {
                 throw SegmentError(path: path, offset: 4, problem: "unsupported segment version \(version)")
             }
-            return mid
+            return (mid, version)
         }
         let trailerAt = size - UInt64(FormatConstants.segmentTrailerSize)
         try source.read(at: trailerAt, count: FormatConstants.segmentTrailerSize, into: &buf)
         let (footerOffset, footerLen, footerCRC): (UInt64, Int, UInt32) = try buf.withUnsafeBytes { b in
             var r = ByteReader(b)
             let off = r.readUInt64() ?? 0, len = r.readUInt32() ?? 0, crc = r.readUInt32() ?? 0
-            let version = r.readUInt16() ?? 0, reserved = r.readUInt16() ?? 1
+            let trailerVersion = r.readUInt16() ?? 0, reserved = r.readUInt16() ?? 1
             let magic = r.readUInt32() ?? 0
-            guard magic == FormatConstants.segmentTrailerMagic, version == FormatConstants.segmentVersion,
-                  reserved == 0
-            else {
-                throw SegmentError(path: path, offset: trailerAt, problem: "bad trailer (magic or version)")
+            guard magic == FormatConstants.segmentTrailerMagic, trailerVersion == version, reserved == 0 else {
+                throw SegmentError(path: path, offset: trailerAt, problem: "bad trailer (magic, or version differs from header's \(version))")
             }
             guard off >= UInt64(FormatConstants.segmentHeaderSize), off <= trailerAt, UInt64(len) == trailerAt - off else {
                 throw SegmentError(
@@ -115,6 +116,7 @@ public final class SegmentReader {
         }
         footer = f
         dataEnd = footerOffset
+        self.version = version
     }
 
     deinit { rawBuffer?.deallocate() }
@@ -206,7 +208,7 @@ public final class SegmentReader {
             return try stored.withUnsafeBytes { try withBlock(ref, in: $0, at: at, body) }
         }
         let n = chunk.rowCount
-        let okTimes = try block(0) { TimeCodec.decode($0, expectedCount: n, into: &out.times) }
+        let okTimes = try block(0) { TimeCodec.decode($0, expectedCount: n, version: version, into: &out.times) }
         guard okTimes, out.times.first == chunk.minTime, out.times.last == chunk.maxTime else {
             throw SegmentError(path: path, offset: chunk.blocks[0].offset, problem: "malformed time block")
         }

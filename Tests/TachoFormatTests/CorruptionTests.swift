@@ -2,20 +2,28 @@ import Testing
 @testable import TachoFormat
 
 @Suite struct CorruptionTests {
-    /// A segment with three vehicles, two chunks for one of them, all column types in use.
-    static func sampleSegment() throws -> [UInt8] {
+    enum Sample: String, CaseIterable, Sendable {
+        /// Chunks of 4 rows: time modes 1 and 2.
+        case smallChunks
+        /// Chunks of 16 rows of events sharing a time: time mode 3 (runs).
+        case runs
+    }
+
+    /// A segment with three vehicles, several chunks for some of them, all column types in use.
+    static func sampleSegment(_ sample: Sample = .smallChunks) throws -> [UInt8] {
         var opts = SegmentBuilder.Options()
-        opts.chunkRows = 4
+        opts.chunkRows = sample == .runs ? 16 : 4
         var b = SegmentBuilder(measurement: .detections, partitionStart: 0, seq: 7, options: opts)
         let dict = ["cars", "pedestrians", "signs", "v1", "v2", "v3"]
         var out: [UInt8] = []
         for (k, v) in ["v1", "v2", "v3"].enumerated() {
-            let n = 3 + 3 * k
-            let times = (0..<n).map { Int64($0 / 2) * 1_500_000 + Int64(k) }
+            let n = sample == .runs ? 10 + 12 * k : 3 + 3 * k
+            let perEvent = sample == .runs ? 3 : 2
+            let times = (0..<n).map { Int64($0 / perEvent) * 1_500_000 + Int64(k) }
             var types = ColumnValues(type: .string)
             var values = ColumnValues(type: .int64)
             for i in 0..<n {
-                types.ids.append(UInt32(i % 2 == 0 ? 0 : 1 + (i % 4 == 1 ? 1 : 0)))
+                types.ids.append(UInt32(sample == .runs ? i % 3 : i % 2 == 0 ? 0 : 1 + (i % 4 == 1 ? 1 : 0)))
                 values.ints.append(Int64(i * 7 % 5))
             }
             try b.appendVehicle(v, times: times, columns: [types, values], range: 0..<n, dictionary: dict)
@@ -39,6 +47,28 @@ import Testing
         return rows
     }
 
+    /// The time modes of every chunk of `bytes` (all its time blocks are small, so raw).
+    static func timeModes(_ bytes: [UInt8]) throws -> [UInt8] {
+        let r = try SegmentReader(source: InMemorySegmentSource(bytes), path: "sample.tseg")
+        return r.footer.vehicles.flatMap { $0.chunks.map { c in
+            #expect(bytes[Int(c.blocks[0].offset) + Int(c.blocks[0].length)] == 0)
+            return bytes[Int(c.blocks[0].offset)]
+        } }
+    }
+
+    @Test func samplesCoverEveryTimeMode() throws {
+        let small = try Self.timeModes(Self.sampleSegment(.smallChunks))
+        let runs = try Self.timeModes(Self.sampleSegment(.runs))
+        #expect(small == [1, 1, 1, 1, 1, 1], "\(small)")
+        #expect(runs == [3, 3, 1, 3, 3, 1], "\(runs)")  // 2- and 6-row tails stay mode 1
+        let r = try SegmentReader(source: InMemorySegmentSource(Self.sampleSegment(.runs)), path: "sample.tseg")
+        #expect(r.version == FormatConstants.segmentVersion)
+        #expect(r.footer.vehicles.map(\.rowCount) == [10, 22, 34])
+        let rows = try Self.decodeAll(Self.sampleSegment(.runs))
+        #expect(rows.count == 66)
+        #expect(rows.prefix(4).map { $0[0] } == [0, 0, 0, 1_500_000])
+    }
+
     @Test func roundTripsAndCoversEveryRegion() throws {
         let bytes = try Self.sampleSegment()
         let r = try SegmentReader(source: InMemorySegmentSource(bytes), path: "sample.tseg")
@@ -51,8 +81,9 @@ import Testing
 
     /// Flipping any single byte anywhere in the file — header, every column block, footer,
     /// trailer — is reported as an error naming the file; never a crash or a wrong row.
-    @Test func everySingleByteFlipIsDetected() throws {
-        let bytes = try Self.sampleSegment()
+    @Test(arguments: Sample.allCases)
+    func everySingleByteFlipIsDetected(sample: Sample) throws {
+        let bytes = try Self.sampleSegment(sample)
         for i in bytes.indices {
             for mask: UInt8 in [0x01, 0x80] {
                 var damaged = bytes
@@ -69,10 +100,56 @@ import Testing
     }
 
     /// Truncated files are errors too.
-    @Test func everyTruncationIsDetected() throws {
-        let bytes = try Self.sampleSegment()
+    @Test(arguments: Sample.allCases)
+    func everyTruncationIsDetected(sample: Sample) throws {
+        let bytes = try Self.sampleSegment(sample)
         for n in 0..<bytes.count {
             #expect(throws: SegmentError.self) { _ = try Self.decodeAll(Array(bytes[0..<n])) }
+        }
+    }
+
+    /// A mode 3 time block whose checksum is valid but whose contents break a §2.3.1 rule is
+    /// reported as a SegmentError naming the file and the block's offset. (Edits that change
+    /// the block's size, trailing bytes and truncation, are covered at the codec level in
+    /// `CodecTests.timeCodecRunsMalformedBlocksAreRejected`.)
+    @Test(arguments: [
+        "m 0", "m above n", "len_base 0", "len_width 65", "lens past end", "run sum short", "run sum long",
+        "gap_base 0", "gap_width 65",
+    ])
+    func malformedRunsBlockIsReportedWithOffset(damage: String) throws {
+        var bytes = try Self.sampleSegment(.runs)
+        let r = try SegmentReader(source: InMemorySegmentSource(bytes), path: "sample.tseg")
+        let chunk = try #require(r.footer.vehicles.first?.chunks.first)  // v1: 10 rows
+        let ref = chunk.blocks[0]
+        let at = Int(ref.offset), len = Int(ref.length)
+        var block = Array(bytes[at..<(at + len)])
+        // mode 3, count 10, first 0, scale 1 500 000, m 4, len_base 1, len_width 2,
+        // lengths 2 2 2 0 (+1: runs 3 3 3 1), gap_base 1, gap_width 0 (every gap 1 × scale).
+        #expect(block == [0x03, 0x0A, 0x00, 0xE0, 0xC6, 0x5B, 0x04, 0x01, 0x02, 0x2A, 0x01, 0x00])
+        switch damage {
+        case "m 0": block[6] = 0
+        case "m above n": block[6] = 11
+        case "len_base 0": block[7] = 0
+        case "len_width 65": block[8] = 65
+        case "lens past end": block[8] = 8  // 4 bytes of lengths, 3 left
+        case "run sum short": block[9] = 0x0A  // lengths 2 2 0 0: runs 3 3 1 1, sum 8
+        case "run sum long": block[9] = 0xEA  // lengths 2 2 2 3: runs 3 3 3 4, sum 13
+        case "gap_base 0": block[10] = 0
+        case "gap_width 65": block[11] = 65
+        default: Issue.record("unknown damage \(damage)")
+        }
+        bytes.replaceSubrange(at..<(at + len), with: block)
+        let crc = CRC32C.checksum(Array(bytes[at...(at + len)]))  // payload ‖ encoding byte
+        for i in 0..<4 { bytes[at + len + 1 + i] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(i))) }
+        let damaged = try SegmentReader(source: InMemorySegmentSource(bytes), path: "sample.tseg")
+        var d = DecodedChunk(measurement: damaged.footer.measurement)
+        do {
+            try damaged.decode(chunk, into: &d)
+            Issue.record("\(damage) decoded")
+        } catch let e as SegmentError {
+            #expect(e.path == "sample.tseg")
+            #expect(e.offset == ref.offset)
+            #expect(e.problem == "malformed time block")
         }
     }
 }
