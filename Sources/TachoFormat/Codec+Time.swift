@@ -233,8 +233,12 @@ public enum TimeCodec {
                     let len = UInt64(bitPattern: p[j])
                     guard len >= lenBase, len <= UInt64(n &- at) else { return false }
                     let k = Int(len)
-                    if k <= 8 {
-                        for x in 0..<k { dst[at &+ x] = t }
+                    if k <= 8 && at &+ 8 <= n {
+                        // Short runs (the usual 1–5 rows) store 8 copies, a fixed count that
+                        // compiles to vector stores with no branch on the run length. The
+                        // copies past this run lie inside `out` and later runs overwrite them:
+                        // each run starts where the previous one ends.
+                        for x in 0..<8 { dst[at &+ x] = t }
                     } else {
                         (dst + at).update(repeating: t, count: k)
                     }
