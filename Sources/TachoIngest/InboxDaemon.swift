@@ -25,10 +25,9 @@ public struct InboxConfig: Sendable {
     public var settleSeconds = 2.0
     /// Files in processed/ older than this are deleted (seconds). Default 7 days; 0 keeps them.
     public var processedMaxAgeSeconds: Double = 7 * 86_400
-    /// Most files and input bytes parsed in parallel and published by one commit. Files larger
-    /// than `groupBytes` are streamed alone (bounded memory). Defaults 64 files, 32 MiB.
-    public var groupFiles = 64
-    public var groupBytes = 32 << 20
+    /// Most files and input bytes parsed in parallel and published by one commit; larger
+    /// files are streamed alone (bounded memory). Defaults 64 files, 32 MiB.
+    public var grouping = CommitGrouping()
     /// Parser threads. Default: the number of online CPUs.
     public var parseThreads = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
     /// Seconds between throughput log lines. Default 10.
@@ -118,32 +117,16 @@ public final class InboxDaemon {
                 usleep(1_000_000)
                 continue
             }
-            var queue = ready[...]
-            while let first = queue.first, !stop.isSet {
-                if fileSize(first) > UInt64(config.groupBytes) {
-                    queue.removeFirst()
-                    try ingestLarge(first, stop: stop)
-                    continue
+            for unit in config.grouping.plan(sizes: ready.map(CommitGrouping.size(of:))) {
+                if stop.isSet { break }
+                switch unit {
+                case .stream(let i): try ingestLarge(ready[i], stop: stop)
+                case .group(let r): try ingestGroup(Array(ready[r]))
                 }
-                var group: [String] = []
-                var bytes: UInt64 = 0
-                while let p = queue.first, group.count < config.groupFiles {
-                    let s = fileSize(p)
-                    if s > UInt64(config.groupBytes) || (bytes + s > UInt64(config.groupBytes) && !group.isEmpty) { break }
-                    group.append(p)
-                    bytes += s
-                    queue.removeFirst()
-                }
-                try ingestGroup(group)
                 runPeriodic()
             }
         }
         logger.info("stopping", metadata: ["files": "\(filesIngested)", "rows": "\(rowsIngested)"])
-    }
-
-    private func fileSize(_ p: String) -> UInt64 {
-        if case .file(_, let size, _) = InputFiles.stat(p) { return size }
-        return 0
     }
 
     private func runPeriodic() {

@@ -28,24 +28,29 @@ public struct IngestResult: Sendable {
     }
 }
 
-/// Ingests files into a store, one atomic commit per file: the rows of a file and its
-/// ledger entry become visible together, or (on any error) not at all.
+/// Ingests files into a store. Every file is all-or-nothing: its rows and its ledger entry
+/// become visible together, or (on any error) not at all.
 ///
-/// Parsing runs beside the writer: a single file is parsed on another thread while the
-/// writer appends, seals and syncs (`TelemetryReader.readStreaming`); a list of files is
-/// parsed and sealed ahead on `parseThreads` threads, small files whole, while the writer
-/// writes, syncs and commits them one by one in order.
+/// A list of files is committed in groups (`grouping`): consecutive small files are parsed
+/// on `parseThreads` threads, sealed together into one segment per partition there, and
+/// published by one commit, so a directory of small files gives long per-vehicle chunks and
+/// one fsync'd switch per group instead of per file. A file larger than
+/// `grouping.streamAbove` is streamed in a commit of its own: parsed on another thread while
+/// the writer appends, seals and syncs (`TelemetryReader.readStreaming`), bounded memory.
 public final class Ingestor {
     public let writer: StoreWriter
     public let reader: TelemetryReader
     let logger: Logger
     /// Threads parsing ahead in `ingest(paths:each:)`. Default: the number of online CPUs.
     public var parseThreads = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
-    /// Files at most this large are parsed whole ahead of the writer; larger ones are streamed
-    /// when their turn comes (bounded memory). Default 8 MiB.
-    public var wholeFileBytes: UInt64 = 8 << 20
-    /// Files parsed ahead of the one being committed, at most. Default 4.
-    public var parseAhead = 4
+    /// How `ingest(paths:each:)` batches files into commits. Default: up to 64 files and
+    /// 32 MiB of input per commit; files above 8 MiB streamed alone.
+    /// `CommitGrouping.perFile()` commits every file on its own.
+    public var grouping = CommitGrouping(maxFiles: 64, maxBytes: 32 << 20, streamAbove: 8 << 20)
+    /// Commits (groups or streamed files) prepared ahead of the one being written, at most.
+    /// Bounds memory: each holds up to `grouping.maxBytes` of input parsed into rows until it
+    /// is sealed. Default 2.
+    public var parseAhead = 2
     /// Batches waiting between a streaming parser and the writer, at most. Default 8 (of
     /// 16,384 rows: about 3 MiB of detection rows).
     public var streamDepth = 8
@@ -70,149 +75,301 @@ public final class Ingestor {
             writer.abort()
             throw error
         }
-        return try commit(path, report, start: start)
+        if let prior = duplicate(of: report) {
+            writer.abort()
+            return IngestResult(path: path, outcome: .duplicate(report, of: prior), milliseconds: elapsedMs(since: start))
+        }
+        try writer.commit(ledger: [ledgerEntry(path, report)])
+        return IngestResult(path: path, outcome: .ingested(report), milliseconds: elapsedMs(since: start))
     }
 
-    /// Ingests `paths` in order, one commit per file, calling `each` with every result as
-    /// soon as its file is committed (or found a duplicate, or rejected). What `ingest(path:)`
-    /// throws for a file is thrown when its turn comes, after the files before it.
+    /// Ingests `paths` in order, in the commits `grouping` plans, calling `each` with every
+    /// file's result, in input order, as soon as its commit is durable (or the file was found
+    /// a duplicate, or rejected). A file that cannot be read at all (`InputReadError`, …) is
+    /// thrown when its turn comes, after the files before it are committed and reported.
     public func ingest(paths: [String], each: (IngestResult) throws -> Void) throws {
         guard paths.count > 1 else {
             for p in paths { try each(try ingest(path: p)) }
             return
         }
+        let units = grouping.plan(sizes: paths.map(CommitGrouping.size(of:)))
         let ahead = ParseAhead(
-            paths: paths, reader: reader, sealing: writer.sealParameters, threads: min(parseThreads, paths.count),
-            window: max(1, parseAhead), wholeFileBytes: wholeFileBytes)
+            paths: paths, units: units, reader: reader, sealing: writer.sealParameters, ledger: writer.ledger,
+            threads: min(parseThreads, paths.count), window: max(1, parseAhead))
         defer { ahead.stop() }
-        for (i, path) in paths.enumerated() {
-            let result: IngestResult
-            switch ahead.take(i) {
+        for (u, unit) in units.enumerated() {
+            switch ahead.take(u) {
             case .stream:
-                result = try ingest(path: path)
-            case .parsed(.ok(let report, let sealed), let parseMs):
-                let start = monotonicNanos()
-                if !isDuplicate(report) {
-                    do {
-                        try writer.append(sealed)
-                    } catch {
-                        writer.abort()
-                        throw error
-                    }
-                }
-                let r = try commit(path, report, start: start)
-                result = IngestResult(path: path, outcome: r.outcome, milliseconds: r.milliseconds + parseMs)
-            case .parsed(.rejected(let e), let parseMs):
-                result = IngestResult(path: path, outcome: .rejected(e), milliseconds: parseMs)
-            case .parsed(.unreadable(let error), _):
-                throw error
+                try each(try ingest(path: paths[unit.files.lowerBound]))
+            case .group(let prepared):
+                try commit(prepared, paths: Array(paths[unit.files]), each: each)
             }
             ahead.release()
-            try each(result)
         }
     }
 
-    private func isDuplicate(_ report: FileReport) -> Bool {
-        if let prior = writer.ledgerEntry(for: report.hash), prior.size == report.size { return true }
-        return false
-    }
-
-    /// Commits the appended rows of a parsed file with its ledger entry, or discards them when
-    /// the file is a re-delivery.
-    private func commit(_ path: String, _ report: FileReport, start: UInt64) throws -> IngestResult {
-        if let prior = writer.ledgerEntry(for: report.hash), prior.size == report.size {
+    /// Publishes a group prepared by `ParseAhead` with one commit, then reports its files.
+    private func commit(_ g: PreparedGroup, paths: [String], each: (IngestResult) throws -> Void) throws {
+        let start = monotonicNanos()
+        var files = g.files
+        // Files committed earlier in this run are in the writer's ledger but were not in the
+        // copy the group was checked against: then seal again without them, here.
+        let stale = files.contains { if case .ok(let rep) = $0 { return duplicate(of: rep) != nil } else { return false } }
+        do {
+            if stale {
+                files = try appendAgain(files, paths: paths)
+            } else {
+                try writer.append(g.sealed.get())
+            }
+        } catch {
             writer.abort()
-            return IngestResult(path: path, outcome: .duplicate(report, of: prior), milliseconds: elapsedMs(since: start))
+            throw error
         }
-        let name = path.split(separator: "/").last.map(String.init) ?? path
-        let entry = LedgerEntry(name: name, size: report.size, hash: report.hash, rows: report.rows, ingestedAt: wallClockMicros())
-        try writer.commit(ledger: [entry])
-        return IngestResult(path: path, outcome: .ingested(report), milliseconds: elapsedMs(since: start))
+        let entries = zip(paths, files).compactMap { p, f -> LedgerEntry? in
+            if case .ok(let rep) = f { return ledgerEntry(p, rep) }
+            return nil
+        }
+        if !entries.isEmpty { try writer.commit(ledger: entries) }
+        let share = elapsedMs(since: start) / Double(max(entries.count, 1))
+        for (k, f) in files.enumerated() {
+            let ms = g.milliseconds[k]
+            switch f {
+            case .ok(let rep): try each(IngestResult(path: paths[k], outcome: .ingested(rep), milliseconds: ms + share))
+            case .duplicate(let rep, let prior): try each(IngestResult(path: paths[k], outcome: .duplicate(rep, of: prior), milliseconds: ms))
+            case .rejected(let e): try each(IngestResult(path: paths[k], outcome: .rejected(e), milliseconds: ms))
+            case .unreadable(let error): throw error
+            }
+        }
+    }
+
+    /// The slow path of `commit` (rare: the same content twice in one run, in different
+    /// groups): reads the group's files again on this thread and appends those that are new.
+    private func appendAgain(_ files: [FileResult], paths: [String]) throws -> [FileResult] {
+        var out: [FileResult] = []
+        var inGroup: [ContentHash: LedgerEntry] = [:]
+        for (k, f) in files.enumerated() {
+            guard case .ok = f else {
+                out.append(f)
+                continue
+            }
+            var batches: [RowBatch] = []
+            let rep: FileReport
+            do {
+                rep = try reader.read(path: paths[k]) { batches.append($0) }
+            } catch let e as FileError {
+                out.append(.rejected(e))
+                continue
+            } catch {
+                out.append(.unreadable(error))
+                break
+            }
+            if let prior = duplicate(of: rep) ?? inGroup[rep.hash].flatMap({ $0.size == rep.size ? $0 : nil }) {
+                out.append(.duplicate(rep, of: prior))
+                continue
+            }
+            for b in batches { try writer.append(b) }
+            inGroup[rep.hash] = ledgerEntry(paths[k], rep)
+            out.append(.ok(rep))
+        }
+        return out
+    }
+
+    /// The ledger entry of an ingested file with the same content, if any.
+    private func duplicate(of report: FileReport) -> LedgerEntry? {
+        if let prior = writer.ledgerEntry(for: report.hash), prior.size == report.size { return prior }
+        return nil
+    }
+
+    private func ledgerEntry(_ path: String, _ report: FileReport) -> LedgerEntry {
+        LedgerEntry(name: baseName(path), size: report.size, hash: report.hash, rows: report.rows, ingestedAt: wallClockMicros())
     }
 }
 
-/// Parses files ahead of the writer on a few threads, and seals their rows into segment
-/// bodies there too (`StoreWriter.seal`), leaving the writer to number, write and sync them.
-/// File i is claimed only when fewer than `window` files before it are still waiting for the
-/// writer, so memory stays bounded. Files larger than `wholeFileBytes` are not parsed here
-/// but handed back for streaming.
+/// How one file of a group ended, as far as parsing (and the ledger copy) can tell.
+enum FileResult: Sendable {
+    case ok(FileReport)
+    case duplicate(FileReport, of: LedgerEntry)
+    case rejected(FileError)
+    /// The group ends here: the files after it are not reported.
+    case unreadable(any Error)
+}
+
+/// A group parsed and sealed ahead of the writer.
+struct PreparedGroup: Sendable {
+    /// In input order, up to and including the first unreadable file.
+    var files: [FileResult]
+    /// The rows of the `.ok` files, sealed into segment bodies.
+    var sealed: Result<SealedRows, any Error>
+    /// Parse time of each file.
+    var milliseconds: [Double]
+}
+
+/// Parses files ahead of the writer on a few threads, and seals each group's rows into
+/// segment bodies there too (`StoreWriter.seal`), leaving the writer to number, write and
+/// sync them. Files are claimed one by one, so the files of one group parse in parallel; the
+/// thread finishing a group's last file seals it. A file of commit unit u is claimed only
+/// when fewer than `window` units up to u are waiting for the writer, so memory stays
+/// bounded. Streamed units are handed back to the writer unparsed.
 final class ParseAhead: Sendable {
-    enum Parsed: Sendable {
-        case ok(FileReport, SealedRows)
+    enum Item: Sendable {
+        case stream
+        case group(PreparedGroup)
+    }
+
+    private enum Parsed: Sendable {
+        case ok(FileReport, [RowBatch])
         case rejected(FileError)
         case unreadable(any Error)
     }
 
-    enum Item: Sendable {
-        case parsed(Parsed, milliseconds: Double)
-        case stream
+    private struct Pending: Sendable {
+        var remaining: Int
+        var parsed: [Parsed?]
+        var milliseconds: [Double]
+    }
+
+    private struct Claims: Sendable {
+        var next = 0
+        /// Units whose files may be claimed: permits taken from `window` so far.
+        var permitted = 0
     }
 
     private let paths: [String]
-    private let slots: Mutex<[Item?]>
+    private let units: [CommitGrouping.Unit]
+    private let unitOf: [Int]
+    private let ledger: [ContentHash: LedgerEntry]
+    private let claims = Mutex(Claims())
+    private let pending: Mutex<[Pending]>
+    private let items: Mutex<[Item?]>
     private let ready: [DispatchSemaphore]
     private let window: DispatchSemaphore
-    private let next = Atomic<Int>(0)
     private let stopped = Atomic<Bool>(false)
     private let group = DispatchGroup()
-    private let threads: Int
 
-    init(paths: [String], reader: TelemetryReader, sealing: SealParameters, threads: Int, window: Int, wholeFileBytes: UInt64) {
+    init(
+        paths: [String], units: [CommitGrouping.Unit], reader: TelemetryReader, sealing: SealParameters,
+        ledger: [ContentHash: LedgerEntry], threads: Int, window: Int
+    ) {
         self.paths = paths
-        self.threads = threads
-        slots = Mutex(Array(repeating: nil, count: paths.count))
-        ready = paths.map { _ in DispatchSemaphore(value: 0) }
+        self.units = units
+        self.ledger = ledger
+        var unitOf = Array(repeating: 0, count: paths.count)
+        for (u, unit) in units.enumerated() { for i in unit.files { unitOf[i] = u } }
+        self.unitOf = unitOf
+        pending = Mutex(units.map { Pending(remaining: $0.files.count, parsed: Array(repeating: nil, count: $0.files.count), milliseconds: Array(repeating: 0, count: $0.files.count)) })
+        items = Mutex(Array(repeating: nil, count: units.count))
+        ready = units.map { _ in DispatchSemaphore(value: 0) }
         self.window = countingSemaphore(window)
         for _ in 0..<threads {
             DispatchQueue.global(qos: .userInitiated).async(group: group) { [self] in
-                work(reader, sealing, wholeFileBytes)
+                work(reader, sealing)
             }
         }
     }
 
-    private func work(_ reader: TelemetryReader, _ sealing: SealParameters, _ wholeFileBytes: UInt64) {
+    /// The next file to parse, once its unit is within the window; nil when done or stopped.
+    private func claim() -> Int? {
         while true {
-            window.wait()
-            let i = stopped.load(ordering: .relaxed) ? paths.count : next.add(1, ordering: .relaxed).oldValue
-            guard i < paths.count else {
+            enum Next { case file(Int), permit, done }
+            let next: Next = claims.withLock { c in
+                if stopped.load(ordering: .relaxed) || c.next >= paths.count { return .done }
+                guard unitOf[c.next] < c.permitted else { return .permit }
+                c.next += 1
+                return .file(c.next - 1)
+            }
+            switch next {
+            case .file(let i): return i
+            case .done:
                 window.signal()  // wake the next waiting worker so it sees the end too
-                return
+                return nil
+            case .permit:
+                window.wait()
+                claims.withLock { $0.permitted += 1 }
             }
-            let item: Item
-            if case .file(_, let size, _) = InputFiles.stat(paths[i]), size > wholeFileBytes {
-                item = .stream
-            } else {
-                let start = monotonicNanos()
-                var batches: [RowBatch] = []
-                let parsed: Parsed
-                do {
-                    let report = try reader.read(path: paths[i]) { batches.append($0) }
-                    parsed = .ok(report, try StoreWriter.seal(batches, sealing))
-                } catch let e as FileError {
-                    parsed = .rejected(e)
-                } catch {
-                    parsed = .unreadable(error)
+        }
+    }
+
+    private func work(_ reader: TelemetryReader, _ sealing: SealParameters) {
+        while let i = claim() {
+            let u = unitOf[i]
+            guard case .group(let files) = units[u] else {
+                publish(u, .stream)
+                continue
+            }
+            let start = monotonicNanos()
+            var batches: [RowBatch] = []
+            let parsed: Parsed
+            do {
+                let report = try reader.read(path: paths[i]) { batches.append($0) }
+                parsed = .ok(report, batches)
+            } catch let e as FileError {
+                parsed = .rejected(e)
+            } catch {
+                parsed = .unreadable(error)
+            }
+            let ms = elapsedMs(since: start)
+            let k = i - files.lowerBound
+            let complete: (parsed: [Parsed], milliseconds: [Double])? = pending.withLock { p in
+                p[u].parsed[k] = parsed
+                p[u].milliseconds[k] = ms
+                p[u].remaining -= 1
+                guard p[u].remaining == 0 else { return nil }
+                defer { p[u].parsed = [] }
+                return (p[u].parsed.compactMap { $0 }, p[u].milliseconds)
+            }
+            if let complete {
+                publish(u, .group(seal(complete.parsed, files: files, milliseconds: complete.milliseconds, sealing)))
+            }
+        }
+    }
+
+    /// Decides each file of a complete group (rejected, duplicate of the ledger or of an
+    /// earlier file of the group, or new) and seals the new files' rows together.
+    private func seal(_ parsed: [Parsed], files: Range<Int>, milliseconds: [Double], _ sealing: SealParameters) -> PreparedGroup {
+        var results: [FileResult] = []
+        var rows: [RowBatch] = []
+        var inGroup: [ContentHash: LedgerEntry] = [:]
+        scan: for (k, p) in parsed.enumerated() {
+            switch p {
+            case .unreadable(let e):
+                results.append(.unreadable(e))
+                break scan
+            case .rejected(let e):
+                results.append(.rejected(e))
+            case .ok(let rep, let batches):
+                if let prior = ledger[rep.hash] ?? inGroup[rep.hash], prior.size == rep.size {
+                    results.append(.duplicate(rep, of: prior))
+                    continue
                 }
-                item = .parsed(parsed, milliseconds: elapsedMs(since: start))
+                inGroup[rep.hash] = LedgerEntry(name: baseName(paths[files.lowerBound + k]), size: rep.size, hash: rep.hash, rows: rep.rows, ingestedAt: 0)
+                results.append(.ok(rep))
+                rows.append(contentsOf: batches)
             }
-            slots.withLock { $0[i] = item }
-            ready[i].signal()
         }
+        let sealed = Result { try StoreWriter.seal(rows, sealing) }
+        return PreparedGroup(files: results, sealed: sealed, milliseconds: milliseconds)
     }
 
-    /// Waits for file `i`, taken in order.
-    func take(_ i: Int) -> Item {
-        ready[i].wait()
-        return slots.withLock { s in
-            defer { s[i] = nil }
-            return s[i]!
-        }
+    private func publish(_ u: Int, _ item: Item) {
+        items.withLock { $0[u] = item }
+        ready[u].signal()
     }
 
-    /// The writer is done with the file last taken: another may be parsed ahead.
+    /// Waits for unit `u`, taken in order.
+    func take(_ u: Int) -> Item {
+        ready[u].wait()
+        let item = items.withLock { s in
+            defer { s[u] = nil }
+            return s[u]
+        }
+        guard let item else { preconditionFailure("ParseAhead: unit \(u) signalled ready without an item") }
+        return item
+    }
+
+    /// The writer is done with the unit last taken: another may be prepared ahead.
     func release() { window.signal() }
 
-    /// Stops claiming files and waits for the workers (one may finish the file it parses).
+    /// Stops claiming files and waits for the workers (each may finish the file it parses).
     func stop() {
         stopped.store(true, ordering: .relaxed)
         window.signal()

@@ -74,35 +74,57 @@ import TachoStore
         return o
     }
 
-    @Test(arguments: [(1, 1), (2, 1), (2, 4), (3, 2)])
-    func parsingAheadChangesNothing(threads: Int, ahead: Int) throws {
-        let input = TempDir()
-        let paths = try Self.inputs(in: input.path)
-        // Reference: one file at a time, each read on the writer's thread.
-        let ref = TempDir()
+    /// The reference for `Ingestor.ingest(paths:each:)`: the commits `grouping` plans, each
+    /// file read on the writer's thread, appended unless rejected or a re-delivery (of the
+    /// ledger or of an earlier file of its group), one commit per unit with the new files'
+    /// ledger entries.
+    static func sequentialReference(_ paths: [String], grouping: CommitGrouping, store: String) throws -> [String] {
         var expected: [String] = []
-        do {
-            let w = try StoreWriter(path: ref.path, options: Self.options(bufferBytes: 40_000))
-            defer { w.close() }
-            let reader = TelemetryReader()
-            for p in paths {
-                // What the Ingestor did before it parsed ahead: read (sinking into the writer), then commit.
+        let w = try StoreWriter(path: store, options: Self.options(bufferBytes: 40_000))
+        defer { w.close() }
+        let reader = TelemetryReader()
+        for unit in grouping.plan(sizes: paths.map(CommitGrouping.size(of:))) {
+            var entries: [LedgerEntry] = []
+            var inGroup: [ContentHash: LedgerEntry] = [:]
+            for p in paths[unit.files] {
+                var batches: [RowBatch] = []
                 do {
-                    let rep = try reader.read(path: p) { try w.append($0) }
-                    if let prior = w.ledgerEntry(for: rep.hash), prior.size == rep.size {
-                        w.abort()
+                    let rep = try reader.read(path: p) { batches.append($0) }
+                    if let prior = w.ledgerEntry(for: rep.hash) ?? inGroup[rep.hash], prior.size == rep.size {
                         expected.append(Self.summary(p, .duplicate(rep, of: prior)))
-                    } else {
-                        let name = p.split(separator: "/").last.map(String.init)!
-                        try w.commit(ledger: [LedgerEntry(name: name, size: rep.size, hash: rep.hash, rows: rep.rows, ingestedAt: 1)])
-                        expected.append(Self.summary(p, .ingested(rep)))
+                        continue
                     }
+                    for b in batches { try w.append(b) }
+                    let name = p.split(separator: "/").last.map(String.init)!
+                    let e = LedgerEntry(name: name, size: rep.size, hash: rep.hash, rows: rep.rows, ingestedAt: 1)
+                    entries.append(e)
+                    inGroup[rep.hash] = e
+                    expected.append(Self.summary(p, .ingested(rep)))
                 } catch let e as FileError {
-                    w.abort()
                     expected.append(Self.summary(p, .rejected(e)))
                 }
             }
+            if !entries.isEmpty { try w.commit(ledger: entries) }
         }
+        return expected
+    }
+
+    /// Parsing and sealing ahead, on any number of threads, in groups of any size, gives the
+    /// same outcomes, rows and segment bytes as reading each group's files one by one on the
+    /// writer's thread. The inputs hold every outcome: big (streamed) files, rejected files
+    /// (also a big one), a re-delivery (in the same group or a later one, by group size),
+    /// fixtures of both kinds and layouts.
+    @Test(arguments: [(1, 1, 1), (2, 1, 1), (2, 4, 1), (3, 2, 1), (1, 1, 64), (2, 2, 2), (2, 1, 3), (3, 3, 64)])
+    func parsingAheadChangesNothing(threads: Int, ahead: Int, groupFiles: Int) throws {
+        let input = TempDir()
+        let paths = try Self.inputs(in: input.path)
+        // The two big files are streamed; groups hold at most `groupFiles` files or 250 kB.
+        let grouping = CommitGrouping(maxFiles: groupFiles, maxBytes: 250_000, streamAbove: 100_000)
+        let units = grouping.plan(sizes: paths.map(CommitGrouping.size(of:)))
+        #expect(units.filter { if case .stream = $0 { true } else { false } }.count == 2)
+        if groupFiles > 1 { #expect(units.contains { $0.files.count > 1 }) }
+        let ref = TempDir()
+        let expected = try Self.sequentialReference(paths, grouping: grouping, store: ref.path)
         let dir = TempDir()
         var got: [String] = []
         do {
@@ -111,7 +133,7 @@ import TachoStore
             let ing = Ingestor(writer: w, logger: quietLogger())
             ing.parseThreads = threads
             ing.parseAhead = ahead
-            ing.wholeFileBytes = 100_000  // the two big files are streamed
+            ing.grouping = grouping
             ing.streamDepth = 2
             try ing.ingest(paths: paths) { got.append(Self.summary($0.path, $0.outcome)) }
         }
@@ -120,6 +142,62 @@ import TachoStore
         #expect(try allRows(dir.path, .status) == allRows(ref.path, .status))
         #expect(try Self.segments(dir.path) == Self.segments(ref.path))
         #expect(try Self.latest(dir.path) == Self.latest(ref.path))
+    }
+
+    /// A re-delivery in a later group than its original (which the parse threads cannot know
+    /// about when they seal) is still reported as a duplicate and stores nothing twice.
+    @Test func aReDeliveryInALaterGroupStoresNothingTwice() throws {
+        let input = TempDir()
+        var paths: [String] = []
+        for i in 0..<6 {
+            let p = input.path + "/objects_detection_\(i).json"
+            // File 4 repeats file 1.
+            try Self.detectionsJSON(events: 120, vehicles: 4, t0: 1000 * (i == 4 ? 1 : i), seed: i == 4 ? 1 : i)
+                .write(toFile: p, atomically: false, encoding: .utf8)
+            paths.append(p)
+        }
+        let dir = TempDir()
+        let w = try StoreWriter(path: dir.path, options: quietOptions())
+        defer { w.close() }
+        let ing = Ingestor(writer: w, logger: quietLogger())
+        ing.grouping = CommitGrouping(maxFiles: 2, maxBytes: 1 << 20, streamAbove: 1 << 20)
+        ing.parseAhead = 3  // groups 0–2 are sealed before group 0 is committed
+        var outcomes: [String] = []
+        try ing.ingest(paths: paths) { r in
+            switch r.outcome {
+            case .ingested(let rep): outcomes.append("ingested \(rep.rows)")
+            case .duplicate(_, let prior): outcomes.append("duplicate of \(prior.name)")
+            case .rejected(let e): outcomes.append("rejected \(e)")
+            }
+        }
+        #expect(outcomes.count == 6)
+        #expect(outcomes[4] == "duplicate of objects_detection_1.json")
+        #expect(outcomes.filter { $0.hasPrefix("ingested") }.count == 5)
+        #expect(w.ledger.count == 5)
+        let stored = w.manifest.segments.reduce(0) { $0 + $1.rowCount }
+        let rows = try allRows(dir.path, .detections).count
+        #expect(stored == rows)  // no row stored twice
+    }
+
+    /// Groups really are one commit each: 12 small files in groups of 4 give 3 commits.
+    @Test func smallFilesAreCommittedInGroups() throws {
+        let input = TempDir()
+        var paths: [String] = []
+        for i in 0..<12 {
+            let p = input.path + "/objects_detection_\(String(format: "%02d", i)).json"
+            try Self.detectionsJSON(events: 50, vehicles: 3, t0: 200 * i, seed: i).write(toFile: p, atomically: false, encoding: .utf8)
+            paths.append(p)
+        }
+        let dir = TempDir()
+        let w = try StoreWriter(path: dir.path, options: quietOptions())
+        defer { w.close() }
+        let ing = Ingestor(writer: w, logger: quietLogger())
+        ing.grouping = CommitGrouping(maxFiles: 4, maxBytes: 1 << 20, streamAbove: 1 << 20)
+        var n = 0
+        try ing.ingest(paths: paths) { _ in n += 1 }
+        #expect(n == 12)
+        #expect(w.manifest.commit == 3)
+        #expect(w.manifest.segments.count == 3)  // one detections segment per group (one partition)
     }
 
     static func latest(_ store: String) throws -> LatestIndex {
@@ -182,7 +260,7 @@ import TachoStore
         let w = try StoreWriter(path: dir.path, options: quietOptions())
         defer { w.close() }
         let ing = Ingestor(writer: w, logger: quietLogger())
-        ing.wholeFileBytes = 60_000
+        ing.grouping.streamAbove = 60_000
         var seen: [String] = []
         #expect(throws: InputReadError.self) {
             try ing.ingest(paths: paths) { seen.append($0.path) }
