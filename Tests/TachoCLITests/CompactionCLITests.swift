@@ -30,7 +30,8 @@ func writeStatusFile(_ dir: String, index: Int, day: Int) {
     _ = FileManager.default.createFile(atPath: dir + String(format: "/vehicles_status_%04d.json", index), contents: Data(text.utf8))
 }
 
-/// `files` detection files over three days plus a status file per ten, ingested one commit each.
+/// `files` detection files over three days plus a status file per ten, ingested one commit each
+/// (`--commit-per-file`: many small segments for compaction to merge).
 func buildFleetStore(_ store: String, files: Int = 60) throws {
     let input = store + ".input"
     try FileManager.default.createDirectory(atPath: input, withIntermediateDirectories: true)
@@ -38,7 +39,7 @@ func buildFleetStore(_ store: String, files: Int = 60) throws {
         writeFleetFile(input, index: i, day: 1 + i % 3)
         if i % 10 == 0 { writeStatusFile(input, index: i, day: 1 + i % 3) }
     }
-    let r = try tacho(["ingest", "--store", store, "--log-level", "error", input])
+    let r = try tacho(["ingest", "--store", store, "--log-level", "error", "--commit-per-file", input])
     #expect(r.status == 0, "\(r.stderr)")
     try FileManager.default.removeItem(atPath: input)
 }
@@ -240,7 +241,7 @@ func readText(_ path: String) -> String { (try? String(contentsOfFile: path, enc
         p.waitUntilExit()
         #expect(p.terminationStatus == 0)
         let ref = dir.path + "/ref"
-        #expect(try tacho(["ingest", "--store", ref, "--log-level", "error", copies]).status == 0)
+        #expect(try tacho(["ingest", "--store", ref, "--log-level", "error", "--commit-per-file", copies]).status == 0)
         #expect(try queryAll(dir.path + "/store") == queryAll(ref))
         #expect(try segmentCount(dir.path + "/store") < segmentCount(ref))
         #expect(try tacho(["verify", "--store", dir.path + "/store"]).status == 0)

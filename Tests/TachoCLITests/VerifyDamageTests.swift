@@ -43,7 +43,7 @@ import TachoStore
         try Data(#"{"vehicle_status":[\#(st.joined(separator: ","))]}"#.utf8).write(to: URL(fileURLWithPath: sp))
         paths.append(sp)
         let store = dir + "/store"
-        let r = try tacho(["ingest", "--store", store, "--log-level", "error"] + paths)
+        let r = try tacho(["ingest", "--store", store, "--log-level", "error", "--commit-per-file"] + paths)
         #expect(r.status == 0, "\(r.stderr)")
         return store
     }
