@@ -14,7 +14,10 @@ public struct CommitGrouping: Sendable, Equatable {
     /// Files larger than this are streamed alone, never parsed whole in memory.
     public var streamAbove: UInt64
 
-    public init(maxFiles: Int = 64, maxBytes: UInt64 = 32 << 20, streamAbove: UInt64 = 32 << 20) {
+    /// Defaults: 64 files and 16 MiB of input per commit (about 200,000 detection rows: chunks
+    /// of thousands of rows per vehicle, and a few tens of MiB of parsed rows in memory);
+    /// files above 32 MiB streamed.
+    public init(maxFiles: Int = 64, maxBytes: UInt64 = 16 << 20, streamAbove: UInt64 = 32 << 20) {
         self.maxFiles = max(1, maxFiles)
         self.maxBytes = maxBytes
         self.streamAbove = streamAbove

@@ -26,7 +26,7 @@ public struct InboxConfig: Sendable {
     /// Files in processed/ older than this are deleted (seconds). Default 7 days; 0 keeps them.
     public var processedMaxAgeSeconds: Double = 7 * 86_400
     /// Most files and input bytes parsed in parallel and published by one commit; larger
-    /// files are streamed alone (bounded memory). Defaults 64 files, 32 MiB.
+    /// files are streamed alone (bounded memory). Defaults 64 files, 16 MiB; above 32 MiB streamed.
     public var grouping = CommitGrouping()
     /// Parser threads. Default: the number of online CPUs.
     public var parseThreads = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))

@@ -44,9 +44,9 @@ public final class Ingestor {
     /// Threads parsing ahead in `ingest(paths:each:)`. Default: the number of online CPUs.
     public var parseThreads = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
     /// How `ingest(paths:each:)` batches files into commits. Default: up to 64 files and
-    /// 32 MiB of input per commit; files above 8 MiB streamed alone.
+    /// 16 MiB of input per commit; files above 8 MiB streamed alone.
     /// `CommitGrouping.perFile()` commits every file on its own.
-    public var grouping = CommitGrouping(maxFiles: 64, maxBytes: 32 << 20, streamAbove: 8 << 20)
+    public var grouping = CommitGrouping(streamAbove: 8 << 20)
     /// Commits (groups or streamed files) prepared ahead of the one being written, at most.
     /// Bounds memory: each holds up to `grouping.maxBytes` of input parsed into rows until it
     /// is sealed. Default 2.
@@ -296,36 +296,51 @@ final class ParseAhead: Sendable {
                 publish(u, .stream)
                 continue
             }
-            let start = monotonicNanos()
-            var batches: [RowBatch] = []
-            let parsed: Parsed
-            do {
-                let report = try reader.read(path: paths[i]) { batches.append($0) }
-                parsed = .ok(report, batches)
-            } catch let e as FileError {
-                parsed = .rejected(e)
-            } catch {
-                parsed = .unreadable(error)
+            // The parse result is a temporary of this call: after it, `group` holds the
+            // group's only references to its rows, which sealing frees as it goes.
+            var group: [Parsed] = []
+            var milliseconds: [Double] = []
+            let complete = record(parse(reader, paths[i]), file: i - files.lowerBound, unit: u, group: &group, milliseconds: &milliseconds)
+            if complete {
+                publish(u, .group(seal(&group, files: files, milliseconds: milliseconds, sealing)))
             }
-            let ms = elapsedMs(since: start)
-            let k = i - files.lowerBound
-            let complete: (parsed: [Parsed], milliseconds: [Double])? = pending.withLock { p in
-                p[u].parsed[k] = parsed
-                p[u].milliseconds[k] = ms
-                p[u].remaining -= 1
-                guard p[u].remaining == 0 else { return nil }
-                defer { p[u].parsed = [] }
-                return (p[u].parsed.compactMap { $0 }, p[u].milliseconds)
-            }
-            if let complete {
-                publish(u, .group(seal(complete.parsed, files: files, milliseconds: complete.milliseconds, sealing)))
-            }
+        }
+    }
+
+    private func parse(_ reader: TelemetryReader, _ path: String) -> (Parsed, milliseconds: Double) {
+        let start = monotonicNanos()
+        var batches: [RowBatch] = []
+        do {
+            let report = try reader.read(path: path) { batches.append($0) }
+            return (.ok(report, batches), elapsedMs(since: start))
+        } catch let e as FileError {
+            return (.rejected(e), elapsedMs(since: start))
+        } catch {
+            return (.unreadable(error), elapsedMs(since: start))
+        }
+    }
+
+    /// Stores file `k`'s result in its unit; returns true (with the unit's results moved into
+    /// `group`) when it was the unit's last file.
+    private func record(
+        _ result: (Parsed, milliseconds: Double), file k: Int, unit u: Int, group: inout [Parsed], milliseconds: inout [Double]
+    ) -> Bool {
+        pending.withLock { p in
+            p[u].parsed[k] = result.0
+            p[u].milliseconds[k] = result.milliseconds
+            p[u].remaining -= 1
+            guard p[u].remaining == 0 else { return false }
+            group = p[u].parsed.compactMap { $0 }
+            milliseconds = p[u].milliseconds
+            p[u].parsed = []
+            return true
         }
     }
 
     /// Decides each file of a complete group (rejected, duplicate of the ledger or of an
     /// earlier file of the group, or new) and seals the new files' rows together.
-    private func seal(_ parsed: [Parsed], files: Range<Int>, milliseconds: [Double], _ sealing: SealParameters) -> PreparedGroup {
+    /// Empties `parsed`, so that the rows' memory goes as they are sealed.
+    private func seal(_ parsed: inout [Parsed], files: Range<Int>, milliseconds: [Double], _ sealing: SealParameters) -> PreparedGroup {
         var results: [FileResult] = []
         var rows: [RowBatch] = []
         var inGroup: [ContentHash: LedgerEntry] = [:]
@@ -346,7 +361,8 @@ final class ParseAhead: Sendable {
                 rows.append(contentsOf: batches)
             }
         }
-        let sealed = Result { try StoreWriter.seal(rows, sealing) }
+        parsed = []  // `rows` holds the only references now
+        let sealed = Result { try StoreWriter.seal(&rows, sealing) }
         return PreparedGroup(files: results, sealed: sealed, milliseconds: milliseconds)
     }
 

@@ -29,7 +29,10 @@ extension StoreWriter {
     /// Sorts, deduplicates and encodes `batches` on the calling thread (any thread) exactly as
     /// appending them to an empty transaction of the writer `parameters` came from would: the
     /// same segments, split where it would spill, minus the footers' segment numbers.
-    public static func seal(_ batches: [RowBatch], _ parameters: SealParameters) throws -> SealedRows {
+    /// Empties `batches` as it goes: each batch's memory goes once its rows are buffered (a
+    /// group of files holds tens of MiB of rows), except status batches, which the writer
+    /// still needs for the latest-status index.
+    public static func seal(_ batches: inout [RowBatch], _ parameters: SealParameters) throws -> SealedRows {
         var rows = RowBuffers()
         var bodies: [SegmentBody] = []
         var latestBatches: [(batch: RowBatch, bodiesBefore: Int)] = []
@@ -42,7 +45,11 @@ extension StoreWriter {
                 bodies.append(b.finishBody())
             }
         }
-        for batch in batches where !batch.isEmpty {
+        defer { batches.removeAll() }
+        for i in batches.indices {
+            let batch = batches[i]
+            batches[i] = RowBatch(batch.measurement)  // the array's reference goes; `batch` is the last
+            guard !batch.isEmpty else { continue }
             let full = rows.add(batch, budget: parameters.bufferBytes, in: parameters.manifest)
             if batch.measurement.latestColumn != nil { latestBatches.append((batch, bodies.count)) }
             rowCount += batch.count

@@ -9,7 +9,7 @@ struct IngestCommand: ParsableCommand {
         abstract: "Ingest telemetry files or directories once (cron mode).",
         discussion: """
             Every file is all-or-nothing: its valid rows become visible together, or none.
-            Small files are committed in groups (up to 64 files or 32 MiB of input per commit,
+            Small files are committed in groups (up to 64 files or 16 MiB of input per commit,
             parsed on every core) so that they make long per-vehicle chunks: fewer bytes per row
             and faster scans than one small segment per file. A file above 8 MiB is streamed in a
             commit of its own with bounded memory. A line is printed once its commit is durable.

@@ -41,8 +41,9 @@ import TachoIngest
 
     @Test func defaultsGroupSmallFilesAndStreamLargeOnes() {
         let mib: UInt64 = 1 << 20
-        let units = CommitGrouping().plan(sizes: [3 * mib, 3 * mib, 40 * mib] + Array(repeating: 1, count: 70) + [20 * mib, 20 * mib])
-        // 64 one-byte files, then 6 more joined by the first 20 MiB file; the second does not fit.
-        #expect(units == [.group(0..<2), .stream(2), .group(3..<67), .group(67..<74), .group(74..<75)])
+        let units = CommitGrouping().plan(sizes: [3 * mib, 3 * mib, 40 * mib] + Array(repeating: 1, count: 70) + [10 * mib, 10 * mib, 20 * mib])
+        // 64 one-byte files, then 6 more joined by the first 10 MiB file; the second does not
+        // fit; a 20 MiB file (above the group limit, below streaming) makes a group of its own.
+        #expect(units == [.group(0..<2), .stream(2), .group(3..<67), .group(67..<74), .group(74..<75), .group(75..<76)])
     }
 }

@@ -241,7 +241,8 @@ import TachoStore
             _ = try reader.read(path: f) { batches.append($0) }
             for x in batches { try wa.append(x) }
             try wa.commit()
-            try wb.append(try StoreWriter.seal(batches, wb.sealParameters))
+            try wb.append(try StoreWriter.seal(&batches, wb.sealParameters))
+            #expect(batches.isEmpty)
             try wb.commit()
         }
         wa.close()
