@@ -82,29 +82,31 @@ let package = Package(
             path: "Sources/tacho-gen",
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "TachoJSONTests", dependencies: ["TachoJSON"], swiftSettings: swiftSettings),
+        // Helpers every test target shares (seeded RNG, temp directories); not shipped.
+        .target(name: "TachoTestSupport", path: "Tests/TachoTestSupport", swiftSettings: swiftSettings),
+        .testTarget(name: "TachoJSONTests", dependencies: ["TachoJSON", "TachoTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "TachoFormatTests", dependencies: ["TachoFormat"], exclude: ["golden"], swiftSettings: swiftSettings),
+            name: "TachoFormatTests", dependencies: ["TachoFormat", "TachoTestSupport"], exclude: ["golden"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TachoStoreTests",
-            dependencies: ["TachoStore", "TachoFormat"],
+            dependencies: ["TachoStore", "TachoFormat", "TachoTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "TachoQueryTests",
-            dependencies: ["TachoQuery", "TachoStore", "TachoFormat"],
+            dependencies: ["TachoQuery", "TachoStore", "TachoFormat", "TachoTestSupport"],
             swiftSettings: swiftSettings
         ),
         // Runs the built `tacho` binary as a child process: CLI output, crash and kill tests.
         .testTarget(
             name: "TachoCLITests",
-            dependencies: ["tacho", "TachoStore", "TachoFormat", "TachoJSON"],
+            dependencies: ["tacho", "TachoStore", "TachoFormat", "TachoJSON", "TachoTestSupport"],
             exclude: ["golden"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "TachoIngestTests",
-            dependencies: ["TachoIngest", "TachoStore", "TachoFormat", "TachoJSON"],
+            dependencies: ["TachoIngest", "TachoStore", "TachoFormat", "TachoJSON", "TachoTestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

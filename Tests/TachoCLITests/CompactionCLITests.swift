@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TachoFormat
 import TachoStore
+import TachoTestSupport
 
 /// A detection file of vehicle veh<index % 5> on July `day`, 2024. Files `index` and
 /// `index + 10` share their times, so later files supersede earlier rows (other values).

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TachoFormat
 import TachoStore
+import TachoTestSupport
 
 /// Readers in other processes take no lock and always see whole commits.
 @Suite struct ConcurrentReadTests {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TachoFormat
 import TachoStore
+import TachoTestSupport
 
 /// A child `tacho ingest` SIGKILLs itself at a named point of the commit (TACHO_CRASH_POINT);
 /// reopening the store must show all of that commit or none of it.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TachoTestSupport
 
 /// Runs `tools/crashtest` (issue #8) for 20 kills of `tacho run` — half at random moments, half
 /// at the named crash points — against the `tacho` built beside this bundle, and holds it to

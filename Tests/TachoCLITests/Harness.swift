@@ -58,14 +58,6 @@ func tacho(_ args: [String], env: [String: String] = [:], cwd: String? = nil) th
         stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
 }
 
-final class TempDir {
-    let path: String
-    init(_ label: String = "tacho-cli") {
-        path = NSTemporaryDirectory() + "\(label)-\(UUID().uuidString)"
-        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-}
 
 func quietOptions() -> StoreOptions {
     var o = StoreOptions()

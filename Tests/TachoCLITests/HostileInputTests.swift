@@ -3,6 +3,7 @@ import Testing
 import TachoStore
 #if canImport(Glibc)
 import Glibc
+import TachoTestSupport
 #endif
 
 /// Hostile input through the CLI (issue #8), small versions; `tools/hostile` runs the big ones

@@ -3,6 +3,7 @@ import Testing
 import TachoFormat
 import TachoJSON
 import TachoStore
+import TachoTestSupport
 
 /// Writes a detection file with `events` events of one vehicle, unique times per file index.
 func writeDetectionFile(_ dir: String, index: Int, events: Int = 10) -> Set<String> {

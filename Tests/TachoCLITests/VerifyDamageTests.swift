@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TachoFormat
 import TachoStore
+import TachoTestSupport
 
 /// `tacho verify [--repair]` on stores damaged on disk: a flipped byte in a block or in the
 /// footer, a truncated or deleted segment, a damaged latest-status index or ledger file. Verify

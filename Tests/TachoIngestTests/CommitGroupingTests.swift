@@ -1,5 +1,6 @@
 import Testing
 import TachoIngest
+import TachoTestSupport
 
 /// `CommitGrouping.plan`: the commits `tacho ingest` and `tacho run` make of a list of files.
 @Suite struct CommitGroupingTests {

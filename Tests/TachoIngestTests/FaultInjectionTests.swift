@@ -6,6 +6,7 @@ import TachoJSON
 import TachoStore
 #if canImport(Glibc)
 import Glibc
+import TachoTestSupport
 #endif
 
 /// Writes a detections file and a status file with rows unique to `tag`; returns the paths and

@@ -4,6 +4,7 @@ import TachoFormat
 import TachoIngest
 import TachoJSON
 import TachoStore
+import TachoTestSupport
 
 @Suite struct FixtureTests {
     /// Row counts written out by hand from the fixture files.

@@ -3,6 +3,7 @@ import Testing
 import TachoFormat
 import TachoIngest
 import TachoStore
+import TachoTestSupport
 
 /// Parsing beside the writer (Ingestor.ingest(paths:each:), TelemetryReader.readStreaming)
 /// must be invisible: the same outcomes, rows and segment bytes as reading one file at a time.

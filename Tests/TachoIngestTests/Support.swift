@@ -10,14 +10,6 @@ let fixtures: String = {
     return repo.deletingLastPathComponent().appendingPathComponent("shared/fixtures/public").path
 }()
 
-final class TempDir {
-    let path: String
-    init(_ label: String = "tacho-ingest") {
-        path = NSTemporaryDirectory() + "\(label)-\(UUID().uuidString)"
-        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-}
 
 func quietOptions() -> StoreOptions {
     var o = StoreOptions()
@@ -61,16 +53,4 @@ func ingest(_ store: String, _ paths: [String], lenient: Bool = false) throws ->
     defer { w.close() }
     let ing = Ingestor(writer: w, options: ReaderOptions(lenient: lenient), logger: quietLogger())
     return try paths.map { try ing.ingest(path: $0) }
-}
-
-/// A seeded generator: property tests replay exactly from their seed.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }

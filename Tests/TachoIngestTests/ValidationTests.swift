@@ -4,6 +4,7 @@ import TachoFormat
 import TachoIngest
 import TachoJSON
 import TachoStore
+import TachoTestSupport
 
 @Suite struct ValidationTests {
     func write(_ dir: TempDir, _ name: String, _ text: String) -> String {

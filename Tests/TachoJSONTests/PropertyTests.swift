@@ -1,23 +1,12 @@
 import Foundation
 import Testing
 @testable import TachoJSON
+import TachoTestSupport
 
-/// SplitMix64: small, seeded, deterministic.
-struct SeededRNG: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Random JSON values and a serializer that varies whitespace and escaping.
 struct DocGenerator {
-    var rng: SeededRNG
+    var rng: SplitMix64
 
     mutating func value(depth: Int) -> JValue {
         let pick = Int.random(in: 0..<(depth >= 6 ? 6 : 9), using: &rng)
@@ -172,7 +161,7 @@ func agrees(_ v: JValue, _ any: Any) -> Bool {
 @Suite struct PropertyTests {
     @Test(arguments: 0..<8)
     func randomDocumentsAgreeWithGroundTruthAndFoundation(_ seedIndex: Int) throws {
-        var gen = DocGenerator(rng: SeededRNG(seed: 0x7AC0 + UInt64(seedIndex)))
+        var gen = DocGenerator(rng: SplitMix64(seed: 0x7AC0 + UInt64(seedIndex)))
         for _ in 0..<60 {
             let truth: JValue = Bool.random(using: &gen.rng)
                 ? .object([.init(key: gen.string(), value: gen.value(depth: 1))])
@@ -202,7 +191,7 @@ func agrees(_ v: JValue, _ any: Any) -> Bool {
     }
 
     @Test func doublesRoundTripExactly() throws {
-        var rng = SeededRNG(seed: 42)
+        var rng = SplitMix64(seed: 42)
         var values: [Double] = [.leastNonzeroMagnitude, 2.2250738585072014e-308, 1.7976931348623157e308, 0.1, 1e22, 1e23,
                                 9_007_199_254_740_994, .greatestFiniteMagnitude, -.leastNormalMagnitude]
         for _ in 0..<5000 {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import TachoJSON
+import TachoTestSupport
 
 /// Test-only reference: count days year by year / month by month (obviously correct, slow).
 func referenceMicros(_ y: Int, _ mo: Int, _ d: Int, _ h: Int, _ mi: Int, _ s: Int, micros: Int = 0,
@@ -87,7 +88,7 @@ func referenceMicros(_ y: Int, _ mo: Int, _ d: Int, _ h: Int, _ mi: Int, _ s: In
     }
 
     @Test func randomRoundTripAgainstReferences() {
-        var rng = SeededRNG(seed: 2024)
+        var rng = SplitMix64(seed: 2024)
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
         let lo = referenceMicros(1, 1, 1, 0, 0, 0)
@@ -117,7 +118,7 @@ func referenceMicros(_ y: Int, _ mo: Int, _ d: Int, _ h: Int, _ mi: Int, _ s: In
     }
 
     @Test func offsetsAndZonesAgree() {
-        var rng = SeededRNG(seed: 7)
+        var rng = SplitMix64(seed: 7)
         for _ in 0..<2000 {
             let micros = Int64.random(in: 0...4_000_000_000_000_000, using: &rng) / 1000 * 1000
             let utc = Timestamp.formatMillis(micros)

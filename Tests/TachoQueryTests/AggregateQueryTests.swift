@@ -2,6 +2,7 @@ import Testing
 import TachoFormat
 import TachoStore
 @testable import TachoQuery
+import TachoTestSupport
 
 @Suite struct AggregateQueryTests {
     static let groupings: [AggregateGrouping] = [[], .vehicle, .type, [.vehicle, .type]]

@@ -2,6 +2,7 @@ import Testing
 import TachoFormat
 import TachoStore
 @testable import TachoQuery
+import TachoTestSupport
 
 @Suite struct LatestQueryTests {
     /// The reference: per vehicle, the unexpired status row with the greatest time ≤ at.

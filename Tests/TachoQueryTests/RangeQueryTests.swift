@@ -2,6 +2,7 @@ import Testing
 import TachoFormat
 import TachoStore
 @testable import TachoQuery
+import TachoTestSupport
 
 @Suite struct RangeQueryTests {
     /// Random ranges, vehicle sets, type filters and limits against the reference model, read

@@ -3,6 +3,7 @@ import Testing
 import TachoFormat
 import TachoStore
 @testable import TachoQuery
+import TachoTestSupport
 
 @Suite struct StoreSummaryTests {
     static func expected(_ m: Model) -> [VehicleSummary] {

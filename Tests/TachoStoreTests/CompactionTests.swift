@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TachoFormat
 @testable import TachoStore
+import TachoTestSupport
 
 let hourMicros: Int64 = 3_600_000_000
 let dayMicros: Int64 = 86_400_000_000

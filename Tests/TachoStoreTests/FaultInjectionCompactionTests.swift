@@ -4,6 +4,7 @@ import TachoFormat
 @testable import TachoStore
 #if canImport(Glibc)
 import Glibc
+import TachoTestSupport
 #endif
 
 /// Compaction is a commit too: each of its calls fails in turn. Whatever fails, the store

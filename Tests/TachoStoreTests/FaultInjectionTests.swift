@@ -4,6 +4,7 @@ import TachoFormat
 @testable import TachoStore
 #if canImport(Glibc)
 import Glibc
+import TachoTestSupport
 #endif
 
 /// Two commits' worth of rows: A is committed before the fault, B meets it.

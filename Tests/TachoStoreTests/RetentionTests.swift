@@ -4,6 +4,7 @@ import Synchronization
 import Testing
 import TachoFormat
 @testable import TachoStore
+import TachoTestSupport
 
 /// Collects log messages (to check that deletions and pauses are logged).
 final class LogCapture: Sendable {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TachoFormat
 @testable import TachoStore
+import TachoTestSupport
 
 @Suite struct StoreRoundTripTests {
     static let types = ["pedestrians", "cars", "signs", "trucks", "obstacles"]

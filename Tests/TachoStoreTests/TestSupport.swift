@@ -2,26 +2,8 @@ import Foundation
 import TachoFormat
 @testable import TachoStore
 
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// A fresh temporary directory, removed when the value is released.
-final class TempDir {
-    let path: String
-    init(_ label: String = "tacho") {
-        path = NSTemporaryDirectory() + "\(label)-\(UUID().uuidString)"
-        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-}
 
 /// A detection row as the reference model holds it.
 struct DetRow: Hashable, Comparable {
