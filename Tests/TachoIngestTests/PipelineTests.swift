@@ -149,13 +149,9 @@ import TachoTestSupport
     /// about when they seal) is still reported as a duplicate and stores nothing twice.
     @Test func aReDeliveryInALaterGroupStoresNothingTwice() throws {
         let input = TempDir()
-        var paths: [String] = []
-        for i in 0..<6 {
-            let p = input.path + "/objects_detection_\(i).json"
-            // File 4 repeats file 1.
-            try Self.detectionsJSON(events: 120, vehicles: 4, t0: 1000 * (i == 4 ? 1 : i), seed: i == 4 ? 1 : i)
-                .write(toFile: p, atomically: false, encoding: .utf8)
-            paths.append(p)
+        // File 4 repeats file 1.
+        let paths = try Self.writeFiles(in: input.path, count: 6) { i in
+            Self.detectionsJSON(events: 120, vehicles: 4, t0: 1000 * (i == 4 ? 1 : i), seed: i == 4 ? 1 : i)
         }
         let dir = TempDir()
         let w = try StoreWriter(path: dir.path, options: quietOptions())
@@ -172,7 +168,7 @@ import TachoTestSupport
             }
         }
         #expect(outcomes.count == 6)
-        #expect(outcomes[4] == "duplicate of objects_detection_1.json")
+        #expect(outcomes[4] == "duplicate of objects_detection_01.json")
         #expect(outcomes.filter { $0.hasPrefix("ingested") }.count == 5)
         #expect(w.ledger.count == 5)
         let stored = w.manifest.segments.reduce(0) { $0 + $1.rowCount }
@@ -183,11 +179,8 @@ import TachoTestSupport
     /// Groups really are one commit each: 12 small files in groups of 4 give 3 commits.
     @Test func smallFilesAreCommittedInGroups() throws {
         let input = TempDir()
-        var paths: [String] = []
-        for i in 0..<12 {
-            let p = input.path + "/objects_detection_\(String(format: "%02d", i)).json"
-            try Self.detectionsJSON(events: 50, vehicles: 3, t0: 200 * i, seed: i).write(toFile: p, atomically: false, encoding: .utf8)
-            paths.append(p)
+        let paths = try Self.writeFiles(in: input.path, count: 12) { i in
+            Self.detectionsJSON(events: 50, vehicles: 3, t0: 200 * i, seed: i)
         }
         let dir = TempDir()
         let w = try StoreWriter(path: dir.path, options: quietOptions())
@@ -199,6 +192,15 @@ import TachoTestSupport
         #expect(n == 12)
         #expect(w.manifest.commit == 3)
         #expect(w.manifest.segments.count == 3)  // one detections segment per group (one partition)
+    }
+
+    /// Writes `objects_detection_00.json`… with `text(i)`; the paths in name order.
+    static func writeFiles(in dir: String, count: Int, _ text: (Int) -> String) throws -> [String] {
+        try (0..<count).map { i in
+            let p = dir + "/objects_detection_\(String(format: "%02d", i)).json"
+            try text(i).write(toFile: p, atomically: false, encoding: .utf8)
+            return p
+        }
     }
 
     static func latest(_ store: String) throws -> LatestIndex {
