@@ -54,6 +54,12 @@ public final class Ingestor {
     /// Batches waiting between a streaming parser and the writer, at most. Default 8 (of
     /// 16,384 rows: about 3 MiB of detection rows).
     public var streamDepth = 8
+    /// Ingest files whose content the store's ledger already lists (to restore rows that
+    /// `tacho verify --repair` quarantined, from the original files). Their rows replace
+    /// themselves by identity. The same content twice in one run is still ingested once.
+    public var ignoreLedger = false
+    /// Files committed by this ingestor: re-deliveries within one run, also with `ignoreLedger`.
+    private var committed: [ContentHash: LedgerEntry] = [:]
 
     public init(writer: StoreWriter, options: ReaderOptions = ReaderOptions(), logger: Logger) {
         self.writer = writer
@@ -79,7 +85,7 @@ public final class Ingestor {
             writer.abort()
             return IngestResult(path: path, outcome: .duplicate(report, of: prior), milliseconds: elapsedMs(since: start))
         }
-        try writer.commit(ledger: [ledgerEntry(path, report)])
+        try commitRows(ledger: [ledgerEntry(path, report)])
         return IngestResult(path: path, outcome: .ingested(report), milliseconds: elapsedMs(since: start))
     }
 
@@ -94,7 +100,7 @@ public final class Ingestor {
         }
         let units = grouping.plan(sizes: paths.map(CommitGrouping.size(of:)))
         let ahead = ParseAhead(
-            paths: paths, units: units, reader: reader, sealing: writer.sealParameters, ledger: writer.ledger,
+            paths: paths, units: units, reader: reader, sealing: writer.sealParameters, ledger: ignoreLedger ? committed : writer.ledger,
             threads: min(parseThreads, paths.count), window: max(1, parseAhead))
         defer { ahead.stop() }
         for (u, unit) in units.enumerated() {
@@ -129,7 +135,7 @@ public final class Ingestor {
             if case .ok(let rep) = f { return ledgerEntry(p, rep) }
             return nil
         }
-        if !entries.isEmpty { try writer.commit(ledger: entries) }
+        if !entries.isEmpty { try commitRows(ledger: entries) }
         let share = elapsedMs(since: start) / Double(max(entries.count, 1))
         for (k, f) in files.enumerated() {
             let ms = g.milliseconds[k]
@@ -174,10 +180,17 @@ public final class Ingestor {
         return out
     }
 
-    /// The ledger entry of an ingested file with the same content, if any.
+    /// The ledger entry of an ingested file with the same content, if any (with
+    /// `ignoreLedger`: of one committed by this ingestor).
     private func duplicate(of report: FileReport) -> LedgerEntry? {
-        if let prior = writer.ledgerEntry(for: report.hash), prior.size == report.size { return prior }
+        let prior = ignoreLedger ? committed[report.hash] : writer.ledgerEntry(for: report.hash)
+        if let prior, prior.size == report.size { return prior }
         return nil
+    }
+
+    private func commitRows(ledger entries: [LedgerEntry]) throws {
+        try writer.commit(ledger: entries)
+        for e in entries { committed[e.hash] = e }
     }
 
     private func ledgerEntry(_ path: String, _ report: FileReport) -> LedgerEntry {

@@ -14,7 +14,8 @@ struct IngestCommand: ParsableCommand {
             and faster scans than one small segment per file. A file above 8 MiB is streamed in a
             commit of its own with bounded memory. A line is printed once its commit is durable.
             Directories are read (not recursively) in name order; dot-files, *.tmp and *.part are skipped.
-            A file whose content is already in the store's ledger is skipped as a re-delivery.
+            A file whose content is already in the store's ledger is skipped as a re-delivery
+            (--force ingests it again, e.g. to restore what `tacho verify --repair` quarantined).
             Prints one line per file. Exit status 1 when a file or any record was rejected.
             Input files are never moved or deleted by this command (see `tacho run`).
             """
@@ -25,6 +26,9 @@ struct IngestCommand: ParsableCommand {
 
     @Flag(help: "Repair trailing commas, missing commas at line ends, padded keys, a BOM, and event-level object_type/object_value beside detections.")
     var lenient = false
+
+    @Flag(help: "Ingest files even if the ledger says they were ingested before: restores rows that `tacho verify --repair` quarantined, from the original files (e.g. processed/). Rows replace themselves by identity: nothing is doubled.")
+    var force = false
 
     @Flag(help: "Commit every file on its own instead of in groups (more, smaller segments until `tacho compact`).")
     var commitPerFile = false
@@ -48,6 +52,7 @@ struct IngestCommand: ParsableCommand {
         let writer = try StoreWriter(path: storeOption.path, options: storeOpts)
         defer { writer.close() }
         let ingestor = Ingestor(writer: writer, options: ReaderOptions(lenient: lenient), logger: logger)
+        ingestor.ignoreLedger = force
         if commitPerFile { ingestor.grouping = .perFile(streamAbove: ingestor.grouping.streamAbove) }
         let rejects = rejected.map { RejectFiles(directory: $0) }
         var bad = false

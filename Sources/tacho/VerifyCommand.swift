@@ -37,6 +37,9 @@ struct VerifyCommand: ParsableCommand {
         for l in r.lost {
             print("lost \(l.rows) \(l.measurement) rows in partition \(l.partition) for vehicles: \(l.vehicles.isEmpty ? "unknown (footer unreadable)" : l.vehicles.joined(separator: ","))")
         }
+        if !r.lost.isEmpty {
+            print("to restore them, ingest the original files again: tacho ingest --force --store \(storeOption.path) FILE-OR-DIR… (e.g. the processed/ directory; rows replace themselves by identity)")
+        }
         for d in r.droppedLedgers { print("dropped damaged ledger \(d) (re-delivered files in it may be ingested again; rows dedupe by identity)") }
         if r.rebuiltIndex { print("rebuilt latest-status index from segment footers") }
     }
