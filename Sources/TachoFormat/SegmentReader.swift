@@ -25,11 +25,15 @@ public struct SegmentError: Error, Sendable, CustomStringConvertible {
     public var path: String
     public var offset: UInt64
     public var problem: String
+    /// A well-formed header (checksum intact) with a version newer than this reader knows:
+    /// a file from a newer tacho, not damage. Nothing may quarantine or rewrite it.
+    public var newerFormat = false
 
-    public init(path: String, offset: UInt64, problem: String) {
+    public init(path: String, offset: UInt64, problem: String, newerFormat: Bool = false) {
         self.path = path
         self.offset = offset
         self.problem = problem
+        self.newerFormat = newerFormat
     }
 
     public var description: String { "corrupt segment \(path) at offset \(offset): \(problem)" }
@@ -83,6 +87,13 @@ public final class SegmentReader {
                 throw SegmentError(path: path, offset: 0, problem: "header checksum mismatch")
             }
             guard FormatConstants.readableSegmentVersions.contains(version), reserved == 0 else {
+                let known = FormatConstants.readableSegmentVersions
+                if version > known.upperBound {
+                    throw SegmentError(
+                        path: path, offset: 4,
+                        problem: "unsupported segment version \(version): written by a newer tacho (this one reads versions \(known.lowerBound)–\(known.upperBound))",
+                        newerFormat: true)
+                }
                 throw SegmentError(path: path, offset: 4, problem: "unsupported segment version \(version)")
             }
             return (mid, version)

@@ -13,6 +13,8 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     public var detail: String
     /// Byte offset of the damage in `path`, for corruption found at a known place.
     public var offset: UInt64?
+    /// Not damage: a segment written by a newer tacho (`SegmentError.newerFormat`).
+    public var newerFormat = false
 
     public init(_ code: Code, _ operation: String, path: String = "", _ detail: String = "") {
         self.code = code
@@ -32,6 +34,7 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     static func corrupt(_ e: SegmentError) -> StoreError {
         var s = StoreError(.corrupt, "read segment", path: e.path, e.problem)
         s.offset = e.offset
+        s.newerFormat = e.newerFormat
         return s
     }
 }

@@ -8,6 +8,8 @@ public struct VerifyProblem: Sendable, CustomStringConvertible {
     public var problem: String
     /// The live segment it damages, if any.
     public var segment: SegmentMeta?
+    /// Not damage: a segment written by a newer tacho (`SegmentError.newerFormat`).
+    public var newerFormat = false
 
     public var description: String {
         offset.map { "\(path) at offset \($0): \(problem)" } ?? "\(path): \(problem)"
@@ -60,11 +62,11 @@ public enum Verifier {
                 }
                 report.bytesChecked += s.fileSize
             } catch let e as StoreError where e.code == .corrupt && e.offset != nil {
-                report.problems.append(VerifyProblem(path: path, offset: e.offset, problem: e.detail, segment: s))
+                report.problems.append(VerifyProblem(path: path, offset: e.offset, problem: e.detail, segment: s, newerFormat: e.newerFormat))
             } catch let e as StoreError {
                 report.problems.append(VerifyProblem(path: path, offset: nil, problem: e.description, segment: s))
             } catch let e as SegmentError {
-                report.problems.append(VerifyProblem(path: e.path, offset: e.offset, problem: e.problem, segment: s))
+                report.problems.append(VerifyProblem(path: e.path, offset: e.offset, problem: e.problem, segment: s, newerFormat: e.newerFormat))
             } catch {
                 report.problems.append(VerifyProblem(path: path, problem: "\(error)", segment: s))
             }
@@ -100,6 +102,12 @@ extension StoreWriter {
     /// Moves damaged segments to quarantine/, drops them from the manifest, and rebuilds the
     /// latest-status index. Undamaged partitions are untouched and keep serving.
     public func repair(_ report: VerifyReport) throws -> RepairReport {
+        // A file a newer tacho wrote is intact: quarantining it would throw good rows away.
+        if let p = report.problems.first(where: \.newerFormat) {
+            throw StoreError(
+                .invalidArgument, "repair", path: p.path,
+                "refusing to repair: \(p.problem); run verify --repair with that tacho (or a later one)")
+        }
         var out = RepairReport()
         var next = manifest
         let damaged = Set(report.problems.compactMap { $0.segment?.name })

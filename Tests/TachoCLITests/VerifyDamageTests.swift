@@ -179,4 +179,31 @@ import TachoTestSupport
         #expect(try query(store, from: Self.days[1], to: Self.days[2]).stdout.split(separator: "\n").count == 62)
         #expect(try tacho(["verify", "--store", store]).status == 0)
     }
+
+    /// A segment from a newer tacho (header intact, version above what this one reads) is
+    /// reported, but --repair refuses instead of quarantining good rows, and leaves it in place.
+    @Test func repairRefusesToQuarantineASegmentFromANewerTacho() throws {
+        let dir = TempDir("tacho-verify-newer")
+        let store = try makeStore(dir.path)
+        let snap = try Snapshot.open(path: store, options: quietOptions())
+        let victim = snap.manifest.segments[0].name
+        let path = store + "/segments/" + victim
+        var b = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        let newer = FormatConstants.readableSegmentVersions.upperBound + 1
+        b[4] = UInt8(newer & 0xFF)
+        b[5] = UInt8(newer >> 8)
+        let crc = CRC32C.checksum(Array(b[0..<8]))
+        for k in 0..<4 { b[8 + k] = UInt8((crc >> (8 * UInt32(k))) & 0xFF) }
+        try Data(b).write(to: URL(fileURLWithPath: path))
+
+        let v = try tacho(["verify", "--store", store])
+        #expect(v.status == 1)
+        #expect(v.stdout.contains("\(victim) at offset 4: unsupported segment version \(newer): written by a newer tacho"), "\(v.stdout)")
+        let r = try tacho(["verify", "--store", store, "--repair"])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("refusing to repair"), "\(r.stderr)")
+        #expect(files(in: store + "/segments").contains(victim))
+        #expect(!FileManager.default.fileExists(atPath: store + "/quarantine/" + victim))
+        #expect(try Snapshot.open(path: store, options: quietOptions()).manifest.segments.map(\.name).contains(victim))
+    }
 }
