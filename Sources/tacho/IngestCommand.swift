@@ -93,10 +93,3 @@ struct IngestCommand: ParsableCommand {
         if bad { throw ExitCode(1) }
     }
 }
-
-extension String {
-    init(format1 v: Double) {
-        let scaled = (v * 10).rounded() / 10
-        self = scaled == scaled.rounded() ? "\(Int(scaled)).0" : "\(scaled)"
-    }
-}
