@@ -69,7 +69,7 @@ let package = Package(
         .executableTarget(
             name: "tacho",
             dependencies: [
-                "TachoStore", "TachoQuery", "TachoIngest", "TachoFormat",
+                "TachoStore", "TachoQuery", "TachoIngest", "TachoFormat", "TachoJSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,9 +1,13 @@
 import ArgumentParser
-import Foundation
 import Logging
 import TachoIngest
 import TachoJSON
 import TachoStore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 /// Retention and compaction settings shared by `tacho run` and `tacho compact`.
 struct MaintenanceOptionGroup: ParsableArguments {
@@ -36,8 +40,8 @@ struct MaintenanceOptionGroup: ParsableArguments {
         var p = RetentionPolicy()
         p.processedDirectory = processed
         p.rejectedDirectory = rejected
-        let ages: String? = retention ?? file.string("retention") ?? (file.values["retention"] as? [String: Any]).map { obj in
-            obj.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+        let ages: String? = retention ?? file.string("retention") ?? file.object("retention").map { obj in
+            obj.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.plainText ?? "\($0.value)")" }.joined(separator: ",")
         }
         if let ages {
             do {
@@ -66,7 +70,12 @@ struct MaintenanceOptionGroup: ParsableArguments {
                 c.coldAfter = d
             }
         }
-        if let l = coldLevel ?? file.double("cold_level").map({ Int32($0) }) {
+        // A fractional level from the file is truncated (19.5 → 19), as before; a huge one is
+        // out of range instead of a crash.
+        if let l = try coldLevel ?? file.double("cold_level").map({ d throws(ValidationError) -> Int32 in
+            guard let l = Int32(exactly: d.rounded(.towardZero)) else { throw ValidationError("--cold-level \(d): zstd levels are 1…22") }
+            return l
+        }) {
             guard (1...22).contains(l) else { throw ValidationError("--cold-level \(l): zstd levels are 1…22") }
             c.coldLevel = l
         }
@@ -119,7 +128,7 @@ struct CompactCommand: ParsableCommand {
             rejectedDir = rejectedDir ?? ic.rejectedDir
         }
         let (policy, copts) = try maintenance.resolve(file: file, processed: processedDir, rejected: rejectedDir)
-        let storePath = storeOption.store ?? ProcessInfo.processInfo.environment["TACHO_STORE"] ?? file.string("store") ?? "./tacho-data"
+        let storePath = storeOption.store ?? environment("TACHO_STORE") ?? file.string("store") ?? "./tacho-data"
         var opts = StoreOptions()
         opts.logger = logger
         // Never create a store here: compacting a path that is not one is a mistake.
@@ -182,7 +191,7 @@ struct CompactCommand: ParsableCommand {
         print("total: partitions touched \(touched.count), segments \(before.segments) → \(after.segments), segment bytes \(before.bytes) → \(after.bytes), store bytes \(usageBefore) → \(StoreUsage.bytes(enforcer.budgetRoots(writer.layout)))")
         print("rows dropped: \(superseded) superseded copies (dedupe), \(expired) expired rows rewritten away (retention watermark), \(ageRows) in partitions dropped by age, \(budgetRows) by the disk budget")
         if written > 0 {
-            print("compaction wrote \(written) bytes in \(String(format: "%.2f", seconds)) s (\(String(format: "%.1f", Double(written) / 1e6 / max(seconds, 1e-9))) MB/s\(copts.rateLimitBytesPerSecond > 0 ? ", limit \(String(format: "%g", copts.rateLimitBytesPerSecond / 1e6)) MB/s" : ", no rate limit"))")
+            print("compaction wrote \(written) bytes in \(String(format2: seconds)) s (\(String(format1: Double(written) / 1e6 / max(seconds, 1e-9))) MB/s\(copts.rateLimitBytesPerSecond > 0 ? ", limit \(String(formatG: copts.rateLimitBytesPerSecond / 1e6)) MB/s" : ", no rate limit"))")
         }
     }
 
@@ -205,8 +214,7 @@ struct CompactCommand: ParsableCommand {
         let (afterAge, age) = RetentionEnforcer.agePlan(snap.manifest, policy: policy, now: now)
         let layout = snap.layout
         let plan = CompactionPlanner.plan(afterAge, options: compaction, defaultLevel: options.segment.zstdLevel) { s in
-            (try? FileManager.default.attributesOfItem(atPath: layout.segmentPath(s.name))[.modificationDate] as? Date)
-                .map { Int64($0.timeIntervalSince1970 * 1e6) }
+            modificationTimeMicros(layout.segmentPath(s.name))
         }
         print("plan (dry run, nothing changed):")
         for a in age { print("  retention: \(describe(a))") }
@@ -234,4 +242,12 @@ struct CompactCommand: ParsableCommand {
         case .deleteFile: "delete \(a.path): \(a.bytes) bytes (\(a.policy))"
         }
     }
+}
+
+/// A file's mtime in µs since the epoch, or nil: what the writer's planner uses (stat(2)),
+/// so that the dry run plans what `tacho compact` would.
+private func modificationTimeMicros(_ path: String) -> Int64? {
+    var st = stat()
+    guard stat(path, &st) == 0 else { return nil }
+    return Int64(st.st_mtim.tv_sec) * 1_000_000 + Int64(st.st_mtim.tv_nsec) / 1000
 }

@@ -1,8 +1,12 @@
 import ArgumentParser
-import Foundation
 import Logging
 import TachoIngest
 import TachoStore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 /// Set by SIGINT/SIGTERM.
 let stopFlag = StopFlag()
@@ -55,13 +59,12 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         let logger = log.logger("tacho.run")
         let file = try config.map(ConfigFile.load) ?? ConfigFile()
-        let env = ProcessInfo.processInfo.environment
         var c = InboxConfig()
-        c.inbox = inbox ?? env["TACHO_INBOX"] ?? file.string("inbox") ?? c.inbox
-        c.processed = processed ?? env["TACHO_PROCESSED"] ?? file.string("processed")
-        c.rejected = rejected ?? env["TACHO_REJECTED"] ?? file.string("rejected")
+        c.inbox = inbox ?? environment("TACHO_INBOX") ?? file.string("inbox") ?? c.inbox
+        c.processed = processed ?? environment("TACHO_PROCESSED") ?? file.string("processed")
+        c.rejected = rejected ?? environment("TACHO_REJECTED") ?? file.string("rejected")
         c.deleteProcessed = deleteProcessed || file.bool("delete_processed") == true
-        c.lenient = lenient || env["TACHO_LENIENT"] == "1" || file.bool("lenient") == true
+        c.lenient = lenient || environment("TACHO_LENIENT") == "1" || file.bool("lenient") == true
         c.poll = poll || file.bool("poll") == true
         c.settleSeconds = settle ?? file.double("settle_seconds") ?? c.settleSeconds
         if let age = processedMaxAge ?? file.string("processed_max_age") {
@@ -74,7 +77,7 @@ struct RunCommand: ParsableCommand {
                 c.processedMaxAgeSeconds = Double(micros) / 1e6
             }
         }
-        let storePath = storeOption.store ?? env["TACHO_STORE"] ?? file.string("store") ?? "./tacho-data"
+        let storePath = storeOption.store ?? environment("TACHO_STORE") ?? file.string("store") ?? "./tacho-data"
         var opts = StoreOptions()
         opts.logger = logger
         let writer = try StoreWriter(path: storePath, options: opts)
@@ -120,39 +123,12 @@ extension RunCommand {
         guard !policy.isEmpty || every > 0 else { return nil }
         // Tests fake the free-space reading (a file holding a byte count, re-read each time).
         var free: ((String) -> UInt64?)?
-        if let fake = ProcessInfo.processInfo.environment["TACHO_FAKE_FREE_BYTES_FILE"] {
+        if let fake = environment("TACHO_FAKE_FREE_BYTES_FILE") {
             free = { _ in
-                (try? String(contentsOfFile: fake, encoding: .utf8)).flatMap { UInt64($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+                (try? readSmallFile(fake)).flatMap { UInt64(String(decoding: $0, as: UTF8.self).trimmingWhitespace) }
             }
         }
         let enforcer = RetentionEnforcer(policy: policy, logger: logger, compaction: copts, freeBytes: free)
         return StoreMaintenance(writer: writer, retention: enforcer, compaction: copts, compactEvery: every, logger: logger)
     }
-}
-
-/// A JSON config file, read once at start-up (not on the ingest path).
-struct ConfigFile {
-    var values: [String: Any] = [:]
-
-    static func load(_ path: String) throws -> ConfigFile {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ValidationError("config file \(path): cannot be read")
-        }
-        do {
-            guard let obj = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-                throw ValidationError("config file \(path): expected a JSON object at the top level")
-            }
-            return ConfigFile(values: obj)
-        } catch let e as ValidationError {
-            throw e
-        } catch {
-            throw ValidationError("config file \(path): \(error.localizedDescription)")
-        }
-    }
-
-    func string(_ k: String) -> String? { values[k] as? String }
-    func bool(_ k: String) -> Bool? { values[k] as? Bool }
-    func double(_ k: String) -> Double? { (values[k] as? NSNumber)?.doubleValue }
-    /// A string, or a number written as one (`"max_bytes": 1000000`).
-    func text(_ k: String) -> String? { string(k) ?? (values[k] as? NSNumber)?.stringValue }
 }

@@ -1,0 +1,239 @@
+import ArgumentParser
+import TachoJSON
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// One JSON value of the config file. Numbers keep their literal text: `max_bytes` may be
+/// written as a number or a string and is parsed by the same size parser either way.
+enum ConfigValue: Equatable {
+    case string(String)
+    case number(text: String)
+    case bool(Bool)
+    case null
+    case object([String: ConfigValue])
+    case array([ConfigValue])
+
+    /// The value as an operator would type it on the command line: a string as is, a number
+    /// as `plainNumber` renders it, `true`/`false`/`null`; nil for objects and arrays.
+    var plainText: String? {
+        switch self {
+        case .string(let s): s
+        case .number(let t): ConfigValue.plainNumber(t)
+        case .bool(let b): b ? "true" : "false"
+        case .null: "null"
+        case .object, .array: nil
+        }
+    }
+
+    /// An integer literal in decimal (`1000000`), any other number as a Double prints
+    /// (`1e6` → `1000000.0`, which is not a size): as the Foundation-based reader rendered them.
+    static func plainNumber(_ literal: String) -> String {
+        if let i = Int64(literal) { return String(i) }
+        if let d = Double(literal) { return "\(d)" }
+        return literal
+    }
+}
+
+/// A JSON config file, read once at start-up (not on the ingest path).
+///
+/// The top level must be an object; every key is optional (see `tacho run --help`).
+/// Duplicate keys: the last one wins.
+struct ConfigFile {
+    var values: [String: ConfigValue] = [:]
+
+    /// Reads and parses `path`. Errors name the file, `line:column` and what was expected.
+    static func load(_ path: String) throws -> ConfigFile {
+        let bytes: [UInt8]
+        do {
+            bytes = try readSmallFile(path)
+        } catch {
+            throw ValidationError("config file \(path): cannot be read: \(error)")
+        }
+        do {
+            return try ConfigFile(values: ConfigParser(bytes: bytes).document())
+        } catch {
+            throw ValidationError("config file \(path):\(error.line):\(error.column): \(error.message)")
+        }
+    }
+
+    /// A string value (a number is not a string here).
+    func string(_ k: String) -> String? {
+        if case .string(let s) = values[k] { return s }
+        return nil
+    }
+
+    func bool(_ k: String) -> Bool? {
+        if case .bool(let b) = values[k] { return b }
+        return nil
+    }
+
+    /// A number value.
+    func double(_ k: String) -> Double? {
+        if case .number(let t) = values[k] { return Double(t) }
+        return nil
+    }
+
+    /// A string, or a number written as one (`"max_bytes": 1000000`).
+    func text(_ k: String) -> String? {
+        switch values[k] {
+        case .string(let s): s
+        case .number(let t): ConfigValue.plainNumber(t)
+        default: nil
+        }
+    }
+
+    /// A nested object (`"retention": {"detections": "30d"}`).
+    func object(_ k: String) -> [String: ConfigValue]? {
+        if case .object(let o) = values[k] { return o }
+        return nil
+    }
+}
+
+/// A syntax error at a position of the config file.
+struct ConfigSyntaxError: Error {
+    var line: Int
+    var column: Int
+    var message: String
+}
+
+/// Builds `ConfigValue`s from TachoJSON's token stream (strict RFC 8259).
+private struct ConfigParser {
+    let parser: JSONParser
+
+    init(bytes: [UInt8]) {
+        // A config file is small and shallow: modest limits bound a hostile one.
+        let limits = JSONLimits(maxDepth: 64, maxStringBytes: 1 << 16, maxNumberLength: 64)
+        parser = JSONParser(source: BytesSource(bytes), options: JSONParserOptions(limits: limits, chunkSize: 64 * 1024))
+    }
+
+    /// The top-level object's members; anything after it but whitespace is an error.
+    func document() throws(ConfigSyntaxError) -> [String: ConfigValue] {
+        let first = try next()
+        guard first == .beginObject else {
+            throw error("expected a JSON object at the top level, found \(Self.describe(first))")
+        }
+        let members = try objectMembers()
+        let end = try next()
+        guard end == .endOfDocument else { throw error("expected the end of the file after the top-level object") }
+        return members
+    }
+
+    /// After `{`: members up to and including `}`.
+    private func objectMembers() throws(ConfigSyntaxError) -> [String: ConfigValue] {
+        var out: [String: ConfigValue] = [:]
+        while true {
+            switch try next() {
+            case .endObject:
+                return out
+            case .key:
+                let key = parser.stringValue
+                out[key] = try value(try next())
+            case let t:
+                throw error("expected a key or '}', found \(Self.describe(t))")
+            }
+        }
+    }
+
+    /// The value starting with token `t` (recursion is bounded by the depth limit).
+    private func value(_ t: JSONToken) throws(ConfigSyntaxError) -> ConfigValue {
+        switch t {
+        case .string: return .string(parser.stringValue)
+        case .number: return .number(text: parser.withNumberBytes { String(decoding: $0, as: UTF8.self) })
+        case .bool(let b): return .bool(b)
+        case .null: return .null
+        case .beginObject: return .object(try objectMembers())
+        case .beginArray:
+            var items: [ConfigValue] = []
+            while true {
+                let u = try next()
+                if u == .endArray { return .array(items) }
+                items.append(try value(u))
+            }
+        case .endObject, .endArray, .key, .endOfDocument:
+            throw error("expected a value, found \(Self.describe(t))")
+        }
+    }
+
+    private func next() throws(ConfigSyntaxError) -> JSONToken {
+        do {
+            return try parser.next()
+        } catch {
+            switch error.kind {
+            case .truncated:
+                throw ConfigSyntaxError(line: error.line, column: error.column, message: "unexpected end of file: \(error.message)")
+            case .trailingContent:
+                // The parser says "unexpected 'x' after the top-level value".
+                let found = error.message.split(separator: " ").dropFirst().first.map { ", found \($0)" } ?? ""
+                throw ConfigSyntaxError(
+                    line: error.line, column: error.column,
+                    message: "expected the end of the file after the top-level object\(found)")
+            default:
+                throw ConfigSyntaxError(line: error.line, column: error.column, message: error.message)
+            }
+        }
+    }
+
+    private func error(_ message: String) -> ConfigSyntaxError {
+        ConfigSyntaxError(line: parser.position.line, column: parser.position.column, message: message)
+    }
+
+    private static func describe(_ t: JSONToken) -> String {
+        switch t {
+        case .beginObject: "an object"
+        case .beginArray: "an array"
+        case .endObject: "'}'"
+        case .endArray: "']'"
+        case .key: "a key"
+        case .string: "a string"
+        case .number: "a number"
+        case .bool(let b): b ? "true" : "false"
+        case .null: "null"
+        case .endOfDocument: "the end of the file"
+        }
+    }
+}
+
+// MARK: - Small POSIX helpers (no Foundation in the binary)
+
+/// The environment variable `name`, or nil when unset (set but empty is "").
+func environment(_ name: String) -> String? {
+    getenv(name).map { String(cString: $0) }
+}
+
+extension String {
+    /// Without leading and trailing whitespace (newlines included).
+    var trimmingWhitespace: Substring {
+        guard let first = firstIndex(where: { !$0.isWhitespace }), let last = lastIndex(where: { !$0.isWhitespace }) else { return "" }
+        return self[first...last]
+    }
+}
+
+/// Why a small file could not be read: the operation and the errno text.
+struct ReadFileError: Error, CustomStringConvertible {
+    var operation: String
+    var errno: Int32
+    var description: String { "\(operation): \(String(cString: strerror(errno)))" }
+}
+
+/// The whole content of a small file (config, test fakes), following symbolic links.
+func readSmallFile(_ path: String, limit: Int = 16 << 20) throws -> [UInt8] {
+    var fd: Int32
+    repeat { fd = open(path, O_RDONLY | O_CLOEXEC) } while fd < 0 && errno == EINTR
+    guard fd >= 0 else { throw ReadFileError(operation: "open", errno: errno) }
+    defer { _ = close(fd) }
+    var out: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+    while true {
+        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n < 0 {
+            if errno == EINTR { continue }
+            throw ReadFileError(operation: "read", errno: errno)
+        }
+        if n == 0 { return out }
+        out.append(contentsOf: chunk[0..<n])
+        if out.count > limit { throw ReadFileError(operation: "read (larger than \(limit) bytes)", errno: EFBIG) }
+    }
+}
