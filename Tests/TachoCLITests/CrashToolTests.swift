@@ -3,10 +3,53 @@ import Testing
 import TachoTestSupport
 
 /// Runs `tools/crashtest` (issue #8) for 20 kills of `tacho run` — half at random moments, half
-/// at the named crash points — against the `tacho` built beside this bundle, and holds it to
-/// its summary line: nothing lost, nothing duplicated, every file accounted for, verify clean.
+/// at the named crash points — and for 12 of `tacho ingest` (`--mode ingest`), against the
+/// `tacho` built beside this bundle, and holds it to its summary line: nothing lost, nothing
+/// duplicated, every file accounted for, verify clean.
 @Suite(.serialized) struct CrashToolTests {
     @Test func twentyKillsLoseNothingDuplicateNothingVerifyClean() throws {
+        guard let (status, summary, fields, stderr) = try runCrashtest([
+            "--iterations", "20", "--files", "4", "--epoch", "10", "--max-delay", "0.8",
+        ]) else { return }
+        #expect(summary.hasPrefix("crashtest:"), "no summary line; stderr: \(stderr)")
+        #expect(status == 0, "\(summary)\n\(stderr)")
+        #expect(fields["iterations"] == "20")
+        #expect(Int(fields["kills"] ?? "") ?? 0 >= 18, "\(summary)")
+        #expect(fields["lost"] == "0")
+        #expect(fields["duplicated"] == "0")
+        #expect(fields["lost_files"] == "0")
+        #expect(fields["duplicated_files"] == "0")
+        #expect(fields["wrong_values"] == "0")
+        #expect(fields["verify"] == "clean")
+        #expect(fields["failures"] == "0", "\(stderr)")
+        #expect(Int(fields["rows_checked"] ?? "") ?? 0 > 0)
+    }
+
+    /// `--mode ingest`: 12 kills of `tacho ingest` on directories of 100 files (two group
+    /// commits, and in some iterations a streamed file above 8 MiB or files the 16 MiB limit
+    /// splits), each followed by a re-run to completion: every file all-or-nothing after the
+    /// kill, exactly once after the re-run, the re-run reporting exactly the missing files
+    /// ingested and the rest duplicates.
+    @Test func ingestKillsKeepEveryFileAllOrNothing() throws {
+        guard let (status, summary, fields, stderr) = try runCrashtest([
+            "--mode", "ingest", "--iterations", "12", "--files", "100", "--big-every", "6", "--epoch", "6",
+        ]) else { return }
+        #expect(summary.hasPrefix("crashtest: mode=ingest"), "no summary line; stderr: \(stderr)")
+        #expect(status == 0, "\(summary)\n\(stderr)")
+        #expect(fields["iterations"] == "12")
+        #expect(Int(fields["kills"] ?? "") ?? 0 >= 8, "\(summary)")
+        #expect(Int(fields["crashpoint_kills"] ?? "") ?? 0 >= 4, "\(summary)")
+        for key in ["lost", "duplicated", "lost_files", "duplicated_files", "partial_files", "report_mismatches", "wrong_values", "failures"] {
+            #expect(fields[key] == "0", "\(key): \(summary)\n\(stderr)")
+        }
+        #expect(fields["verify"] == "clean")
+        #expect(Int(fields["rows_checked"] ?? "") ?? 0 > 0)
+    }
+
+    /// Runs tools/crashtest with `arguments` (plus a random seed, this `tacho`, a temporary
+    /// work directory, --quiet): its exit status, summary line, the summary's fields and its
+    /// stderr; nil (recorded as an issue) without python3.
+    private func runCrashtest(_ arguments: [String]) throws -> (Int32, String, [String: String], String)? {
         let script = repoRoot.appendingPathComponent("tools/crashtest").path
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/python3")
             || (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").contains(where: {
@@ -14,13 +57,12 @@ import TachoTestSupport
             })
         else {
             Issue.record("tools/crashtest needs python3")
-            return
+            return nil
         }
         let dir = TempDir("tacho-crashtool")
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/bin/bash")
-        p.arguments = [
-            script, "--iterations", "20", "--files", "4", "--epoch", "10", "--max-delay", "0.8",
+        p.arguments = [script] + arguments + [
             "--seed", "\(UInt16.random(in: 1...30000))", "--tacho", tachoPath, "--work", dir.path, "--quiet",
         ]
         var env = ProcessInfo.processInfo.environment
@@ -49,17 +91,6 @@ import TachoTestSupport
             let parts = kv.split(separator: "=", maxSplits: 1)
             if parts.count == 2 { fields[String(parts[0])] = String(parts[1]) }
         }
-        #expect(summary.hasPrefix("crashtest:"), "no summary line; stderr: \(stderr)")
-        #expect(p.terminationStatus == 0, "\(summary)\n\(stderr)")
-        #expect(fields["iterations"] == "20")
-        #expect(Int(fields["kills"] ?? "") ?? 0 >= 18, "\(summary)")
-        #expect(fields["lost"] == "0")
-        #expect(fields["duplicated"] == "0")
-        #expect(fields["lost_files"] == "0")
-        #expect(fields["duplicated_files"] == "0")
-        #expect(fields["wrong_values"] == "0")
-        #expect(fields["verify"] == "clean")
-        #expect(fields["failures"] == "0", "\(stderr)")
-        #expect(Int(fields["rows_checked"] ?? "") ?? 0 > 0)
+        return (p.terminationStatus, summary, fields, stderr)
     }
 }
