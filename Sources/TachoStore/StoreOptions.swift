@@ -17,6 +17,10 @@ public struct StoreOptions: Sendable {
     public var fileSystem: any StoreFileSystem = FaultInjectingFileSystem.environment ?? PosixFileSystem()
     /// Logs orphan removal, index rebuilds and commits. Default: a logger labelled "tacho.store".
     public var logger = Logger(label: "tacho.store")
+    /// How long a new writer waits for another writer (a running `tacho compact`, `tacho run`)
+    /// to release the store before it fails with `.locked`. Default 0.2 s (enough for a
+    /// forked child that has not exec'd yet to let go of a just-released lock).
+    public var lockWaitSeconds = 0.2
 
     public init() {}
 }

@@ -34,7 +34,11 @@ public final class StoreWriter {
         self.options = options
         let fs = options.fileSystem
         try fs.createDirectory(layout.root)
-        let lock = try StoreLock(path: layout.lock)
+        let log = options.logger
+        let wait = options.lockWaitSeconds
+        let lock = try StoreLock(path: layout.lock, waitSeconds: wait) { pid in
+            log.notice("store is locked by another writer; waiting", metadata: ["pid": "\(pid)", "up_to_seconds": "\(wait)"])
+        }
         try fs.createDirectory(layout.segmentsDir)
         try fs.createDirectory(layout.indexDir)
         try layout.checkSubdirectories()

@@ -18,6 +18,24 @@ struct StoreOptionGroup: ParsableArguments {
     }
 }
 
+/// `--wait-lock DURATION` for commands that write: one writer per store, so a cron job can
+/// wait for a running `tacho compact` (or a stopping `tacho run`) instead of failing.
+struct LockWaitOptionGroup: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "Wait up to this long for another writer (tacho run, tacho compact) to release the store instead of failing at once (e.g. 30s, 10m).",
+        valueName: "DURATION"))
+    var waitLock: String?
+
+    /// Seconds to wait; the store's default (0.2 s) without the option.
+    func seconds() throws -> Double? {
+        guard let waitLock else { return nil }
+        guard let micros = Units.durationMicros(waitLock), micros >= 0 else {
+            throw ValidationError("--wait-lock \(waitLock): expected a duration like 30s, 10m, 1h")
+        }
+        return Double(micros) / 1e6
+    }
+}
+
 struct LogOptionGroup: ParsableArguments {
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info

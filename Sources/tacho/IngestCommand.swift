@@ -23,6 +23,7 @@ struct IngestCommand: ParsableCommand {
 
     @OptionGroup var storeOption: StoreOptionGroup
     @OptionGroup var log: LogOptionGroup
+    @OptionGroup var lockWait: LockWaitOptionGroup
 
     @Flag(help: "Repair trailing commas, missing commas at line ends, padded keys, a BOM, and event-level object_type/object_value beside detections.")
     var lenient = false
@@ -43,6 +44,7 @@ struct IngestCommand: ParsableCommand {
         let logger = log.logger("tacho.ingest")
         var storeOpts = StoreOptions()
         storeOpts.logger = logger
+        if let s = try lockWait.seconds() { storeOpts.lockWaitSeconds = s }
         let (files, skipped) = try InputFiles.expand(paths)
         for s in skipped { printError("tacho ingest: skipping \(s.path): \(s.why)") }
         guard !files.isEmpty else {
