@@ -13,7 +13,7 @@ struct StoreOptionGroup: ParsableArguments {
 
     var path: String {
         if let store { return store }
-        if let env = getenv("TACHO_STORE"), env.pointee != 0 { return String(cString: env) }
+        if let env = environment("TACHO_STORE") { return env }
         return "./tacho-data"
     }
 }

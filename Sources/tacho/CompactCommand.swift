@@ -104,12 +104,13 @@ struct CompactCommand: ParsableCommand {
             --dry-run takes no lock and changes nothing.
 
             Holds the writer lock while it runs: exit status 75 when another writer (`tacho run`,
-            which compacts on its own schedule) holds it.
+            which compacts on its own schedule, or `tacho ingest`) holds it; --wait-lock waits instead.
             """
     )
 
     @OptionGroup var storeOption: StoreOptionGroup
     @OptionGroup var log: LogOptionGroup
+    @OptionGroup var lockWait: LockWaitOptionGroup
     @OptionGroup var maintenance: MaintenanceOptionGroup
     @Flag(help: "Print the plan only; change nothing.") var dryRun = false
     @Option(help: ArgumentHelp("JSON config file of `tacho run`.", valueName: "FILE")) var config: String?
@@ -131,6 +132,7 @@ struct CompactCommand: ParsableCommand {
         let storePath = storeOption.store ?? environment("TACHO_STORE") ?? file.string("store") ?? "./tacho-data"
         var opts = StoreOptions()
         opts.logger = logger
+        if let s = try lockWait.seconds() { opts.lockWaitSeconds = s }
         // Never create a store here: compacting a path that is not one is a mistake.
         _ = try Snapshot.open(path: storePath, options: opts)
         if dryRun {

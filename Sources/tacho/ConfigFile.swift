@@ -198,9 +198,11 @@ private struct ConfigParser {
 
 // MARK: - Small POSIX helpers (no Foundation in the binary)
 
-/// The environment variable `name`, or nil when unset (set but empty is "").
+/// The environment variable `name`, or nil when unset or empty (`TACHO_STORE= tacho …` means
+/// the default, as it does for `--store` in every command).
 func environment(_ name: String) -> String? {
-    getenv(name).map { String(cString: $0) }
+    guard let v = getenv(name), v.pointee != 0 else { return nil }
+    return String(cString: v)
 }
 
 extension String {

@@ -16,7 +16,8 @@ struct IngestCommand: ParsableCommand {
             Directories are read (not recursively) in name order; dot-files, *.tmp and *.part are skipped.
             A file whose content is already in the store's ledger is skipped as a re-delivery
             (--force ingests it again, e.g. to restore what `tacho verify --repair` quarantined).
-            Prints one line per file. Exit status 1 when a file or any record was rejected.
+            Prints one line per file. Exit status 1 when a file or any record was rejected; 75 when
+            another writer (tacho run, tacho compact) holds the store (see --wait-lock).
             Input files are never moved or deleted by this command (see `tacho run`).
             """
     )
@@ -51,7 +52,14 @@ struct IngestCommand: ParsableCommand {
             printError("tacho ingest: no input files in \(paths.joined(separator: " "))")
             throw ExitCode(2)
         }
-        let writer = try StoreWriter(path: storeOption.path, options: storeOpts)
+        let writer: StoreWriter
+        do {
+            writer = try StoreWriter(path: storeOption.path, options: storeOpts)
+        } catch let e as StoreError where e.code == .locked {
+            // EX_TEMPFAIL, as `tacho compact`: nothing was read; run again later (or --wait-lock).
+            printError("tacho ingest: \(e)")
+            throw ExitCode(75)
+        }
         defer { writer.close() }
         let ingestor = Ingestor(writer: writer, options: ReaderOptions(lenient: lenient), logger: logger)
         ingestor.ignoreLedger = force
