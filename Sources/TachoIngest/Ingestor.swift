@@ -154,6 +154,11 @@ public final class Ingestor {
         var out: [FileResult] = []
         var inGroup: [ContentHash: LedgerEntry] = [:]
         for (k, f) in files.enumerated() {
+            if case .duplicate(let rep, let prior) = f {
+                // Its original may itself have turned out a re-delivery: name the file ingested.
+                out.append(.duplicate(rep, of: duplicate(of: rep) ?? inGroup[rep.hash] ?? prior))
+                continue
+            }
             guard case .ok = f else {
                 out.append(f)
                 continue
@@ -274,8 +279,12 @@ final class ParseAhead: Sendable {
         ready = units.map { _ in DispatchSemaphore(value: 0) }
         self.window = countingSemaphore(window)
         for _ in 0..<threads {
-            DispatchQueue.global(qos: .userInitiated).async(group: group) { [self] in
+            group.enter()
+            // Own threads, not the dispatch pool: they block on the window while the writer
+            // streams a large file, whose parser and read-ahead threads must not wait for them.
+            spawnThread { [self] in
                 work(reader, sealing)
+                group.leave()
             }
         }
     }

@@ -18,7 +18,7 @@ extension TelemetryReader {
         var options = self.options
         options.batchRows = min(options.batchRows, 16_384)
         let reader = TelemetryReader(options: options)
-        DispatchQueue.global(qos: .userInitiated).async {
+        spawnThread {
             let result: Result<FileReport, any Error>
             do {
                 result = .success(try reader.read(path: path, readAhead: true, recycled: channel.takeReturned) { batch in
@@ -108,7 +108,7 @@ final class ReadAheadSource: HashingByteSource {
     init(_ file: FileDescriptorSource, slots: Int = 4, chunk: Int = 256 << 10) {
         ring = ReadAheadRing(file: file, slots: slots, chunk: chunk)
         let ring = self.ring
-        DispatchQueue.global(qos: .userInitiated).async { ring.produce() }
+        spawnThread { ring.produce() }
     }
 
     var hasher: ContentHasher { ring.hasher }

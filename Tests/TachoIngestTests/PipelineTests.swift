@@ -146,12 +146,15 @@ import TachoTestSupport
     }
 
     /// A re-delivery in a later group than its original (which the parse threads cannot know
-    /// about when they seal) is still reported as a duplicate and stores nothing twice.
+    /// about when they seal) is still reported as a duplicate and stores nothing twice; a
+    /// second copy in that group is reported as a duplicate of the original too, not of the
+    /// first copy (which was itself skipped).
     @Test func aReDeliveryInALaterGroupStoresNothingTwice() throws {
         let input = TempDir()
-        // File 4 repeats file 1.
+        // Files 4 and 5 (one group) repeat file 1.
         let paths = try Self.writeFiles(in: input.path, count: 6) { i in
-            Self.detectionsJSON(events: 120, vehicles: 4, t0: 1000 * (i == 4 ? 1 : i), seed: i == 4 ? 1 : i)
+            let k = i >= 4 ? 1 : i
+            return Self.detectionsJSON(events: 120, vehicles: 4, t0: 1000 * k, seed: k)
         }
         let dir = TempDir()
         let w = try StoreWriter(path: dir.path, options: quietOptions())
@@ -169,8 +172,9 @@ import TachoTestSupport
         }
         #expect(outcomes.count == 6)
         #expect(outcomes[4] == "duplicate of objects_detection_01.json")
-        #expect(outcomes.filter { $0.hasPrefix("ingested") }.count == 5)
-        #expect(w.ledger.count == 5)
+        #expect(outcomes[5] == "duplicate of objects_detection_01.json")
+        #expect(outcomes.filter { $0.hasPrefix("ingested") }.count == 4)
+        #expect(w.ledger.count == 4)
         let stored = w.manifest.segments.reduce(0) { $0 + $1.rowCount }
         let rows = try allRows(dir.path, .detections).count
         #expect(stored == rows)  // no row stored twice
