@@ -126,7 +126,9 @@ public final class StoreMaintenance {
         group.enter()
         let layout = writer.layout, storeOptions = writer.options, options = compaction
         let slot = self.slot, cancel = cancelFlag, group = self.group
-        DispatchQueue.global(qos: .utility).async {
+        // Its own thread: it sleeps for the rate limit, which must not hold a pool thread the
+        // daemon's parsers (concurrentPerform) would wait for.
+        spawnThread {
             let state: BuildState
             do {
                 state = .done(try Compactor.build(plan, layout: layout, storeOptions: storeOptions, options: options, cancel: cancel))

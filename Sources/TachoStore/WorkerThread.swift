@@ -6,11 +6,12 @@ import Glibc
 /// Runs `body` on a new, detached OS thread.
 ///
 /// For work that blocks for long stretches (waiting on semaphores for the writer, reading a
-/// file ahead of its parser): on libdispatch's global queues it would hold one of the few
+/// file ahead of its parser, a rate-limited compaction sleeping between writes): on
+/// libdispatch's global queues it would hold one of the few
 /// pool threads (about one per core), and work queued behind it waits until the pool notices
 /// and grows — about a second each time on a 2-core box. A dedicated thread costs one
 /// `pthread_create`.
-func spawnThread(_ body: @escaping @Sendable () -> Void) {
+public func spawnThread(_ body: @escaping @Sendable () -> Void) {
     final class Box: Sendable {
         let body: @Sendable () -> Void
         init(_ body: @escaping @Sendable () -> Void) { self.body = body }
