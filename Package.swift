@@ -2,6 +2,7 @@
 // Tacho: an embedded time-series store for vehicle telemetry.
 // The module graph follows the data path (docs/ARCHITECTURE.md):
 //   TachoJSON → TachoIngest → TachoFormat → TachoStore → TachoQuery → tacho (CLI)
+// (TachoTime, calendar arithmetic without dependencies, sits below TachoJSON and TachoStore.)
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
@@ -32,8 +33,10 @@ let package = Package(
         ),
         // Hardware CRC-32C (SSE4.2) behind a CPU check; TachoFormat falls back to software.
         .target(name: "CCRC32C"),
+        // Civil dates ↔ day numbers: shared by timestamps, partition labels and the generator.
+        .target(name: "TachoTime", swiftSettings: swiftSettings),
         // Bytes → tokens. Knows nothing of telemetry.
-        .target(name: "TachoJSON", swiftSettings: swiftSettings),
+        .target(name: "TachoJSON", dependencies: ["TachoTime"], swiftSettings: swiftSettings),
         // Bytes on disk: varints, CRC32C, column codecs, zstd, segment writer/reader.
         .target(
             name: "TachoFormat",
@@ -44,7 +47,7 @@ let package = Package(
         .target(
             name: "TachoStore",
             dependencies: [
-                "TachoFormat",
+                "TachoFormat", "TachoTime",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
@@ -78,7 +81,7 @@ let package = Package(
         // Deterministic fleet-data generator (tools/gen): JSON files in both layouts.
         .executableTarget(
             name: "tacho-gen",
-            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["TachoTime", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/tacho-gen",
             swiftSettings: swiftSettings
         ),

@@ -1,4 +1,5 @@
 import TachoFormat
+import TachoTime
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -43,10 +44,10 @@ public struct StoreLayout: Sendable {
 
     /// `20220605T000000Z`-style label of a partition start (µs since epoch).
     public static func partitionLabel(_ micros: Int64) -> String {
-        let secs = micros >= 0 ? micros / 1_000_000 : (micros - 999_999) / 1_000_000
-        let days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400
+        let secs = CivilDate.floorDiv(micros, 1_000_000)
+        let days = CivilDate.floorDiv(secs, 86400)
         let rem = secs - days * 86400
-        let (y, m, d) = civil(fromDays: days)
+        let (y, m, d) = CivilDate.date(days: days)
         func p(_ v: Int64, _ w: Int) -> String {
             let s = String(v)
             return String(repeating: "0", count: max(0, w - s.count)) + s
@@ -57,19 +58,6 @@ public struct StoreLayout: Sendable {
     static func hex(_ n: UInt64) -> String {
         let s = String(n, radix: 16)
         return String(repeating: "0", count: max(0, 8 - s.count)) + s
-    }
-
-    /// Howard Hinnant's civil_from_days.
-    static func civil(fromDays z0: Int64) -> (Int64, Int64, Int64) {
-        let z = z0 + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
     }
 }
 

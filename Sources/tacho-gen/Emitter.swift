@@ -1,6 +1,7 @@
 // Cuts the row streams into files: naming, shuffling, duplicate re-delivery, single-file
 // streaming, the byte target, progress, and the counts behind the ground-truth summary.
 
+import TachoTime
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -82,7 +83,7 @@ final class Emitter {
         var open: OpenFile? = nil
 
         func openFile(_ t: Int64) throws -> OpenFile {
-            let stem = uniqueName("\(prefix)_\(Civil.floorDiv(t, 1000))")
+            let stem = uniqueName("\(prefix)_\(CivilDate.floorDiv(t, 1000))")
             let f = OpenFile(file: try OutputFile(path: path(stem)), stem: stem)
             try f.file.append(header)
             return f

@@ -1,37 +1,7 @@
-// Time handling without Foundation: milliseconds since the Unix epoch (UTC),
-// civil-date conversion (Howard Hinnant's algorithms) and a fast RFC 3339 formatter.
+// Time handling without Foundation: milliseconds since the Unix epoch (UTC), an RFC 3339
+// parser and a fast formatter (civil-date arithmetic: TachoTime).
 
-enum Civil {
-    /// Days since 1970-01-01 for a proleptic Gregorian date.
-    static func days(year: Int64, month: Int64, day: Int64) -> Int64 {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (month + 9) % 12
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
-
-    /// The date of a day number (days since 1970-01-01).
-    static func date(days: Int64) -> (year: Int64, month: Int64, day: Int64) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (month <= 2 ? yoe + era * 400 + 1 : yoe + era * 400, month, day)
-    }
-
-    @inline(__always)
-    static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
-        let q = a / b
-        return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
-    }
-}
+import TachoTime
 
 enum TimeParseError: Error, CustomStringConvertible {
     case invalid(String)
@@ -64,7 +34,7 @@ func parseRFC3339(_ text: String) throws -> Int64 {
     }
     let year = try num(4); try expect(45); let month = try num(2); try expect(45); let day = try num(2)
     guard (1...12).contains(month), (1...31).contains(day) else { throw TimeParseError.invalid(text) }
-    var ms = Civil.days(year: year, month: month, day: day) * 86_400_000
+    var ms = CivilDate.days(year: year, month: month, day: day) * 86_400_000
     if i == b.count { return ms }
     guard b[i] == UInt8(ascii: "T") || b[i] == UInt8(ascii: "t") || b[i] == 32 else {
         throw TimeParseError.invalid(text)
@@ -111,7 +81,7 @@ struct TimeFormatter {
     /// Writes exactly 24 bytes at `p`.
     @inline(__always)
     mutating func write(_ ms: Int64, to p: UnsafeMutablePointer<UInt8>) {
-        let day = Civil.floorDiv(ms, 86_400_000)
+        let day = CivilDate.floorDiv(ms, 86_400_000)
         if day != cachedDay { cache(day) }
         var rest = Int(ms - day * 86_400_000)
         withUnsafeBytes(of: &datePart) { raw in
@@ -130,7 +100,7 @@ struct TimeFormatter {
 
     private mutating func cache(_ day: Int64) {
         cachedDay = day
-        let (y, m, d) = Civil.date(days: day)
+        let (y, m, d) = CivilDate.date(days: day)
         let yy = Int(max(0, min(9999, y)))
         datePart = (
             UInt8(48 + yy / 1000), UInt8(48 + yy / 100 % 10), UInt8(48 + yy / 10 % 10), UInt8(48 + yy % 10), 45,
