@@ -6,13 +6,6 @@ import TachoStore
 import Glibc
 #endif
 
-/// The outcome of parsing one file fully into memory.
-enum ParsedFile: Sendable {
-    case ok(FileReport, [RowBatch])
-    case rejected(FileError)
-    case unreadable(String)
-}
-
 extension InboxDaemon {
     /// Parses `paths` on `parseThreads` threads, results in input order.
     func parseAll(_ paths: [String]) -> [ParsedFile] {
@@ -24,20 +17,13 @@ extension InboxDaemon {
             while true {
                 let i = next.add(1, ordering: .relaxed).oldValue
                 guard i < paths.count else { return }
-                var batches: [RowBatch] = []
-                let r: ParsedFile
-                do {
-                    let rep = try reader.read(path: paths[i]) { batches.append($0) }
-                    r = .ok(rep, batches)
-                } catch let e as FileError {
-                    r = .rejected(e)
-                } catch {
-                    r = .unreadable("\(error)")
-                }
+                let r = reader.readWhole(path: paths[i])
                 results.withLock { $0[i] = r }
             }
         }
-        return results.withLock { $0.map { $0 ?? .unreadable("not parsed") } }
+        return results.withLock { r in
+            zip(paths, r).map { $1 ?? .unreadable(InputReadError(path: $0, message: "not parsed")) }
+        }
     }
 
     /// Parses a group in parallel and publishes it with one commit; each file stays

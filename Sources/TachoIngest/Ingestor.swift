@@ -153,7 +153,7 @@ public final class Ingestor {
     private func appendAgain(_ files: [FileResult], paths: [String]) throws -> [FileResult] {
         var out: [FileResult] = []
         var inGroup: [ContentHash: LedgerEntry] = [:]
-        for (k, f) in files.enumerated() {
+        again: for (k, f) in files.enumerated() {
             if case .duplicate(let rep, let prior) = f {
                 // Its original may itself have turned out a re-delivery: name the file ingested.
                 out.append(.duplicate(rep, of: duplicate(of: rep) ?? inGroup[rep.hash] ?? prior))
@@ -163,16 +163,15 @@ public final class Ingestor {
                 out.append(f)
                 continue
             }
-            var batches: [RowBatch] = []
-            let rep: FileReport
-            do {
-                rep = try reader.read(path: paths[k]) { batches.append($0) }
-            } catch let e as FileError {
+            let rep: FileReport, batches: [RowBatch]
+            switch reader.readWhole(path: paths[k]) {
+            case .ok(let r, let b): (rep, batches) = (r, b)
+            case .rejected(let e):
                 out.append(.rejected(e))
                 continue
-            } catch {
+            case .unreadable(let error):
                 out.append(.unreadable(error))
-                break
+                break again
             }
             if let prior = duplicate(of: rep) ?? inGroup[rep.hash].flatMap({ $0.size == rep.size ? $0 : nil }) {
                 out.append(.duplicate(rep, of: prior))
@@ -234,15 +233,9 @@ final class ParseAhead: Sendable {
         case group(PreparedGroup)
     }
 
-    private enum Parsed: Sendable {
-        case ok(FileReport, [RowBatch])
-        case rejected(FileError)
-        case unreadable(any Error)
-    }
-
     private struct Pending: Sendable {
         var remaining: Int
-        var parsed: [Parsed?]
+        var parsed: [ParsedFile?]
         var milliseconds: [Double]
     }
 
@@ -320,7 +313,7 @@ final class ParseAhead: Sendable {
             }
             // The parse result is a temporary of this call: after it, `group` holds the
             // group's only references to its rows, which sealing frees as it goes.
-            var group: [Parsed] = []
+            var group: [ParsedFile] = []
             var milliseconds: [Double] = []
             let complete = record(parse(reader, paths[i]), file: i - files.lowerBound, unit: u, group: &group, milliseconds: &milliseconds)
             if complete {
@@ -329,23 +322,16 @@ final class ParseAhead: Sendable {
         }
     }
 
-    private func parse(_ reader: TelemetryReader, _ path: String) -> (Parsed, milliseconds: Double) {
+    private func parse(_ reader: TelemetryReader, _ path: String) -> (ParsedFile, milliseconds: Double) {
         let start = monotonicNanos()
-        var batches: [RowBatch] = []
-        do {
-            let report = try reader.read(path: path) { batches.append($0) }
-            return (.ok(report, batches), elapsedMs(since: start))
-        } catch let e as FileError {
-            return (.rejected(e), elapsedMs(since: start))
-        } catch {
-            return (.unreadable(error), elapsedMs(since: start))
-        }
+        let parsed = reader.readWhole(path: path)
+        return (parsed, elapsedMs(since: start))
     }
 
     /// Stores file `k`'s result in its unit; returns true (with the unit's results moved into
     /// `group`) when it was the unit's last file.
     private func record(
-        _ result: (Parsed, milliseconds: Double), file k: Int, unit u: Int, group: inout [Parsed], milliseconds: inout [Double]
+        _ result: (ParsedFile, milliseconds: Double), file k: Int, unit u: Int, group: inout [ParsedFile], milliseconds: inout [Double]
     ) -> Bool {
         pending.withLock { p in
             p[u].parsed[k] = result.0
@@ -362,7 +348,7 @@ final class ParseAhead: Sendable {
     /// Decides each file of a complete group (rejected, duplicate of the ledger or of an
     /// earlier file of the group, or new) and seals the new files' rows together.
     /// Empties `parsed`, so that the rows' memory goes as they are sealed.
-    private func seal(_ parsed: inout [Parsed], files: Range<Int>, milliseconds: [Double], _ sealing: SealParameters) -> PreparedGroup {
+    private func seal(_ parsed: inout [ParsedFile], files: Range<Int>, milliseconds: [Double], _ sealing: SealParameters) -> PreparedGroup {
         var results: [FileResult] = []
         var rows: [RowBatch] = []
         var inGroup: [ContentHash: LedgerEntry] = [:]

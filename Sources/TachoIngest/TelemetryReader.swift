@@ -78,6 +78,29 @@ public struct TelemetryReader: Sendable {
     }
 }
 
+/// The outcome of parsing one file fully into memory (a file of a commit group).
+enum ParsedFile: Sendable {
+    case ok(FileReport, [RowBatch])
+    case rejected(FileError)
+    case unreadable(any Error)
+}
+
+extension TelemetryReader {
+    /// Reads the file at `path` completely, its rows kept in memory: the per-file step of
+    /// both group parsers (`ParseAhead`, `InboxDaemon.parseAll`).
+    func readWhole(path: String) -> ParsedFile {
+        var batches: [RowBatch] = []
+        do {
+            let report = try read(path: path) { batches.append($0) }
+            return .ok(report, batches)
+        } catch let e as FileError {
+            return .rejected(e)
+        } catch {
+            return .unreadable(error)
+        }
+    }
+}
+
 /// The state of reading one file.
 ///
 /// Mutable state is `@exclusivity(unchecked)` (as in `JSONParser`): one thread reads a file,
