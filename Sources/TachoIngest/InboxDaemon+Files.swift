@@ -49,7 +49,7 @@ extension InboxDaemon {
                         continue
                     }
                     for b in batches { try writer.append(b) }
-                    let e = LedgerEntry(name: baseName(path), size: rep.size, hash: rep.hash, rows: rep.rows, ingestedAt: wallClockMicros())
+                    let e = rep.ledgerEntry(path)
                     entries.append(e)
                     inGroup[rep.hash] = e
                     committed.append((path, rep))
@@ -112,7 +112,7 @@ extension InboxDaemon {
             return
         }
         do {
-            try writer.commit(ledger: [LedgerEntry(name: baseName(path), size: rep.size, hash: rep.hash, rows: rep.rows, ingestedAt: wallClockMicros())])
+            try writer.commit(ledger: [rep.ledgerEntry(path)])
         } catch {
             logger.error("commit of \(path) failed; it stays in the inbox: \(error)")
             watcher.forget(path)

@@ -85,7 +85,7 @@ public final class Ingestor {
             writer.abort()
             return IngestResult(path: path, outcome: .duplicate(report, of: prior), milliseconds: elapsedMs(since: start))
         }
-        try commitRows(ledger: [ledgerEntry(path, report)])
+        try commitRows(ledger: [report.ledgerEntry(path)])
         return IngestResult(path: path, outcome: .ingested(report), milliseconds: elapsedMs(since: start))
     }
 
@@ -132,7 +132,7 @@ public final class Ingestor {
             throw error
         }
         let entries = zip(paths, files).compactMap { p, f -> LedgerEntry? in
-            if case .ok(let rep) = f { return ledgerEntry(p, rep) }
+            if case .ok(let rep) = f { return rep.ledgerEntry(p) }
             return nil
         }
         if !entries.isEmpty { try commitRows(ledger: entries) }
@@ -178,7 +178,7 @@ public final class Ingestor {
                 continue
             }
             for b in batches { try writer.append(b) }
-            inGroup[rep.hash] = ledgerEntry(paths[k], rep)
+            inGroup[rep.hash] = rep.ledgerEntry(paths[k])
             out.append(.ok(rep))
         }
         return out
@@ -195,10 +195,6 @@ public final class Ingestor {
     private func commitRows(ledger entries: [LedgerEntry]) throws {
         try writer.commit(ledger: entries)
         for e in entries { committed[e.hash] = e }
-    }
-
-    private func ledgerEntry(_ path: String, _ report: FileReport) -> LedgerEntry {
-        LedgerEntry(name: baseName(path), size: report.size, hash: report.hash, rows: report.rows, ingestedAt: wallClockMicros())
     }
 }
 
@@ -364,7 +360,7 @@ final class ParseAhead: Sendable {
                     results.append(.duplicate(rep, of: prior))
                     continue
                 }
-                inGroup[rep.hash] = LedgerEntry(name: baseName(paths[files.lowerBound + k]), size: rep.size, hash: rep.hash, rows: rep.rows, ingestedAt: 0)
+                inGroup[rep.hash] = rep.ledgerEntry(paths[files.lowerBound + k], ingestedAt: 0)
                 results.append(.ok(rep))
                 rows.append(contentsOf: batches)
             }
@@ -398,6 +394,13 @@ final class ParseAhead: Sendable {
         stopped.store(true, ordering: .relaxed)
         window.signal()
         group.wait()
+    }
+}
+
+extension FileReport {
+    /// The ledger entry recording this file, named after `path`, as ingested.
+    func ledgerEntry(_ path: String, ingestedAt: Int64 = wallClockMicros()) -> LedgerEntry {
+        LedgerEntry(name: baseName(path), size: size, hash: hash, rows: rows, ingestedAt: ingestedAt)
     }
 }
 
