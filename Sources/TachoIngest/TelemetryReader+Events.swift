@@ -17,42 +17,52 @@ enum FieldRules {
 }
 
 extension FileParse {
-    /// A string field: interned when valid, else the reason.
-    private func readLabel(_ field: String, max: Int) throws -> (id: UInt32?, problem: String?) {
+    /// Reads the next token, the value of `field`: true when it is a `want` token, else
+    /// skips it and notes that `field` must be `kind`.
+    private func expectValue(_ want: JSONToken, _ field: String, _ kind: String, _ problems: inout [String]) throws -> Bool {
         let t = try parser.next()
-        guard t == .string else {
+        guard t == want else {
             if t == .beginObject || t == .beginArray { _ = try skipOpenContainer() }
-            return (nil, "\(field) must be a string")
+            problems.append("\(field) must be \(kind)")
+            return false
         }
+        return true
+    }
+
+    /// A string field: interned when valid, else nil and the reason noted.
+    private func readLabel(_ field: String, max: Int, _ problems: inout [String]) throws -> UInt32? {
+        guard try expectValue(.string, field, "a string", &problems) else { return nil }
         return parser.withStringBytes { b in
             // An interned string passed the control-character check when it was first seen
             // (invalid ones are never interned); only the length depends on the field.
-            if !b.isEmpty && b.count <= max, let id = interner.find(b) { return (id, nil) }
-            if let p = FieldRules.problem(b, max: max) { return (nil, "\(field) \(p)") }
-            return (interner.intern(b), nil)
+            if !b.isEmpty && b.count <= max, let id = interner.find(b) { return id }
+            if let p = FieldRules.problem(b, max: max) {
+                problems.append("\(field) \(p)")
+                return nil
+            }
+            return interner.intern(b)
         }
     }
 
-    private func readTime(_ field: String) throws -> (time: Int64?, problem: String?) {
-        let t = try parser.next()
-        guard t == .string else {
-            if t == .beginObject || t == .beginArray { _ = try skipOpenContainer() }
-            return (nil, "\(field) must be a string")
-        }
-        if let micros = parser.withStringBytes({ Timestamp.parseMicros($0) }) { return (micros, nil) }
-        return (nil, "\(field) \(jsonQuoted(parser.stringValue)) is not an RFC 3339 time or YYYY-MM-DD HH:MM:SS")
+    private func readTime(_ field: String, _ problems: inout [String]) throws -> Int64? {
+        guard try expectValue(.string, field, "a string", &problems) else { return nil }
+        if let micros = parser.withStringBytes({ Timestamp.parseMicros($0) }) { return micros }
+        problems.append("\(field) \(jsonQuoted(parser.stringValue)) is not an RFC 3339 time or YYYY-MM-DD HH:MM:SS")
+        return nil
     }
 
-    private func readCount(_ field: String) throws -> (value: Int64?, problem: String?) {
-        let t = try parser.next()
-        guard t == .number else {
-            if t == .beginObject || t == .beginArray { _ = try skipOpenContainer() }
-            return (nil, "\(field) must be an integer ≥ 0")
-        }
+    private func readCount(_ field: String, _ problems: inout [String]) throws -> Int64? {
+        guard try expectValue(.number, field, "an integer ≥ 0", &problems) else { return nil }
         guard let v = parser.asExactInt64, v >= 0 else {
-            return (nil, "\(field) must be an integer ≥ 0, found \(parser.withNumberBytes { String(decoding: $0, as: UTF8.self) })")
+            problems.append("\(field) must be an integer ≥ 0, found \(parser.withNumberBytes { String(decoding: $0, as: UTF8.self) })")
+            return nil
         }
-        return (v, nil)
+        return v
+    }
+
+    /// Notes `missing <field>` when a field was absent (not when it had a problem of its own).
+    private func requirePresent(_ present: Bool, _ field: String, _ problems: inout [String]) {
+        if !present && !problems.contains(where: { $0.hasPrefix(field) }) { problems.append("missing \(field)") }
     }
 
     func readDetectionEvent(_ index: Int, _ start: JSONPosition) throws {
@@ -69,13 +79,9 @@ extension FileParse {
             let t = try parser.next()
             if t == .endObject { break }
             if parser.keyEquals("vehicle_id") {
-                let r = try readLabel("vehicle_id", max: FieldRules.maxVehicleBytes)
-                vehicle = r.id
-                if let p = r.problem { problems.append(p) }
+                vehicle = try readLabel("vehicle_id", max: FieldRules.maxVehicleBytes, &problems)
             } else if parser.keyEquals("detection_time") {
-                let r = try readTime("detection_time")
-                time = r.time
-                if let p = r.problem { problems.append(p) }
+                time = try readTime("detection_time", &problems)
             } else if parser.keyEquals("detections") {
                 hasDetections = true
                 guard try parser.next() == .beginArray else {
@@ -93,44 +99,36 @@ extension FileParse {
                         detProblems.append((k, "detection must be an object"))
                         continue
                     }
-                    var ty: UInt32?, val: Int64?, prob: String?
+                    var ty: UInt32?, val: Int64?, probs: [String] = []
                     while true {
                         let f = try parser.next()
                         if f == .endObject { break }
                         if parser.keyEquals("object_type") {
-                            let r = try readLabel("object_type", max: FieldRules.maxLabelBytes)
-                            ty = r.id
-                            prob = prob ?? r.problem
+                            ty = try readLabel("object_type", max: FieldRules.maxLabelBytes, &probs)
                         } else if parser.keyEquals("object_value") {
-                            let r = try readCount("object_value")
-                            val = r.value
-                            prob = prob ?? r.problem
+                            val = try readCount("object_value", &probs)
                         } else {
                             try parser.skipValue()
                         }
                     }
-                    if let ty, let val, prob == nil {
+                    if let ty, let val, probs.isEmpty {
                         appendDetection(ty, val)
                     } else {
-                        detProblems.append((k, prob ?? (ty == nil ? "missing object_type" : "missing object_value")))
+                        detProblems.append((k, probs.first ?? (ty == nil ? "missing object_type" : "missing object_value")))
                     }
                 }
             } else if parser.keyEquals("object_type") {
                 evSeen = true
-                let r = try readLabel("object_type", max: FieldRules.maxLabelBytes)
-                evType = r.id
-                if let p = r.problem { problems.append(p) }
+                evType = try readLabel("object_type", max: FieldRules.maxLabelBytes, &problems)
             } else if parser.keyEquals("object_value") {
                 evSeen = true
-                let r = try readCount("object_value")
-                evValue = r.value
-                if let p = r.problem { problems.append(p) }
+                evValue = try readCount("object_value", &problems)
             } else {
                 try parser.skipValue()
             }
         }
-        if vehicle == nil && !problems.contains(where: { $0.hasPrefix("vehicle_id") }) { problems.append("missing vehicle_id") }
-        if time == nil && !problems.contains(where: { $0.hasPrefix("detection_time") }) { problems.append("missing detection_time") }
+        requirePresent(vehicle != nil, "vehicle_id", &problems)
+        requirePresent(time != nil, "detection_time", &problems)
         if evSeen {
             if evType == nil || evValue == nil {
                 if problems.isEmpty { problems.append(evType == nil ? "missing object_type" : "missing object_value") }
@@ -180,25 +178,18 @@ extension FileParse {
             let t = try parser.next()
             if t == .endObject { break }
             if parser.keyEquals("vehicle_id") {
-                let r = try readLabel("vehicle_id", max: FieldRules.maxVehicleBytes)
-                vehicle = r.id
-                if let p = r.problem { problems.append(p) }
+                vehicle = try readLabel("vehicle_id", max: FieldRules.maxVehicleBytes, &problems)
             } else if parser.keyEquals("report_time") {
-                let r = try readTime("report_time")
-                time = r.time
-                if let p = r.problem { problems.append(p) }
+                time = try readTime("report_time", &problems)
             } else if parser.keyEquals("status") {
-                let r = try readLabel("status", max: FieldRules.maxLabelBytes)
-                status = r.id
-                if let p = r.problem { problems.append(p) }
+                status = try readLabel("status", max: FieldRules.maxLabelBytes, &problems)
             } else {
                 try parser.skipValue()
             }
         }
-        for (v, name) in [(vehicle != nil, "vehicle_id"), (time != nil, "report_time"), (status != nil, "status")]
-        where !v && !problems.contains(where: { $0.hasPrefix(name) }) {
-            problems.append("missing \(name)")
-        }
+        requirePresent(vehicle != nil, "vehicle_id", &problems)
+        requirePresent(time != nil, "report_time", &problems)
+        requirePresent(status != nil, "status", &problems)
         guard problems.isEmpty, let vehicle, let time, let status else {
             var fields: [String] = []
             if let vehicle { fields.append("\"vehicle_id\":\(jsonQuoted(interner.strings[Int(vehicle)]))") }
