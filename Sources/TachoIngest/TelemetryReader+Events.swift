@@ -152,11 +152,11 @@ extension FileParse {
             let dets = (base..<(base + added)).map { (type: labels[$0], value: values[$0]) }
             labels.removeLast(added)
             values.removeLast(added)
-            reject(index, start, problems.joined(separator: "; "), record: recordText(vehicle, time, dets))
+            reject(index, start, problems.joined(separator: "; "), record: detectionRecord(vehicle, time, dets))
             return
         }
         for (k, why) in detProblems {
-            reject(index, start, "detection \(k): \(why)", record: recordText(vehicle, time, []))
+            reject(index, start, "detection \(k): \(why)", record: detectionRecord(vehicle, time, []))
         }
         for _ in 0..<added {
             vehicles.append(vehicle)
@@ -191,11 +191,8 @@ extension FileParse {
         requirePresent(time != nil, "report_time", &problems)
         requirePresent(status != nil, "status", &problems)
         guard problems.isEmpty, let vehicle, let time, let status else {
-            var fields: [String] = []
-            if let vehicle { fields.append("\"vehicle_id\":\(jsonQuoted(interner.strings[Int(vehicle)]))") }
-            if let time { fields.append("\"report_time\":\"\(Timestamp.formatMillis(time))\"") }
-            if let status { fields.append("\"status\":\(jsonQuoted(interner.strings[Int(status)]))") }
-            reject(index, start, problems.joined(separator: "; "), record: "{" + fields.joined(separator: ",") + "}")
+            let rest = status.map { ["\"status\":\(quoted($0))"] } ?? []
+            reject(index, start, problems.joined(separator: "; "), record: recordText(vehicle, "report_time", time, rest))
             return
         }
         vehicles.append(vehicle)
@@ -204,14 +201,20 @@ extension FileParse {
         report.rows += 1
     }
 
-    private func recordText(_ vehicle: UInt32?, _ time: Int64?, _ dets: [(type: UInt32, value: Int64)]) -> String {
-        var fields: [String] = []
-        if let vehicle { fields.append("\"vehicle_id\":\(jsonQuoted(interner.strings[Int(vehicle)]))") }
-        if let time { fields.append("\"detection_time\":\"\(Timestamp.formatMillis(time))\"") }
-        if !dets.isEmpty {
-            let ds = dets.map { "{\"object_type\":\(jsonQuoted(interner.strings[Int($0.type)])),\"object_value\":\($0.value)}" }
-            fields.append("\"detections\":[" + ds.joined(separator: ",") + "]")
-        }
-        return "{" + fields.joined(separator: ",") + "}"
+    private func detectionRecord(_ vehicle: UInt32?, _ time: Int64?, _ dets: [(type: UInt32, value: Int64)]) -> String {
+        let ds = dets.map { "{\"object_type\":\(quoted($0.type)),\"object_value\":\($0.value)}" }
+        let rest = dets.isEmpty ? [] : ["\"detections\":[" + ds.joined(separator: ",") + "]"]
+        return recordText(vehicle, "detection_time", time, rest)
     }
+
+    /// A rejected event's fields that were read, as a JSON object: vehicle and time, then `rest`.
+    private func recordText(_ vehicle: UInt32?, _ timeField: String, _ time: Int64?, _ rest: [String]) -> String {
+        var fields: [String] = []
+        if let vehicle { fields.append("\"vehicle_id\":\(quoted(vehicle))") }
+        if let time { fields.append("\"\(timeField)\":\"\(Timestamp.formatMillis(time))\"") }
+        return "{" + (fields + rest).joined(separator: ",") + "}"
+    }
+
+    /// An interned string as a JSON string literal.
+    private func quoted(_ id: UInt32) -> String { jsonQuoted(interner.strings[Int(id)]) }
 }
