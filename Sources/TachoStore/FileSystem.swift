@@ -95,16 +95,8 @@ public struct PosixFileSystem: StoreFileSystem {
     }
 
     public func listDirectory(_ path: String) throws -> [String] {
-        guard let dir = opendir(path) else {
+        guard let names = directoryEntries(path) else {
             throw StoreError(.io, "list directory", path: path, Errno(rawValue: errno).description)
-        }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let ent = readdir(dir) {
-            let name = withUnsafePointer(to: ent.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
-            if name != "." && name != ".." { names.append(name) }
         }
         return names.sorted()
     }
@@ -116,6 +108,21 @@ public struct PosixFileSystem: StoreFileSystem {
         }
         return UInt64(st.st_size)
     }
+}
+
+/// The names in directory `path` except "." and "..", in readdir order; nil when it cannot
+/// be opened (`errno` says why).
+func directoryEntries(_ path: String) -> [String]? {
+    guard let dir = opendir(path) else { return nil }
+    defer { closedir(dir) }
+    var names: [String] = []
+    while let ent = readdir(dir) {
+        let name = withUnsafePointer(to: ent.pointee.d_name) {
+            $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+        }
+        if name != "." && name != ".." { names.append(name) }
+    }
+    return names
 }
 
 /// A segment source over a file descriptor (pread), for `SegmentReader`. Owns the fd.

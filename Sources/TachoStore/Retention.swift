@@ -120,23 +120,10 @@ public enum StoreUsage {
     static func unpublished(_ layout: StoreLayout, _ manifest: Manifest) -> Set<String> {
         var out = Set<String>()
         let live = Set(manifest.segments.map(\.name))
-        for name in listNames(layout.segmentsDir) where !live.contains(name) { out.insert(layout.segmentPath(name)) }
+        for name in directoryEntries(layout.segmentsDir) ?? [] where !live.contains(name) { out.insert(layout.segmentPath(name)) }
         let liveIndex = Set(manifest.ledgers + [manifest.latestIndex])
-        for name in listNames(layout.indexDir) where !liveIndex.contains(name) { out.insert(layout.indexPath(name)) }
+        for name in directoryEntries(layout.indexDir) ?? [] where !liveIndex.contains(name) { out.insert(layout.indexPath(name)) }
         return out
-    }
-
-    static func listNames(_ dir: String) -> [String] {
-        guard let d = opendir(dir) else { return [] }
-        defer { closedir(d) }
-        var names: [String] = []
-        while let ent = readdir(d) {
-            let name = withUnsafePointer(to: ent.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names
     }
 
     /// Free bytes for unprivileged users on the file system holding `path` (statvfs).
@@ -157,28 +144,15 @@ public enum StoreUsage {
         switch st.st_mode & S_IFMT {
         case S_IFREG: total += UInt64(st.st_size)
         case S_IFDIR:
-            guard let d = opendir(path) else { return }
-            defer { closedir(d) }
-            while let ent = readdir(d) {
-                let name = withUnsafePointer(to: ent.pointee.d_name) {
-                    $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-                }
-                if name != "." && name != ".." { walk(path + "/" + name, skip, &seen, &total) }
-            }
+            for name in directoryEntries(path) ?? [] { walk(path + "/" + name, skip, &seen, &total) }
         default: break
         }
     }
 
     /// Regular files directly in `dir`: (path, size, mtime µs), oldest first.
     static func filesOldestFirst(_ dir: String) -> [(path: String, size: UInt64, mtime: Int64)] {
-        guard let d = opendir(dir) else { return [] }
-        defer { closedir(d) }
         var out: [(path: String, size: UInt64, mtime: Int64)] = []
-        while let ent = readdir(d) {
-            let name = withUnsafePointer(to: ent.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
-            guard name != "." && name != ".." else { continue }
+        for name in directoryEntries(dir) ?? [] {
             var st = stat()
             let p = dir + "/" + name
             guard lstat(p, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { continue }
