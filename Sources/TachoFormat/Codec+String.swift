@@ -76,22 +76,6 @@ public enum StringCodec {
         return distinct
     }
 
-    /// `encode` with a dictionary for scratch (kept for callers of the first API): on return
-    /// `local` maps each id used to its chunk-local id.
-    public static func encode(
-        _ ids: UnsafeBufferPointer<UInt32>, dictionary: [String],
-        scratch local: inout [UInt32: UInt32], into w: inout ByteWriter
-    ) {
-        var s = Scratch()
-        encode(ids, dictionary: dictionary, scratch: &s, into: &w)
-        local.removeAll(keepingCapacity: true)
-        var seen = 0
-        for id in ids where local[id] == nil {
-            local[id] = UInt32(seen)
-            seen += 1
-        }
-    }
-
     /// Decodes into `out.ids` / `out.dictionary`. False on malformed input.
     public static func decode(_ raw: UnsafeRawBufferPointer, count n: Int, into out: inout DecodedColumn) -> Bool {
         var r = ByteReader(raw)

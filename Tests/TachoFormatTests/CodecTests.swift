@@ -339,8 +339,8 @@ import TachoTestSupport
                 ids.append(contentsOf: repeatElement(id, count: min(run, n - ids.count)))
             }
             var w = ByteWriter()
-            var scratch: [UInt32: UInt32] = [:]
-            ids.withUnsafeBufferPointer { StringCodec.encode($0, dictionary: dictionary, scratch: &scratch, into: &w) }
+            var scratch = StringCodec.Scratch()
+            _ = ids.withUnsafeBufferPointer { StringCodec.encode($0, dictionary: dictionary, scratch: &scratch, into: &w) }
             var out = DecodedColumn(type: .string)
             let ok = w.bytes.withUnsafeBytes { StringCodec.decode($0, count: n, into: &out) }
             #expect(ok)
@@ -351,8 +351,8 @@ import TachoTestSupport
     @Test func truncatedBlocksAreRejectedNotTrapped() {
         let ids: [UInt32] = [0, 1, 2, 1, 0, 0, 0, 2]
         var w = ByteWriter()
-        var scratch: [UInt32: UInt32] = [:]
-        ids.withUnsafeBufferPointer { StringCodec.encode($0, dictionary: ["a", "b", "c"], scratch: &scratch, into: &w) }
+        var scratch = StringCodec.Scratch()
+        _ = ids.withUnsafeBufferPointer { StringCodec.encode($0, dictionary: ["a", "b", "c"], scratch: &scratch, into: &w) }
         for cut in 0..<w.count {
             var out = DecodedColumn(type: .string)
             let ok = w.bytes.withUnsafeBytes { StringCodec.decode(UnsafeRawBufferPointer(rebasing: $0[0..<cut]), count: ids.count, into: &out) }

@@ -19,7 +19,7 @@ final class FormatInput: @unchecked Sendable {
 
     init() throws {
         rows = SyntheticDetections(vehicles: 100, rowsPerVehicle: 10_000)
-        var scratch: [UInt32: UInt32] = [:]
+        var scratch = StringCodec.Scratch()
         rows.times.withUnsafeBufferPointer { times in
             rows.columns[0].ids.withUnsafeBufferPointer { ids in
                 rows.columns[1].ints.withUnsafeBufferPointer { ints in
@@ -118,7 +118,7 @@ let benchmarks: @Sendable () -> Void = {
         configuration: .init(metrics: Benchmark.defaultConfiguration.metrics + [milliBytesPerRow])
     ) { benchmark, input in
         var w = ByteWriter(capacity: 1 << 16)
-        var scratch: [UInt32: UInt32] = [:]
+        var scratch = StringCodec.Scratch()
         var total = 0
         measure(benchmark, rows: input.rows.count) {
             input.rows.columns[0].ids.withUnsafeBufferPointer { ids in
