@@ -43,25 +43,10 @@ public struct ByteReader {
 
     public mutating func readDouble() -> Double? { readUInt64().map { Double(bitPattern: $0) } }
 
-    /// LEB128; nil when truncated or longer than 10 bytes.
+    /// LEB128; nil when truncated or longer than 10 bytes (the offset then stays put).
     @inlinable public mutating func readVarint() -> UInt64? {
-        var result: UInt64 = 0
-        var shift: UInt64 = 0
-        var i = offset
-        let end = base.count
-        while i < end {
-            let b = base[i]
-            i += 1
-            if shift == 63 && b > 1 { return nil }
-            result |= UInt64(b & 0x7F) << shift
-            if b < 0x80 {
-                offset = i
-                return result
-            }
-            shift += 7
-            if shift > 63 { return nil }
-        }
-        return nil
+        guard let p = base.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return nil }
+        return TachoFormat.readVarint(p, base.count, &offset)
     }
 
     @inlinable public mutating func readSignedVarint() -> Int64? {

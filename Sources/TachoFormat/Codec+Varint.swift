@@ -5,9 +5,9 @@
     v == 0 ? 1 : (64 - v.leadingZeroBitCount + 6) / 7
 }
 
-/// Reads a LEB128 varint at `p[i]`, `i < end`, advancing `i`. Same rules as
-/// `ByteReader.readVarint`: nil when truncated or longer than 10 bytes (or overflowing).
-@inline(__always)
+/// Reads a LEB128 varint at `p[i]`, advancing `i` (left as it was on failure): nil when
+/// truncated at `end` or longer than 10 bytes (or overflowing). `ByteReader.readVarint` too.
+@inline(__always) @usableFromInline
 func readVarint(_ p: UnsafePointer<UInt8>, _ end: Int, _ i: inout Int) -> UInt64? {
     // One- and two-byte values (small deltas) are nearly all of a time or delta column, in
     // no predictable order (zeros between events, then a delta): decode either without a
@@ -23,7 +23,7 @@ func readVarint(_ p: UnsafePointer<UInt8>, _ end: Int, _ i: inout Int) -> UInt64
     return readVarintSlow(p, end, &i)
 }
 
-@inline(never)
+@inline(never) @usableFromInline
 func readVarintSlow(_ p: UnsafePointer<UInt8>, _ end: Int, _ i: inout Int) -> UInt64? {
     var result: UInt64 = 0
     var shift: UInt64 = 0
