@@ -25,32 +25,22 @@ public struct LatestIndex: Sendable, Equatable {
     }
 
     public func encode() -> [UInt8] {
-        var w = ByteWriter(capacity: 32 + entries.count * 64)
-        w.writeUInt32(FormatConstants.latestMagic)
-        w.writeUInt16(FormatConstants.latestVersion)
-        w.writeUInt16(0)
-        w.writeVarint(UInt64(entries.count))
-        for (v, e) in entries.sorted(by: { $0.key < $1.key }) {
-            w.writeString(v)
-            w.writeSignedVarint(e.time)
-            w.writeVarint(e.seq)
-            w.writeString(e.status)
+        MetadataFile.encode(
+            magic: FormatConstants.latestMagic, version: FormatConstants.latestVersion, capacity: 32 + entries.count * 64
+        ) { w in
+            w.writeVarint(UInt64(entries.count))
+            for (v, e) in entries.sorted(by: { $0.key < $1.key }) {
+                w.writeString(v)
+                w.writeSignedVarint(e.time)
+                w.writeVarint(e.seq)
+                w.writeString(e.status)
+            }
         }
-        w.writeUInt32(CRC32C.checksum(w.bytes))
-        return w.bytes
     }
 
     public static func decode(_ bytes: [UInt8]) -> LatestIndex? {
-        guard bytes.count >= 12 else { return nil }
-        let body = bytes.count - 4
-        return bytes.withUnsafeBytes { raw -> LatestIndex? in
-            let crc = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: body, as: UInt32.self))
-            let b = UnsafeRawBufferPointer(rebasing: raw[0..<body])
-            guard CRC32C.checksum(b) == crc else { return nil }
-            var r = ByteReader(b)
-            guard r.readUInt32() == FormatConstants.latestMagic, r.readUInt16() == FormatConstants.latestVersion,
-                  r.readUInt16() == 0, let n = r.readLength(limit: body)
-            else { return nil }
+        MetadataFile.decode(bytes, magic: FormatConstants.latestMagic, version: FormatConstants.latestVersion) { r, limit in
+            guard let n = r.readLength(limit: limit) else { return nil }
             var idx = LatestIndex()
             idx.entries.reserveCapacity(n)
             for _ in 0..<n {
@@ -59,7 +49,7 @@ public struct LatestIndex: Sendable, Equatable {
                 else { return nil }
                 idx.entries[v] = LatestEntry(time: t, seq: s, status: st)
             }
-            return r.isAtEnd ? idx : nil
+            return idx
         }
     }
 }
@@ -96,34 +86,24 @@ public struct ContentHash: Sendable, Hashable, CustomStringConvertible {
 
 enum LedgerFile {
     static func encode(_ entries: [LedgerEntry]) -> [UInt8] {
-        var w = ByteWriter(capacity: 32 + entries.count * 64)
-        w.writeUInt32(FormatConstants.ledgerMagic)
-        w.writeUInt16(FormatConstants.ledgerVersion)
-        w.writeUInt16(0)
-        w.writeVarint(UInt64(entries.count))
-        for e in entries {
-            w.writeString(e.name)
-            w.writeVarint(e.size)
-            w.writeUInt64(e.hash.hi)
-            w.writeUInt64(e.hash.lo)
-            w.writeVarint(UInt64(e.rows))
-            w.writeSignedVarint(e.ingestedAt)
+        MetadataFile.encode(
+            magic: FormatConstants.ledgerMagic, version: FormatConstants.ledgerVersion, capacity: 32 + entries.count * 64
+        ) { w in
+            w.writeVarint(UInt64(entries.count))
+            for e in entries {
+                w.writeString(e.name)
+                w.writeVarint(e.size)
+                w.writeUInt64(e.hash.hi)
+                w.writeUInt64(e.hash.lo)
+                w.writeVarint(UInt64(e.rows))
+                w.writeSignedVarint(e.ingestedAt)
+            }
         }
-        w.writeUInt32(CRC32C.checksum(w.bytes))
-        return w.bytes
     }
 
     static func decode(_ bytes: [UInt8]) -> [LedgerEntry]? {
-        guard bytes.count >= 12 else { return nil }
-        let body = bytes.count - 4
-        return bytes.withUnsafeBytes { raw -> [LedgerEntry]? in
-            let crc = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: body, as: UInt32.self))
-            let b = UnsafeRawBufferPointer(rebasing: raw[0..<body])
-            guard CRC32C.checksum(b) == crc else { return nil }
-            var r = ByteReader(b)
-            guard r.readUInt32() == FormatConstants.ledgerMagic, r.readUInt16() == FormatConstants.ledgerVersion,
-                  r.readUInt16() == 0, let n = r.readLength(limit: body)
-            else { return nil }
+        MetadataFile.decode(bytes, magic: FormatConstants.ledgerMagic, version: FormatConstants.ledgerVersion) { r, limit in
+            guard let n = r.readLength(limit: limit) else { return nil }
             var out: [LedgerEntry] = []
             for _ in 0..<n {
                 guard let name = r.readString(limit: 4096), let size = r.readVarint(), let hi = r.readUInt64(),
@@ -131,7 +111,7 @@ enum LedgerFile {
                 else { return nil }
                 out.append(LedgerEntry(name: name, size: size, hash: ContentHash(hi: hi, lo: lo), rows: rows, ingestedAt: at))
             }
-            return r.isAtEnd ? out : nil
+            return out
         }
     }
 }

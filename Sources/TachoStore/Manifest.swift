@@ -35,10 +35,12 @@ public struct Manifest: Sendable, Equatable {
     public init() {}
 
     public func encode() -> [UInt8] {
-        var w = ByteWriter(capacity: 64 + segments.count * 64)
-        w.writeUInt32(FormatConstants.manifestMagic)
-        w.writeUInt16(FormatConstants.manifestVersion)
-        w.writeUInt16(0)
+        MetadataFile.encode(
+            magic: FormatConstants.manifestMagic, version: FormatConstants.manifestVersion, capacity: 64 + segments.count * 64
+        ) { w in encodeBody(into: &w) }
+    }
+
+    private func encodeBody(into w: inout ByteWriter) {
         w.writeUInt64(commit)
         w.writeUInt64(nextNumber)
         w.writeInt64(partitionWidth)
@@ -62,8 +64,6 @@ public struct Manifest: Sendable, Equatable {
             w.writeUInt8(k)
             w.writeInt64(v)
         }
-        w.writeUInt32(CRC32C.checksum(w.bytes))
-        return w.bytes
     }
 
     public static func decode(_ bytes: [UInt8], path: String) throws -> Manifest {
@@ -72,12 +72,9 @@ public struct Manifest: Sendable, Equatable {
         }
         guard bytes.count >= 12 else { throw bad("file is \(bytes.count) bytes", 0) }
         let body = bytes.count - 4
-        let stored = bytes.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: body, as: UInt32.self)) }
-        guard bytes.withUnsafeBytes({ CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<body])) }) == stored else {
-            throw bad("checksum mismatch", body)
-        }
         return try bytes.withUnsafeBytes { raw in
-            var r = ByteReader(UnsafeRawBufferPointer(rebasing: raw[0..<body]))
+            guard let b = MetadataFile.checkedBody(raw) else { throw bad("checksum mismatch", body) }
+            var r = ByteReader(b)
             guard r.readUInt32() == FormatConstants.manifestMagic else { throw bad("bad magic, expected TMAN", 0) }
             guard let v = r.readUInt16(), v == FormatConstants.manifestVersion, r.readUInt16() == 0 else {
                 throw bad("unsupported manifest version", 4)

@@ -100,7 +100,7 @@ func loadLatestIndex(
         let path = layout.indexPath(manifest.latestIndex)
         if let bytes = try? readFile(path, fs: fs),
            bytes.count >= 4,
-           bytes.withUnsafeBytes({ UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: bytes.count - 4, as: UInt32.self)) }) == manifest.latestIndexCRC,
+           MetadataFile.storedCRC(bytes) == manifest.latestIndexCRC,
            let idx = LatestIndex.decode(bytes) {
             return idx
         }

@@ -44,9 +44,7 @@ extension StoreWriter {
                 try writeNewFile(layout.indexPath(name), bytes)
                 written.append(layout.indexPath(name))
                 next.latestIndex = name
-                next.latestIndexCRC = bytes.withUnsafeBytes {
-                    UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: bytes.count - 4, as: UInt32.self))
-                }
+                next.latestIndexCRC = MetadataFile.storedCRC(bytes)
             }
             if !entries.isEmpty {
                 let name = StoreLayout.ledgerName(number: next.nextNumber)

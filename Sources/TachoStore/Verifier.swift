@@ -135,9 +135,7 @@ extension StoreWriter {
         try writeNewFile(layout.indexPath(name), bytes)
         try fs.syncDirectory(layout.indexDir)
         next.latestIndex = name
-        next.latestIndexCRC = bytes.withUnsafeBytes {
-            UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: bytes.count - 4, as: UInt32.self))
-        }
+        next.latestIndexCRC = MetadataFile.storedCRC(bytes)
         out.rebuiltIndex = true
         // Switch first (the store is consistent at every instant), then move the damaged
         // files aside for a post-mortem; a crash in between leaves orphans, removed at open.
