@@ -19,9 +19,12 @@ public struct LatestIndex: Sendable, Equatable {
 
     public init() {}
 
-    public mutating func offer(vehicle: String, _ e: LatestEntry) {
-        if let old = entries[vehicle], !e.supersedes(old) { return }
+    /// Keeps `e` when it supersedes the vehicle's entry; returns whether it did.
+    @discardableResult
+    public mutating func offer(vehicle: String, _ e: LatestEntry) -> Bool {
+        if let old = entries[vehicle], !e.supersedes(old) { return false }
         entries[vehicle] = e
+        return true
     }
 
     public func encode() -> [UInt8] {

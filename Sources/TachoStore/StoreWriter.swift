@@ -121,9 +121,7 @@ public final class StoreWriter {
         for i in 0..<batch.count {
             let v = batch.dictionary[Int(batch.vehicles[i])]
             let e = LatestEntry(time: batch.times[i], seq: seq, status: batch.dictionary[Int(batch.columns[column].ids[i])])
-            if let old = latest.entries[v], !e.supersedes(old) { continue }
-            latest.entries[v] = e
-            latestDirty = true
+            if latest.offer(vehicle: v, e) { latestDirty = true }
         }
     }
 
