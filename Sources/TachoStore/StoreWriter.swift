@@ -175,26 +175,28 @@ public final class StoreWriter {
     /// Removes files no commit references: segments, index and ledger files, temp files
     /// left by a commit that did not reach its manifest switch.
     private func removeOrphans() throws {
-        let live = Set(manifest.segments.map(\.name))
-        for name in try fs.listDirectory(layout.segmentsDir) where !live.contains(name) {
-            logger.notice("removing orphan segment from an interrupted commit", metadata: ["file": "\(name)"])
-            do {
-                try fs.unlink(layout.segmentPath(name))
-            } catch {
-                // Not ours to delete (a directory someone made?): leave it, keep serving.
-                logger.warning("cannot remove unreferenced entry in segments/: \(error)")
-            }
-        }
-        let liveIndex = Set(manifest.ledgers + [manifest.latestIndex])
-        for name in try fs.listDirectory(layout.indexDir) where !liveIndex.contains(name) {
-            logger.notice("removing orphan index file", metadata: ["file": "\(name)"])
-            do {
-                try fs.unlink(layout.indexPath(name))
-            } catch {
-                // As for segments/: an entry that cannot go must not keep the store from opening.
-                logger.warning("cannot remove unreferenced entry in index/: \(error)")
-            }
-        }
+        try removeUnreferenced(
+            in: layout.segmentsDir, "segments/", live: Set(manifest.segments.map(\.name)), path: layout.segmentPath,
+            notice: "removing orphan segment from an interrupted commit")
+        try removeUnreferenced(
+            in: layout.indexDir, "index/", live: Set(manifest.ledgers + [manifest.latestIndex]), path: layout.indexPath,
+            notice: "removing orphan index file")
         try fs.unlink(layout.manifestTemp)
+    }
+
+    /// Unlinks every entry of `dir` whose name is not in `live`. One that cannot go (not ours
+    /// to delete: a directory someone made?) is logged and left: it must not keep the store
+    /// from opening.
+    private func removeUnreferenced(
+        in dir: String, _ label: String, live: Set<String>, path: (String) -> String, notice: Logger.Message
+    ) throws {
+        for name in try fs.listDirectory(dir) where !live.contains(name) {
+            logger.notice(notice, metadata: ["file": "\(name)"])
+            do {
+                try fs.unlink(path(name))
+            } catch {
+                logger.warning("cannot remove unreferenced entry in \(label): \(error)")
+            }
+        }
     }
 }
