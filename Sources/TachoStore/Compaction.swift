@@ -145,8 +145,7 @@ public enum CompactionPlanner {
         where Measurement.byID(key.mid) != nil {
             let segs = segs0.sorted { $0.seq < $1.seq }
             let watermark = manifest.watermarks[key.mid] ?? .min
-            let (end, o) = key.start.addingReportingOverflow(manifest.partitionWidth)
-            let partitionEnd = o ? Int64.max : end
+            let partitionEnd = manifest.partitionEnd(of: key.start)
             // Wholly expired partitions are retention's to drop (no rewrite needed).
             if partitionEnd <= watermark { continue }
             let closed = partitionEnd <= now
@@ -258,10 +257,9 @@ public enum Compactor {
         var view = base
         view.segments = task.inputs
         let snap = try Snapshot(layout: layout, manifest: view, fs: fs, logger: storeOptions.logger)
-        let (pend, o) = task.partitionStart.addingReportingOverflow(base.partitionWidth)
         let from = max(task.partitionStart, task.cutoff)
         let expired = try countBelow(task.cutoff, snapshot: snap, inputs: task.inputs)
-        let cursor = try ScanCursor(snapshot: snap, spec: ScanSpec(m, from: from, to: o ? .max : pend))
+        let cursor = try ScanCursor(snapshot: snap, spec: ScanSpec(m, from: from, to: base.partitionEnd(of: task.partitionStart)))
 
         let name = StoreLayout.segmentName(measurement: m, partitionStart: task.partitionStart, number: task.outputNumber)
         let path = layout.segmentPath(name)

@@ -121,4 +121,11 @@ public struct Manifest: Sendable, Equatable {
         let start = q * partitionWidth
         return start > time ? start - partitionWidth : start
     }
+
+    /// End (exclusive, µs) of the partition that starts at `start`; `Int64.max` for the last
+    /// partition, whose end does not fit.
+    public func partitionEnd(of start: Int64) -> Int64 {
+        let (end, o) = start.addingReportingOverflow(partitionWidth)
+        return o ? .max : end
+    }
 }

@@ -150,18 +150,13 @@ public final class RetentionEnforcer {
         return Unit(measurementID: first.measurementID, partitionStart: first.partitionStart, segments: segs.sorted { $0.seq < $1.seq })
     }
 
-    func partitionEnd(_ m: Manifest, _ start: Int64) -> Int64 {
-        let (e, o) = start.addingReportingOverflow(m.partitionWidth)
-        return o ? .max : e
-    }
-
     /// Deletes a whole partition. The watermark rises to its end: every older row of the
     /// measurement is gone, and the latest-status index must not name them.
     func drop(_ w: StoreWriter, _ u: Unit, label: String, report: inout RetentionReport) throws {
         var next = w.manifest
         let names = Set(u.segments.map(\.name))
         next.segments.removeAll { names.contains($0.name) }
-        let end = partitionEnd(next, u.partitionStart)
+        let end = next.partitionEnd(of: u.partitionStart)
         if end > (next.watermarks[u.measurementID] ?? .min) { next.watermarks[u.measurementID] = end }
         try w.switchManifest(next)
         let a = RetentionAction(
@@ -210,7 +205,7 @@ public final class RetentionEnforcer {
         }
         let cut = a
         guard cut > lo, cut <= maxTime else { return false }
-        let end = partitionEnd(w.manifest, u.partitionStart)
+        let end = w.manifest.partitionEnd(of: u.partitionStart)
         var level = w.options.segment.zstdLevel
         if let after = compaction.coldAfter, end &+ after <= now() { level = max(level, compaction.coldLevel) }
         let task = CompactionTask(
