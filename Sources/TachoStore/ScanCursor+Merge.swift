@@ -5,13 +5,13 @@ extension ScanCursor {
     /// one batch in (time, identity) order where, per identity, the highest seq wins.
     func merge(_ vehicle: String, _ pieces: [(reader: SegmentReader, seq: UInt64, meta: ChunkMeta)]) throws -> ScanBatch {
         let m = spec.measurement
+        // Identity columns are needed to dedupe even when the caller skips them.
+        var wanted = spec.columns ?? Array(repeating: true, count: m.columns.count)
+        for i in m.identityColumns { wanted[i] = true }
         var decoded: [DecodedChunk] = []
         for p in pieces {
             var c = DecodedChunk(measurement: m)
             do {
-                // Identity columns are needed to dedupe even when the caller skips them.
-                var wanted = spec.columns ?? Array(repeating: true, count: m.columns.count)
-                for i in m.identityColumns { wanted[i] = true }
                 try p.reader.decode(p.meta, columns: wanted, into: &c)
             } catch let e as SegmentError {
                 throw StoreError.corrupt(e)
