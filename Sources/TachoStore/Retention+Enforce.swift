@@ -91,7 +91,8 @@ public final class RetentionEnforcer {
         guard let maxBytes = policy.maxBytes else { return report }
         let roots = budgetRoots(w.layout)
         let reserve = min(reserve, maxBytes / 2)
-        var used = StoreUsage.bytes(roots, skip: StoreUsage.unpublished(w.layout, w.manifest)) + reserve
+        func usage() -> UInt64 { StoreUsage.bytes(roots, skip: StoreUsage.unpublished(w.layout, w.manifest)) + reserve }
+        var used = usage()
         report.bytesBefore = used - reserve
         defer { report.bytesAfter = used - reserve }
         guard used > maxBytes else { return report }
@@ -110,7 +111,7 @@ public final class RetentionEnforcer {
                 report.actions.append(a)
                 log(a)
             }
-            used = StoreUsage.bytes(roots, skip: StoreUsage.unpublished(w.layout, w.manifest)) + reserve
+            used = usage()
         }
         var rounds = 0
         while used > target && rounds < 100_000 {
@@ -129,7 +130,7 @@ public final class RetentionEnforcer {
                 trimmed = try trim(w, unit, need: need, unitBytes: unitBytes, label: budgetLabel, report: &report)
             }
             if !trimmed { try drop(w, unit, label: budgetLabel, report: &report) }
-            used = StoreUsage.bytes(roots, skip: StoreUsage.unpublished(w.layout, w.manifest)) + reserve
+            used = usage()
         }
         report.budgetMet = used <= maxBytes
         return report
