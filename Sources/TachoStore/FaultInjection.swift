@@ -235,7 +235,7 @@ public final class FaultInjectingFileSystem: StoreFileSystem {
 
     public func rename(_ from: String, to: String) throws {
         if case .error(let e)? = check(.rename, from) {
-            throw StoreError(.io, "rename", path: from, "to \(to): \(Errno(rawValue: e)) (injected \(FaultKind.errnoName(e)))")
+            throw injectedError("rename", from, e, "to \(to): ")
         }
         try base.rename(from, to: to)
     }
