@@ -3,21 +3,16 @@ import SystemPackage
 import Glibc
 #endif
 
-/// Closes its descriptor when released.
-final class FileDescriptorBox {
-    let fd: FileDescriptor
-    init(_ fd: FileDescriptor) { self.fd = fd }
-    deinit { try? fd.close() }
-}
-
-/// Reads a whole (small) file: manifests, index and ledger files.
-func readAll(_ box: FileDescriptorBox, path: String, limit: Int = 1 << 30) throws -> [UInt8] {
+/// Reads an open file from its current offset to the end (manifests, index and ledger files;
+/// any small file). Does not close `fd`. Fails with a `StoreError` naming `path`: `.io` with
+/// the errno text, `.corrupt` when the file holds more than `limit` bytes.
+public func readAll(_ fd: FileDescriptor, path: String, limit: Int = 1 << 30) throws -> [UInt8] {
     var out: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 1 << 16)
     while true {
         let n = try chunk.withUnsafeMutableBytes { b -> Int in
             while true {
-                let r = read(box.fd.rawValue, b.baseAddress, b.count)
+                let r = read(fd.rawValue, b.baseAddress, b.count)
                 if r >= 0 { return r }
                 if errno != EINTR { throw StoreError(.io, "read", path: path, String(cString: strerror(errno))) }
             }
@@ -29,5 +24,7 @@ func readAll(_ box: FileDescriptorBox, path: String, limit: Int = 1 << 30) throw
 }
 
 func readFile(_ path: String, fs: any StoreFileSystem) throws -> [UInt8] {
-    try readAll(FileDescriptorBox(fs.openForReading(path)), path: path)
+    let fd = try fs.openForReading(path)
+    defer { try? fd.close() }
+    return try readAll(fd, path: path)
 }

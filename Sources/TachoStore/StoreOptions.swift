@@ -27,12 +27,11 @@ public struct StoreOptions: Sendable {
 
 /// Reads the manifest of the store at `layout`: nil when there is none (not a store yet).
 func readManifest(_ layout: StoreLayout, fs: any StoreFileSystem) throws -> Manifest? {
-    let fd: FileDescriptorBox
+    let bytes: [UInt8]
     do {
-        fd = FileDescriptorBox(try fs.openForReading(layout.manifest))
+        bytes = try readFile(layout.manifest, fs: fs)
     } catch let e as StoreError where e.code == .notFound {
         return nil
     }
-    let bytes = try readAll(fd, path: layout.manifest)
     return try Manifest.decode(bytes, path: layout.manifest)
 }
