@@ -39,11 +39,7 @@ public enum StoreFixture {
     /// Ingests `files` into the store at `dir` in-process; throws if any file is rejected.
     @discardableResult
     public static func ingest(_ files: [String], into dir: String) throws -> Int {
-        var logger = Logger(label: "tacho.bench")
-        logger.logLevel = .warning
-        var options = StoreOptions()
-        options.logger = logger
-        let writer = try StoreWriter(path: dir, options: options)
+        let (writer, logger) = try openWriter(dir)
         defer { writer.close() }
         let ingestor = Ingestor(writer: writer, logger: logger)
         var rows = 0
@@ -58,11 +54,7 @@ public enum StoreFixture {
     /// Reads every file and commits all their rows at once (no ledger entries).
     @discardableResult
     public static func ingestOneCommit(_ files: [String], into dir: String) throws -> Int {
-        var logger = Logger(label: "tacho.bench")
-        logger.logLevel = .warning
-        var options = StoreOptions()
-        options.logger = logger
-        let writer = try StoreWriter(path: dir, options: options)
+        let (writer, _) = try openWriter(dir)
         defer { writer.close() }
         let reader = TelemetryReader()
         var rows = 0
@@ -73,5 +65,14 @@ public enum StoreFixture {
         }
         _ = try writer.commit()
         return rows
+    }
+
+    /// A writer on `dir` that logs warnings and worse, and its logger.
+    static func openWriter(_ dir: String) throws -> (StoreWriter, Logger) {
+        var logger = Logger(label: "tacho.bench")
+        logger.logLevel = .warning
+        var options = StoreOptions()
+        options.logger = logger
+        return (try StoreWriter(path: dir, options: options), logger)
     }
 }
