@@ -28,6 +28,8 @@ enum Cell {
 final class RowPrinter {
     let format: OutputFormat
     let columns: [String]
+    /// `"column":` per column for json/ndjson, quoted once instead of once per cell.
+    private let jsonKeys: [[UInt8]]
     private var out: [UInt8] = []
     private var tableRows: [[String]] = []
     private var count = 0
@@ -35,6 +37,7 @@ final class RowPrinter {
     init(_ format: OutputFormat, columns: [String]) {
         self.format = format
         self.columns = columns
+        jsonKeys = columns.map { Array((jsonQuoted($0) + ":").utf8) }
         out.reserveCapacity(1 << 16)
         switch format {
         case .csv: emit(columns.map(csvEscape).joined(separator: ",") + "\n")
@@ -62,9 +65,9 @@ final class RowPrinter {
             out.append(UInt8(ascii: "{"))
             for (i, c) in cells.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
-                emit(jsonQuoted(columns[i]) + ":")
+                out.append(contentsOf: jsonKeys[i])
                 switch c {
-                case .text(let s): emit(jsonQuoted(s))
+                case .text(let s): appendJSONString(s)
                 case .int(let v): emit(String(v))
                 case .double(let v): emit(v.isFinite ? formatDouble(v) : "null")
                 case .time(let t):
@@ -113,6 +116,18 @@ final class RowPrinter {
     }
 
     private func emit(_ s: String) { out.append(contentsOf: s.utf8) }
+
+    /// `jsonQuoted(s)` without building a String per cell: text that needs no escape (no
+    /// quote, backslash or control byte; multi-byte UTF-8 never holds one) is copied as is.
+    private func appendJSONString(_ s: String) {
+        guard s.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\"") }) else {
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: s.utf8)
+            out.append(UInt8(ascii: "\""))
+            return
+        }
+        emit(jsonQuoted(s))
+    }
 
     private func flush() {
         var done = 0
