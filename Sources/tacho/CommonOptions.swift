@@ -11,10 +11,11 @@ struct StoreOptionGroup: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Store directory (default: $TACHO_STORE, else ./tacho-data).", valueName: "DIR"))
     var store: String?
 
-    var path: String {
-        if let store { return store }
-        if let env = environment("TACHO_STORE") { return env }
-        return "./tacho-data"
+    var path: String { path(config: ConfigFile()) }
+
+    /// For commands that read a config file: its `store` key comes after `$TACHO_STORE`.
+    func path(config file: ConfigFile) -> String {
+        store ?? environment("TACHO_STORE") ?? file.string("store") ?? "./tacho-data"
     }
 }
 

@@ -129,7 +129,7 @@ struct CompactCommand: ParsableCommand {
             rejectedDir = rejectedDir ?? ic.rejectedDir
         }
         let (policy, copts) = try maintenance.resolve(file: file, processed: processedDir, rejected: rejectedDir)
-        let storePath = storeOption.store ?? environment("TACHO_STORE") ?? file.string("store") ?? "./tacho-data"
+        let storePath = storeOption.path(config: file)
         var opts = StoreOptions()
         opts.logger = logger
         if let s = try lockWait.seconds() { opts.lockWaitSeconds = s }

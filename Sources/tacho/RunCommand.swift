@@ -77,7 +77,7 @@ struct RunCommand: ParsableCommand {
                 c.processedMaxAgeSeconds = Double(micros) / 1e6
             }
         }
-        let storePath = storeOption.store ?? environment("TACHO_STORE") ?? file.string("store") ?? "./tacho-data"
+        let storePath = storeOption.path(config: file)
         var opts = StoreOptions()
         opts.logger = logger
         let writer = try StoreWriter(path: storePath, options: opts)
