@@ -63,12 +63,8 @@ struct MaintenanceOptionGroup: ParsableArguments {
         guard rate >= 0 else { throw ValidationError("--compact-rate must be ≥ 0 (0 = unlimited)") }
         c.rateLimitBytesPerSecond = rate * 1_000_000
         if let s = coldAfter ?? file.string("cold_after") {
-            if s == "0" {
-                c.coldAfter = nil
-            } else {
-                guard let d = Units.durationMicros(s) else { throw ValidationError("--cold-after \(s): expected a duration like 7d, or 0") }
-                c.coldAfter = d
-            }
+            guard let d = Units.durationMicrosOrZero(s) else { throw ValidationError("--cold-after \(s): expected a duration like 7d, or 0") }
+            c.coldAfter = d == 0 ? nil : d
         }
         // A fractional level from the file is truncated (19.5 → 19), as before; a huge one is
         // out of range instead of a crash.

@@ -15,6 +15,11 @@ enum Units {
         return nil
     }
 
+    /// `durationMicros`, or 0 for `0`: for the settings where 0 means never (or keep).
+    static func durationMicrosOrZero(_ s: String) -> Int64? {
+        s == "0" ? 0 : durationMicros(s)
+    }
+
     /// Bytes in a size like `2GiB`; a bare number is bytes.
     static func bytes(_ s: String) -> UInt64? {
         let units: [(String, UInt64)] = [

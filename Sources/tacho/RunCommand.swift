@@ -68,14 +68,10 @@ struct RunCommand: ParsableCommand {
         c.poll = poll || file.bool("poll") == true
         c.settleSeconds = settle ?? file.double("settle_seconds") ?? c.settleSeconds
         if let age = processedMaxAge ?? file.string("processed_max_age") {
-            if age == "0" {
-                c.processedMaxAgeSeconds = 0
-            } else {
-                guard let micros = Units.durationMicros(age) else {
-                    throw ValidationError("processed max age \"\(age)\": expected a duration like 7d, 12h, 0")
-                }
-                c.processedMaxAgeSeconds = Double(micros) / 1e6
+            guard let micros = Units.durationMicrosOrZero(age) else {
+                throw ValidationError("processed max age \"\(age)\": expected a duration like 7d, 12h, 0")
             }
+            c.processedMaxAgeSeconds = Double(micros) / 1e6
         }
         let storePath = storeOption.path(config: file)
         var opts = StoreOptions()
@@ -113,12 +109,8 @@ extension RunCommand {
             file: file, processed: c.deleteProcessed ? nil : c.processedDir, rejected: c.rejectedDir)
         var every = 3600.0
         if let s = compactEvery ?? file.string("compact_every") {
-            if s == "0" {
-                every = 0
-            } else {
-                guard let d = Units.durationMicros(s) else { throw ValidationError("--compact-every \(s): expected a duration like 1h, 30m, or 0") }
-                every = Double(d) / 1e6
-            }
+            guard let d = Units.durationMicrosOrZero(s) else { throw ValidationError("--compact-every \(s): expected a duration like 1h, 30m, or 0") }
+            every = Double(d) / 1e6
         }
         guard !policy.isEmpty || every > 0 else { return nil }
         // Tests fake the free-space reading (a file holding a byte count, re-read each time).
