@@ -17,6 +17,21 @@ func noteUnknownVehicles(_ vehicles: [String], in snap: Snapshot) throws {
     for v in vehicles where !known.contains(v) { printError("note: no data for vehicle \(v)") }
 }
 
+/// Prints every row of `q` (`cells(block, i)` per row), then notes the requested vehicles
+/// the store has never seen when nothing matched.
+func printRows(_ q: RangeQuery, on snap: Snapshot, _ format: OutputFormat, _ vehicles: [String], columns: [String],
+               cells: (RowBlock, Int) -> [Cell]) throws {
+    let cursor = try RowCursor(snapshot: snap, query: q)
+    let p = RowPrinter(format, columns: columns)
+    var n = 0
+    while let b = try cursor.nextBatch() {
+        for i in 0..<b.count { p.row(cells(b, i)) }
+        n += b.count
+    }
+    p.finish()
+    if n == 0 { try noteUnknownVehicles(vehicles, in: snap) }
+}
+
 struct LatestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "latest",
@@ -59,21 +74,13 @@ struct QueryDetections: ParsableCommand {
     @Option(help: "At most this many rows.") var limit: Int?
 
     func run() throws {
-        let snap = try openSnapshot(storeOption, log)
         let q = RangeQuery.detections(
             vehicles: range.vehicleSet, from: range.fromMicros, to: range.toMicros,
             types: types.isEmpty ? nil : Set(types), limit: limit)
-        let cursor = try RowCursor(snapshot: snap, query: q)
-        let p = RowPrinter(output.format, columns: ["vehicle_id", "time", "object_type", "value"])
-        var n = 0
-        while let b = try cursor.nextBatch() {
-            for i in 0..<b.count {
-                p.row([.text(b.vehicle), .time(b.time(i)), .text(b.string(column: 0, i)), .int(b.int(column: 1, i))])
-            }
-            n += b.count
+        try printRows(q, on: openSnapshot(storeOption, log), output.format, range.vehicles,
+                      columns: ["vehicle_id", "time", "object_type", "value"]) { b, i in
+            [.text(b.vehicle), .time(b.time(i)), .text(b.string(column: 0, i)), .int(b.int(column: 1, i))]
         }
-        p.finish()
-        if n == 0 { try noteUnknownVehicles(range.vehicles, in: snap) }
     }
 }
 
@@ -89,19 +96,13 @@ struct QueryStatus: ParsableCommand {
     @Option(help: "At most this many rows.") var limit: Int?
 
     func run() throws {
-        let snap = try openSnapshot(storeOption, log)
         let q = RangeQuery.status(
             vehicles: range.vehicleSet, from: range.fromMicros, to: range.toMicros,
             statuses: statuses.isEmpty ? nil : Set(statuses), limit: limit)
-        let cursor = try RowCursor(snapshot: snap, query: q)
-        let p = RowPrinter(output.format, columns: ["vehicle_id", "time", "status"])
-        var n = 0
-        while let b = try cursor.nextBatch() {
-            for i in 0..<b.count { p.row([.text(b.vehicle), .time(b.time(i)), .text(b.string(column: 0, i))]) }
-            n += b.count
+        try printRows(q, on: openSnapshot(storeOption, log), output.format, range.vehicles,
+                      columns: ["vehicle_id", "time", "status"]) { b, i in
+            [.text(b.vehicle), .time(b.time(i)), .text(b.string(column: 0, i))]
         }
-        p.finish()
-        if n == 0 { try noteUnknownVehicles(range.vehicles, in: snap) }
     }
 }
 
