@@ -67,25 +67,6 @@ func noOrphans(_ store: String) throws -> Bool {
         && Set(files(in: store + "/index")) == Set(m.ledgers + [m.latestIndex]).subtracting([""])
 }
 
-func startProcess(_ args: [String], env: [String: String] = [:], stderrPath: String? = nil) throws -> Process {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: tachoPath)
-    p.arguments = args
-    var e = ProcessInfo.processInfo.environment
-    e.removeValue(forKey: "TACHO_CRASH_POINT")
-    for (k, v) in env { e[k] = v }
-    p.environment = e
-    p.standardOutput = FileHandle.nullDevice
-    if let stderrPath {
-        _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
-        p.standardError = FileHandle(forWritingAtPath: stderrPath)
-    } else {
-        p.standardError = FileHandle.nullDevice
-    }
-    try p.run()
-    return p
-}
-
 func readText(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
 
 @Suite struct CompactionCLITests {

@@ -123,18 +123,8 @@ let lddPath: String? = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin
         let name = "objects_detection_1654462954.json"
         try FileManager.default.copyItem(atPath: fixtures + "/mobileye-appendix-malformed/" + name, toPath: inbox + "/" + name)
 
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: tachoPath)
-        p.arguments = ["run", "--config", cfg, "--log-level", "warning"]
-        var env = ProcessInfo.processInfo.environment
-        for k in env.keys where k.hasPrefix("TACHO_") { env.removeValue(forKey: k) }
-        p.environment = env
-        p.currentDirectoryURL = URL(fileURLWithPath: dir.path)
         let errPath = dir.path + "/run.err"
-        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle(forWritingAtPath: errPath)
-        try p.run()
+        let p = try startProcess(["run", "--config", cfg, "--log-level", "warning"], cwd: dir.path, stderrPath: errPath)
         let taken = waitUntil(20) { files(in: done) == [name] || !files(in: bad).isEmpty || !p.isRunning }
         p.terminate()  // SIGTERM
         p.waitUntilExit()

@@ -60,37 +60,15 @@ import TachoTestSupport
             return nil
         }
         let dir = TempDir("tacho-crashtool")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/bash")
-        p.arguments = [script] + arguments + [
+        let r = try runToCompletion("/bin/bash", [script] + arguments + [
             "--seed", "\(UInt16.random(in: 1...30000))", "--tacho", tachoPath, "--work", dir.path, "--quiet",
-        ]
-        var env = ProcessInfo.processInfo.environment
-        env.removeValue(forKey: "TACHO_CRASH_POINT")
-        env.removeValue(forKey: "TACHO_STORE")
-        p.environment = env
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        nonisolated(unsafe) var errData = Data()
-        let g = DispatchGroup()
-        g.enter()
-        try p.run()
-        DispatchQueue.global().async {
-            errData = err.fileHandleForReading.readDataToEndOfFile()
-            g.leave()
-        }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        g.wait()
-        p.waitUntilExit()
-        let stdout = String(decoding: outData, as: UTF8.self)
-        let stderr = String(decoding: errData, as: UTF8.self)
-        let summary = stdout.split(separator: "\n").last.map(String.init) ?? ""
+        ])
+        let summary = r.stdout.split(separator: "\n").last.map(String.init) ?? ""
         var fields: [String: String] = [:]
         for kv in summary.split(separator: " ") {
             let parts = kv.split(separator: "=", maxSplits: 1)
             if parts.count == 2 { fields[String(parts[0])] = String(parts[1]) }
         }
-        return (p.terminationStatus, summary, fields, stderr)
+        return (r.status, summary, fields, r.stderr)
     }
 }

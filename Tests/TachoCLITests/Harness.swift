@@ -25,17 +25,27 @@ struct RunResult {
     var stderr: String
 }
 
+/// This process's environment without any TACHO_* variable (a child gets only the settings
+/// its test names), plus `env`.
+func childEnvironment(_ env: [String: String] = [:]) -> [String: String] {
+    var e = ProcessInfo.processInfo.environment
+    for k in e.keys where k.hasPrefix("TACHO_") { e.removeValue(forKey: k) }
+    for (k, v) in env { e[k] = v }
+    return e
+}
+
 /// Runs `tacho args…` to completion.
 @discardableResult
 func tacho(_ args: [String], env: [String: String] = [:], cwd: String? = nil) throws -> RunResult {
+    try runToCompletion(tachoPath, args, env: env, cwd: cwd)
+}
+
+/// Runs `executable args…` to completion, collecting stdout and stderr.
+func runToCompletion(_ executable: String, _ args: [String], env: [String: String] = [:], cwd: String? = nil) throws -> RunResult {
     let p = Process()
-    p.executableURL = URL(fileURLWithPath: tachoPath)
+    p.executableURL = URL(fileURLWithPath: executable)
     p.arguments = args
-    var e = ProcessInfo.processInfo.environment
-    e.removeValue(forKey: "TACHO_STORE")
-    e.removeValue(forKey: "TACHO_CRASH_POINT")
-    for (k, v) in env { e[k] = v }
-    p.environment = e
+    p.environment = childEnvironment(env)
     if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
     let out = Pipe(), err = Pipe()
     p.standardOutput = out
@@ -58,6 +68,24 @@ func tacho(_ args: [String], env: [String: String] = [:], cwd: String? = nil) th
         stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
 }
 
+/// Starts `tacho args…` in the background: stdout discarded, stderr to `stderrPath` (created)
+/// or discarded.
+func startProcess(_ args: [String], env: [String: String] = [:], cwd: String? = nil, stderrPath: String? = nil) throws -> Process {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: tachoPath)
+    p.arguments = args
+    p.environment = childEnvironment(env)
+    if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+    p.standardOutput = FileHandle.nullDevice
+    if let stderrPath {
+        _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        p.standardError = FileHandle(forWritingAtPath: stderrPath)
+    } else {
+        p.standardError = FileHandle.nullDevice
+    }
+    try p.run()
+    return p
+}
 
 func quietOptions() -> StoreOptions {
     var o = StoreOptions()

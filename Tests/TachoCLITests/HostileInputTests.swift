@@ -100,16 +100,8 @@ import TachoTestSupport
 
         // tacho run.
         let log = dir.path + "/run.log"
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: tachoPath)
-        p.arguments = ["run", "--store", dir.path + "/store", "--inbox", inbox, "--settle", "0.2", "--log-level", "info"]
-        var env = ProcessInfo.processInfo.environment
-        env.removeValue(forKey: "TACHO_CRASH_POINT")
-        p.environment = env
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        try p.run()
+        let p = try startProcess(
+            ["run", "--store", dir.path + "/store", "--inbox", inbox, "--settle", "0.2", "--log-level", "info"], stderrPath: log)
         let processed = waitUntil(15) { files(in: dir.path + "/processed") == ["objects_detection_good.json"] }
         #expect(processed, "processed/: \(files(in: dir.path + "/processed"))")
         usleep(700_000)

@@ -39,16 +39,7 @@ func detectionKeys(_ store: String) throws -> [String] {
 }
 
 func startRun(_ root: String, extra: [String] = []) throws -> Process {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: tachoPath)
-    p.arguments = ["run", "--store", root + "/store", "--inbox", root + "/inbox", "--settle", "0.2", "--log-level", "warning"] + extra
-    var env = ProcessInfo.processInfo.environment
-    env.removeValue(forKey: "TACHO_CRASH_POINT")
-    p.environment = env
-    p.standardOutput = FileHandle.nullDevice
-    p.standardError = FileHandle.nullDevice
-    try p.run()
-    return p
+    try startProcess(["run", "--store", root + "/store", "--inbox", root + "/inbox", "--settle", "0.2", "--log-level", "warning"] + extra)
 }
 
 func waitUntil(_ seconds: Double, _ cond: () -> Bool) -> Bool {
