@@ -40,13 +40,9 @@ import TachoTestSupport
     /// retention watermark.
     @Test(arguments: [1, 2, 3, 4] as [UInt64])
     func aggregatesMatchModel(seed: UInt64) throws {
-        var f = try Fixture(seed: seed, negativeTimes: seed == 3)
-        var rng = SplitMix64(state: seed &* 7919)
         let widths: [Int64] = [second, 5 * second, 60 * second, 15 * 60 * second, hour, 86_400 * second,
                                7 * 86_400 * second, 1_234_567, AggregateQuery.bucketWidthRange.upperBound]
-        for phase in 0..<2 {
-            if phase == 1 { try f.setWatermark(f.randomTime(&rng)) }
-            let snap = try f.snapshot()
+        try Fixture.twoPhases(seed: seed, negativeTimes: seed == 3, rngSeed: seed &* 7919) { f, snap, rng throws in
             let rows = f.model.detectionRows()
             for fn in AggregateFunction.allCases {
                 for g in Self.groupings {

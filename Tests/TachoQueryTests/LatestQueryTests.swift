@@ -17,11 +17,7 @@ import TachoTestSupport
 
     @Test(arguments: [1, 2, 3, 4, 5] as [UInt64])
     func latestAndLatestAtMatchModel(seed: UInt64) throws {
-        var f = try Fixture(seed: seed, negativeTimes: seed == 4)
-        var rng = SplitMix64(state: seed &* 101)
-        for phase in 0..<2 {
-            if phase == 1 { try f.setWatermark(f.randomTime(&rng)) }
-            let snap = try f.snapshot()
+        try Fixture.twoPhases(seed: seed, negativeTimes: seed == 4, rngSeed: seed &* 101) { f, snap, rng throws in
             #expect(try LatestQuery().run(on: snap) == Self.expected(f.model, vehicles: nil, at: nil))
             let statusTimes = f.model.statuses.keys.map(\.time)
             var ats: [Int64] = [.min, .max, (statusTimes.min() ?? 0) - 1, statusTimes.min() ?? 0, statusTimes.max() ?? 0]

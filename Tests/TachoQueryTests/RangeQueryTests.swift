@@ -9,11 +9,7 @@ import TachoTestSupport
     /// both row by row and block by block; again after a retention watermark.
     @Test(arguments: [1, 2, 3, 4, 5] as [UInt64])
     func detectionsMatchModel(seed: UInt64) throws {
-        var f = try Fixture(seed: seed, negativeTimes: seed == 5)
-        var rng = SplitMix64(state: seed &* 31)
-        for phase in 0..<2 {
-            if phase == 1 { try f.setWatermark(f.randomTime(&rng)) }
-            let snap = try f.snapshot()
+        try Fixture.twoPhases(seed: seed, negativeTimes: seed == 5, rngSeed: seed &* 31) { f, snap, rng throws in
             let all = f.model.detectionRows()
             #expect(try readAll(RowCursor(snapshot: snap, query: .detections())) == all)
             for _ in 0..<40 {

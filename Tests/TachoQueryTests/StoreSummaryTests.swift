@@ -22,11 +22,7 @@ import TachoTestSupport
 
     @Test(arguments: [1, 2, 3, 4] as [UInt64])
     func vehiclesMatchModel(seed: UInt64) throws {
-        var f = try Fixture(seed: seed, negativeTimes: seed == 2)
-        var rng = SplitMix64(state: seed &* 13)
-        for phase in 0..<2 {
-            if phase == 1 { try f.setWatermark(f.randomTime(&rng)) }
-            let snap = try f.snapshot()
+        try Fixture.twoPhases(seed: seed, negativeTimes: seed == 2, rngSeed: seed &* 13) { f, snap, rng throws in
             let want = Self.expected(f.model)
             #expect(try VehicleSummary.compute(on: snap) == want)
             let vs = f.randomVehicles(&rng)

@@ -91,6 +91,19 @@ struct Fixture {
 
     func snapshot() throws -> Snapshot { try Snapshot.open(path: dir.path, options: options) }
 
+    /// The fixture of `seed`, handed to `body` with a snapshot as written, then again after a
+    /// random retention watermark; `rng` (seeded with `rngSeed`) draws the watermark and is
+    /// the body's to use.
+    static func twoPhases(seed: UInt64, negativeTimes: Bool, rngSeed: UInt64,
+                          _ body: (Fixture, Snapshot, inout SplitMix64) throws -> Void) throws {
+        var f = try Fixture(seed: seed, negativeTimes: negativeTimes)
+        var rng = SplitMix64(state: rngSeed)
+        for phase in 0..<2 {
+            if phase == 1 { try f.setWatermark(f.randomTime(&rng)) }
+            try body(f, try f.snapshot(), &rng)
+        }
+    }
+
     /// Expires rows older than `t` for both measurements, as retention would.
     mutating func setWatermark(_ t: Int64) throws {
         let w = try StoreWriter(path: dir.path, options: options)
