@@ -159,8 +159,11 @@ struct AggDetections: ParsableCommand {
         if g.contains(.type) { cols.append("object_type") }
         cols.append("value")
         let p = RowPrinter(output.format, columns: cols)
+        var cells: [Cell] = []  // one buffer for every row, not one grown per row
+        cells.reserveCapacity(cols.count)
         for r in rows {
-            var cells: [Cell] = [.time(r.bucket)]
+            cells.removeAll(keepingCapacity: true)
+            cells.append(.time(r.bucket))
             if g.contains(.vehicle) { cells.append(.text(r.vehicle ?? "")) }
             if g.contains(.type) { cells.append(.text(r.objectType ?? "")) }
             switch r.value {
