@@ -100,14 +100,10 @@ final class RowPrinter {
         case .table:
             var widths = columns.map(\.count)
             for r in tableRows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
-            func line(_ cells: [String]) -> String {
-                cells.enumerated().map { i, c in c + String(repeating: " ", count: widths[i] - c.count) }
-                    .joined(separator: "  ").trimmingTrailingSpaces() + "\n"
-            }
-            emit(line(columns))
-            emit(line(widths.map { String(repeating: "-", count: $0) }))
+            appendTableLine(columns, widths)
+            appendTableLine(widths.map { String(repeating: "-", count: $0) }, widths)
             for r in tableRows {
-                emit(line(r))
+                appendTableLine(r, widths)
                 if out.count >= 1 << 16 { flush() }
             }
         case .csv, .ndjson: break
@@ -116,6 +112,29 @@ final class RowPrinter {
     }
 
     private func emit(_ s: String) { out.append(contentsOf: s.utf8) }
+
+    /// The cells padded to `widths` (in Characters), two spaces apart, trailing spaces
+    /// trimmed, written straight into the buffer instead of through a joined String per line.
+    private func appendTableLine(_ cells: [String], _ widths: [Int]) {
+        let start = out.count
+        for (i, c) in cells.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: " ")); out.append(UInt8(ascii: " ")) }
+            out.append(contentsOf: c.utf8)
+            out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: widths[i] - c.count))
+        }
+        var end = out.count
+        while end > start && out[end - 1] == UInt8(ascii: " ") { end -= 1 }
+        if end == start || out[end - 1] < 0x80 {
+            out.removeSubrange(end...)
+        } else {
+            // A space after a non-ASCII character may belong to its grapheme (a prepended
+            // mark): trim Characters, as the String did.
+            let line = String(decoding: out[start...], as: UTF8.self).trimmingTrailingSpaces()
+            out.removeSubrange(start...)
+            emit(line)
+        }
+        out.append(UInt8(ascii: "\n"))
+    }
 
     /// `jsonQuoted(s)` without building a String per cell: text that needs no escape (no
     /// quote, backslash or control byte; multi-byte UTF-8 never holds one) is copied as is.
