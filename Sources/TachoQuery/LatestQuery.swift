@@ -2,15 +2,7 @@ import TachoFormat
 import TachoStore
 
 /// The latest status of a vehicle: its status row with the greatest time (BRIEF §2).
-public struct LatestRow: Sendable, Hashable {
-    public var vehicle: String
-    public var time: Int64
-    public var status: String
-
-    public init(vehicle: String, time: Int64, status: String) {
-        (self.vehicle, self.time, self.status) = (vehicle, time, status)
-    }
-}
+public typealias LatestRow = StatusRow
 
 /// Latest status per vehicle, now or as of a time.
 ///
