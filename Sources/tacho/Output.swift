@@ -24,8 +24,10 @@ enum Cell {
 }
 
 /// Streams rows to stdout in the chosen format through one buffer (no per-row syscalls).
-/// `table` holds rows until `finish()` to align columns.
-final class RowPrinter {
+/// `table` holds rows until `finish()` to align columns. A noncopyable struct, not a class:
+/// the buffer is appended to byte by byte, and a class property would pay a dynamic
+/// exclusivity check on every append.
+struct RowPrinter: ~Copyable {
     let format: OutputFormat
     let columns: [String]
     /// `"column":` per column for json/ndjson, quoted once instead of once per cell.
@@ -46,7 +48,7 @@ final class RowPrinter {
         }
     }
 
-    func row(_ cells: [Cell]) {
+    mutating func row(_ cells: [Cell]) {
         switch format {
         case .csv:
             for (i, c) in cells.enumerated() {
@@ -94,7 +96,7 @@ final class RowPrinter {
         if out.count >= 1 << 16 { flush() }
     }
 
-    func finish() {
+    mutating func finish() {
         switch format {
         case .json: emit(count == 0 ? "]\n" : "\n]\n")
         case .table:
@@ -111,11 +113,11 @@ final class RowPrinter {
         flush()
     }
 
-    private func emit(_ s: String) { out.append(contentsOf: s.utf8) }
+    private mutating func emit(_ s: String) { out.append(contentsOf: s.utf8) }
 
     /// The cells padded to `widths` (in Characters), two spaces apart, trailing spaces
     /// trimmed, written straight into the buffer instead of through a joined String per line.
-    private func appendTableLine(_ cells: [String], _ widths: [Int]) {
+    private mutating func appendTableLine(_ cells: [String], _ widths: [Int]) {
         let start = out.count
         for (i, c) in cells.enumerated() {
             if i > 0 { out.append(UInt8(ascii: " ")); out.append(UInt8(ascii: " ")) }
@@ -138,7 +140,7 @@ final class RowPrinter {
 
     /// `jsonQuoted(s)` without building a String per cell: text that needs no escape (no
     /// quote, backslash or control byte; multi-byte UTF-8 never holds one) is copied as is.
-    private func appendJSONString(_ s: String) {
+    private mutating func appendJSONString(_ s: String) {
         guard s.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\"") }) else {
             out.append(UInt8(ascii: "\""))
             out.append(contentsOf: s.utf8)
@@ -148,7 +150,7 @@ final class RowPrinter {
         emit(jsonQuoted(s))
     }
 
-    private func flush() {
+    private mutating func flush() {
         var done = 0
         while done < out.count {
             let n = out.withUnsafeBytes { write(1, $0.baseAddress! + done, $0.count - done) }

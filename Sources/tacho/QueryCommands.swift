@@ -22,7 +22,7 @@ func noteUnknownVehicles(_ vehicles: [String], in snap: Snapshot) throws {
 func printRows(_ q: RangeQuery, on snap: Snapshot, _ format: OutputFormat, _ vehicles: [String], columns: [String],
                cells: (RowBlock, Int) -> [Cell]) throws {
     let cursor = try RowCursor(snapshot: snap, query: q)
-    let p = RowPrinter(format, columns: columns)
+    var p = RowPrinter(format, columns: columns)
     var n = 0
     while let b = try cursor.nextBatch() {
         for i in 0..<b.count { p.row(cells(b, i)) }
@@ -47,7 +47,7 @@ struct LatestCommand: ParsableCommand {
     func run() throws {
         let snap = try openSnapshot(storeOption, log)
         let rows = try LatestQuery(vehicles: vehicles.isEmpty ? nil : Set(vehicles), at: at?.micros).run(on: snap)
-        let p = RowPrinter(output.format, columns: ["vehicle_id", "time", "status"])
+        var p = RowPrinter(output.format, columns: ["vehicle_id", "time", "status"])
         for r in rows { p.row([.text(r.vehicle), .time(r.time), .text(r.status)]) }
         p.finish()
         let found = Set(rows.map(\.vehicle))
@@ -158,7 +158,7 @@ struct AggDetections: ParsableCommand {
         if g.contains(.vehicle) { cols.append("vehicle_id") }
         if g.contains(.type) { cols.append("object_type") }
         cols.append("value")
-        let p = RowPrinter(output.format, columns: cols)
+        var p = RowPrinter(output.format, columns: cols)
         var cells: [Cell] = []  // one buffer for every row, not one grown per row
         cells.reserveCapacity(cols.count)
         for r in rows {
@@ -197,7 +197,7 @@ struct VehiclesCommand: ParsableCommand {
 
     func run() throws {
         let snap = try openSnapshot(storeOption, log)
-        let p = RowPrinter(output.format, columns: ["vehicle_id", "first_time", "last_time", "detection_rows", "status_rows"])
+        var p = RowPrinter(output.format, columns: ["vehicle_id", "first_time", "last_time", "detection_rows", "status_rows"])
         for v in try VehicleSummary.compute(on: snap) {
             p.row([.text(v.vehicle), .time(v.firstTime), .time(v.lastTime), .int(Int64(v.detectionRows)), .int(Int64(v.statusRows))])
         }
@@ -218,7 +218,7 @@ struct StatsCommand: ParsableCommand {
     func run() throws {
         let snap = try openSnapshot(storeOption, log)
         let s = try StoreStats.compute(on: snap, exactRows: true)
-        let p = RowPrinter(output.format, columns: ["measurement", "partitions", "segments", "rows", "stored_rows", "bytes", "bytes_per_row"])
+        var p = RowPrinter(output.format, columns: ["measurement", "partitions", "segments", "rows", "stored_rows", "bytes", "bytes_per_row"])
         for m in s.measurements {
             p.row([.text(m.name), .int(Int64(m.partitions)), .int(Int64(m.segments)), .int(Int64(m.rows ?? m.storedRows)),
                    .int(Int64(m.storedRows)), .int(Int64(m.segmentBytes)), .double((m.bytesPerRow * 1000).rounded() / 1000)])
