@@ -37,6 +37,18 @@ struct LockWaitOptionGroup: ParsableArguments {
     }
 }
 
+/// The store's writer for a one-shot command. When another writer holds the lock, prints
+/// `tacho <command>: <error><advice>` and exits 75 (EX_TEMPFAIL): nothing was done; run
+/// again later (or with --wait-lock).
+func openWriter(_ path: String, options: StoreOptions, command: String, advice: String = "") throws -> StoreWriter {
+    do {
+        return try StoreWriter(path: path, options: options)
+    } catch let e as StoreError where e.code == .locked {
+        printError("tacho \(command): \(e)\(advice)")
+        throw ExitCode(75)
+    }
+}
+
 struct LogOptionGroup: ParsableArguments {
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info

@@ -135,13 +135,8 @@ struct CompactCommand: ParsableCommand {
             try printDryRun(storePath, policy: policy, compaction: copts, options: opts)
             return
         }
-        let writer: StoreWriter
-        do {
-            writer = try StoreWriter(path: storePath, options: opts)
-        } catch let e as StoreError where e.code == .locked {
-            printError("tacho compact: \(e). `tacho run` applies retention and compacts on its own schedule (--compact-every).")
-            throw ExitCode(75)
-        }
+        let writer = try openWriter(storePath, options: opts, command: "compact",
+                                    advice: ". `tacho run` applies retention and compacts on its own schedule (--compact-every).")
         defer { writer.close() }
         let enforcer = RetentionEnforcer(policy: policy, logger: logger, compaction: copts)
         let before = try summary(writer)

@@ -52,14 +52,7 @@ struct IngestCommand: ParsableCommand {
             printError("tacho ingest: no input files in \(paths.joined(separator: " "))")
             throw ExitCode(2)
         }
-        let writer: StoreWriter
-        do {
-            writer = try StoreWriter(path: storeOption.path, options: storeOpts)
-        } catch let e as StoreError where e.code == .locked {
-            // EX_TEMPFAIL, as `tacho compact`: nothing was read; run again later (or --wait-lock).
-            printError("tacho ingest: \(e)")
-            throw ExitCode(75)
-        }
+        let writer = try openWriter(storeOption.path, options: storeOpts, command: "ingest")
         defer { writer.close() }
         let ingestor = Ingestor(writer: writer, options: ReaderOptions(lenient: lenient), logger: logger)
         ingestor.ignoreLedger = force
