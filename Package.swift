@@ -75,6 +75,7 @@ let package = Package(
                 "TachoStore", "TachoQuery", "TachoIngest", "TachoFormat", "TachoJSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -450,8 +450,8 @@ func wallClockMicrosStore() -> Int64 {
     return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
 }
 
-/// A file's mtime in µs, or nil.
-func fileMTimeMicros(_ path: String) -> Int64? {
+/// A file's mtime in µs, or nil (the compaction planner's notion of a segment's age).
+public func fileMTimeMicros(_ path: String) -> Int64? {
     var st = stat()
     guard stat(path, &st) == 0 else { return nil }
     return Int64(st.st_mtim.tv_sec) * 1_000_000 + Int64(st.st_mtim.tv_nsec) / 1000

@@ -207,7 +207,7 @@ struct CompactCommand: ParsableCommand {
         let (afterAge, age) = RetentionEnforcer.agePlan(snap.manifest, policy: policy, now: now)
         let layout = snap.layout
         let plan = CompactionPlanner.plan(afterAge, options: compaction, defaultLevel: options.segment.zstdLevel) { s in
-            modificationTimeMicros(layout.segmentPath(s.name))
+            fileMTimeMicros(layout.segmentPath(s.name))  // as the writer's planner: the dry run plans what compact would
         }
         print("plan (dry run, nothing changed):")
         for a in age { print("  retention: \(describe(a))") }
@@ -235,12 +235,4 @@ struct CompactCommand: ParsableCommand {
         case .deleteFile: "delete \(a.path): \(a.bytes) bytes (\(a.policy))"
         }
     }
-}
-
-/// A file's mtime in µs since the epoch, or nil: what the writer's planner uses (stat(2)),
-/// so that the dry run plans what `tacho compact` would.
-private func modificationTimeMicros(_ path: String) -> Int64? {
-    var st = stat()
-    guard stat(path, &st) == 0 else { return nil }
-    return Int64(st.st_mtim.tv_sec) * 1_000_000 + Int64(st.st_mtim.tv_nsec) / 1000
 }

@@ -1,5 +1,7 @@
 import ArgumentParser
+import SystemPackage
 import TachoJSON
+import TachoStore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -213,29 +215,19 @@ extension String {
     }
 }
 
-/// Why a small file could not be read: the operation and the errno text.
+/// Why a small file could not be opened: the errno text.
 struct ReadFileError: Error, CustomStringConvertible {
     var operation: String
     var errno: Int32
     var description: String { "\(operation): \(String(cString: strerror(errno)))" }
 }
 
-/// The whole content of a small file (config, test fakes), following symbolic links.
+/// The whole content of a small file (config, test fakes), following symbolic links (the
+/// store's `readFile` refuses them); read by the store's `readAll`.
 func readSmallFile(_ path: String, limit: Int = 16 << 20) throws -> [UInt8] {
     var fd: Int32
     repeat { fd = open(path, O_RDONLY | O_CLOEXEC) } while fd < 0 && errno == EINTR
     guard fd >= 0 else { throw ReadFileError(operation: "open", errno: errno) }
     defer { _ = close(fd) }
-    var out: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-    while true {
-        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n < 0 {
-            if errno == EINTR { continue }
-            throw ReadFileError(operation: "read", errno: errno)
-        }
-        if n == 0 { return out }
-        out.append(contentsOf: chunk[0..<n])
-        if out.count > limit { throw ReadFileError(operation: "read (larger than \(limit) bytes)", errno: EFBIG) }
-    }
+    return try readAll(FileDescriptor(rawValue: fd), path: path, limit: limit)
 }
