@@ -51,7 +51,8 @@ public enum Verifier {
                 for v in f.vehicles {
                     for c in v.chunks {
                         try r.decode(c, into: &chunk)
-                        if c.minTime < s.partitionStart || c.maxTime >= s.partitionStart &+ m.partitionWidth {
+                        let end = m.partitionEnd(of: s.partitionStart)  // .max: the last partition has no end
+                        if c.minTime < s.partitionStart || (end != .max && c.maxTime >= end) {
                             report.problems.append(VerifyProblem(
                                 path: path, offset: c.blocks[0].offset,
                                 problem: "chunk of \(v.vehicle) outside its partition", segment: s))
