@@ -56,7 +56,7 @@ let package = Package(
         // Scans, latest, aggregates over a snapshot.
         .target(
             name: "TachoQuery",
-            dependencies: ["TachoStore", "TachoFormat"],
+            dependencies: ["TachoStore", "TachoFormat", "TachoTime"],
             swiftSettings: swiftSettings
         ),
         // Telemetry files → validated row batches → the store writer; inbox watcher.

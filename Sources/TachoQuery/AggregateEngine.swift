@@ -1,5 +1,6 @@
 import TachoFormat
 import TachoStore
+import TachoTime
 
 /// Runs an `AggregateQuery`: walks the scan's items vehicle by vehicle, answers whole chunks
 /// from footer stats where it can, and otherwise folds decoded rows bucket run by bucket run
@@ -50,7 +51,7 @@ struct AggregateEngine {
         typeMatters = byType || query.types != nil
         needValues = query.function != .count
         effectiveFrom = max(query.from, snapshot.manifest.watermarks[Measurement.detections.id] ?? .min)
-        lastBucket = floorDiv(.max, query.bucketWidth)
+        lastBucket = CivilDate.floorDiv(.max, query.bucketWidth)
     }
 
     @inline(__always)
@@ -104,8 +105,8 @@ struct AggregateEngine {
     /// the range and its groups are known; false when it must be decoded.
     mutating func fromFooter(_ meta: ChunkMeta, vehicle: Int32) -> Bool {
         guard meta.minTime >= effectiveFrom, meta.maxTime < query.to else { return false }
-        let q = floorDiv(meta.minTime, width)
-        guard q == floorDiv(meta.maxTime, width) else { return false }
+        let q = CivilDate.floorDiv(meta.minTime, width)
+        guard q == CivilDate.floorDiv(meta.maxTime, width) else { return false }
         var type: Int32 = -1
         if typeMatters {
             let ts = meta.stats[0]
@@ -154,7 +155,7 @@ struct AggregateEngine {
                     var i = batch.range.lowerBound
                     let end = batch.range.upperBound
                     while i < end {
-                        let q = floorDiv(times[i], width)
+                        let q = CivilDate.floorDiv(times[i], width)
                         var j = i + 1
                         if q == lastBucket {
                             j = end

@@ -29,11 +29,3 @@ public struct QueryError: Error, Sendable, Hashable, CustomStringConvertible {
         }
     }
 }
-
-/// Floor division (rounds toward negative infinity), so buckets of negative times align to
-/// the epoch like positive ones. `b` must be positive.
-@inline(__always)
-func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
-    let q = a / b
-    return (a % b != 0 && a < 0) ? q - 1 : q
-}
