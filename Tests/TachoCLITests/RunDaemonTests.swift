@@ -42,14 +42,6 @@ func startRun(_ root: String, extra: [String] = []) throws -> Process {
     try startProcess(["run", "--store", root + "/store", "--inbox", root + "/inbox", "--settle", "0.2", "--log-level", "warning"] + extra)
 }
 
-func waitUntil(_ seconds: Double, _ cond: () -> Bool) -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-        if cond() { return true }
-        usleep(50_000)
-    }
-    return cond()
-}
 
 @Suite(.serialized) struct RunDaemonTests {
     @Test func endToEndInboxDrainsExactlyOnceAndStopsOnSigterm() throws {

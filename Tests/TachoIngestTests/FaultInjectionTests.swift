@@ -157,20 +157,20 @@ func storeIsClean(_ store: String) throws -> Bool {
         let staging = TempDir("tacho-fault-staging")
         let first = writeTelemetry(staging.path, tag: 1)
         for p in first.paths { try FileManager.default.moveItem(atPath: p, toPath: inbox + "/" + (p as NSString).lastPathComponent) }
-        #expect(waitFor(10) { names("processed").count == 2 }, "first files not processed: \(names("inbox"))")
+        #expect(waitUntil(10) { names("processed").count == 2 }, "first files not processed: \(names("inbox"))")
         // The disk goes bad; the second pair arrives.
         guard let fault = Fault(parsing: Substring(spec)) else { Issue.record("bad spec"); return }
         fs.arm(fault)
         let second = writeTelemetry(staging.path, tag: 2)
         for p in second.paths { try FileManager.default.moveItem(atPath: p, toPath: inbox + "/" + (p as NSString).lastPathComponent) }
-        #expect(waitFor(10) { fs.injected.count >= 2 }, "\(spec): the fault did not fire twice: \(fs.injected)")
+        #expect(waitUntil(10) { fs.injected.count >= 2 }, "\(spec): the fault did not fire twice: \(fs.injected)")
         #expect(names("inbox") == ["objects_detection_2.json", "vehicles_status_2.json"], "\(spec): inbox \(names("inbox"))")
         #expect(names("processed").count == 2 && names("rejected").isEmpty, "\(spec): \(names("processed")) \(names("rejected"))")
         #expect(Set(try allRows(store, .detections)) == first.rows, "\(spec): rows while failing")
         #expect(try storeIsClean(store), "\(spec)")
         // Space is freed / the device recovers.
         fs.clearFaults()
-        #expect(waitFor(15) { names("inbox").isEmpty }, "\(spec): inbox after recovery \(names("inbox"))")
+        #expect(waitUntil(15) { names("inbox").isEmpty }, "\(spec): inbox after recovery \(names("inbox"))")
         #expect(names("processed").count == 4 && names("rejected").isEmpty)
         let rows = try allRows(store, .detections)
         #expect(rows.count == Set(rows).count && Set(rows) == first.rows.union(second.rows), "\(spec): rows after recovery")
@@ -180,14 +180,6 @@ func storeIsClean(_ store: String) throws -> Bool {
     }
 }
 
-func waitFor(_ seconds: Double, _ cond: () -> Bool) -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-        if cond() { return true }
-        usleep(20_000)
-    }
-    return cond()
-}
 
 /// The operation name a `StoreError` carries for each kind of call.
 func operationName(_ op: IOOp) -> String {

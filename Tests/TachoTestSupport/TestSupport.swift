@@ -25,3 +25,13 @@ public final class TempDir: Sendable {
     }
     deinit { try? FileManager.default.removeItem(atPath: path) }
 }
+
+/// Polls `cond` every 20 ms for up to `seconds`; its last answer.
+public func waitUntil(_ seconds: Double, _ cond: () -> Bool) -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if cond() { return true }
+        usleep(20_000)
+    }
+    return cond()
+}
