@@ -109,7 +109,10 @@ public final class StoreMaintenance {
         let interval = lastStart == nil ? min(compactEvery, 60) : compactEvery
         if Double(now - (lastStart ?? started)) / 1e9 < interval { return }
         lastStart = now
-        let plan = writer.planCompaction(compaction)
+        var options = compaction
+        let verdict = retention.clockTrust.judge(newestData: writer.manifest.newestTime)
+        (options.now, options.clockTrusted) = (verdict.safeNow, verdict.isTrusted)
+        let plan = writer.planCompaction(options)
         guard !plan.isEmpty else { return }
         let need = plan.tasks.reduce(UInt64(0)) { $0 + $1.inputBytes }
         if let floor = retention.policy.minFreeBytes, let free = retention.freeBytes(writer.layout.root), free < floor &+ need {
@@ -124,14 +127,14 @@ public final class StoreMaintenance {
         ])
         running = true
         group.enter()
-        let layout = writer.layout, storeOptions = writer.options, options = compaction
+        let layout = writer.layout, storeOptions = writer.options, buildOptions = options
         let slot = self.slot, cancel = cancelFlag, group = self.group
         // Its own thread: it sleeps for the rate limit, which must not hold a pool thread the
         // daemon's parsers (concurrentPerform) would wait for.
         spawnThread {
             let state: BuildState
             do {
-                state = .done(try Compactor.build(plan, layout: layout, storeOptions: storeOptions, options: options, cancel: cancel))
+                state = .done(try Compactor.build(plan, layout: layout, storeOptions: storeOptions, options: buildOptions, cancel: cancel))
             } catch {
                 state = .failed("\(error)")
             }

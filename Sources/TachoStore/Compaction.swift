@@ -26,8 +26,13 @@ public struct CompactionOptions: Sendable {
     /// In a partition that is still open (its end is after `now`), merge the newest small
     /// segments only once there are at least this many of them. Default 8.
     public var openPartitionMinSegments = 8
-    /// Wall-clock now in µs; nil reads the clock. Tests set it.
+    /// Wall-clock now in µs; nil reads the clock. Callers pass the time `ClockTrust` vouches
+    /// for (StoreClock.swift); tests set it.
     public var now: Int64?
+    /// False when `now` comes from a distrusted clock: the plan then forgets no ledger entry
+    /// by age (a clock years ahead would make every entry look old, and a re-delivered file
+    /// would be ingested again).
+    public var clockTrusted = true
 
     public init() {}
 
@@ -188,7 +193,7 @@ public enum CompactionPlanner {
         var ledger: LedgerMergeTask?
         if options.mergeLedgers, manifest.ledgers.count >= 2 || (options.ledgerMaxAge != nil && !manifest.ledgers.isEmpty) {
             ledger = LedgerMergeTask(
-                inputs: manifest.ledgers, pruneBefore: options.ledgerMaxAge.map { now &- $0 })
+                inputs: manifest.ledgers, pruneBefore: options.clockTrusted ? options.ledgerMaxAge.map { now &- $0 } : nil)
         }
         return CompactionPlan(base: manifest, tasks: tasks, ledgerMerge: ledger)
     }

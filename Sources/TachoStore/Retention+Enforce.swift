@@ -9,8 +9,11 @@ import Glibc
 /// Every deletion is logged at notice level with the policy that caused it.
 public final class RetentionEnforcer {
     public let policy: RetentionPolicy
-    /// Wall-clock now, µs. Tests fake it.
-    public var now: () -> Int64
+    /// The clock and whether to believe it (StoreClock.swift): age retention acts only on a
+    /// trusted clock.
+    public let clockTrust: ClockTrust
+    /// The last verdict on the clock (nil before the first age round); `tacho compact` prints it.
+    public private(set) var lastClockVerdict: ClockTrust.Verdict?
     /// Free bytes on the file system holding a path. Tests fake it.
     public var freeBytes: (String) -> UInt64?
     /// Levels for budget trims (cold partitions are rewritten at the cold level).
@@ -19,11 +22,11 @@ public final class RetentionEnforcer {
     public private(set) var ingestPaused = false
 
     public init(policy: RetentionPolicy, logger: Logger, compaction: CompactionOptions = CompactionOptions(),
-                now: (() -> Int64)? = nil, freeBytes: ((String) -> UInt64?)? = nil) {
+                clock: StoreClock = .system, freeBytes: ((String) -> UInt64?)? = nil) {
         self.policy = policy
         self.logger = logger
         self.compaction = compaction
-        self.now = now ?? { wallClockMicrosStore() }
+        clockTrust = ClockTrust(clock: clock, maxLead: policy.maxClockLead)
         self.freeBytes = freeBytes ?? { StoreUsage.freeBytes($0) }
     }
 
@@ -74,7 +77,18 @@ public final class RetentionEnforcer {
     @discardableResult
     public func enforceAge(_ w: StoreWriter) throws -> [RetentionAction] {
         guard !policy.maxAge.isEmpty else { return [] }
-        let (next, actions) = Self.agePlan(w.manifest, policy: policy, now: now())
+        let verdict = clockTrust.judge(newestData: w.manifest.newestTime)
+        defer { lastClockVerdict = verdict }
+        guard case .trusted(let now) = verdict else {
+            if lastClockVerdict?.isTrusted != false, case .distrusted(let wall, _, let why) = verdict {
+                logger.warning("age retention paused: \(why)", metadata: [
+                    "clock": "\(wall)", "newest_row": "\(w.manifest.newestTime.map { "\($0)" } ?? "none")",
+                ])
+            }
+            return []
+        }
+        if lastClockVerdict?.isTrusted == false { logger.notice("age retention resumed: the clock is trusted again") }
+        let (next, actions) = Self.agePlan(w.manifest, policy: policy, now: now)
         guard next != w.manifest else { return [] }
         try w.switchManifest(next)
         for a in actions { log(a) }
@@ -101,28 +115,17 @@ public final class RetentionEnforcer {
             "used": "\(used)", "budget": "\(maxBytes)", "target": "\(target)",
         ])
         let budgetLabel = "disk budget \(formatBytes(maxBytes))"
-        for (dir, what) in [(policy.processedDirectory, "processed/"), (policy.rejectedDirectory, "rejected/")] {
-            guard let dir, used > target else { continue }
-            for f in StoreUsage.filesOldestFirst(dir) {
-                guard used > target else { break }
-                guard unlink(f.path) == 0 || errno == ENOENT else { continue }
-                used -= min(used, f.size)
-                let a = RetentionAction(kind: .deleteFile, policy: "\(budgetLabel): \(what) oldest first", path: f.path, bytes: f.size)
-                report.actions.append(a)
-                log(a)
-            }
+        // 1. processed/: copies of rows the store already holds, oldest first.
+        if let dir = policy.processedDirectory, used > target {
+            used = deleteOldest(in: dir, while: { used > target }, used: used,
+                                label: "\(budgetLabel): processed/ oldest first", report: &report)
             used = usage()
         }
+        // 2. Store rows, oldest partition first (whole, or trimmed by time).
         var rounds = 0
         while used > target && rounds < 100_000 {
             rounds += 1
-            guard let unit = oldestUnit(w.manifest) else {
-                report.budgetMet = used <= maxBytes
-                logger.warning("disk budget cannot be met: no rows left to delete", metadata: [
-                    "used": "\(used)", "budget": "\(maxBytes)",
-                ])
-                return report
-            }
+            guard let unit = oldestUnit(w.manifest) else { break }
             let unitBytes = unit.segments.reduce(UInt64(0)) { $0 + $1.fileSize }
             let need = used - target
             var trimmed = false
@@ -132,8 +135,45 @@ public final class RetentionEnforcer {
             if !trimmed { try drop(w, unit, label: budgetLabel, report: &report) }
             used = usage()
         }
+        // 3. rejected/ last: a rejected input is the only copy of its data. Each deletion is
+        //    logged at warning level with the file's name.
+        if let dir = policy.rejectedDirectory, used > target {
+            logger.warning("disk budget: no store rows left to delete; deleting rejected/ files, the only copy of their data", metadata: [
+                "used": "\(used)", "budget": "\(maxBytes)", "dir": "\(dir)",
+            ])
+            used = deleteOldest(in: dir, while: { used > target }, used: used,
+                                label: "\(budgetLabel): rejected/ oldest first, after every store row", warn: true,
+                                report: &report)
+            used = usage()
+        }
         report.budgetMet = used <= maxBytes
+        if !report.budgetMet {
+            logger.warning("disk budget cannot be met: no rows or files left to delete", metadata: [
+                "used": "\(used)", "budget": "\(maxBytes)",
+            ])
+        }
         return report
+    }
+
+    /// Deletes regular files in `dir`, oldest first, while `more()`; logs each. Returns `used`
+    /// less what was deleted.
+    private func deleteOldest(in dir: String, while more: () -> Bool, used: UInt64, label: String, warn: Bool = false,
+                              report: inout RetentionReport) -> UInt64 {
+        var used = used
+        for f in StoreUsage.filesOldestFirst(dir) {
+            guard more() else { break }
+            guard unlink(f.path) == 0 || errno == ENOENT else { continue }
+            used -= min(used, f.size)
+            let a = RetentionAction(kind: .deleteFile, policy: label, path: f.path, bytes: f.size)
+            report.actions.append(a)
+            if warn {
+                logger.warning("retention: deleted rejected file", metadata: ["file": "\(f.path)", "bytes": "\(f.size)", "policy": "\(label)"])
+            } else {
+                log(a)
+            }
+            if !more() { break }
+        }
+        return used
     }
 
     struct Unit {
@@ -208,7 +248,7 @@ public final class RetentionEnforcer {
         guard cut > lo, cut <= maxTime else { return false }
         let end = w.manifest.partitionEnd(of: u.partitionStart)
         var level = w.options.segment.zstdLevel
-        if let after = compaction.coldAfter, end &+ after <= now() { level = max(level, compaction.coldLevel) }
+        if let after = compaction.coldAfter, end &+ after <= clockTrust.judge(newestData: w.manifest.newestTime).safeNow { level = max(level, compaction.coldLevel) }
         let task = CompactionTask(
             measurementID: u.measurementID, partitionStart: u.partitionStart, inputs: u.segments, zstdLevel: level,
             cutoff: cut, reasons: ["\(label): trim"])
@@ -234,7 +274,9 @@ public final class RetentionEnforcer {
     /// Before pausing, deletes processed/ copies oldest first. Logs each change of state.
     public func mayIngest(_ layout: StoreLayout) -> Bool {
         guard let floor = policy.minFreeBytes, var free = freeBytes(layout.root) else { return true }
-        if free < floor, let dir = policy.processedDirectory {
+        // Only files on the store's own file system free space there; processed/ elsewhere is
+        // left alone (it is the documented restore source, and deleting it frees nothing here).
+        if free < floor, let dir = policy.processedDirectory, StoreUsage.sameFileSystem(dir, layout.root) {
             for f in StoreUsage.filesOldestFirst(dir) {
                 guard free < floor else { break }
                 guard unlink(f.path) == 0 else { continue }

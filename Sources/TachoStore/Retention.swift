@@ -15,11 +15,13 @@ import Glibc
 ///   yet named by the manifest) are working space and not counted. When over, Tacho frees down to
 ///   `maxBytes − maxBytes/20` (hysteresis, so a full store does not rewrite a partition per
 ///   commit), in this order: files in processed/ (copies of rows already stored), oldest
-///   first; files in rejected/, oldest first; then store rows, oldest first — whole oldest
-///   partitions while they fit in what must be freed, else the oldest rows of the oldest
-///   partition (trim by time: the watermark rises, the partition is rewritten without them).
+///   first; then store rows, oldest first — whole oldest partitions while they fit in what
+///   must be freed, else the oldest rows of the oldest partition (trim by time: the watermark
+///   rises, the partition is rewritten without them); last, only when no store row is left,
+///   files in rejected/ (the only copy of their data), oldest first, each named in a log line.
 /// * `minFreeBytes`: free space on the store's file system. Below it, ingest pauses (clear
-///   log line, nothing fails); processed/ copies are deleted oldest first to get back above it.
+///   log line, nothing fails); processed/ copies on that same file system are deleted oldest
+///   first to get back above it (on another file system they would free nothing here).
 ///   Telemetry is never deleted for this floor: the space may be used by someone else.
 public struct RetentionPolicy: Sendable {
     /// Maximum row age per measurement id, µs.
@@ -28,8 +30,11 @@ public struct RetentionPolicy: Sendable {
     public var minFreeBytes: UInt64?
     /// Counted in `maxBytes`, deleted first when over it.
     public var processedDirectory: String?
-    /// Counted in `maxBytes`, deleted after processed/.
+    /// Counted in `maxBytes`; deleted last, after every store row (they are the only copy).
     public var rejectedDirectory: String?
+    /// Age retention acts only while the wall clock is at most this far ahead of the newest
+    /// stored row (µs; StoreClock.swift `ClockTrust`). Default 7 days; 0 trusts any clock.
+    public var maxClockLead: Int64 = ClockTrust.defaultMaxLead
 
     public init() {}
 
@@ -124,6 +129,14 @@ public enum StoreUsage {
         let liveIndex = Set(manifest.ledgers + [manifest.latestIndex])
         for name in directoryEntries(layout.indexDir) ?? [] where !liveIndex.contains(name) { out.insert(layout.indexPath(name)) }
         return out
+    }
+
+    /// Whether two existing paths lie on one file system (same st_dev). False when either
+    /// cannot be examined.
+    public static func sameFileSystem(_ a: String, _ b: String) -> Bool {
+        var sa = stat(), sb = stat()
+        guard stat(a, &sa) == 0, stat(b, &sb) == 0 else { return false }
+        return sa.st_dev == sb.st_dev
     }
 
     /// Free bytes for unprivileged users on the file system holding `path` (statvfs).

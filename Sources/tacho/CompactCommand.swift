@@ -33,9 +33,13 @@ struct MaintenanceOptionGroup: ParsableArguments {
         "When merging ledger files, forget files ingested longer ago than this (default: keep all; a file re-delivered after that is ingested again).",
         valueName: "AGE"))
     var ledgerMaxAge: String?
+    @Option(help: ArgumentHelp(
+        "Age retention acts only while the clock is at most this far ahead of the newest stored row (default 7d; 0 = always trust the clock). Guards against a box booting with a wrong clock.",
+        valueName: "AGE"))
+    var maxClockLead: String?
 
     /// Flags, then the config file (keys: retention, max_bytes, min_free, compact_rate_mb_s,
-    /// cold_after, cold_level, ledger_max_age), then defaults.
+    /// cold_after, cold_level, ledger_max_age, max_clock_lead), then defaults.
     func resolve(file: ConfigFile, processed: String?, rejected: String?) throws -> (RetentionPolicy, CompactionOptions) {
         var p = RetentionPolicy()
         p.processedDirectory = processed
@@ -53,6 +57,10 @@ struct MaintenanceOptionGroup: ParsableArguments {
         if let s = maxBytes ?? file.text("max_bytes") {
             guard let b = Units.bytes(s), b > 0 else { throw ValidationError("--max-bytes \(s): expected a size like 2GiB, 500MiB") }
             p.maxBytes = b
+        }
+        if let s = maxClockLead ?? file.string("max_clock_lead") {
+            guard let d = Units.durationMicrosOrZero(s) else { throw ValidationError("--max-clock-lead \(s): expected a duration like 7d, or 0") }
+            p.maxClockLead = d
         }
         if let s = minFree ?? file.text("min_free") {
             guard let b = Units.bytes(s) else { throw ValidationError("--min-free \(s): expected a size like 500MiB") }
@@ -124,7 +132,7 @@ struct CompactCommand: ParsableCommand {
             if file.bool("delete_processed") != true { processedDir = processedDir ?? ic.processedDir }
             rejectedDir = rejectedDir ?? ic.rejectedDir
         }
-        let (policy, copts) = try maintenance.resolve(file: file, processed: processedDir, rejected: rejectedDir)
+        var (policy, copts) = try maintenance.resolve(file: file, processed: processedDir, rejected: rejectedDir)
         let storePath = storeOption.path(config: file)
         var opts = StoreOptions()
         opts.logger = logger
@@ -143,8 +151,13 @@ struct CompactCommand: ParsableCommand {
         let usageBefore = StoreUsage.bytes(enforcer.budgetRoots(writer.layout))
 
         let age = try enforcer.enforceAge(writer)
+        let verdict = enforcer.lastClockVerdict ?? enforcer.clockTrust.judge(newestData: writer.manifest.newestTime)
+        (copts.now, copts.clockTrusted) = (copts.now ?? verdict.safeNow, verdict.isTrusted)
         let plan = writer.planCompaction(copts)
         print("plan:")
+        if case .distrusted(_, _, let why) = verdict, !policy.maxAge.isEmpty || copts.ledgerMaxAge != nil {
+            print("  retention: skipped, nothing expires by age: \(why)")
+        }
         for a in age { print("  retention: \(describe(a))") }
         printPlan(plan)
         if let b = policy.maxBytes {
@@ -203,13 +216,19 @@ struct CompactCommand: ParsableCommand {
 
     private func printDryRun(_ path: String, policy: RetentionPolicy, compaction: CompactionOptions, options: StoreOptions) throws {
         let snap = try Snapshot.open(path: path, options: options)
-        let now = compaction.now ?? wallClockMicros()
-        let (afterAge, age) = RetentionEnforcer.agePlan(snap.manifest, policy: policy, now: now)
+        let verdict = ClockTrust(maxLead: policy.maxClockLead).judge(newestData: snap.manifest.newestTime)
+        var compaction = compaction
+        (compaction.now, compaction.clockTrusted) = (compaction.now ?? verdict.safeNow, verdict.isTrusted)
+        var afterAge = snap.manifest, age: [RetentionAction] = []
+        if case .trusted(let now) = verdict { (afterAge, age) = RetentionEnforcer.agePlan(snap.manifest, policy: policy, now: now) }
         let layout = snap.layout
         let plan = CompactionPlanner.plan(afterAge, options: compaction, defaultLevel: options.segment.zstdLevel) { s in
             fileMTimeMicros(layout.segmentPath(s.name))  // as the writer's planner: the dry run plans what compact would
         }
         print("plan (dry run, nothing changed):")
+        if case .distrusted(_, _, let why) = verdict, !policy.maxAge.isEmpty || compaction.ledgerMaxAge != nil {
+            print("  retention: would skip, nothing expires by age: \(why)")
+        }
         for a in age { print("  retention: \(describe(a))") }
         printPlan(plan)
         if let b = policy.maxBytes {

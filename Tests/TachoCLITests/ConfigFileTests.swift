@@ -44,6 +44,7 @@ let lddPath: String? = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin
               "inbox": "\(inbox)",
               "delete_processed": \(deleteProcessed),
               "retention": {"status": "1d", "detections": "30d"},
+              "max_clock_lead": "0",
               "max_bytes": 7000000,
               "compact_rate_mb_s": 2.5,
               "settle_seconds": 2,
@@ -84,7 +85,7 @@ let lddPath: String? = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin
         #expect(flags.stdout.contains("at zstd 7") && !flags.stdout.contains("at zstd 5"), "\(flags.stdout)")
 
         // Retention in the flag's string form.
-        try write(cfg, #"{"store": "\#(store)", "retention": "detections=30d"}"#)
+        try write(cfg, #"{"store": "\#(store)", "retention": "detections=30d", "max_clock_lead": "0"}"#)
         let strings = try tacho(["compact", "--dry-run", "--config", cfg])
         #expect(strings.status == 0, "\(strings.stderr)")
         #expect(strings.stdout.contains("(age detections=30d)"), "\(strings.stdout)")

@@ -41,7 +41,7 @@ final class LogCapture: Sendable {
         policy.maxAge = [Measurement.detections.id: 36 * hourMicros]
         let cut = now - 36 * hourMicros  // the middle of day 2
         let log = LogCapture()
-        let r = RetentionEnforcer(policy: policy, logger: log.logger(), now: { now })
+        let r = RetentionEnforcer(policy: policy, logger: log.logger(), clock: StoreClock.Manual(wallMicros: now).clock)
         let day1Files = w.manifest.segments.filter { $0.measurementID == Measurement.detections.id && $0.partitionStart == july1 }.map(\.name)
         #expect(!day1Files.isEmpty)
 
@@ -71,7 +71,7 @@ final class LogCapture: Sendable {
         #expect(try scanDetections(w.snapshot()) == allDet.filter { $0.time >= cut })
         #expect(Verifier.verify(snapshot: try w.snapshot()).isClean)
         // Running again an hour later moves the watermark; nothing is dropped twice.
-        let again = RetentionEnforcer(policy: policy, logger: log.logger(), now: { now + hourMicros })
+        let again = RetentionEnforcer(policy: policy, logger: log.logger(), clock: StoreClock.Manual(wallMicros: now + hourMicros).clock)
         try again.enforceAge(w)
         #expect(try scanDetections(w.snapshot()) == allDet.filter { $0.time >= cut + hourMicros })
         w.close()
@@ -81,7 +81,7 @@ final class LogCapture: Sendable {
         let dir = TempDir()
         let w = try fillStore(dir.path, commits: 3, rowsPerCommit: 100)
         let before = w.manifest
-        let r = RetentionEnforcer(policy: RetentionPolicy(), logger: Logger(label: "x"), now: { .max / 2 })
+        let r = RetentionEnforcer(policy: RetentionPolicy(), logger: Logger(label: "x"), clock: StoreClock.Manual(wallMicros: .max / 2).clock)
         let rep = try r.enforce(w)
         #expect(rep.isEmpty)
         #expect(w.manifest == before)
@@ -103,7 +103,7 @@ final class LogCapture: Sendable {
         policy.maxBytes = budget
         policy.processedDirectory = processed
         let log = LogCapture()
-        let r = RetentionEnforcer(policy: policy, logger: log.logger(), now: { july1 })
+        let r = RetentionEnforcer(policy: policy, logger: log.logger(), clock: StoreClock.Manual(wallMicros: july1).clock)
         var rng = SplitMix64(state: 7)
         var ingested: UInt64 = 0
         var model: [DetKey: Int64] = [:]

@@ -1,0 +1,135 @@
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where the store's notion of "now" comes from: the one clock seam of retention and
+/// compaction. Production reads `CLOCK_REALTIME` and `CLOCK_MONOTONIC`; tests use `manual`.
+public struct StoreClock: Sendable {
+    /// Wall-clock time, µs since the Unix epoch (may jump: NTP, an RTC-less boot, an operator).
+    public var wallMicros: @Sendable () -> Int64
+    /// Time that only moves forward at the rate of real time, ns (never jumps).
+    public var monotonicNanos: @Sendable () -> UInt64
+
+    public init(wallMicros: @escaping @Sendable () -> Int64, monotonicNanos: @escaping @Sendable () -> UInt64) {
+        self.wallMicros = wallMicros
+        self.monotonicNanos = monotonicNanos
+    }
+
+    public static let system = StoreClock(wallMicros: { wallClockMicrosStore() }, monotonicNanos: { monotonicNanosStore() })
+
+    /// A clock a test sets: `advance` moves both clocks (time passing), `jumpWall` moves only
+    /// the wall clock (NTP correcting it, an RTC-less box booting).
+    public final class Manual: Sendable {
+        private let state: Mutex<(wall: Int64, mono: UInt64)>
+        public init(wallMicros: Int64) { state = Mutex((wallMicros, 1_000_000_000)) }
+        public var clock: StoreClock {
+            StoreClock(wallMicros: { self.state.withLock { $0.wall } }, monotonicNanos: { self.state.withLock { $0.mono } })
+        }
+        public var wallMicros: Int64 { state.withLock { $0.wall } }
+        public func advance(micros: Int64) {
+            state.withLock {
+                $0.wall += micros
+                $0.mono += UInt64(max(0, micros)) * 1000
+            }
+        }
+        public func jumpWall(micros: Int64) { state.withLock { $0.wall += micros } }
+    }
+}
+
+/// Decides whether the wall clock may be acted on by retention (BRIEF/SEMANTICS: retention
+/// never deletes on a clock it has reason to distrust). Two rules:
+///
+/// 1. **Lead over the data.** The wall clock may be at most `maxLead` ahead of the newest row
+///    in the store. A box that boots without a real-time clock (1970, or years ahead) and
+///    runs retention before NTP syncs would otherwise expire everything. Works for one-shot
+///    commands too (`tacho compact` from cron): it needs no history, only the manifest.
+/// 2. **No abrupt jumps.** In a long-running process (`tacho run`), when the wall clock moved
+///    by more than `jumpTolerance` more or less than the monotonic clock since the last look,
+///    it was set, not ticking: age retention pauses until the clock has run steadily for
+///    `settleAfterJump`.
+///
+/// What is not trusted is not acted on: age retention skips its round (logged once per state),
+/// compaction plans with the clamped time and does not prune the ledger by age.
+public final class ClockTrust {
+    public let clock: StoreClock
+    /// µs; 0 disables rule 1 (`--max-clock-lead 0`: trust the clock whatever the data says).
+    public let maxLead: Int64
+    public let jumpTolerance: Int64
+    public let settleAfterJump: UInt64
+    private var last: (wall: Int64, mono: UInt64)?
+    private var distrustUntil: UInt64?
+    private var lastJump: Int64 = 0
+
+    public static let defaultMaxLead: Int64 = 7 * 86_400_000_000
+
+    public init(clock: StoreClock = .system, maxLead: Int64 = ClockTrust.defaultMaxLead,
+                jumpTolerance: Int64 = 300_000_000, settleAfterJump: UInt64 = 600_000_000_000) {
+        self.clock = clock
+        self.maxLead = maxLead
+        self.jumpTolerance = jumpTolerance
+        self.settleAfterJump = settleAfterJump
+    }
+
+    public enum Verdict: Sendable, Equatable {
+        case trusted(now: Int64)
+        /// `now` is the wall clock; `clamped` the latest time the data vouches for
+        /// (`newest + maxLead`, or the wall clock when it is behind that).
+        case distrusted(now: Int64, clamped: Int64, reason: String)
+
+        public var isTrusted: Bool { if case .trusted = self { true } else { false } }
+        /// The time safe to plan with: the wall clock when trusted, else the clamped one.
+        public var safeNow: Int64 {
+            switch self {
+            case .trusted(let n): n
+            case .distrusted(_, let c, _): c
+            }
+        }
+    }
+
+    /// Looks at the clock now, against the newest row the store holds (`Manifest.newestTime`).
+    public func judge(newestData: Int64?) -> Verdict {
+        let wall = clock.wallMicros()
+        let mono = clock.monotonicNanos()
+        defer { last = (wall, mono) }
+        var clamped = wall
+        if let newest = newestData, maxLead > 0 {
+            let (limit, o) = newest.addingReportingOverflow(maxLead)
+            if !o && wall > limit {
+                clamped = limit
+                return .distrusted(now: wall, clamped: clamped, reason:
+                    "the wall clock is \(describeMicros(wall - newest)) ahead of the newest stored row (more than the allowed \(describeMicros(maxLead))); set the clock (NTP) or raise --max-clock-lead")
+            }
+        }
+        if let l = last {
+            let wallStep = wall &- l.wall
+            let monoStep = Int64(clamping: (mono &- l.mono) / 1000)
+            if abs(wallStep &- monoStep) > jumpTolerance {
+                distrustUntil = mono &+ settleAfterJump
+                lastJump = wallStep &- monoStep
+            }
+        }
+        if let until = distrustUntil {
+            if mono < until {
+                return .distrusted(now: wall, clamped: min(wall, clamped), reason:
+                    "the wall clock jumped by \(lastJump < 0 ? "-" : "+")\(describeMicros(abs(lastJump))); waiting \(describeMicros(Int64(settleAfterJump / 1000))) of steady time before trusting it")
+            }
+            distrustUntil = nil
+        }
+        return .trusted(now: wall)
+    }
+}
+
+extension Manifest {
+    /// The newest row time any live segment holds (nil for an empty store).
+    public var newestTime: Int64? { segments.filter { $0.rowCount > 0 }.map(\.maxTime).max() }
+}
+
+func describeMicros(_ m: Int64) -> String {
+    let units: [(Int64, String)] = [(86_400_000_000, "d"), (3_600_000_000, "h"), (60_000_000, "m"), (1_000_000, "s")]
+    for (u, s) in units where m >= u {
+        let v = Double(m) / Double(u)
+        return v >= 10 ? "\(Int(v))\(s)" : "\((v * 10).rounded() / 10)\(s)"
+    }
+    return "\(m)µs"
+}
