@@ -63,6 +63,10 @@ public final class Ingestor {
 
     public init(writer: StoreWriter, options: ReaderOptions = ReaderOptions(), logger: Logger) {
         self.writer = writer
+        var options = options
+        // The watermarks cannot rise during one ingest (retention runs under the writer this
+        // ingestor holds, and it runs none), so the reader rejects expired rows by them.
+        options.expiredBefore = writer.manifest.watermarks
         reader = TelemetryReader(options: options)
         self.logger = logger
     }

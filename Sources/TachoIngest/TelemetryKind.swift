@@ -93,6 +93,10 @@ public struct ReaderOptions: Sendable {
     public var batchRows = 65_536
     /// Rejected records kept with their text (the rest are only counted). Default 10,000.
     public var maxRejectsKept = 10_000
+    /// The store's retention watermarks (`Manifest.watermarks`, by measurement id): a record
+    /// older than its measurement's watermark is expired on arrival and rejected with that
+    /// reason (stored, it would be hidden at once and reported as ingested). Default none.
+    public var expiredBefore: [UInt8: Int64] = [:]
 
     public init(lenient: Bool = false) { self.lenient = lenient }
 }

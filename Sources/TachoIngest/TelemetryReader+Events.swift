@@ -46,7 +46,12 @@ extension FileParse {
 
     private func readTime(_ field: String, _ problems: inout [String]) throws -> Int64? {
         guard try expectValue(.string, field, "a string", &problems) else { return nil }
-        if let micros = parser.withStringBytes({ Timestamp.parseMicros($0) }) { return micros }
+        if let micros = parser.withStringBytes({ Timestamp.parseMicros($0) }) {
+            if micros < expiredBefore {
+                problems.append("\(field) \(jsonQuoted(parser.stringValue)) is older than the retention watermark of \(measurement.name) (\(Timestamp.formatMillis(expiredBefore))): expired on arrival, not stored")
+            }
+            return micros
+        }
         problems.append("\(field) \(jsonQuoted(parser.stringValue)) is not an RFC 3339 time or YYYY-MM-DD HH:MM:SS")
         return nil
     }

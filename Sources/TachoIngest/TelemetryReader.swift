@@ -120,6 +120,8 @@ final class FileParse {
     @exclusivity(unchecked) var interner = ByteInterner()
     @exclusivity(unchecked) var report: FileReport
     @exclusivity(unchecked) var kind: TelemetryKind = .detections
+    /// The current measurement's retention watermark (`ReaderOptions.expiredBefore`).
+    @exclusivity(unchecked) var expiredBefore: Int64 = .min
     let guessed: TelemetryKind?
     /// A batch the sink is done with, if any, to fill next (see `flush`).
     var recycled: (() -> RowBatch?)?
@@ -172,6 +174,7 @@ final class FileParse {
 
     private func startBatch() {
         measurement = kind.measurement
+        expiredBefore = options.expiredBefore[measurement.id] ?? .min
         reserveRows()
     }
 
