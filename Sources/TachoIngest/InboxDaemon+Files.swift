@@ -41,8 +41,8 @@ extension InboxDaemon {
                 case .rejected(let e):
                     reject(path, e)
                 case .unreadable(let why):
-                    logger.warning("cannot read \(path), will retry: \(why)")
-                    watcher.forget(path)
+                    logger.warning("cannot read \(logSafe(path)), will retry: \(why)")
+                    release([path])
                 case .ok(let rep, let batches):
                     if let prior = writer.ledgerEntry(for: rep.hash) ?? inGroup[rep.hash], prior.size == rep.size {
                         duplicates.append((path, prior))
@@ -59,10 +59,12 @@ extension InboxDaemon {
         } catch {
             writer.abort()
             logger.error("commit failed; \(committed.count) files stay in the inbox and will be retried: \(error)")
-            for (path, _) in committed { watcher.forget(path) }
+            release(committed.map(\.path) + duplicates.map(\.path))
+            shrinkGroups(after: paths.count)
             usleep(1_000_000)
             return
         }
+        growGroups()
         runAfterCommit()
         let ms = elapsedMs(since: start)
         for (path, rep) in committed { finish(path, rep, ms: ms / Double(max(committed.count, 1))) }
@@ -90,17 +92,17 @@ extension InboxDaemon {
             return
         } catch is Cancelled {
             writer.abort()
-            logger.notice("stop requested: abandoned \(baseName(path)); it stays in the inbox")
+            logger.notice("stop requested: abandoned \(logSafe(baseName(path))); it stays in the inbox")
             return
         } catch let e as InputReadError {
             writer.abort()
-            logger.warning("cannot read \(path), will retry: \(e)")
-            watcher.forget(path)
+            logger.warning("cannot read \(logSafe(path)), will retry: \(e)")
+            release([path])
             return
         } catch {
             writer.abort()
-            logger.error("ingest of \(path) failed; it stays in the inbox: \(error)")
-            watcher.forget(path)
+            logger.error("ingest of \(logSafe(path)) failed; it stays in the inbox: \(error)")
+            release([path])
             usleep(1_000_000)
             return
         }
@@ -114,8 +116,8 @@ extension InboxDaemon {
         do {
             try writer.commit(ledger: [rep.ledgerEntry(path)])
         } catch {
-            logger.error("commit of \(path) failed; it stays in the inbox: \(error)")
-            watcher.forget(path)
+            logger.error("commit of \(logSafe(path)) failed; it stays in the inbox: \(error)")
+            release([path])
             usleep(1_000_000)
             return
         }
@@ -162,10 +164,19 @@ extension InboxDaemon {
     }
 
     private func reject(_ path: String, _ e: FileError) {
-        if e.truncated && watcher.deferTruncated(path) {
-            logger.info("\(baseName(path)) ends early; waiting for its writer to finish", metadata: ["error": "\(e)"])
-            return
+        let name = baseName(path)
+        if e.truncated {
+            let now = monotonicNanos()
+            let until = truncated[name]?.until ?? now + watcher.truncatedGraceNanos
+            if now < until, case .file(_, let size, let mtime) = InputFiles.stat(path) {
+                if truncated[name] == nil {
+                    logger.info("\(logSafe(name)) ends early; waiting for its writer to finish", metadata: ["error": "\(e)"])
+                }
+                truncated[name] = (until, size, mtime)
+                return
+            }
         }
+        truncated.removeValue(forKey: name)
         logger.error("rejected \(baseName(path)): \(e)")
         do {
             try rejects.writeFileError(for: path, e)
@@ -178,6 +189,7 @@ extension InboxDaemon {
 
     private func syncDirectories() {
         var dirs = [config.inbox, config.rejectedDir]
+        if access(claims.directory, F_OK) == 0 { dirs.append(claims.directory) }
         if !config.deleteProcessed { dirs.append(config.processedDir) }
         mover.syncDirectories(dirs)
     }

@@ -38,12 +38,44 @@ public struct InboxConfig: Sendable {
     public var processedDir: String { processed ?? parent(inbox) + "/processed" }
     public var rejectedDir: String { rejected ?? parent(inbox) + "/rejected" }
 
+    /// Refuses settings that would loop or lose files: processed/ or rejected/ equal to the
+    /// inbox or inside it (every moved file would be taken again: `x.1.1.1…`, or the daemon
+    /// would parse its own `.error` reports), processed/ equal to rejected/ (the processed/
+    /// clean-up would delete rejected inputs), and any of them inside the store or the store
+    /// inside one of them. Paths are compared after resolving symlinks; all must exist.
+    public func checkDirectories(store: String) throws {
+        func real(_ p: String) -> String {
+            guard let r = realpath(p, nil) else { return p }
+            defer { free(r) }
+            return String(cString: r)
+        }
+        func within(_ a: String, _ b: String) -> Bool { a == b || a.hasPrefix(b == "/" ? "/" : b + "/") }
+        let inbox = real(inbox), store = real(store), rejected = real(rejectedDir)
+        var named: [(String, String)] = [("rejected", rejected)]
+        if !deleteProcessed { named.append(("processed", real(processedDir))) }
+        for (what, dir) in named where within(dir, inbox) {
+            throw InboxConfigError(message: "the \(what) directory \(dir) is \(dir == inbox ? "the inbox itself" : "inside the inbox \(inbox)"): every file moved there would be taken again. Choose a directory outside the inbox (the default is \(what)/ beside it)")
+        }
+        if !deleteProcessed, real(processedDir) == rejected {
+            throw InboxConfigError(message: "processed and rejected are the same directory \(rejected): the clean-up of old processed files would delete rejected inputs. Give them separate directories")
+        }
+        for (what, dir) in named + [("inbox", inbox)] where within(dir, store) || within(store, dir) {
+            throw InboxConfigError(message: "the \(what) directory \(dir) and the store \(store) overlap: keep the store's directory for the store alone")
+        }
+    }
+
     private func parent(_ p: String) -> String {
         var s = p
         while s.count > 1 && s.hasSuffix("/") { s.removeLast() }
         guard let slash = s.lastIndex(of: "/") else { return "." }
         return slash == s.startIndex ? "/" : String(s[..<slash])
     }
+}
+
+/// Settings of `tacho run` that cannot work together, refused at start.
+public struct InboxConfigError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
 }
 
 /// A stop request from a signal handler (or a test).
@@ -63,8 +95,15 @@ public final class InboxDaemon {
     public let config: InboxConfig
     let writer: StoreWriter
     let logger: Logger
-    let reader: TelemetryReader
+    /// Reader settings; `reader` adds the store's current retention watermarks.
+    let readerOptions: ReaderOptions
     let watcher: InboxWatcher
+    let claims: InboxClaims
+    /// The grouping in force: `config.grouping`, halved after a failed commit (a disk too full
+    /// for a 64-file commit may still take smaller ones) and doubled back after each success.
+    var grouping: CommitGrouping
+    /// Claimed files that ended early: retried when they change, rejected after the grace.
+    var truncated: [String: (until: UInt64, size: UInt64, mtime: Int64)] = [:]
     let mover = FileMover()
     let rejects: RejectFiles
     /// Runs after every commit (retention's disk budget, …). Errors are logged.
@@ -85,10 +124,13 @@ public final class InboxDaemon {
         self.config = config
         self.writer = writer
         self.logger = logger
-        reader = TelemetryReader(options: ReaderOptions(lenient: config.lenient))
+        readerOptions = ReaderOptions(lenient: config.lenient)
         try mover.ensureDirectory(config.inbox)
         if !config.deleteProcessed { try mover.ensureDirectory(config.processedDir) }
         try mover.ensureDirectory(config.rejectedDir)
+        try config.checkDirectories(store: writer.layout.root)
+        claims = InboxClaims(inbox: config.inbox)
+        grouping = config.grouping
         rejects = RejectFiles(directory: config.rejectedDir)
         watcher = InboxWatcher(inbox: config.inbox, settleSeconds: config.settleSeconds, forcePolling: config.poll)
         let log = logger
@@ -98,13 +140,23 @@ public final class InboxDaemon {
         }
     }
 
-    /// Runs until `stop` is set. Returns after finishing (or abandoning) the current work.
+    /// A reader for the next group: retention may have raised a watermark since the last one,
+    /// and a row below it is rejected as expired instead of being stored hidden.
+    var reader: TelemetryReader {
+        var o = readerOptions
+        o.expiredBefore = writer.manifest.watermarks
+        return TelemetryReader(options: o)
+    }
+
+    /// Runs until `stop` is set. Returns after finishing (or abandoning) the current work;
+    /// claimed files not finished go back to the inbox.
     public func run(until stop: StopFlag) throws {
         logger.info("watching inbox", metadata: [
-            "inbox": "\(config.inbox)", "mode": "\(watcher.usingInotify ? "inotify" : "poll")",
+            "inbox": "\(logSafe(config.inbox))", "mode": "\(watcher.usingInotify ? "inotify" : "poll")",
         ])
         cleanupProcessed()
         lastCleanup = monotonicNanos()
+        defer { releaseClaims() }
         var first = true
         while !stop.isSet {
             // The first look takes what is already waiting without delay.
@@ -112,21 +164,82 @@ public final class InboxDaemon {
             first = false
             if stop.isSet { break }
             runPeriodic()
-            guard !ready.isEmpty else { continue }
+            let leftovers = claims.leftovers().filter(isDue)
+            guard !ready.isEmpty || !leftovers.isEmpty else { continue }
             if let may = mayIngest, !may() {
                 usleep(1_000_000)
                 continue
             }
-            for unit in config.grouping.plan(sizes: ready.map(CommitGrouping.size(of:))) {
+            let work = leftovers + claim(ready)
+            for unit in grouping.plan(sizes: work.map(CommitGrouping.size(of:))) {
                 if stop.isSet { break }
                 switch unit {
-                case .stream(let i): try ingestLarge(ready[i], stop: stop)
-                case .group(let r): try ingestGroup(Array(ready[r]))
+                case .stream(let i): try ingestLarge(work[i], stop: stop)
+                case .group(let r): try ingestGroup(Array(work[r]))
                 }
                 runPeriodic()
             }
+            claims.removeIfEmpty()
         }
         logger.info("stopping", metadata: ["files": "\(filesIngested)", "rows": "\(rowsIngested)"])
+    }
+
+    /// Claims ready inbox files (InboxClaims.swift): returns their claimed paths.
+    func claim(_ ready: [String]) -> [String] {
+        var out: [String] = []
+        for path in ready {
+            watcher.forget(path)
+            switch claims.claim(path) {
+            case .claimed(let c): out.append(c)
+            case .busy, .vanished: continue  // busy: taken after the claimed one of its name
+            case .failed(let why): logger.warning("cannot claim \(logSafe(path)), will retry: \(why)")
+            }
+        }
+        return out
+    }
+
+    /// A claimed file is due unless it ended early and has neither changed nor run out of grace.
+    func isDue(_ path: String) -> Bool {
+        guard let t = truncated[baseName(path)] else { return true }
+        if monotonicNanos() >= t.until { return true }
+        if case .file(_, let size, let mtime) = InputFiles.stat(path) { return size != t.size || mtime != t.mtime }
+        return true
+    }
+
+    /// Puts unfinished claimed files back into the inbox (at stop, after a failed commit).
+    func release(_ paths: [String]) {
+        for p in paths where claims.isClaimed(p) {
+            if !claims.release(p) && access(p, F_OK) == 0 {
+                logger.notice("\(logSafe(baseName(p))) stays claimed (a new file of that name is in the inbox); it is retried first")
+            }
+        }
+    }
+
+    func releaseClaims() {
+        let left = claims.leftovers()
+        guard !left.isEmpty else { return claims.removeIfEmpty() }
+        release(left)
+        mover.syncDirectories([config.inbox, claims.directory])
+        claims.removeIfEmpty()
+    }
+
+    /// After a failed commit of `files` files: smaller commits next time (they may fit).
+    func shrinkGroups(after files: Int) {
+        guard files > 1 else { return }
+        let smaller = CommitGrouping(maxFiles: max(1, files / 2), maxBytes: grouping.maxBytes / 2, streamAbove: grouping.streamAbove)
+        if smaller.maxFiles < grouping.maxFiles {
+            logger.notice("retrying in smaller commits", metadata: ["files_per_commit": "\(smaller.maxFiles)"])
+            grouping = smaller
+        }
+    }
+
+    /// After a successful commit: back towards the configured grouping.
+    func growGroups() {
+        guard grouping != config.grouping else { return }
+        grouping = CommitGrouping(
+            maxFiles: min(config.grouping.maxFiles, grouping.maxFiles * 2),
+            maxBytes: min(config.grouping.maxBytes, max(grouping.maxBytes * 2, 1 << 20)),
+            streamAbove: config.grouping.streamAbove)
     }
 
     private func runPeriodic() {

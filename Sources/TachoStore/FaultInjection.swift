@@ -107,6 +107,7 @@ public final class FaultInjectingFileSystem: StoreFileSystem {
         var injected: [String] = []
         var misuse: [String] = []
         var open: [Int32: String] = [:]
+        var maxWrite: (bytes: Int, pathContains: String?)?
     }
 
     public let base: any StoreFileSystem
@@ -139,7 +140,13 @@ public final class FaultInjectingFileSystem: StoreFileSystem {
 
     public func arm(_ fault: Fault) { state.withLock { $0.faults.append(fault) } }
     /// Removes every fault: the "disk" is healthy again.
-    public func clearFaults() { state.withLock { $0.faults.removeAll() } }
+    public func clearFaults() { state.withLock { $0.faults.removeAll(); $0.maxWrite = nil } }
+    /// A nearly full disk: every write of more than `bytes` bytes (to a path containing
+    /// `pathContains`, if given) fails with ENOSPC, smaller ones succeed (nil: no limit).
+    /// Models a commit too large for the space that is left.
+    public func failWrites(largerThan bytes: Int?, pathContains: String? = nil) {
+        state.withLock { $0.maxWrite = bytes.map { ($0, pathContains) } }
+    }
     public func startRecording() { state.withLock { $0.recording = true; $0.calls.removeAll() } }
     /// Stops recording and returns the calls since `startRecording()`.
     public func stopRecording() -> [Call] {
@@ -199,6 +206,13 @@ public final class FaultInjectingFileSystem: StoreFileSystem {
 
     public func write(_ fd: FileDescriptor, _ bytes: UnsafeRawBufferPointer, path: String) throws {
         guard isOpen(fd, "write", path) else { throw injectedError("write", path, EBADF) }
+        if let m = state.withLock({ s -> Int? in
+            guard let m = s.maxWrite, bytes.count > m.bytes, m.pathContains.map({ path.contains($0) }) ?? true else { return nil }
+            s.injected.append("write > \(m.bytes) bytes:ENOSPC on \(path)")
+            return m.bytes
+        }) {
+            throw injectedError("write", path, ENOSPC, "\(bytes.count) bytes, more than the \(m) that fit: ")
+        }
         switch check(.write, path) {
         case .error(let e)?:
             throw injectedError("write", path, e)

@@ -151,7 +151,9 @@ func storeIsClean(_ store: String) throws -> Bool {
             done.wait()
         }
         func names(_ sub: String) -> Set<String> {
-            Set(((try? FileManager.default.contentsOfDirectory(atPath: dir.path + "/" + sub)) ?? []).filter { !$0.hasPrefix(".") })
+            func list(_ d: String) -> [String] { ((try? FileManager.default.contentsOfDirectory(atPath: d)) ?? []).filter { !$0.hasPrefix(".") } }
+            // A file the daemon has claimed (inbox/.tacho-claimed/) is still in the inbox.
+            return Set(list(dir.path + "/" + sub) + (sub == "inbox" ? list(inbox + "/.tacho-claimed") : []))
         }
         // A healthy first file.
         let staging = TempDir("tacho-fault-staging")
