@@ -45,11 +45,14 @@ public final class StoreWriter {
         if let m = try readManifest(layout, fs: fs) {
             manifest = m
         } else {
-            let leftovers = try fs.listDirectory(layout.segmentsDir)
-            guard leftovers.isEmpty else {
+            // Segments or ledgers without a MANIFEST are a store that lost it, not a new one:
+            // creating one here would delete them all as orphans (a lost ledger too, which
+            // alone recognises re-deliveries).
+            let leftovers = leftoverFiles(layout, fs: fs)
+            guard leftovers == 0 else {
                 throw StoreError(
                     .corrupt, "open store", path: layout.manifest,
-                    "MANIFEST is missing but segments/ holds \(leftovers.count) files; run `tacho verify --repair`")
+                    "MANIFEST is missing but segments/ and index/ hold \(leftovers) files; run `tacho verify --repair` to rebuild MANIFEST from them")
             }
             var m = Manifest()
             m.partitionWidth = options.partitionWidth
