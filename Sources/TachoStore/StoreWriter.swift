@@ -26,6 +26,11 @@ public final class StoreWriter {
     private var committedLatest: LatestIndex
     /// Ledger entries of files ingested since the store opened, by content hash.
     public private(set) var ledger: [ContentHash: LedgerEntry] = [:]
+    /// Where each content's most recent ledger entry stands in commit order (the manifest's
+    /// ledger files in order, entries in file order): the order `tacho ingest --force` replays
+    /// files in, so a later correction is replayed after what it corrected.
+    public private(set) var ledgerPosition: [ContentHash: Int] = [:]
+    private var recordedEntries = 0
 
     /// Opens (creating if needed) the store at `path` for writing: takes the lock, removes
     /// files left by an interrupted commit, loads the latest-status index and the ledger.
@@ -158,7 +163,11 @@ public final class StoreWriter {
     }
 
     func recordLedger(_ entries: [LedgerEntry]) {
-        for e in entries { ledger[e.hash] = e }
+        for e in entries {
+            ledger[e.hash] = e
+            ledgerPosition[e.hash] = recordedEntries
+            recordedEntries += 1
+        }
     }
 
     private func loadLedger() throws {
