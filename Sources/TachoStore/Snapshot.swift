@@ -26,6 +26,12 @@ public final class Snapshot {
         while true {
             attempt += 1
             guard let m = try readManifest(layout, fs: options.fileSystem) else {
+                let leftovers = leftoverFiles(layout, fs: options.fileSystem)
+                if leftovers > 0 {
+                    throw StoreError(
+                        .corrupt, "open store", path: layout.manifest,
+                        "MANIFEST is missing but segments/ and index/ hold \(leftovers) files; run `tacho verify --repair` to rebuild MANIFEST from them")
+                }
                 throw StoreError(.notFound, "open store", path: path, "no MANIFEST: not a Tacho store (create one with `tacho ingest` or `tacho run`)")
             }
             let snap = try Snapshot(layout: layout, manifest: m, fs: options.fileSystem, logger: options.logger)

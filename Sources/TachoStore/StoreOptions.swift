@@ -33,5 +33,15 @@ func readManifest(_ layout: StoreLayout, fs: any StoreFileSystem) throws -> Mani
     } catch let e as StoreError where e.code == .notFound {
         return nil
     }
-    return try Manifest.decode(bytes, path: layout.manifest)
+    do {
+        return try Manifest.decode(bytes, path: layout.manifest)
+    } catch var e as StoreError where e.code == .corrupt && !StoreWriter.isNewerManifest(bytes) {
+        e.detail += "; run `tacho verify --repair` to rebuild MANIFEST from the segment and ledger files (the damaged one is kept as MANIFEST.damaged-<n>)"
+        throw e
+    }
+}
+
+/// Files in segments/ and index/ of a store without a MANIFEST: something to rebuild it from.
+func leftoverFiles(_ layout: StoreLayout, fs: any StoreFileSystem) -> Int {
+    ((try? fs.listDirectory(layout.segmentsDir)) ?? []).count + ((try? fs.listDirectory(layout.indexDir)) ?? []).count
 }

@@ -26,6 +26,11 @@ public final class StoreWriter {
     private var committedLatest: LatestIndex
     /// Ledger entries of files ingested since the store opened, by content hash.
     public private(set) var ledger: [ContentHash: LedgerEntry] = [:]
+    /// Where each content's most recent ledger entry stands in commit order (the manifest's
+    /// ledger files in order, entries in file order): the order `tacho ingest --force` replays
+    /// files in, so a later correction is replayed after what it corrected.
+    public private(set) var ledgerPosition: [ContentHash: Int] = [:]
+    private var recordedEntries = 0
 
     /// Opens (creating if needed) the store at `path` for writing: takes the lock, removes
     /// files left by an interrupted commit, loads the latest-status index and the ledger.
@@ -45,11 +50,14 @@ public final class StoreWriter {
         if let m = try readManifest(layout, fs: fs) {
             manifest = m
         } else {
-            let leftovers = try fs.listDirectory(layout.segmentsDir)
-            guard leftovers.isEmpty else {
+            // Segments or ledgers without a MANIFEST are a store that lost it, not a new one:
+            // creating one here would delete them all as orphans (a lost ledger too, which
+            // alone recognises re-deliveries).
+            let leftovers = leftoverFiles(layout, fs: fs)
+            guard leftovers == 0 else {
                 throw StoreError(
                     .corrupt, "open store", path: layout.manifest,
-                    "MANIFEST is missing but segments/ holds \(leftovers.count) files; run `tacho verify --repair`")
+                    "MANIFEST is missing but segments/ and index/ hold \(leftovers) files; run `tacho verify --repair` to rebuild MANIFEST from them")
             }
             var m = Manifest()
             m.partitionWidth = options.partitionWidth
@@ -155,7 +163,11 @@ public final class StoreWriter {
     }
 
     func recordLedger(_ entries: [LedgerEntry]) {
-        for e in entries { ledger[e.hash] = e }
+        for e in entries {
+            ledger[e.hash] = e
+            ledgerPosition[e.hash] = recordedEntries
+            recordedEntries += 1
+        }
     }
 
     private func loadLedger() throws {

@@ -16,6 +16,10 @@ struct IngestCommand: ParsableCommand {
             Directories are read (not recursively) in name order; dot-files, *.tmp and *.part are skipped.
             A file whose content is already in the store's ledger is skipped as a re-delivery
             (--force ingests it again, e.g. to restore what `tacho verify --repair` quarantined).
+            With --force, files are replayed in ledger order: the files the ledger lists first, in
+            the order they were originally committed, so a later correction (same identity, new
+            value) still wins over the file it corrected whatever the names; files the ledger does
+            not know follow in the order given (directories: name order).
             Prints one line per file. Exit status 1 when a file or any record was rejected; 75 when
             another writer (tacho run, tacho compact) holds the store (see --wait-lock).
             Input files are never moved or deleted by this command (see `tacho run`).
@@ -29,7 +33,7 @@ struct IngestCommand: ParsableCommand {
     @Flag(help: "Repair trailing commas, missing commas at line ends, padded keys, a BOM, and event-level object_type/object_value beside detections.")
     var lenient = false
 
-    @Flag(help: "Ingest files even if the ledger says they were ingested before: restores rows that `tacho verify --repair` quarantined, from the original files (e.g. processed/). Rows replace themselves by identity: nothing is doubled.")
+    @Flag(help: "Ingest files even if the ledger says they were ingested before: restores rows that `tacho verify --repair` quarantined, from the original files (e.g. processed/), in the order the ledger committed them (later corrections still win). Rows replace themselves by identity: nothing is doubled.")
     var force = false
 
     @Flag(help: "Commit every file on its own instead of in groups (more, smaller segments until `tacho compact`).")
@@ -56,6 +60,8 @@ struct IngestCommand: ParsableCommand {
         defer { writer.close() }
         let ingestor = Ingestor(writer: writer, options: ReaderOptions(lenient: lenient), logger: logger)
         ingestor.ignoreLedger = force
+        // Replay in commit order, not name order: a correction must land after what it corrects.
+        let ordered = force ? ingestor.replayOrder(files) : files
         if commitPerFile { ingestor.grouping = .perFile(streamAbove: ingestor.grouping.streamAbove) }
         let rejects = rejected.map { RejectFiles(directory: $0) }
         var bad = false
@@ -63,7 +69,7 @@ struct IngestCommand: ParsableCommand {
         let progress = ProgressLine(total: files.count)
         var done = 0
         // Files are parsed ahead on every core while the writer commits them in order.
-        try ingestor.ingest(paths: files) { r in
+        try ingestor.ingest(paths: ordered) { r in
             let path = r.path
             done += 1
             progress.update(done)

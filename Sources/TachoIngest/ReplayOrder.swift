@@ -1,0 +1,47 @@
+import TachoStore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension Ingestor {
+    /// `paths` in the order `tacho ingest --force` replays them: files whose content the
+    /// ledger lists first, in the order of their most recent ledger entries (the order they
+    /// were committed in), then the others in the order given. Replaying in name order instead
+    /// would let an older file undo a correction ingested after it from a file whose name
+    /// sorts first. Files of a size no ledger entry has are not read here; the others are
+    /// hashed once more (a file that cannot be read counts as unknown: ingesting it reports why).
+    public func replayOrder(_ paths: [String]) -> [String] {
+        let sizes = Set(writer.ledger.values.map(\.size))
+        var known: [(position: Int, index: Int)] = []
+        var unknown: [String] = []
+        for (k, p) in paths.enumerated() {
+            if case .file(_, let size, _) = InputFiles.stat(p), sizes.contains(size),
+               let hash = Self.contentHash(p), writer.ledger[hash]?.size == size,
+               let position = writer.ledgerPosition[hash] {
+                known.append((position, k))
+            } else {
+                unknown.append(p)
+            }
+        }
+        known.sort { ($0.position, $0.index) < ($1.position, $1.index) }
+        return known.map { paths[$0.index] } + unknown
+    }
+
+    /// The ledger's content hash of the file at `path`, nil when it cannot be read.
+    static func contentHash(_ path: String) -> ContentHash? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var hasher = ContentHasher()
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return nil
+            }
+            if n == 0 { return hasher.finish() }
+            buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+        }
+    }
+}
