@@ -34,11 +34,17 @@ struct RunCommand: ParsableCommand {
                "rejected": "/data/rejected", "delete_processed": false, "lenient": false, "poll": false,
                "settle_seconds": 2, "processed_max_age": "7d",
                "retention": {"detections": "30d", "status": "365d"}, "max_bytes": "2GiB", "min_free": "500MiB",
-               "compact_every": "1h", "compact_rate_mb_s": 16, "cold_after": "7d", "cold_level": 19}
+               "compact_every": "1h", "compact_rate_mb_s": 16, "cold_after": "7d", "cold_level": 19,
+               "max_clock_lead": "7d"}
 
             Retention and compaction (see `tacho compact --help`): age retention runs about once a minute,
             the disk budget after every commit, compaction every --compact-every (first run a minute after
             start) on a background thread; the free-space floor pauses ingest (logged) until space is back.
+            Age retention waits while the clock is more than --max-clock-lead ahead of the newest stored row, or
+            for 10 minutes after the clock jumped (a box booting with a wrong clock deletes nothing).
+
+            A ready file is first renamed into <inbox>/.tacho-claimed/ (what is ingested is exactly what is moved
+            out, even if a producer reuses the name); unfinished claims go back to the inbox when tacho run stops.
             """
     )
 
