@@ -1,9 +1,10 @@
 import Foundation
+import TachoTestSupport
 import TachoFormat
 import TachoStore
 
 let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-let fixtures = repoRoot.deletingLastPathComponent().appendingPathComponent("shared/fixtures/public").path
+let fixtures = fixturesDirectory
 
 /// The `tacho` binary built beside this test bundle.
 let tachoPath: String = {

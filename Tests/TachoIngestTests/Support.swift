@@ -1,14 +1,11 @@
 import Foundation
+import TachoTestSupport
 import Logging
 import TachoFormat
 import TachoIngest
 import TachoStore
 
-let fixtures: String = {
-    // Tests/TachoIngestTests/Support.swift → repo root → ../shared/fixtures/public
-    let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    return repo.deletingLastPathComponent().appendingPathComponent("shared/fixtures/public").path
-}()
+let fixtures = fixturesDirectory
 
 
 func quietOptions() -> StoreOptions {

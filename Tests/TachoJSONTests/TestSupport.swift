@@ -1,4 +1,5 @@
 import Foundation
+import TachoTestSupport
 import TachoJSON
 
 /// A parsed JSON value (object members in document order).
@@ -30,13 +31,8 @@ indirect enum JValue: Equatable, CustomStringConvertible {
 }
 
 enum Fixtures {
-    /// /work/shared/fixtures/public, found relative to this file (repo/Tests/TachoJSONTests/…).
-    static let root: URL = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
-        .deletingLastPathComponent()  // TachoJSONTests
-        .deletingLastPathComponent()  // Tests
-        .deletingLastPathComponent()  // repo root
-        .deletingLastPathComponent()  // parent of repo
-        .appendingPathComponent("shared/fixtures/public")
+    /// Tests/Fixtures (TachoTestSupport.fixturesDirectory).
+    static let root = URL(fileURLWithPath: fixturesDirectory)
 
     static func path(_ relative: String) -> String { root.appendingPathComponent(relative).path }
 

@@ -35,3 +35,10 @@ public func waitUntil(_ seconds: Double, _ cond: () -> Bool) -> Bool {
     }
     return cond()
 }
+
+/// `Tests/Fixtures`: the public sample inputs (see its README), found from this file's path.
+public let fixturesDirectory: String = {
+    var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
+    parts.removeLast(2)  // TestSupport.swift, TachoTestSupport
+    return parts.joined(separator: "/") + "/Fixtures"
+}()
