@@ -211,7 +211,7 @@ extension FileParse {
     private func recordText(_ vehicle: UInt32?, _ timeField: String, _ time: Int64?, _ rest: [String]) -> String {
         var fields: [String] = []
         if let vehicle { fields.append("\"vehicle_id\":\(quoted(vehicle))") }
-        if let time { fields.append("\"\(timeField)\":\"\(Timestamp.formatMillis(time))\"") }
+        if let time { fields.append("\"\(timeField)\":\"\(Timestamp.format(time))\"") }
         return "{" + (fields + rest).joined(separator: ",") + "}"
     }
 

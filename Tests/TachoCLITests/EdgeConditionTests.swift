@@ -1,0 +1,55 @@
+import Foundation
+import Testing
+import TachoTestSupport
+
+/// Issue 12, "Losing nothing under ordinary edge conditions", through the CLI.
+@Suite struct EdgeConditionTests {
+    /// Item 6: times 100 µs apart are distinct rows and must print as distinct rows in every
+    /// format and command; millisecond times keep their three digits.
+    @Test func subMillisecondTimesPrintDistinctlyEverywhere() throws {
+        let dir = TempDir("tacho-edge")
+        let store = dir.path + "/store"
+        let v = "v1"
+        try Data(#"""
+            {"objects_detection_events":[
+             {"vehicle_id":"\#(v)","detection_time":"2022-06-05T21:02:34.000100Z","object_type":"cars","object_value":1},
+             {"vehicle_id":"\#(v)","detection_time":"2022-06-05T21:02:34.000200Z","object_type":"cars","object_value":2},
+             {"vehicle_id":"\#(v)","detection_time":"2022-06-05T21:02:34.546Z","object_type":"cars","object_value":3}]}
+            """#.utf8).write(to: URL(fileURLWithPath: dir.path + "/objects_detection_1.json"))
+        try Data(#"""
+            {"vehicle_status":[
+             {"vehicle_id":"\#(v)","report_time":"2022-06-05T21:02:34.000100Z","status":"driving"},
+             {"vehicle_id":"\#(v)","report_time":"2022-06-05T21:02:35.000200Z","status":"parking"}]}
+            """#.utf8).write(to: URL(fileURLWithPath: dir.path + "/vehicles_status_1.json"))
+        let ing = try tacho(["ingest", "--store", store, dir.path + "/objects_detection_1.json", dir.path + "/vehicles_status_1.json"])
+        #expect(ing.status == 0, "\(ing.stdout) \(ing.stderr)")
+
+        let a = "2022-06-05T21:02:34.000100Z", b = "2022-06-05T21:02:34.000200Z", ms = "2022-06-05T21:02:34.546Z"
+        for format in ["csv", "table", "json", "ndjson"] {
+            let q = try tacho(["query", "detections", "--store", store, "--format", format])
+            #expect(q.status == 0)
+            for t in [a, b, ms] { #expect(q.stdout.contains(t), "\(format): \(t) not in \(q.stdout)") }
+            #expect(!q.stdout.contains("34.000Z"), "\(format): \(q.stdout)")
+
+            let s = try tacho(["query", "status", "--store", store, "--format", format])
+            #expect(s.stdout.contains(a) && s.stdout.contains("2022-06-05T21:02:35.000200Z"), "\(format): \(s.stdout)")
+            let l = try tacho(["latest", "--store", store, "--format", format])
+            #expect(l.stdout.contains("2022-06-05T21:02:35.000200Z"), "\(format): \(l.stdout)")
+            let vs = try tacho(["vehicles", "--store", store, "--format", format])
+            #expect(vs.stdout.contains(a) && vs.stdout.contains("2022-06-05T21:02:35.000200Z"), "\(format): \(vs.stdout)")
+        }
+        let csv = try tacho(["query", "detections", "--store", store])
+        #expect(csv.stdout == """
+            vehicle_id,time,object_type,value
+            v1,\(a),cars,1
+            v1,\(b),cars,2
+            v1,\(ms),cars,3
+
+            """)
+        let json = try tacho(["query", "detections", "--store", store, "--format", "json"])
+        #expect(json.stdout.contains(#"{"vehicle_id":"v1","time":"\#(a)","object_type":"cars","value":1}"#), "\(json.stdout)")
+        // Buckets are whole seconds (--every ≥ 1s): milliseconds, as before.
+        let agg = try tacho(["agg", "detections", "--store", store, "--every", "1s", "--fn", "count"])
+        #expect(agg.stdout == "bucket,value\n2022-06-05T21:02:34.000Z,3\n", "\(agg.stdout) \(agg.stderr)")
+    }
+}
