@@ -1,6 +1,7 @@
 import Dispatch
 import Logging
 import Synchronization
+import TachoJSON
 import TachoStore
 #if canImport(Glibc)
 import Glibc
@@ -41,7 +42,7 @@ extension InboxDaemon {
                 case .rejected(let e):
                     reject(path, e)
                 case .unreadable(let why):
-                    logger.warning("cannot read \(path), will retry: \(why)")
+                    logger.warning("cannot read \(escapedForLog(path)), will retry: \(why)")
                     watcher.forget(path)
                 case .ok(let rep, let batches):
                     if let prior = writer.ledgerEntry(for: rep.hash) ?? inGroup[rep.hash], prior.size == rep.size {
@@ -67,7 +68,7 @@ extension InboxDaemon {
         let ms = elapsedMs(since: start)
         for (path, rep) in committed { finish(path, rep, ms: ms / Double(max(committed.count, 1))) }
         for (path, prior) in duplicates {
-            logger.info("re-delivered file skipped", metadata: ["file": "\(baseName(path))", "same_as": "\(prior.name)"])
+            logger.info("re-delivered file skipped", metadata: ["file": "\(escapedForLog(baseName(path)))", "same_as": "\(escapedForLog(prior.name))"])
             moveOut(path)
         }
         syncDirectories()
@@ -90,23 +91,23 @@ extension InboxDaemon {
             return
         } catch is Cancelled {
             writer.abort()
-            logger.notice("stop requested: abandoned \(baseName(path)); it stays in the inbox")
+            logger.notice("stop requested: abandoned \(escapedForLog(baseName(path))); it stays in the inbox")
             return
         } catch let e as InputReadError {
             writer.abort()
-            logger.warning("cannot read \(path), will retry: \(e)")
+            logger.warning("cannot read \(escapedForLog(path)), will retry: \(e)")
             watcher.forget(path)
             return
         } catch {
             writer.abort()
-            logger.error("ingest of \(path) failed; it stays in the inbox: \(error)")
+            logger.error("ingest of \(escapedForLog(path)) failed; it stays in the inbox: \(error)")
             watcher.forget(path)
             usleep(1_000_000)
             return
         }
         if let prior = writer.ledgerEntry(for: rep.hash), prior.size == rep.size {
             writer.abort()
-            logger.info("re-delivered file skipped", metadata: ["file": "\(baseName(path))", "same_as": "\(prior.name)"])
+            logger.info("re-delivered file skipped", metadata: ["file": "\(escapedForLog(baseName(path)))", "same_as": "\(escapedForLog(prior.name))"])
             moveOut(path)
             syncDirectories()
             return
@@ -114,7 +115,7 @@ extension InboxDaemon {
         do {
             try writer.commit(ledger: [rep.ledgerEntry(path)])
         } catch {
-            logger.error("commit of \(path) failed; it stays in the inbox: \(error)")
+            logger.error("commit of \(escapedForLog(path)) failed; it stays in the inbox: \(error)")
             watcher.forget(path)
             usleep(1_000_000)
             return
@@ -133,12 +134,12 @@ extension InboxDaemon {
     private func finish(_ path: String, _ rep: FileReport, ms: Double) {
         if rep.rejectCount > 0 {
             do { try rejects.writeRecordRejects(for: path, rep.rejects) } catch {
-                logger.error("write rejects of \(path): \(error)")
+                logger.error("write rejects of \(escapedForLog(path)): \(error)")
             }
         }
-        for r in rep.repairs { logger.warning("\(baseName(path)): \(r)") }
+        for r in rep.repairs { logger.warning("\(escapedForLog(baseName(path))): \(r)") }
         logger.info("ingested", metadata: [
-            "file": "\(baseName(path))", "rows": "\(rep.rows)", "rejects": "\(rep.rejectCount)",
+            "file": "\(escapedForLog(baseName(path)))", "rows": "\(rep.rows)", "rejects": "\(rep.rejectCount)",
             "repairs": "\(rep.repairCount)", "ms": "\(Int(ms.rounded()))",
         ])
         filesIngested += 1
@@ -156,22 +157,22 @@ extension InboxDaemon {
                 try mover.move(path, into: config.processedDir)
             }
         } catch {
-            logger.error("move \(path) out of the inbox: \(error)")
+            logger.error("move \(escapedForLog(path)) out of the inbox: \(error)")
         }
         watcher.forget(path)
     }
 
     private func reject(_ path: String, _ e: FileError) {
         if e.truncated && watcher.deferTruncated(path) {
-            logger.info("\(baseName(path)) ends early; waiting for its writer to finish", metadata: ["error": "\(e)"])
+            logger.info("\(escapedForLog(baseName(path))) ends early; waiting for its writer to finish", metadata: ["error": "\(e)"])
             return
         }
-        logger.error("rejected \(baseName(path)): \(e)")
+        logger.error("rejected \(escapedForLog(baseName(path))): \(e)")
         do {
             try rejects.writeFileError(for: path, e)
             try mover.move(path, into: config.rejectedDir)
         } catch {
-            logger.error("move \(path) to rejected/: \(error)")
+            logger.error("move \(escapedForLog(path)) to rejected/: \(error)")
         }
         watcher.forget(path)
     }
@@ -191,7 +192,7 @@ extension InboxDaemon {
         let maxAge = Int64(config.processedMaxAgeSeconds * 1e9)
         for case .file(let path, _, let mtime) in entries where now - mtime > maxAge {
             if (try? mover.delete(path)) != nil {
-                logger.info("deleted old processed file", metadata: ["file": "\(baseName(path))"])
+                logger.info("deleted old processed file", metadata: ["file": "\(escapedForLog(baseName(path)))"])
             }
         }
     }

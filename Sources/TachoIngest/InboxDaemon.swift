@@ -1,6 +1,7 @@
 import Dispatch
 import Logging
 import Synchronization
+import TachoJSON
 import TachoStore
 #if canImport(Glibc)
 import Glibc
@@ -92,7 +93,7 @@ public final class InboxDaemon {
         rejects = RejectFiles(directory: config.rejectedDir)
         watcher = InboxWatcher(inbox: config.inbox, settleSeconds: config.settleSeconds, forcePolling: config.poll)
         let log = logger
-        watcher.onSkipped = { path, why in log.warning("not ingesting \(path): \(why)") }
+        watcher.onSkipped = { path, why in log.warning("not ingesting \(escapedForLog(path)): \(why)") }
         if !watcher.usingInotify && !config.poll {
             logger.notice("inotify unavailable; polling the inbox")
         }

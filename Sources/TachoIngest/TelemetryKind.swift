@@ -1,4 +1,5 @@
 import TachoFormat
+import TachoJSON
 import TachoStore
 
 /// The kinds of telemetry file Tacho reads (BRIEF §1). The kind is the file name's prefix;
@@ -80,9 +81,9 @@ public struct FileError: Error, Sendable, CustomStringConvertible {
 
     public var description: String {
         if let line, let column {
-            return "\(path):\(line):\(column): \(message)"
+            return "\(escapedForLog(path)):\(line):\(column): \(message)"
         }
-        return "\(path): \(message)"
+        return "\(escapedForLog(path)): \(message)"
     }
 }
 
@@ -102,5 +103,5 @@ public struct ReaderOptions: Sendable {
 public struct InputReadError: Error, Sendable, CustomStringConvertible {
     public var path: String
     public var message: String
-    public var description: String { "read \(path): \(message)" }
+    public var description: String { "read \(escapedForLog(path)): \(message)" }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Logging
 import TachoIngest
+import TachoJSON
 import TachoStore
 
 struct IngestCommand: ParsableCommand {
@@ -47,9 +48,9 @@ struct IngestCommand: ParsableCommand {
         storeOpts.logger = logger
         if let s = try lockWait.seconds() { storeOpts.lockWaitSeconds = s }
         let (files, skipped) = try InputFiles.expand(paths)
-        for s in skipped { printError("tacho ingest: skipping \(s.path): \(s.why)") }
+        for s in skipped { printError("tacho ingest: skipping \(escapedForLog(s.path)): \(s.why)") }
         guard !files.isEmpty else {
-            printError("tacho ingest: no input files in \(paths.joined(separator: " "))")
+            printError("tacho ingest: no input files in \(escapedForLog(paths.joined(separator: " ")))")
             throw ExitCode(2)
         }
         let writer = try openWriter(storeOption.path, options: storeOpts, command: "ingest")
@@ -64,7 +65,8 @@ struct IngestCommand: ParsableCommand {
         var done = 0
         // Files are parsed ahead on every core while the writer commits them in order.
         try ingestor.ingest(paths: files) { r in
-            let path = r.path
+            // Every line below names the file: escaped, so a name cannot forge a line.
+            let path = escapedForLog(r.path)
             done += 1
             progress.update(done)
             total += r.rows
@@ -80,15 +82,15 @@ struct IngestCommand: ParsableCommand {
                 if rep.rejectCount > 20 { printError("\(path): … \(rep.rejectCount - 20) more rejected records") }
                 if rep.rejectCount > 0 {
                     bad = true
-                    try rejects?.writeRecordRejects(for: path, rep.rejects)
+                    try rejects?.writeRecordRejects(for: r.path, rep.rejects)
                 }
             case .duplicate(_, let prior):
-                print("\(path): duplicate of \(prior.name) (already ingested), skipped")
+                print("\(path): duplicate of \(escapedForLog(prior.name)) (already ingested), skipped")
             case .rejected(let e):
                 bad = true
                 print("\(path): REJECTED: \(e)")
                 printError("tacho ingest: \(e)")
-                try rejects?.writeFileError(for: path, e)
+                try rejects?.writeFileError(for: r.path, e)
             }
         }
         progress.finish()

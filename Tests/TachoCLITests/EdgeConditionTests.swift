@@ -52,4 +52,32 @@ import TachoTestSupport
         let agg = try tacho(["agg", "detections", "--store", store, "--every", "1s", "--fn", "count"])
         #expect(agg.stdout == "bucket,value\n2022-06-05T21:02:34.000Z,3\n", "\(agg.stdout) \(agg.stderr)")
     }
+
+    /// Item 12a: a newline or an escape character in an inbox file name is logged escaped,
+    /// never raw: no line of `tacho ingest DIR`'s output can be forged by a name.
+    @Test func controlCharactersInFileNamesAreEscapedInEveryMessage() throws {
+        let dir = TempDir("tacho-edge")
+        let inbox = dir.path + "/inbox"
+        try FileManager.default.createDirectory(atPath: inbox, withIntermediateDirectories: true)
+        let good = #"{"objects_detection_events":[{"vehicle_id":"v1","detection_time":"2024-07-01T00:00:00Z","object_type":"cars","object_value":1}]}"#
+        let rejectedRecord = #"{"objects_detection_events":[{"vehicle_id":"v1","detection_time":"2024-07-01T00:00:01Z","object_type":"cars","object_value":-1}]}"#
+        // One file ingested with a rejected record (per-file line, reject lines), one unparseable.
+        try Data(rejectedRecord.utf8).write(to: URL(fileURLWithPath: inbox + "/objects_detection_a\nFORGED.json"))
+        try Data(good.utf8).write(to: URL(fileURLWithPath: inbox + "/objects_detection_b\u{1b}[31m.json"))
+        try Data("{".utf8).write(to: URL(fileURLWithPath: inbox + "/objects_detection_c\r\n.json"))
+        let r = try tacho(["ingest", "--store", dir.path + "/store", "--rejected", dir.path + "/rejected", inbox])
+        #expect(r.status == 1, "\(r.stdout) \(r.stderr)")
+        let all = r.stdout + r.stderr
+        #expect(!all.contains("\u{1b}") && !all.contains("\r"), "\(all)")
+        for line in all.split(separator: "\n", omittingEmptySubsequences: false) {
+            #expect(!line.hasPrefix("FORGED") && !line.hasPrefix(".json"), "a name broke a line: \(all)")
+        }
+        #expect(r.stdout.contains(#"objects_detection_a\nFORGED.json: 0 rows, 1 rejects"#), "\(r.stdout)")
+        #expect(r.stderr.contains(#"objects_detection_a\nFORGED.json:1:30: rejected record 0"#), "\(r.stderr)")
+        #expect(r.stdout.contains(#"objects_detection_b\u{1b}[31m.json: 1 rows"#), "\(r.stdout)")
+        #expect(r.stdout.contains(#"objects_detection_c\r\n.json: REJECTED"#), "\(r.stdout)")
+        #expect(r.stderr.contains(#"objects_detection_c\r\n.json:1:2: "#), "\(r.stderr)")
+        // The files themselves keep their real names.
+        #expect(files(in: dir.path + "/rejected").contains("objects_detection_c\r\n.json.error"))
+    }
 }
