@@ -53,8 +53,12 @@ extension FileParse {
 
     private func readCount(_ field: String, _ problems: inout [String]) throws -> Int64? {
         guard try expectValue(.number, field, "an integer ≥ 0", &problems) else { return nil }
+        // Any grammatical number arrives here (the parser leaves range to us): one the column
+        // cannot hold (3.5, -1, 1e19, 99999999999999999999, 1e400) rejects this record only.
         guard let v = parser.asExactInt64, v >= 0 else {
-            problems.append("\(field) must be an integer ≥ 0, found \(parser.withNumberBytes { String(decoding: $0, as: UTF8.self) })")
+            let text = parser.withNumberBytes { String(decoding: $0, as: UTF8.self) }
+            let tooLarge = parser.doubleValue.magnitude >= 0x1p63 ? " (beyond the 64-bit range)" : ""
+            problems.append("\(field) must be an integer ≥ 0, found \(text)\(tooLarge)")
             return nil
         }
         return v

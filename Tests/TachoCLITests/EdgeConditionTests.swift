@@ -80,4 +80,25 @@ import TachoTestSupport
         // The files themselves keep their real names.
         #expect(files(in: dir.path + "/rejected").contains("objects_detection_c\r\n.json.error"))
     }
+
+    /// Item 8 through the CLI: `1e400` and a 20-digit integer reject their records (with the
+    /// reason in rejected/<name>.rejects.ndjson), not the file.
+    @Test func outOfRangeNumbersRejectRecordsNotTheFile() throws {
+        let dir = TempDir("tacho-edge")
+        let input = dir.path + "/objects_detection_n.json"
+        try Data(#"""
+            {"objects_detection_events":[
+            {"vehicle_id":"v1","detection_time":"2024-07-01T00:00:00Z","object_type":"cars","object_value":1e400},
+            {"vehicle_id":"v1","detection_time":"2024-07-01T00:00:01Z","object_type":"cars","object_value":99999999999999999999},
+            {"vehicle_id":"v1","detection_time":"2024-07-01T00:00:02Z","object_type":"cars","object_value":7}]}
+            """#.utf8).write(to: URL(fileURLWithPath: input))
+        let r = try tacho(["ingest", "--store", dir.path + "/store", "--rejected", dir.path + "/rejected", input])
+        #expect(r.status == 1, "\(r.stdout) \(r.stderr)")
+        #expect(r.stdout.contains("objects_detection_n.json: 1 rows, 2 rejects"), "\(r.stdout) \(r.stderr)")
+        #expect(files(in: dir.path + "/rejected") == ["objects_detection_n.json.rejects.ndjson"])
+        let rejects = try String(contentsOfFile: dir.path + "/rejected/objects_detection_n.json.rejects.ndjson", encoding: .utf8)
+        #expect(rejects.split(separator: "\n").count == 2 && rejects.contains("found 1e400"), "\(rejects)")
+        let q = try tacho(["query", "detections", "--store", dir.path + "/store"])
+        #expect(q.stdout == "vehicle_id,time,object_type,value\nv1,2024-07-01T00:00:02.000Z,cars,7\n")
+    }
 }

@@ -86,6 +86,59 @@ import TachoTestSupport
         #expect(try allRows(store.path, .status).map(\.label) == ["driving"])
     }
 
+    /// Issue 12, item 8: a number the field cannot hold rejects that record only, whatever
+    /// its size (it used to reject the whole file past Int64 or Double); syntax errors in
+    /// numbers still reject the file.
+    @Test func outOfRangeNumbersRejectOnlyTheirRecord() throws {
+        let inbox = TempDir(), store = TempDir()
+        func ev(_ t: Int, _ value: String) -> String {
+            #"{"vehicle_id":"v","detection_time":"2024-01-01T00:00:0\#(t)Z","object_type":"cars","object_value":\#(value)}"#
+        }
+        let p = write(inbox, "objects_detection_1.json", """
+            {"objects_detection_events":[
+            \(ev(0, "1")),
+            \(ev(1, "1e400")),
+            \(ev(2, "99999999999999999999")),
+            \(ev(3, "1.5")),
+            \(ev(4, "1e19")),
+            \(ev(5, "-1e400")),
+            {"vehicle_id":"v","detection_time":"2024-01-01T00:00:06Z","detections":[{"object_type":"cars","object_value":2},{"object_type":"signs","object_value":1e400}]},
+            \(ev(7, "9223372036854775807"))
+            ]}
+            """)
+        let r = try ingest(store.path, [p])
+        guard case .ingested(let rep) = r[0].outcome else {
+            Issue.record("not ingested: \(r[0].outcome)")
+            return
+        }
+        #expect(rep.rows == 3)
+        #expect(rep.rejectCount == 6)
+        let reasons = rep.rejects.map(\.reason)
+        #expect(rep.rejects.map(\.index) == [1, 2, 3, 4, 5, 6])
+        #expect(reasons[0] == "object_value must be an integer ≥ 0, found 1e400 (beyond the 64-bit range)")
+        #expect(reasons[1] == "object_value must be an integer ≥ 0, found 99999999999999999999 (beyond the 64-bit range)")
+        #expect(reasons[2] == "object_value must be an integer ≥ 0, found 1.5")
+        #expect(reasons[3] == "object_value must be an integer ≥ 0, found 1e19 (beyond the 64-bit range)")
+        #expect(reasons[5] == "detection 1: object_value must be an integer ≥ 0, found 1e400 (beyond the 64-bit range)")
+        #expect(try allRows(store.path, .detections).map(\.value) == [1, 2, Int64.max])
+        // The reasons go to rejected/<name>.rejects.ndjson like any other.
+        let rj = RejectFiles(directory: inbox.path + "/rejected")
+        try rj.writeRecordRejects(for: p, rep.rejects)
+        let lines = try String(contentsOfFile: rj.rejectsPath(for: p), encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 6 && lines[0].contains("1e400"))
+
+        // A number that is not a number is still a syntax error: the file is rejected.
+        for bad in ["1e", "--1", "1.", "01"] {
+            let q = write(inbox, "objects_detection_bad.json", "{\"objects_detection_events\":[\(ev(0, bad))]}")
+            let s = try ingest(store.path, [q])
+            guard case .rejected(let e) = s[0].outcome else {
+                Issue.record("\(bad): not rejected")
+                continue
+            }
+            #expect(e.line == 1 && e.column != nil, "\(bad): \(e)")
+        }
+    }
+
     @Test func fileWithoutEventArrayIsRejected() throws {
         let inbox = TempDir(), store = TempDir()
         let p = write(inbox, "objects_detection_2.json", #"{"vehicle_status":[]}"#)
