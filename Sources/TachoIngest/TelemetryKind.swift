@@ -3,7 +3,8 @@ import TachoJSON
 import TachoStore
 
 /// The kinds of telemetry file Tacho reads (BRIEF §1). The kind is the file name's prefix;
-/// when the prefix is unknown, the first known top-level key decides.
+/// when the prefix is unknown, the first known top-level key decides. Every known top-level
+/// array of a file is read as its own kind, whatever the prefix (`FileParse.readDocument`).
 public enum TelemetryKind: String, Sendable, CaseIterable {
     case detections
     case status
@@ -56,7 +57,11 @@ public struct RecordReject: Sendable, Hashable {
 /// What reading one file produced.
 public struct FileReport: Sendable {
     public var path: String
+    /// The file's kind: its name's, else that of the first array read.
     public var kind: TelemetryKind?
+    /// The kinds whose arrays the file held, in order of first appearance (a file may hold
+    /// more than one: each is read as its kind).
+    public var kinds: [TelemetryKind] = []
     public var rows = 0
     public var events = 0
     public var rejectCount = 0

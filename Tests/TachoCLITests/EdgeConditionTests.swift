@@ -101,4 +101,25 @@ import TachoTestSupport
         let q = try tacho(["query", "detections", "--store", dir.path + "/store"])
         #expect(q.stdout == "vehicle_id,time,object_type,value\nv1,2024-07-01T00:00:02.000Z,cars,7\n")
     }
+
+    /// Item 9 through the CLI: a detection file that also holds `vehicle_status` ingests
+    /// both, and both kinds' rows are queryable; nothing is logged as skipped.
+    @Test func aFileWithBothArraysIngestsBoth() throws {
+        let dir = TempDir("tacho-edge")
+        let input = dir.path + "/objects_detection_x.json"
+        try Data(#"""
+            {"objects_detection_events":[{"vehicle_id":"v1","detection_time":"2024-07-01T00:00:00Z","detections":[{"object_type":"cars","object_value":2}]}],
+             "vehicle_status":[{"vehicle_id":"v1","report_time":"2024-07-01T00:00:05Z","status":"parking"}]}
+            """#.utf8).write(to: URL(fileURLWithPath: input))
+        let store = dir.path + "/store"
+        let r = try tacho(["ingest", "--store", store, input])
+        #expect(r.status == 0, "\(r.stdout) \(r.stderr)")
+        #expect(r.stdout.contains("objects_detection_x.json: 2 rows"), "\(r.stdout)")
+        #expect(!r.stderr.contains("skipped"), "\(r.stderr)")
+        #expect(try tacho(["query", "detections", "--store", store]).stdout
+                == "vehicle_id,time,object_type,value\nv1,2024-07-01T00:00:00.000Z,cars,2\n")
+        #expect(try tacho(["query", "status", "--store", store]).stdout
+                == "vehicle_id,time,status\nv1,2024-07-01T00:00:05.000Z,parking\n")
+        #expect(try tacho(["latest", "--store", store]).stdout == "vehicle_id,time,status\nv1,2024-07-01T00:00:05.000Z,parking\n")
+    }
 }

@@ -139,6 +139,33 @@ import TachoTestSupport
         }
     }
 
+    /// Issue 12, item 9: a file holding both top-level arrays is read whole, each array as its
+    /// kind, whatever the name's prefix says; nothing is skipped, in either order.
+    @Test func bothTopLevelArraysAreReadAsTheirKinds() throws {
+        let inbox = TempDir(), store = TempDir()
+        let det = #""objects_detection_events":[{"vehicle_id":"v","detection_time":"2024-01-01T00:00:00Z","detections":[{"object_type":"cars","object_value":2}]}]"#
+        let st = #""vehicle_status":[{"vehicle_id":"v","report_time":"2024-01-01T00:00:01Z","status":"driving"},{"vehicle_id":"w","report_time":"2024-01-01T00:00:02Z","status":"parking"}]"#
+        let a = write(inbox, "objects_detection_x.json", "{\(det),\(st)}")
+        let b = write(inbox, "vehicles_status_y.json", #"{\#(st.replacingOccurrences(of: ":0", with: ":1")),"meta":1,\#(det.replacingOccurrences(of: "00Z", with: "30Z"))}"#)
+        let c = write(inbox, "dump.json", "{\(st.replacingOccurrences(of: ":0", with: ":2")),\(det.replacingOccurrences(of: "00Z", with: "40Z"))}")
+        let r = try ingest(store.path, [a, b, c])
+        var reports: [FileReport] = []
+        for x in r {
+            guard case .ingested(let rep) = x.outcome else {
+                Issue.record("not ingested: \(x.outcome)")
+                return
+            }
+            reports.append(rep)
+        }
+        #expect(reports.map(\.rows) == [3, 3, 3])
+        #expect(reports.map(\.kind) == [.detections, .status, .status])
+        #expect(reports.map(\.kinds) == [[.detections, .status], [.status, .detections], [.status, .detections]])
+        #expect(reports[0].warnings.isEmpty)
+        #expect(reports[1].warnings.count == 1 && reports[1].warnings[0].contains("\"meta\""))
+        #expect(try allRows(store.path, .detections).count == 3)
+        #expect(try allRows(store.path, .status).map(\.label) == ["driving", "driving", "driving", "parking", "parking", "parking"])
+    }
+
     @Test func fileWithoutEventArrayIsRejected() throws {
         let inbox = TempDir(), store = TempDir()
         let p = write(inbox, "objects_detection_2.json", #"{"vehicle_status":[]}"#)
