@@ -49,14 +49,18 @@ extension InboxDaemon {
                         duplicates.append((path, prior))
                         continue
                     }
-                    for b in batches { try writer.append(b) }
+                    for var b in batches {
+                        b.source = Int32(committed.count)  // read back from the commit's summary
+                        try writer.append(b)
+                    }
                     let e = rep.ledgerEntry(path)
                     entries.append(e)
                     inGroup[rep.hash] = e
                     committed.append((path, rep))
                 }
             }
-            try writer.commit(ledger: entries)
+            let superseded = try writer.commit(ledger: entries).superseded
+            for k in committed.indices { committed[k].report.superseded = superseded[Int32(k)] }
         } catch {
             writer.abort()
             logger.error("commit failed; \(committed.count) files stay in the inbox and will be retried: \(error)")
@@ -77,7 +81,7 @@ extension InboxDaemon {
     /// A file larger than a group: streamed through the writer with bounded memory.
     func ingestLarge(_ path: String, stop: StopFlag) throws {
         let start = monotonicNanos()
-        let rep: FileReport
+        var rep: FileReport
         do {
             // Parsed on another thread while this one appends, seals and syncs.
             rep = try reader.readStreaming(path: path) { b in
@@ -113,7 +117,7 @@ extension InboxDaemon {
             return
         }
         do {
-            try writer.commit(ledger: [rep.ledgerEntry(path)])
+            rep.superseded = try writer.commit(ledger: [rep.ledgerEntry(path)]).superseded[0]
         } catch {
             logger.error("commit of \(escapedForLog(path)) failed; it stays in the inbox: \(error)")
             watcher.forget(path)
@@ -139,7 +143,8 @@ extension InboxDaemon {
         }
         for r in rep.repairs { logger.warning("\(escapedForLog(baseName(path))): \(r)") }
         logger.info("ingested", metadata: [
-            "file": "\(escapedForLog(baseName(path)))", "rows": "\(rep.rows)", "rejects": "\(rep.rejectCount)",
+            "file": "\(escapedForLog(baseName(path)))", "rows": "\(rep.rows)", "superseded": "\(rep.superseded)",
+            "rejects": "\(rep.rejectCount)",
             "repairs": "\(rep.repairCount)", "ms": "\(Int(ms.rounded()))",
         ])
         filesIngested += 1

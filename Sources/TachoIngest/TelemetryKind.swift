@@ -62,7 +62,12 @@ public struct FileReport: Sendable {
     /// The kinds whose arrays the file held, in order of first appearance (a file may hold
     /// more than one: each is read as its kind).
     public var kinds: [TelemetryKind] = []
+    /// Valid rows read.
     public var rows = 0
+    /// Of `rows`, those another row of the same file replaced (same identity, e.g. one event
+    /// listing an object_type twice; the last one wins): `rows - superseded` were stored.
+    /// Known once the file is committed (`IngestResult`); 0 before.
+    public var superseded = 0
     public var events = 0
     public var rejectCount = 0
     /// The first `ReaderOptions.maxRejectsKept` rejects.

@@ -17,7 +17,9 @@ struct IngestCommand: ParsableCommand {
             Directories are read (not recursively) in name order; dot-files, *.tmp and *.part are skipped.
             A file whose content is already in the store's ledger is skipped as a re-delivery
             (--force ingests it again, e.g. to restore what `tacho verify --repair` quarantined).
-            Prints one line per file. Exit status 1 when a file or any record was rejected; 75 when
+            Prints one line per file: its rows, of which "N superseded within the file" when the
+            file repeats an identity (the last row wins, so rows minus superseded are stored).
+            Exit status 1 when a file or any record was rejected; 75 when
             another writer (tacho run, tacho compact) holds the store (see --wait-lock).
             Input files are never moved or deleted by this command (see `tacho run`).
             """
@@ -61,6 +63,7 @@ struct IngestCommand: ParsableCommand {
         let rejects = rejected.map { RejectFiles(directory: $0) }
         var bad = false
         var total = 0
+        var superseded = 0
         let progress = ProgressLine(total: files.count)
         var done = 0
         // Files are parsed ahead on every core while the writer commits them in order.
@@ -70,10 +73,12 @@ struct IngestCommand: ParsableCommand {
             done += 1
             progress.update(done)
             total += r.rows
+            if case .ingested(let rep) = r.outcome { superseded += rep.superseded }
             let ms = String(format1: r.milliseconds)
             switch r.outcome {
             case .ingested(let rep):
-                print("\(path): \(rep.rows) rows, \(rep.rejectCount) rejects, \(rep.repairCount) repairs, \(ms) ms")
+                let superseded = rep.superseded > 0 ? " (\(rep.superseded) superseded within the file)" : ""
+                print("\(path): \(rep.rows) rows\(superseded), \(rep.rejectCount) rejects, \(rep.repairCount) repairs, \(ms) ms")
                 for w in rep.repairs { printError("\(path): \(w)") }
                 for w in rep.warnings { printError("\(path): warning: \(w)") }
                 for j in rep.rejects.prefix(20) {
@@ -94,7 +99,7 @@ struct IngestCommand: ParsableCommand {
             }
         }
         progress.finish()
-        logger.info("ingest done", metadata: ["files": "\(files.count)", "rows": "\(total)"])
+        logger.info("ingest done", metadata: ["files": "\(files.count)", "rows": "\(total)", "superseded_within_files": "\(superseded)"])
         if bad { throw ExitCode(1) }
     }
 }

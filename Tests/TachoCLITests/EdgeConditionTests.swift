@@ -122,4 +122,27 @@ import TachoTestSupport
                 == "vehicle_id,time,status\nv1,2024-07-01T00:00:05.000Z,parking\n")
         #expect(try tacho(["latest", "--store", store]).stdout == "vehicle_id,time,status\nv1,2024-07-01T00:00:05.000Z,parking\n")
     }
+
+    /// Item 12b: the per-file line says how many of the file's rows its own later rows
+    /// superseded, so the rows an operator is told about match what is queryable.
+    @Test func rowsSupersededWithinTheFileAreReported() throws {
+        let dir = TempDir("tacho-edge")
+        let input = dir.path + "/objects_detection_d.json"
+        try Data(#"""
+            {"objects_detection_events":[{"vehicle_id":"v1","detection_time":"2024-07-01T00:00:00Z",
+              "detections":[{"object_type":"cars","object_value":1},{"object_type":"cars","object_value":2}]}]}
+            """#.utf8).write(to: URL(fileURLWithPath: input))
+        let store = dir.path + "/store"
+        let r = try tacho(["ingest", "--store", store, input])
+        #expect(r.status == 0, "\(r.stdout) \(r.stderr)")
+        #expect(r.stdout.contains("objects_detection_d.json: 2 rows (1 superseded within the file), 0 rejects"), "\(r.stdout)")
+        #expect(try tacho(["query", "detections", "--store", store]).stdout
+                == "vehicle_id,time,object_type,value\nv1,2024-07-01T00:00:00.000Z,cars,2\n")
+        // Without repeats the line is as before.
+        let clean = dir.path + "/objects_detection_e.json"
+        try Data(#"{"objects_detection_events":[{"vehicle_id":"v2","detection_time":"2024-07-01T00:00:00Z","object_type":"cars","object_value":1}]}"#.utf8)
+            .write(to: URL(fileURLWithPath: clean))
+        let c = try tacho(["ingest", "--store", store, clean])
+        #expect(c.stdout.hasPrefix("\(clean): 1 rows, 0 rejects"), "\(c.stdout)")
+    }
 }

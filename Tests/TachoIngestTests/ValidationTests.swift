@@ -166,6 +166,48 @@ import TachoTestSupport
         #expect(try allRows(store.path, .status).map(\.label) == ["driving", "driving", "driving", "parking", "parking", "parking"])
     }
 
+    /// Issue 12, item 12b: an identity repeated within one file (the same object_type twice in
+    /// an event, or the same event twice) keeps its last row; the report says how many rows
+    /// were superseded so that rows − superseded is what is stored. Rows replaced by another
+    /// file's are not the file's own duplicates and are not counted. Both ingest paths.
+    @Test func rowsSupersededWithinAFileAreCounted() throws {
+        let inbox = TempDir()
+        let dup = write(inbox, "objects_detection_dup.json", """
+            {"objects_detection_events":[
+            {"vehicle_id":"v","detection_time":"2024-01-01T00:00:00Z","detections":[{"object_type":"cars","object_value":1},{"object_type":"cars","object_value":2}]},
+            {"vehicle_id":"v","detection_time":"2024-01-01T00:00:01Z","object_type":"signs","object_value":1},
+            {"vehicle_id":"v","detection_time":"2024-01-01T00:00:01Z","object_type":"signs","object_value":5}
+            ]}
+            """)
+        let other = write(inbox, "objects_detection_other.json", """
+            {"objects_detection_events":[{"vehicle_id":"v","detection_time":"2024-01-01T00:00:00Z","object_type":"cars","object_value":9}],
+             "vehicle_status":[{"vehicle_id":"v","report_time":"2024-01-01T00:00:00Z","status":"a"},{"vehicle_id":"v","report_time":"2024-01-01T00:00:00Z","status":"b"}]}
+            """)
+        // One file at a time (streamed, one commit each).
+        let s1 = TempDir()
+        let r = try ingest(s1.path, [dup])
+        guard case .ingested(let rep) = r[0].outcome else {
+            Issue.record("not ingested: \(r[0].outcome)")
+            return
+        }
+        #expect(rep.rows == 4 && rep.superseded == 2)
+        #expect(try allRows(s1.path, .detections).map(\.value) == [2, 5])
+
+        // A group: one seal for both files; `other` replaces dup's cars row (not counted for
+        // either) and repeats a status (counted for `other`).
+        let s2 = TempDir()
+        let w = try StoreWriter(path: s2.path, options: quietOptions())
+        let ing = Ingestor(writer: w, options: ReaderOptions(), logger: quietLogger())
+        var results: [IngestResult] = []
+        try ing.ingest(paths: [dup, other]) { results.append($0) }
+        w.close()
+        let reps = results.compactMap { r -> FileReport? in if case .ingested(let x) = r.outcome { x } else { nil } }
+        #expect(reps.map(\.rows) == [4, 3])
+        #expect(reps.map(\.superseded) == [2, 1])
+        #expect(try allRows(s2.path, .detections).map(\.value) == [9, 5])
+        #expect(try allRows(s2.path, .status).map(\.label) == ["b"])
+    }
+
     @Test func fileWithoutEventArrayIsRejected() throws {
         let inbox = TempDir(), store = TempDir()
         let p = write(inbox, "objects_detection_2.json", #"{"vehicle_status":[]}"#)
