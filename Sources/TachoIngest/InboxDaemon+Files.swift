@@ -1,6 +1,7 @@
 import Dispatch
 import Logging
 import Synchronization
+import TachoJSON
 import TachoStore
 #if canImport(Glibc)
 import Glibc
@@ -41,21 +42,25 @@ extension InboxDaemon {
                 case .rejected(let e):
                     reject(path, e)
                 case .unreadable(let why):
-                    logger.warning("cannot read \(logSafe(path)), will retry: \(why)")
+                    logger.warning("cannot read \(escapedForLog(path)), will retry: \(why)")
                     release([path])
                 case .ok(let rep, let batches):
                     if let prior = writer.ledgerEntry(for: rep.hash) ?? inGroup[rep.hash], prior.size == rep.size {
                         duplicates.append((path, prior))
                         continue
                     }
-                    for b in batches { try writer.append(b) }
+                    for var b in batches {
+                        b.source = Int32(committed.count)  // read back from the commit's summary
+                        try writer.append(b)
+                    }
                     let e = rep.ledgerEntry(path)
                     entries.append(e)
                     inGroup[rep.hash] = e
                     committed.append((path, rep))
                 }
             }
-            try writer.commit(ledger: entries)
+            let superseded = try writer.commit(ledger: entries).superseded
+            for k in committed.indices { committed[k].report.superseded = superseded[Int32(k)] }
         } catch {
             writer.abort()
             logger.error("commit failed; \(committed.count) files stay in the inbox and will be retried: \(error)")
@@ -69,7 +74,7 @@ extension InboxDaemon {
         let ms = elapsedMs(since: start)
         for (path, rep) in committed { finish(path, rep, ms: ms / Double(max(committed.count, 1))) }
         for (path, prior) in duplicates {
-            logger.info("re-delivered file skipped", metadata: ["file": "\(baseName(path))", "same_as": "\(prior.name)"])
+            logger.info("re-delivered file skipped", metadata: ["file": "\(escapedForLog(baseName(path)))", "same_as": "\(escapedForLog(prior.name))"])
             moveOut(path)
         }
         syncDirectories()
@@ -78,7 +83,7 @@ extension InboxDaemon {
     /// A file larger than a group: streamed through the writer with bounded memory.
     func ingestLarge(_ path: String, stop: StopFlag) throws {
         let start = monotonicNanos()
-        let rep: FileReport
+        var rep: FileReport
         do {
             // Parsed on another thread while this one appends, seals and syncs.
             rep = try reader.readStreaming(path: path) { b in
@@ -92,31 +97,31 @@ extension InboxDaemon {
             return
         } catch is Cancelled {
             writer.abort()
-            logger.notice("stop requested: abandoned \(logSafe(baseName(path))); it stays in the inbox")
+            logger.notice("stop requested: abandoned \(escapedForLog(baseName(path))); it stays in the inbox")
             return
         } catch let e as InputReadError {
             writer.abort()
-            logger.warning("cannot read \(logSafe(path)), will retry: \(e)")
+            logger.warning("cannot read \(escapedForLog(path)), will retry: \(e)")
             release([path])
             return
         } catch {
             writer.abort()
-            logger.error("ingest of \(logSafe(path)) failed; it stays in the inbox: \(error)")
+            logger.error("ingest of \(escapedForLog(path)) failed; it stays in the inbox: \(error)")
             release([path])
             usleep(1_000_000)
             return
         }
         if let prior = writer.ledgerEntry(for: rep.hash), prior.size == rep.size {
             writer.abort()
-            logger.info("re-delivered file skipped", metadata: ["file": "\(baseName(path))", "same_as": "\(prior.name)"])
+            logger.info("re-delivered file skipped", metadata: ["file": "\(escapedForLog(baseName(path)))", "same_as": "\(escapedForLog(prior.name))"])
             moveOut(path)
             syncDirectories()
             return
         }
         do {
-            try writer.commit(ledger: [rep.ledgerEntry(path)])
+            rep.superseded = try writer.commit(ledger: [rep.ledgerEntry(path)]).superseded[0]
         } catch {
-            logger.error("commit of \(logSafe(path)) failed; it stays in the inbox: \(error)")
+            logger.error("commit of \(escapedForLog(path)) failed; it stays in the inbox: \(error)")
             release([path])
             usleep(1_000_000)
             return
@@ -135,12 +140,13 @@ extension InboxDaemon {
     private func finish(_ path: String, _ rep: FileReport, ms: Double) {
         if rep.rejectCount > 0 {
             do { try rejects.writeRecordRejects(for: path, rep.rejects) } catch {
-                logger.error("write rejects of \(path): \(error)")
+                logger.error("write rejects of \(escapedForLog(path)): \(error)")
             }
         }
-        for r in rep.repairs { logger.warning("\(baseName(path)): \(r)") }
+        for r in rep.repairs { logger.warning("\(escapedForLog(baseName(path))): \(r)") }
         logger.info("ingested", metadata: [
-            "file": "\(baseName(path))", "rows": "\(rep.rows)", "rejects": "\(rep.rejectCount)",
+            "file": "\(escapedForLog(baseName(path)))", "rows": "\(rep.rows)", "superseded": "\(rep.superseded)",
+            "rejects": "\(rep.rejectCount)",
             "repairs": "\(rep.repairCount)", "ms": "\(Int(ms.rounded()))",
         ])
         filesIngested += 1
@@ -158,7 +164,7 @@ extension InboxDaemon {
                 try mover.move(path, into: config.processedDir)
             }
         } catch {
-            logger.error("move \(path) out of the inbox: \(error)")
+            logger.error("move \(escapedForLog(path)) out of the inbox: \(error)")
         }
         watcher.forget(path)
     }
@@ -170,19 +176,19 @@ extension InboxDaemon {
             let until = truncated[name]?.until ?? now + watcher.truncatedGraceNanos
             if now < until, case .file(_, let size, let mtime) = InputFiles.stat(path) {
                 if truncated[name] == nil {
-                    logger.info("\(logSafe(name)) ends early; waiting for its writer to finish", metadata: ["error": "\(e)"])
+                    logger.info("\(escapedForLog(name)) ends early; waiting for its writer to finish", metadata: ["error": "\(e)"])
                 }
                 truncated[name] = (until, size, mtime)
                 return
             }
         }
         truncated.removeValue(forKey: name)
-        logger.error("rejected \(baseName(path)): \(e)")
+        logger.error("rejected \(escapedForLog(baseName(path))): \(e)")
         do {
             try rejects.writeFileError(for: path, e)
             try mover.move(path, into: config.rejectedDir)
         } catch {
-            logger.error("move \(path) to rejected/: \(error)")
+            logger.error("move \(escapedForLog(path)) to rejected/: \(error)")
         }
         watcher.forget(path)
     }
@@ -203,7 +209,7 @@ extension InboxDaemon {
         let maxAge = Int64(config.processedMaxAgeSeconds * 1e9)
         for case .file(let path, _, let mtime) in entries where now - mtime > maxAge {
             if (try? mover.delete(path)) != nil {
-                logger.info("deleted old processed file", metadata: ["file": "\(baseName(path))"])
+                logger.info("deleted old processed file", metadata: ["file": "\(escapedForLog(baseName(path)))"])
             }
         }
     }

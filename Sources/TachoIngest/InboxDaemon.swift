@@ -1,6 +1,7 @@
 import Dispatch
 import Logging
 import Synchronization
+import TachoJSON
 import TachoStore
 #if canImport(Glibc)
 import Glibc
@@ -134,7 +135,7 @@ public final class InboxDaemon {
         rejects = RejectFiles(directory: config.rejectedDir)
         watcher = InboxWatcher(inbox: config.inbox, settleSeconds: config.settleSeconds, forcePolling: config.poll)
         let log = logger
-        watcher.onSkipped = { path, why in log.warning("not ingesting \(path): \(why)") }
+        watcher.onSkipped = { path, why in log.warning("not ingesting \(escapedForLog(path)): \(why)") }
         if !watcher.usingInotify && !config.poll {
             logger.notice("inotify unavailable; polling the inbox")
         }
@@ -152,7 +153,7 @@ public final class InboxDaemon {
     /// claimed files not finished go back to the inbox.
     public func run(until stop: StopFlag) throws {
         logger.info("watching inbox", metadata: [
-            "inbox": "\(logSafe(config.inbox))", "mode": "\(watcher.usingInotify ? "inotify" : "poll")",
+            "inbox": "\(escapedForLog(config.inbox))", "mode": "\(watcher.usingInotify ? "inotify" : "poll")",
         ])
         cleanupProcessed()
         lastCleanup = monotonicNanos()
@@ -192,7 +193,7 @@ public final class InboxDaemon {
             switch claims.claim(path) {
             case .claimed(let c): out.append(c)
             case .busy, .vanished: continue  // busy: taken after the claimed one of its name
-            case .failed(let why): logger.warning("cannot claim \(logSafe(path)), will retry: \(why)")
+            case .failed(let why): logger.warning("cannot claim \(escapedForLog(path)), will retry: \(why)")
             }
         }
         return out
@@ -210,7 +211,7 @@ public final class InboxDaemon {
     func release(_ paths: [String]) {
         for p in paths where claims.isClaimed(p) {
             if !claims.release(p) && access(p, F_OK) == 0 {
-                logger.notice("\(logSafe(baseName(p))) stays claimed (a new file of that name is in the inbox); it is retried first")
+                logger.notice("\(escapedForLog(baseName(p))) stays claimed (a new file of that name is in the inbox); it is retried first")
             }
         }
     }

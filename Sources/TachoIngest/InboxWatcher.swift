@@ -14,9 +14,8 @@ public final class InboxWatcher {
     /// Names seen and not yet ready: (size, mtime, first time this state was seen).
     private var pending: [String: (size: UInt64, mtime: Int64, since: UInt64)] = [:]
     private var readyByEvent: Set<String> = []
-    /// Files that looked incomplete: retried on their next close/rename event, or rejected
-    /// once `truncatedGraceNanos` has passed.
-    private var deferred: [String: UInt64] = [:]
+    /// How long the daemon waits for a file that parsed as truncated (its writer may still be
+    /// appending) before rejecting it.
     public let truncatedGraceNanos: UInt64
     /// Non-regular entries already reported (so each is reported once).
     private var reported: Set<String> = []
@@ -90,7 +89,6 @@ public final class InboxWatcher {
                     ready.append((path, mtime))
                     continue
                 }
-                if let until = deferred[name], now < until { continue }
                 if let p = pending[name], p.size == size, p.mtime == mtime {
                     if now - p.since >= settleNanos { ready.append((path, mtime)) }
                 } else if settleNanos == 0 {
@@ -108,27 +106,9 @@ public final class InboxWatcher {
             }
         }
         pending = pending.filter { present.contains($0.key) }
-        deferred = deferred.filter { present.contains($0.key) }
         readyByEvent = readyByEvent.intersection(present)
         reported = reported.intersection(present)
         return ready.sorted { ($0.1, $0.0) < ($1.1, $1.0) }.map(\.0)
-    }
-
-    /// A file that parsed as truncated: true when it should wait for its writer (first time,
-    /// or within the grace period), false when the grace has passed and it is really damaged.
-    public func deferTruncated(_ path: String) -> Bool {
-        let name = baseName(path)
-        let now = monotonicNanos()
-        forget(path)
-        if let until = deferred[name] {
-            if now >= until {
-                deferred.removeValue(forKey: name)
-                return false
-            }
-            return true
-        }
-        deferred[name] = now + truncatedGraceNanos
-        return true
     }
 
     /// Forget a file (taken, moved away, or failed and to be retried after it settles again).

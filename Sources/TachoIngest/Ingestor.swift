@@ -89,8 +89,9 @@ public final class Ingestor {
             writer.abort()
             return IngestResult(path: path, outcome: .duplicate(report, of: prior), milliseconds: elapsedMs(since: start))
         }
-        try commitRows(ledger: [report.ledgerEntry(path)])
-        return IngestResult(path: path, outcome: .ingested(report), milliseconds: elapsedMs(since: start))
+        var rep = report
+        rep.superseded = try commitRows(ledger: [report.ledgerEntry(path)]).superseded[0]
+        return IngestResult(path: path, outcome: .ingested(rep), milliseconds: elapsedMs(since: start))
     }
 
     /// Ingests `paths` in order, in the commits `grouping` plans, calling `each` with every
@@ -139,12 +140,17 @@ public final class Ingestor {
             if case .ok(let rep) = f { return rep.ledgerEntry(p) }
             return nil
         }
-        if !entries.isEmpty { try commitRows(ledger: entries) }
+        // Each file's batches carry its place in the group as their source (`ParseAhead.seal`,
+        // `appendAgain`): the commit tells how many of each file's rows another of its own
+        // rows superseded.
+        let superseded = entries.isEmpty ? SupersededRows() : try commitRows(ledger: entries).superseded
         let share = elapsedMs(since: start) / Double(max(entries.count, 1))
         for (k, f) in files.enumerated() {
             let ms = g.milliseconds[k]
             switch f {
-            case .ok(let rep): try each(IngestResult(path: paths[k], outcome: .ingested(rep), milliseconds: ms + share))
+            case .ok(var rep):
+                rep.superseded = superseded[Int32(k)]
+                try each(IngestResult(path: paths[k], outcome: .ingested(rep), milliseconds: ms + share))
             case .duplicate(let rep, let prior): try each(IngestResult(path: paths[k], outcome: .duplicate(rep, of: prior), milliseconds: ms))
             case .rejected(let e): try each(IngestResult(path: paths[k], outcome: .rejected(e), milliseconds: ms))
             case .unreadable(let error): throw error
@@ -181,7 +187,10 @@ public final class Ingestor {
                 out.append(.duplicate(rep, of: prior))
                 continue
             }
-            for b in batches { try writer.append(b) }
+            for var b in batches {
+                b.source = Int32(k)
+                try writer.append(b)
+            }
             inGroup[rep.hash] = rep.ledgerEntry(paths[k])
             out.append(.ok(rep))
         }
@@ -196,9 +205,10 @@ public final class Ingestor {
         return nil
     }
 
-    private func commitRows(ledger entries: [LedgerEntry]) throws {
-        try writer.commit(ledger: entries)
+    private func commitRows(ledger entries: [LedgerEntry]) throws -> CommitSummary {
+        let summary = try writer.commit(ledger: entries)
         for e in entries { committed[e.hash] = e }
+        return summary
     }
 }
 
@@ -366,7 +376,10 @@ final class ParseAhead: Sendable {
                 }
                 inGroup[rep.hash] = rep.ledgerEntry(paths[files.lowerBound + k], ingestedAt: 0)
                 results.append(.ok(rep))
-                rows.append(contentsOf: batches)
+                for var b in batches {
+                    b.source = Int32(k)  // the file's place in the group, as `commit` reads it back
+                    rows.append(b)
+                }
             }
         }
         parsed = []  // `rows` holds the only references now

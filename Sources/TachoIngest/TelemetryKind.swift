@@ -1,8 +1,10 @@
 import TachoFormat
+import TachoJSON
 import TachoStore
 
 /// The kinds of telemetry file Tacho reads (BRIEF §1). The kind is the file name's prefix;
-/// when the prefix is unknown, the first known top-level key decides.
+/// when the prefix is unknown, the first known top-level key decides. Every known top-level
+/// array of a file is read as its own kind, whatever the prefix (`FileParse.readDocument`).
 public enum TelemetryKind: String, Sendable, CaseIterable {
     case detections
     case status
@@ -55,8 +57,17 @@ public struct RecordReject: Sendable, Hashable {
 /// What reading one file produced.
 public struct FileReport: Sendable {
     public var path: String
+    /// The file's kind: its name's, else that of the first array read.
     public var kind: TelemetryKind?
+    /// The kinds whose arrays the file held, in order of first appearance (a file may hold
+    /// more than one: each is read as its kind).
+    public var kinds: [TelemetryKind] = []
+    /// Valid rows read.
     public var rows = 0
+    /// Of `rows`, those another row of the same file replaced (same identity, e.g. one event
+    /// listing an object_type twice; the last one wins): `rows - superseded` were stored.
+    /// Known once the file is committed (`IngestResult`); 0 before.
+    public var superseded = 0
     public var events = 0
     public var rejectCount = 0
     /// The first `ReaderOptions.maxRejectsKept` rejects.
@@ -80,9 +91,9 @@ public struct FileError: Error, Sendable, CustomStringConvertible {
 
     public var description: String {
         if let line, let column {
-            return "\(path):\(line):\(column): \(message)"
+            return "\(escapedForLog(path)):\(line):\(column): \(message)"
         }
-        return "\(path): \(message)"
+        return "\(escapedForLog(path)): \(message)"
     }
 }
 
@@ -106,5 +117,5 @@ public struct ReaderOptions: Sendable {
 public struct InputReadError: Error, Sendable, CustomStringConvertible {
     public var path: String
     public var message: String
-    public var description: String { "read \(path): \(message)" }
+    public var description: String { "read \(escapedForLog(path)): \(message)" }
 }

@@ -48,7 +48,7 @@ extension FileParse {
         guard try expectValue(.string, field, "a string", &problems) else { return nil }
         if let micros = parser.withStringBytes({ Timestamp.parseMicros($0) }) {
             if micros < expiredBefore {
-                problems.append("\(field) \(jsonQuoted(parser.stringValue)) is older than the retention watermark of \(measurement.name) (\(Timestamp.formatMillis(expiredBefore))): expired on arrival, not stored")
+                problems.append("\(field) \(jsonQuoted(parser.stringValue)) is older than the retention watermark of \(measurement.name) (\(Timestamp.format(expiredBefore))): expired on arrival, not stored")
             }
             return micros
         }
@@ -58,8 +58,12 @@ extension FileParse {
 
     private func readCount(_ field: String, _ problems: inout [String]) throws -> Int64? {
         guard try expectValue(.number, field, "an integer ≥ 0", &problems) else { return nil }
+        // Any grammatical number arrives here (the parser leaves range to us): one the column
+        // cannot hold (3.5, -1, 1e19, 99999999999999999999, 1e400) rejects this record only.
         guard let v = parser.asExactInt64, v >= 0 else {
-            problems.append("\(field) must be an integer ≥ 0, found \(parser.withNumberBytes { String(decoding: $0, as: UTF8.self) })")
+            let text = parser.withNumberBytes { String(decoding: $0, as: UTF8.self) }
+            let tooLarge = parser.doubleValue.magnitude >= 0x1p63 ? " (beyond the 64-bit range)" : ""
+            problems.append("\(field) must be an integer ≥ 0, found \(text)\(tooLarge)")
             return nil
         }
         return v
@@ -216,7 +220,7 @@ extension FileParse {
     private func recordText(_ vehicle: UInt32?, _ timeField: String, _ time: Int64?, _ rest: [String]) -> String {
         var fields: [String] = []
         if let vehicle { fields.append("\"vehicle_id\":\(quoted(vehicle))") }
-        if let time { fields.append("\"\(timeField)\":\"\(Timestamp.formatMillis(time))\"") }
+        if let time { fields.append("\"\(timeField)\":\"\(Timestamp.format(time))\"") }
         return "{" + (fields + rest).joined(separator: ",") + "}"
     }
 

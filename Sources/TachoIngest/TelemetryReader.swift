@@ -139,36 +139,44 @@ final class FileParse {
         return FileError(path: report.path, line: p.line, column: p.column, offset: p.offset, message: message)
     }
 
+    /// Reads the top-level object. Every known array is read as its kind, whatever the file
+    /// name says (a detection file that also carries `vehicle_status` loses neither); the
+    /// rows read so far are handed on when the kind changes, as a batch holds one
+    /// measurement. The file name's kind, when it has one, must be present; without one, at
+    /// least one known array must be. Other keys are skipped with a warning.
     func readDocument(sink: (RowBatch) throws -> Void) throws {
         guard try parser.next() == .beginObject else {
             throw fail("expected a JSON object at the top level")
         }
-        var found = false
+        var found: [TelemetryKind] = []
         while true {
             let t = try parser.next()
             if t == .endObject { break }
             guard t == .key else { throw fail("expected a key") }
-            var matched: TelemetryKind?
-            for k in guessed.map({ [$0] }) ?? TelemetryKind.allCases where parser.keyEquals(k.arrayKey) {
-                matched = k
-            }
-            if let k = matched, !found || k == kind {
-                kind = k
-                report.kind = k
-                found = true
-                startBatch()
+            if let k = TelemetryKind.allCases.first(where: { parser.keyEquals($0.arrayKey) }) {
+                if found.isEmpty || k != kind {
+                    try flush(sink)
+                    kind = k
+                    startBatch()
+                }
+                if !found.contains(k) { found.append(k) }
                 try readEvents(sink: sink)
             } else {
                 let p = parser.position
-                report.warnings.append("line \(p.line), column \(p.column): skipped unknown top-level key \"\(parser.stringValue)\"")
+                report.warnings.append("line \(p.line), column \(p.column): skipped unknown top-level key \(jsonQuoted(parser.stringValue))")
                 try parser.skipValue()
             }
         }
         guard try parser.next() == .endOfDocument else { throw fail("expected end of document") }
-        guard found else {
-            let want = (guessed.map { [$0] } ?? TelemetryKind.allCases).map { "\"\($0.arrayKey)\"" }.joined(separator: " or ")
+        if let guessed, !found.contains(guessed) {
+            throw FileError(path: report.path, message: "no \"\(guessed.arrayKey)\" array found")
+        }
+        guard let first = found.first else {
+            let want = TelemetryKind.allCases.map { "\"\($0.arrayKey)\"" }.joined(separator: " or ")
             throw FileError(path: report.path, message: "no \(want) array found")
         }
+        report.kind = guessed ?? first
+        report.kinds = found
         try flush(sink)
     }
 

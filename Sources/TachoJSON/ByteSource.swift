@@ -35,8 +35,8 @@ public struct ByteSourceError: Error, Sendable, Hashable, CustomStringConvertibl
     }
 
     public var description: String {
-        if let reason { return "\(operation) '\(path)': \(reason)" }
-        return "\(operation) '\(path)': \(String(cString: strerror(errno))) (errno \(errno))"
+        if let reason { return "\(operation) '\(escapedForLog(path))': \(reason)" }
+        return "\(operation) '\(escapedForLog(path))': \(String(cString: strerror(errno))) (errno \(errno))"
     }
 }
 

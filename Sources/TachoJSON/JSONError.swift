@@ -41,8 +41,6 @@ public struct JSONError: Error, Sendable, Hashable, CustomStringConvertible {
         case invalidLiteral
         /// A number that does not follow the RFC 8259 grammar (e.g. leading zeros, `1.`).
         case invalidNumber
-        /// An integer outside Int64, or a float whose magnitude overflows Double.
-        case numberOutOfRange
         /// A malformed backslash escape.
         case invalidEscape
         /// A `\u` escape of an unpaired UTF-16 surrogate.

@@ -3,15 +3,25 @@
 extension JSONParser {
     // MARK: Accessors
 
-    /// True if the current number literal has no fraction and no exponent (`3`, not `3.0`).
+    // A number's range is its reader's business, not the grammar's: any literal that follows
+    // RFC 8259 is a `.number` token, however large (`1e400`, `99999999999999999999`), so a
+    // reader can reject the one record whose field cannot hold it and go on with the file.
+    // The accessors say what fits: `int64Value`/`asExactInt64` are nil outside Int64, and
+    // `doubleValue` is ±infinity beyond Double's range. (Only the literal's length is limited,
+    // by `JSONLimits.maxNumberLength`.)
+
+    /// True if the current number is an integer literal (no fraction, no exponent: `3`, not
+    /// `3.0`) within Int64, i.e. `int64Value` is non-nil.
     public var isInteger: Bool { numIsInt }
 
-    /// The exact value of the current number if it is an integer literal (`isInteger`);
-    /// nil for literals with a fraction or exponent (see `asExactInt64`).
-    /// Integer literals outside Int64 are rejected by the parser, never wrapped.
+    /// The exact value of the current number if it is an integer literal within Int64
+    /// (`isInteger`); nil for literals with a fraction or exponent (see `asExactInt64`) and
+    /// for integers outside Int64 (never wrapped).
     public var int64Value: Int64? { numIsInt ? numInt : nil }
 
-    /// The current number as a Double (correctly rounded; integers converted from Int64).
+    /// The current number as a Double (correctly rounded; integers within Int64 converted
+    /// from Int64): ±infinity when its magnitude is beyond Double's range (`1e400`), so check
+    /// `isFinite` where that matters.
     public var doubleValue: Double { numDouble }
 
     /// The current number as an Int64 if its decimal value is an exact integer in range:
@@ -174,7 +184,7 @@ extension JSONParser {
         let intEnd = i
         if i == n {
             numIsInt = true
-            try integerValue(lit, intStart, intEnd, neg, startAbs)
+            integerValue(lit, intStart, intEnd, neg)
             return
         }
         numIsInt = false
@@ -209,7 +219,7 @@ extension JSONParser {
         if i != n {
             throw numberError(lit, n, i, startAbs, hitEOF, "unexpected character in number")
         }
-        numDouble = try floatValue(lit, n, neg, intStart, intEnd, fracStart, fracEnd, exp, startAbs)
+        numDouble = floatValue(lit, n, neg, intStart, intEnd, fracStart, fracEnd, exp)
     }
 
     func numberError(_ lit: UnsafePointer<UInt8>, _ n: Int, _ i: Int, _ startAbs: Int, _ hitEOF: Bool,
@@ -224,7 +234,7 @@ extension JSONParser {
     }
 
     @inline(__always)
-    func integerValue(_ lit: UnsafePointer<UInt8>, _ s: Int, _ e: Int, _ neg: Bool, _ startAbs: Int) throws(JSONError) {
+    func integerValue(_ lit: UnsafePointer<UInt8>, _ s: Int, _ e: Int, _ neg: Bool) {
         if e &- s <= 18 {
             var v: Int64 = 0
             var k = s
@@ -245,12 +255,21 @@ extension JSONParser {
             acc = a
         }
         guard !overflow, let v = Self.signed(acc, neg) else {
-            let shown = String(decoding: UnsafeBufferPointer(start: lit, count: min(e, 40)), as: UTF8.self)
-            throw JSONError(kind: .numberOutOfRange, position: positionAt(startAbs),
-                            message: "integer \(shown)\(e > 40 ? "…" : "") is outside the Int64 range")
+            // Outside Int64: not an integer for the accessors (int64Value and asExactInt64
+            // are nil), still a number with a Double value.
+            numIsInt = false
+            numDouble = Self.slowDouble(lit, e, neg)
+            return
         }
         numInt = v
         numDouble = Double(v)
+    }
+
+    /// The correctly rounded Double of the valid literal `lit[0..<n]`; ±infinity past
+    /// Double's range.
+    static func slowDouble(_ lit: UnsafePointer<UInt8>, _ n: Int, _ neg: Bool) -> Double {
+        let text = String(decoding: UnsafeBufferPointer(start: lit, count: n), as: UTF8.self)
+        return Double(text) ?? (neg ? -.infinity : .infinity)
     }
 
     static let powersOf10: [Double] = [
@@ -261,7 +280,7 @@ extension JSONParser {
     /// Exact fast path (Clinger) when the significand fits in 53 bits and |exp10| ≤ 22;
     /// otherwise the standard library's correctly rounded conversion.
     func floatValue(_ lit: UnsafePointer<UInt8>, _ n: Int, _ neg: Bool, _ intStart: Int, _ intEnd: Int,
-                    _ fracStart: Int, _ fracEnd: Int, _ exp: Int, _ startAbs: Int) throws(JSONError) -> Double {
+                    _ fracStart: Int, _ fracEnd: Int, _ exp: Int) -> Double {
         var w: UInt64 = 0
         var sig = 0
         var k = intStart
@@ -284,12 +303,7 @@ extension JSONParser {
             if e10 >= 0 { v *= Self.powersOf10[e10] } else { v /= Self.powersOf10[-e10] }
             return neg ? -v : v
         }
-        let text = String(decoding: UnsafeBufferPointer(start: lit, count: n), as: UTF8.self)
-        guard let v = Double(text), v.isFinite else {
-            throw JSONError(kind: .numberOutOfRange, position: positionAt(startAbs),
-                            message: "number \(n > 40 ? String(text.prefix(40)) + "…" : text) is outside the Double range")
-        }
-        return v
+        return Self.slowDouble(lit, n, neg)
     }
 
     // MARK: Literals

@@ -92,25 +92,30 @@ public enum Timestamp {
         return s.withUTF8 { parseMicros(UnsafeRawBufferPointer($0)) }
     }
 
-    /// Formats as RFC 3339 UTC with exactly three fraction digits, e.g.
-    /// `2022-06-05T21:02:34.546Z`. Sub-millisecond parts are floored (toward −∞, also for
-    /// times before 1970). Years outside 0000–9999 are written with a sign and more digits.
-    public static func formatMillis(_ micros: Int64) -> String {
+    /// Formats as RFC 3339 UTC, the one output form of a stored time (CLI, JSON, messages):
+    /// three fraction digits when the sub-millisecond part is zero
+    /// (`2022-06-05T21:02:34.546Z`), else six (`2022-06-05T21:02:34.546120Z`), so two distinct
+    /// stored times never print alike. Times before 1970 are floored like any other
+    /// (`-1` → `1969-12-31T23:59:59.999999Z`). Years outside 0000–9999 are written with a
+    /// sign and more digits.
+    public static func format(_ micros: Int64) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(32)
-        appendMillis(micros, to: &out)
+        append(micros, to: &out)
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Appends the `formatMillis` text (ASCII, 24 bytes for years 0000–9999) to `out`;
+    /// Appends the `format` text (ASCII; 24 or 27 bytes for years 0000–9999) to `out`:
     /// the allocation-free variant for CSV/JSON writers.
-    public static func appendMillis(_ micros: Int64, to out: inout [UInt8]) {
-        let ms = floorDiv(micros, 1000)
-        let days = floorDiv(ms, 86_400_000)
-        var rem = Int(ms - days * 86_400_000)
+    public static func append(_ micros: Int64, to out: inout [UInt8]) {
+        // Floored seconds and the fraction in 0 ..< 1_000_000, without multiplying back
+        // (which would overflow for times near Int64.min).
+        let r = micros % microsPerSecond
+        let seconds = micros / microsPerSecond - (r < 0 ? 1 : 0)
+        let fraction = Int(r < 0 ? r + microsPerSecond : r)
+        let days = floorDiv(seconds, 86_400)
+        var rem = Int(seconds - days * 86_400)
         let (year, month, day) = civilFromDays(days)
-        let milli = rem % 1000
-        rem /= 1000
         let second = rem % 60
         rem /= 60
         let minute = rem % 60
@@ -134,7 +139,11 @@ public enum Timestamp {
         out.append(UInt8(ascii: ":"))
         appendDigits(second, 2, &out)
         out.append(UInt8(ascii: "."))
-        appendDigits(milli, 3, &out)
+        if fraction % 1000 == 0 {
+            appendDigits(fraction / 1000, 3, &out)
+        } else {
+            appendDigits(fraction, 6, &out)
+        }
         out.append(UInt8(ascii: "Z"))
     }
 

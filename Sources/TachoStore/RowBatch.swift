@@ -9,6 +9,10 @@ public struct RowBatch: Sendable {
     public var vehicles: [UInt32] = []
     public var times: [Int64] = []
     public var columns: [ColumnValues]
+    /// Which input the rows came from (the file's place in a commit group; 0 by default).
+    /// Sealing counts, per source, the rows that a later row of the same source and identity
+    /// replaced (`SupersededRows`): what an operator is told was superseded within a file.
+    public var source: Int32 = 0
     private var lookup: [String: UInt32] = [:]
 
     public init(_ measurement: Measurement, capacity: Int = 0) {

@@ -11,6 +11,9 @@ extension StoreWriter {
         var vehicles: [UInt32] = []
         var times: [Int64] = []
         var columns: [ColumnValues]
+        /// Where each source's rows start, in append order: a new entry only when the source
+        /// changes (one per batch at most), so superseded rows can be told apart by input.
+        var sources: [(start: Int, source: Int32)] = []
 
         /// An empty buffer with room for `rows` rows, so appends up to the spill threshold
         /// never reallocate: growing by doubling would hold old and new copies at once and
@@ -30,6 +33,17 @@ extension StoreWriter {
             vehicles.removeAll(keepingCapacity: true)
             times.removeAll(keepingCapacity: true)
             for c in columns.indices { columns[c].removeAll(keepingCapacity: true) }
+            sources.removeAll(keepingCapacity: true)
+        }
+
+        /// The source of row `row` (a binary search over the few source starts).
+        func source(ofRow row: Int) -> Int32 {
+            var lo = 0, hi = sources.count - 1
+            while lo < hi {
+                let mid = (lo + hi + 1) / 2
+                if sources[mid].start <= row { lo = mid } else { hi = mid - 1 }
+            }
+            return sources[lo].source
         }
 
         /// What a row costs against `StoreOptions.bufferBytes`.
@@ -73,6 +87,7 @@ struct RowBuffers {
             while end < batch.count && batch.times[end] >= pstart && (o || batch.times[end] < pend) { end += 1 }
             let key = StoreWriter.PartitionKey(measurementID: m.id, start: pstart)
             var buf = buffers.removeValue(forKey: key) ?? newBuffer(m, firstRun: end - start, budget: budget)
+            if buf.sources.last?.source != batch.source { buf.sources.append((buf.count, batch.source)) }
             buf.vehicles.append(contentsOf: batch.vehicles[start..<end].lazy.map { map[Int($0)] })
             buf.times.append(contentsOf: batch.times[start..<end])
             for c in batch.columns.indices {

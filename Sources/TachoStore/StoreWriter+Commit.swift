@@ -7,6 +7,9 @@ public struct CommitSummary: Sendable {
     public var segments: Int
     public var rows: Int
     public var bytes: UInt64
+    /// Rows appended in this commit that a later row of the same source (`RowBatch.source`)
+    /// and identity replaced before they were stored.
+    public var superseded = SupersededRows()
 }
 
 extension StoreWriter {
@@ -26,8 +29,10 @@ extension StoreWriter {
 
     private func commitOrThrow(_ entries: [LedgerEntry]) throws -> CommitSummary {
         try spill()
+        let superseded = self.superseded
+        self.superseded = SupersededRows()
         guard !pendingSegments.isEmpty || !entries.isEmpty || latestDirty else {
-            return CommitSummary(commit: manifest.commit, segments: 0, rows: 0, bytes: 0)
+            return CommitSummary(commit: manifest.commit, segments: 0, rows: 0, bytes: 0, superseded: superseded)
         }
         var next = manifest
         // Index and ledger files of this commit: removed again if it fails before the switch.
@@ -83,7 +88,7 @@ extension StoreWriter {
             try? fs.unlink(layout.indexPath(old.latestIndex))
         }
         logger.debug("commit", metadata: ["commit": "\(next.commit)", "segments": "\(count)", "rows": "\(rows)"])
-        return CommitSummary(commit: next.commit, segments: count, rows: rows, bytes: bytes)
+        return CommitSummary(commit: next.commit, segments: count, rows: rows, bytes: bytes, superseded: superseded)
     }
 
     /// Creates `path` with `bytes`, fsynced. The directory is synced by the caller.

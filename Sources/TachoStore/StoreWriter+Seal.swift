@@ -17,6 +17,30 @@ public struct SealedRows: Sendable {
     /// sealed before it was appended.
     let latestBatches: [(batch: RowBatch, bodiesBefore: Int)]
     public let rowCount: Int
+    /// Rows dropped because a later row of the same source and identity replaced them.
+    public let superseded: SupersededRows
+}
+
+/// Per input (`RowBatch.source`), the rows that sealing dropped because a later row of the
+/// same input had the same identity (the last one wins): e.g. one event listing the same
+/// object_type twice. Counted where the dedupe happens, only when it drops a row (no cost
+/// per kept row). Rows replaced by another input's, or by rows sealed in another segment
+/// (a large file's earlier spill; an earlier commit), are not counted here: those are
+/// "last ingested wins" between inputs, or resolved when read.
+public struct SupersededRows: Sendable, Equatable {
+    public private(set) var bySource: [Int32: Int] = [:]
+
+    public init() {}
+
+    public subscript(source: Int32) -> Int { bySource[source] ?? 0 }
+
+    public var total: Int { bySource.values.reduce(0, +) }
+
+    mutating func add(_ source: Int32, _ rows: Int) { bySource[source, default: 0] += rows }
+
+    mutating func add(_ other: SupersededRows) {
+        for (s, n) in other.bySource { bySource[s, default: 0] += n }
+    }
 }
 
 extension StoreWriter {
@@ -37,11 +61,12 @@ extension StoreWriter {
         var bodies: [SegmentBody] = []
         var latestBatches: [(batch: RowBatch, bodiesBefore: Int)] = []
         var rowCount = 0
+        var superseded = SupersededRows()
         func sealAll() throws {
             let strings = rows.strings
             while let (key, buf) = rows.takeFirst() {
                 var b = SegmentBuilder(measurement: buf.measurement, partitionStart: key.start, seq: 0, options: parameters.segment)
-                try encode(buf, strings: strings, into: &b) { _ in }
+                try encode(buf, strings: strings, into: &b, superseded: &superseded) { _ in }
                 bodies.append(b.finishBody())
             }
         }
@@ -56,7 +81,7 @@ extension StoreWriter {
             if full { try sealAll() }
         }
         try sealAll()
-        return SealedRows(bodies: bodies, latestBatches: latestBatches, rowCount: rowCount)
+        return SealedRows(bodies: bodies, latestBatches: latestBatches, rowCount: rowCount, superseded: superseded)
     }
 
     /// Seals a partition buffer into a new segment file (fsynced, not yet published).
@@ -64,7 +89,7 @@ extension StoreWriter {
         let strings = rows.strings
         return try writeSegmentFile(buf.measurement, partitionStart: partitionStart) { seq, write in
             var builder = SegmentBuilder(measurement: buf.measurement, partitionStart: partitionStart, seq: seq, options: options.segment)
-            try Self.encode(buf, strings: strings, into: &builder) { b in
+            try Self.encode(buf, strings: strings, into: &builder, superseded: &superseded) { b in
                 // Stream to the file as it grows.
                 if b.pending.count >= 1 << 20 {
                     try b.pending.bytes.withUnsafeBytes(write)
@@ -122,12 +147,13 @@ extension StoreWriter {
     /// Sorts a partition buffer by (vehicle, time, identity), keeps the last appended row of
     /// each identity, and appends it to `builder`, vehicle by vehicle, calling `afterVehicle`
     /// after each. Rows are not copied in sorted order: the builder gathers each chunk by
-    /// row index. String ids index `strings`.
+    /// row index. String ids index `strings`. Rows dropped for a later one of the same
+    /// source are added to `superseded`.
     static func encode(
         _ buf: PartitionBuffer, strings: [String], into builder: inout SegmentBuilder,
-        afterVehicle: (inout SegmentBuilder) throws -> Void
+        superseded: inout SupersededRows, afterVehicle: (inout SegmentBuilder) throws -> Void
     ) throws {
-        let (order, runs) = sortedUniqueOrder(buf, strings: strings)
+        let (order, runs) = sortedUniqueOrder(buf, strings: strings, superseded: &superseded)
         try order.withUnsafeBufferPointer { order in
             for run in runs {
                 try builder.appendVehicle(
@@ -146,7 +172,10 @@ extension StoreWriter {
 
     /// Row indexes of `buf` in (vehicle id bytes, time, identity columns) order, with only the
     /// last appended row of each identity kept, and the range of each vehicle's rows in it.
-    static func sortedUniqueOrder(_ buf: PartitionBuffer, strings: [String]) -> (order: [Int32], runs: [VehicleRun]) {
+    /// A dropped row whose keeper came from the same source counts in `superseded`.
+    static func sortedUniqueOrder(
+        _ buf: PartitionBuffer, strings: [String], superseded: inout SupersededRows
+    ) -> (order: [Int32], runs: [VehicleRun]) {
         let n = buf.count
         // Writer string ids are small and dense: rank tables are arrays indexed by id.
         let vehicleRank = byteOrderRanks(of: buf.vehicles, strings: strings)
@@ -184,6 +213,7 @@ extension StoreWriter {
                     while i < hi {
                         var j = i
                         while j + 1 < hi && identity.same(order[j + 1], order[i], times) { j += 1 }
+                        if j > i { countSuperseded(buf, order, i, j, &superseded) }
                         order[kept] = order[j]
                         kept += 1
                         i = j + 1
@@ -194,6 +224,25 @@ extension StoreWriter {
         }
         order.removeLast(n - kept)
         return (order, runs)
+    }
+
+    /// Rows `order[i..<j]` were dropped for `order[j]`, all of one identity in appended
+    /// order (rare: only then is this called). Each dropped row whose successor came from
+    /// the same source was superseded within that source.
+    private static func countSuperseded(
+        _ buf: PartitionBuffer, _ order: UnsafeMutableBufferPointer<Int32>, _ i: Int, _ j: Int,
+        _ superseded: inout SupersededRows
+    ) {
+        guard buf.sources.count > 1 else {
+            superseded.add(buf.sources.first?.source ?? 0, j - i)
+            return
+        }
+        var next = buf.source(ofRow: Int(order[j]))
+        for k in stride(from: j - 1, through: i, by: -1) {
+            let s = buf.source(ofRow: Int(order[k]))
+            if s == next { superseded.add(s, 1) }
+            next = s
+        }
     }
 
     /// The distinct ids among `ids` sorted by the bytes of their strings, and each one's rank

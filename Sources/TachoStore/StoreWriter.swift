@@ -21,6 +21,9 @@ public final class StoreWriter {
     var buffers: [PartitionKey: PartitionBuffer] { rows.buffers }
     /// Segments written by the open transaction, not yet in the manifest.
     var pendingSegments: [SegmentMeta] = []
+    /// Rows of the open transaction dropped for a later row of the same source (see
+    /// `SupersededRows`); reported by `commit()`.
+    var superseded = SupersededRows()
     var latest: LatestIndex
     var latestDirty = false
     private var committedLatest: LatestIndex
@@ -106,6 +109,7 @@ public final class StoreWriter {
     public func append(_ sealed: SealedRows) throws {
         guard lock != nil else { throw StoreError(.closed, "append", path: layout.root, "writer is closed") }
         if !rows.buffers.isEmpty { try spill() }
+        superseded.add(sealed.superseded)
         // Offer each batch's statuses when the sequential path would have: after the segments
         // sealed before it got their numbers.
         var written = 0
@@ -149,6 +153,7 @@ public final class StoreWriter {
     /// Discards the open transaction: buffered rows and spilled segments.
     public func abort() {
         rows.reset()
+        superseded = SupersededRows()
         for s in pendingSegments { try? fs.unlink(layout.segmentPath(s.name)) }
         pendingSegments.removeAll()
         latest = committedLatest

@@ -248,10 +248,10 @@ struct CompactCommand: ParsableCommand {
 
     private func describe(_ a: RetentionAction) -> String {
         switch a.kind {
-        case .watermark: "\(a.measurement): rows before \(Timestamp.formatMillis(a.time)) expire now (\(a.policy))"
+        case .watermark: "\(a.measurement): rows before \(Timestamp.format(a.time)) expire now (\(a.policy))"
         case .dropPartition: "drop \(a.measurement) partition \(a.partition): \(a.rows) stored rows, \(a.bytes) bytes (\(a.policy))"
-        case .trimPartition: "trim \(a.measurement) partition \(a.partition): rows before \(Timestamp.formatMillis(a.time)) deleted (\(a.rows) stored rows), \(a.bytes) bytes freed (\(a.policy))"
-        case .deleteFile: "delete \(a.path): \(a.bytes) bytes (\(a.policy))"
+        case .trimPartition: "trim \(a.measurement) partition \(a.partition): rows before \(Timestamp.format(a.time)) deleted (\(a.rows) stored rows), \(a.bytes) bytes freed (\(a.policy))"
+        case .deleteFile: "delete \(escapedForLog(a.path)): \(a.bytes) bytes (\(a.policy))"
         }
     }
 }

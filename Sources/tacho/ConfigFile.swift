@@ -143,7 +143,15 @@ private struct ConfigParser {
     private func value(_ t: JSONToken) throws(ConfigSyntaxError) -> ConfigValue {
         switch t {
         case .string: return .string(parser.stringValue)
-        case .number: return .number(text: parser.withNumberBytes { String(decoding: $0, as: UTF8.self) })
+        case .number:
+            let text = parser.withNumberBytes { String(decoding: $0, as: UTF8.self) }
+            // The parser leaves range to its reader: a setting is a sane number or an error.
+            let integerLiteral = !text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" })
+            if integerLiteral && parser.int64Value == nil {
+                throw error("integer \(text) is outside the Int64 range")
+            }
+            if !parser.doubleValue.isFinite { throw error("number \(text) is outside the Double range") }
+            return .number(text: text)
         case .bool(let b): return .bool(b)
         case .null: return .null
         case .beginObject: return .object(try objectMembers())

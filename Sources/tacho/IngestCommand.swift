@@ -1,6 +1,7 @@
 import ArgumentParser
 import Logging
 import TachoIngest
+import TachoJSON
 import TachoStore
 
 struct IngestCommand: ParsableCommand {
@@ -20,7 +21,9 @@ struct IngestCommand: ParsableCommand {
             the order they were originally committed, so a later correction (same identity, new
             value) still wins over the file it corrected whatever the names; files the ledger does
             not know follow in the order given (directories: name order).
-            Prints one line per file. Exit status 1 when a file or any record was rejected; 75 when
+            Prints one line per file: its rows, of which "N superseded within the file" when the
+            file repeats an identity (the last row wins, so rows minus superseded are stored).
+            Exit status 1 when a file or any record was rejected; 75 when
             another writer (tacho run, tacho compact) holds the store (see --wait-lock).
             Input files are never moved or deleted by this command (see `tacho run`).
             """
@@ -51,9 +54,9 @@ struct IngestCommand: ParsableCommand {
         storeOpts.logger = logger
         if let s = try lockWait.seconds() { storeOpts.lockWaitSeconds = s }
         let (files, skipped) = try InputFiles.expand(paths)
-        for s in skipped { printError("tacho ingest: skipping \(s.path): \(s.why)") }
+        for s in skipped { printError("tacho ingest: skipping \(escapedForLog(s.path)): \(s.why)") }
         guard !files.isEmpty else {
-            printError("tacho ingest: no input files in \(paths.joined(separator: " "))")
+            printError("tacho ingest: no input files in \(escapedForLog(paths.joined(separator: " ")))")
             throw ExitCode(2)
         }
         let writer = try openWriter(storeOption.path, options: storeOpts, command: "ingest")
@@ -66,18 +69,22 @@ struct IngestCommand: ParsableCommand {
         let rejects = rejected.map { RejectFiles(directory: $0) }
         var bad = false
         var total = 0
+        var superseded = 0
         let progress = ProgressLine(total: files.count)
         var done = 0
         // Files are parsed ahead on every core while the writer commits them in order.
         try ingestor.ingest(paths: ordered) { r in
-            let path = r.path
+            // Every line below names the file: escaped, so a name cannot forge a line.
+            let path = escapedForLog(r.path)
             done += 1
             progress.update(done)
             total += r.rows
+            if case .ingested(let rep) = r.outcome { superseded += rep.superseded }
             let ms = String(format1: r.milliseconds)
             switch r.outcome {
             case .ingested(let rep):
-                print("\(path): \(rep.rows) rows, \(rep.rejectCount) rejects, \(rep.repairCount) repairs, \(ms) ms")
+                let superseded = rep.superseded > 0 ? " (\(rep.superseded) superseded within the file)" : ""
+                print("\(path): \(rep.rows) rows\(superseded), \(rep.rejectCount) rejects, \(rep.repairCount) repairs, \(ms) ms")
                 for w in rep.repairs { printError("\(path): \(w)") }
                 for w in rep.warnings { printError("\(path): warning: \(w)") }
                 for j in rep.rejects.prefix(20) {
@@ -86,19 +93,19 @@ struct IngestCommand: ParsableCommand {
                 if rep.rejectCount > 20 { printError("\(path): … \(rep.rejectCount - 20) more rejected records") }
                 if rep.rejectCount > 0 {
                     bad = true
-                    try rejects?.writeRecordRejects(for: path, rep.rejects)
+                    try rejects?.writeRecordRejects(for: r.path, rep.rejects)
                 }
             case .duplicate(_, let prior):
-                print("\(path): duplicate of \(prior.name) (already ingested), skipped")
+                print("\(path): duplicate of \(escapedForLog(prior.name)) (already ingested), skipped")
             case .rejected(let e):
                 bad = true
                 print("\(path): REJECTED: \(e)")
                 printError("tacho ingest: \(e)")
-                try rejects?.writeFileError(for: path, e)
+                try rejects?.writeFileError(for: r.path, e)
             }
         }
         progress.finish()
-        logger.info("ingest done", metadata: ["files": "\(files.count)", "rows": "\(total)"])
+        logger.info("ingest done", metadata: ["files": "\(files.count)", "rows": "\(total)", "superseded_within_files": "\(superseded)"])
         if bad { throw ExitCode(1) }
     }
 }

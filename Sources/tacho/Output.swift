@@ -57,7 +57,7 @@ struct RowPrinter: ~Copyable {
                 case .text(let s): emit(csvEscape(s))
                 case .int(let v): emit(String(v))
                 case .double(let v): emit(formatDouble(v))
-                case .time(let t): Timestamp.appendMillis(t, to: &out)
+                case .time(let t): Timestamp.append(t, to: &out)
                 case .null: break
                 }
             }
@@ -74,7 +74,7 @@ struct RowPrinter: ~Copyable {
                 case .double(let v): emit(v.isFinite ? formatDouble(v) : "null")
                 case .time(let t):
                     out.append(UInt8(ascii: "\""))
-                    Timestamp.appendMillis(t, to: &out)
+                    Timestamp.append(t, to: &out)
                     out.append(UInt8(ascii: "\""))
                 case .null: emit("null")
                 }
@@ -87,7 +87,7 @@ struct RowPrinter: ~Copyable {
                 case .text(let s): s
                 case .int(let v): String(v)
                 case .double(let v): formatDouble(v)
-                case .time(let t): Timestamp.formatMillis(t)
+                case .time(let t): Timestamp.format(t)
                 case .null: ""
                 }
             })

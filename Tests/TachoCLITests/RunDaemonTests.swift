@@ -31,7 +31,7 @@ func detectionKeys(_ store: String) throws -> [String] {
     var out: [String] = []
     while let b = try c.next() {
         for i in b.range {
-            let t = Timestamp.formatMillis(b.chunk.times[i])
+            let t = Timestamp.format(b.chunk.times[i])
             out.append("\(b.vehicle)|\(t)|\(b.chunk.columns[0].string(at: i))")
         }
     }

@@ -49,7 +49,7 @@ import TachoTestSupport
     /// One detection file named `name` whose rows carry `version` as their value.
     func writeVersion(_ dir: String, name: String, version: Int) -> Row {
         let t: Int64 = 1_719_792_000_000_000 + Int64(version) * 1_000_000
-        let json = #"{"objects_detection_events":[{"vehicle_id":"v1","detection_time":"\#(Timestamp.formatMillis(t))","detections":[{"object_type":"cars","object_value":\#(version)}]}]}"#
+        let json = #"{"objects_detection_events":[{"vehicle_id":"v1","detection_time":"\#(Timestamp.format(t))","detections":[{"object_type":"cars","object_value":\#(version)}]}]}"#
         _ = FileManager.default.createFile(atPath: dir + "/" + name, contents: Data(json.utf8))
         return Row(vehicle: "v1", time: t, label: "cars", value: Int64(version))
     }
@@ -103,7 +103,7 @@ import TachoTestSupport
         let day: Int64 = 86_400_000_000
         let t0: Int64 = 1_719_792_000_000_000  // 2024-07-01
         func event(_ t: Int64, _ v: Int) -> String {
-            #"{"vehicle_id":"v1","detection_time":"\#(Timestamp.formatMillis(t))","object_type":"cars","object_value":\#(v)}"#
+            #"{"vehicle_id":"v1","detection_time":"\#(Timestamp.format(t))","object_type":"cars","object_value":\#(v)}"#
         }
         let first = dir.path + "/objects_detection_1.json"
         try Data(#"{"objects_detection_events":[\#(event(t0, 1)),\#(event(t0 + 3 * day, 2))]}"#.utf8).write(to: URL(fileURLWithPath: first))

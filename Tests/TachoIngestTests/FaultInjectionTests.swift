@@ -21,13 +21,13 @@ func writeTelemetry(_ dir: String, tag: Int) -> (paths: [String], rows: Set<Row>
         let t = base + Int64(e % 2) * 86_400_000_000 + Int64(e) * 1_000_000
         rows.insert(Row(vehicle: v, time: t, label: "cars", value: Int64(e % 10)))
         rows.insert(Row(vehicle: v, time: t, label: "signs", value: 1))
-        events.append(#"{"vehicle_id":"\#(v)","detection_time":"\#(Timestamp.formatMillis(t))","detections":[{"object_type":"cars","object_value":\#(e % 10)},{"object_type":"signs","object_value":1}]}"#)
+        events.append(#"{"vehicle_id":"\#(v)","detection_time":"\#(Timestamp.format(t))","detections":[{"object_type":"cars","object_value":\#(e % 10)},{"object_type":"signs","object_value":1}]}"#)
     }
     let det = dir + "/objects_detection_\(tag).json"
     _ = FileManager.default.createFile(atPath: det, contents: Data(#"{"objects_detection_events":[\#(events.joined(separator: ",\n"))]}"#.utf8))
     var st: [String] = []
     for e in 0..<5 {
-        st.append(#"{"vehicle_id":"veh\#(e)","report_time":"\#(Timestamp.formatMillis(base + Int64(e) * 1_000_000))","status":"driving"}"#)
+        st.append(#"{"vehicle_id":"veh\#(e)","report_time":"\#(Timestamp.format(base + Int64(e) * 1_000_000))","status":"driving"}"#)
     }
     let status = dir + "/vehicles_status_\(tag).json"
     _ = FileManager.default.createFile(atPath: status, contents: Data(#"{"vehicle_status":[\#(st.joined(separator: ","))]}"#.utf8))

@@ -69,22 +69,28 @@ func referenceMicros(_ y: Int, _ mo: Int, _ d: Int, _ h: Int, _ mi: Int, _ s: In
         }
     }
 
-    @Test func formatMillis() {
-        #expect(Timestamp.formatMillis(1_654_462_954_546_000) == "2022-06-05T21:02:34.546Z")
-        #expect(Timestamp.formatMillis(1_654_462_954_546_999) == "2022-06-05T21:02:34.546Z")
-        #expect(Timestamp.formatMillis(0) == "1970-01-01T00:00:00.000Z")
-        #expect(Timestamp.formatMillis(-1) == "1969-12-31T23:59:59.999Z")
-        #expect(Timestamp.formatMillis(-1000) == "1969-12-31T23:59:59.999Z")
-        #expect(Timestamp.formatMillis(-1001) == "1969-12-31T23:59:59.998Z")
-        #expect(Timestamp.formatMillis(951_782_400_000_000) == "2000-02-29T00:00:00.000Z")
-        #expect(Timestamp.formatMillis(referenceMicros(1, 1, 1, 0, 0, 0)) == "0001-01-01T00:00:00.000Z")
-        #expect(Timestamp.formatMillis(referenceMicros(9999, 12, 31, 23, 59, 59, micros: 999_999))
-                == "9999-12-31T23:59:59.999Z")
+    /// Milliseconds when the sub-millisecond part is zero, else microseconds: two distinct
+    /// stored times never print alike (issue 12, item 6).
+    @Test func formatMillisOrMicros() {
+        #expect(Timestamp.format(1_654_462_954_546_000) == "2022-06-05T21:02:34.546Z")
+        #expect(Timestamp.format(1_654_462_954_546_999) == "2022-06-05T21:02:34.546999Z")
+        #expect(Timestamp.format(1_654_462_954_546_120) == "2022-06-05T21:02:34.546120Z")
+        #expect(Timestamp.format(1_654_462_954_000_100) == "2022-06-05T21:02:34.000100Z")
+        #expect(Timestamp.format(1_654_462_954_000_200) == "2022-06-05T21:02:34.000200Z")
+        #expect(Timestamp.format(0) == "1970-01-01T00:00:00.000Z")
+        #expect(Timestamp.format(-1) == "1969-12-31T23:59:59.999999Z")
+        #expect(Timestamp.format(-1000) == "1969-12-31T23:59:59.999Z")
+        #expect(Timestamp.format(-1001) == "1969-12-31T23:59:59.998999Z")
+        #expect(Timestamp.format(951_782_400_000_000) == "2000-02-29T00:00:00.000Z")
+        #expect(Timestamp.format(referenceMicros(1, 1, 1, 0, 0, 0)) == "0001-01-01T00:00:00.000Z")
+        #expect(Timestamp.format(referenceMicros(9999, 12, 31, 23, 59, 59, micros: 999_999))
+                == "9999-12-31T23:59:59.999999Z")
         var out = Array("x,".utf8)
-        Timestamp.appendMillis(1_654_462_954_546_000, to: &out)
-        #expect(String(decoding: out, as: UTF8.self) == "x,2022-06-05T21:02:34.546Z")
-        #expect(Timestamp.formatMillis(Int64.max).hasPrefix("+294247-01-10T04:00:54.775Z"))
-        #expect(Timestamp.formatMillis(Int64.min).hasPrefix("-290308-12-21T19:59:05.224Z"))
+        Timestamp.append(1_654_462_954_546_000, to: &out)
+        Timestamp.append(1_654_462_954_546_001, to: &out)
+        #expect(String(decoding: out, as: UTF8.self) == "x,2022-06-05T21:02:34.546Z2022-06-05T21:02:34.546001Z")
+        #expect(Timestamp.format(Int64.max) == "+294247-01-10T04:00:54.775807Z")
+        #expect(Timestamp.format(Int64.min) == "-290308-12-21T19:59:05.224192Z")
     }
 
     @Test func randomRoundTripAgainstReferences() {
@@ -96,9 +102,9 @@ func referenceMicros(_ y: Int, _ mo: Int, _ d: Int, _ h: Int, _ mi: Int, _ s: In
         for i in 0..<20_000 {
             let micros = i % 2 == 0 ? Int64.random(in: lo...hi, using: &rng)
                 : Int64.random(in: -2_000_000_000_000_000...4_000_000_000_000_000, using: &rng)
-            let text = Timestamp.formatMillis(micros)
-            let floored = micros - ((micros % 1000) + 1000) % 1000
-            #expect(Timestamp.parseMicros(text) == floored, "\(micros) → \(text)")
+            let text = Timestamp.format(micros)
+            #expect(Timestamp.parseMicros(text) == micros, "\(micros) → \(text)")
+            #expect(text.count == ((micros % 1000 == 0) ? 24 : 27), "\(micros) → \(text)")
             // Compare the civil fields with a reference computation.
             let secs = Int(Timestamp.floorDiv(micros, 1_000_000))
             if i % 10 == 0 {
@@ -121,9 +127,9 @@ func referenceMicros(_ y: Int, _ mo: Int, _ d: Int, _ h: Int, _ mi: Int, _ s: In
         var rng = SplitMix64(seed: 7)
         for _ in 0..<2000 {
             let micros = Int64.random(in: 0...4_000_000_000_000_000, using: &rng) / 1000 * 1000
-            let utc = Timestamp.formatMillis(micros)
+            let utc = Timestamp.format(micros)
             let offset = Int.random(in: -(23 * 60 + 59)...(23 * 60 + 59), using: &rng)
-            let local = Timestamp.formatMillis(micros + Int64(offset) * 60_000_000)
+            let local = Timestamp.format(micros + Int64(offset) * 60_000_000)
             let sign = offset < 0 ? "-" : "+"
             let zone = String(format: "%@%02d:%02d", sign, abs(offset) / 60, abs(offset) % 60)
             let shifted = String(local.dropLast()) + zone
