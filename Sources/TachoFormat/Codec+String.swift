@@ -5,7 +5,7 @@ public enum StringCodec {
     static let modeConstant: UInt8 = 0
     static let modeRLE: UInt8 = 1
     static let modePacked: UInt8 = 2
-    /// Limit on one dictionary entry when decoding (BRIEF: ids ≤ 128 bytes, labels ≤ 64).
+    /// Limit on one dictionary entry when decoding (SEMANTICS §1: ids ≤ 128 bytes, labels ≤ 64).
     public static let maxStringBytes = 1 << 16
 
     /// Reusable memory for `encode`: writer-wide id → chunk-local id, as an array (writer ids

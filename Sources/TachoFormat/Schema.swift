@@ -1,7 +1,7 @@
 /// The engine stores measurements: typed columns keyed by (series, time). The series key is
 /// always the vehicle id and the time is always microseconds since the Unix epoch (UTC); a
 /// measurement adds its own columns. Identity columns join (series, time) to form a row's
-/// identity (BRIEF §2): a later row with the same identity replaces the earlier one.
+/// identity (SEMANTICS §2): a later row with the same identity replaces the earlier one.
 public enum ColumnType: UInt8, Sendable, Hashable, CustomStringConvertible {
     case int64 = 1
     case float64 = 2

@@ -17,7 +17,7 @@ public struct InboxConfig: Sendable {
     public var deleteProcessed = false
     /// Where unparseable files and reject reports go. Default `<inbox>/../rejected`.
     public var rejected: String?
-    /// Lenient JSON (BRIEF §1). Default off.
+    /// Lenient JSON (SEMANTICS §1). Default off.
     public var lenient = false
     /// Poll the directory instead of inotify (also used automatically without inotify).
     public var poll = false

@@ -3,7 +3,7 @@ import TachoJSON
 import Glibc
 #endif
 
-/// Writes what was rejected beside the rejected input (BRIEF §3): `<name>.error` for a file
+/// Writes what was rejected beside the rejected input (SEMANTICS §3): `<name>.error` for a file
 /// that cannot be parsed (line:column and the problem), `<name>.rejects.ndjson` for records
 /// that failed validation (one JSON object per record with its reason). Files are written
 /// to a temp name, fsynced and renamed, so a crash never leaves half a report.

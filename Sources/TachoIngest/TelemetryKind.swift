@@ -2,7 +2,7 @@ import TachoFormat
 import TachoJSON
 import TachoStore
 
-/// The kinds of telemetry file Tacho reads (BRIEF §1). The kind is the file name's prefix;
+/// The kinds of telemetry file Tacho reads (SEMANTICS §1). The kind is the file name's prefix;
 /// when the prefix is unknown, the first known top-level key decides. Every known top-level
 /// array of a file is read as its own kind, whatever the prefix (`FileParse.readDocument`).
 public enum TelemetryKind: String, Sendable, CaseIterable {
@@ -98,7 +98,7 @@ public struct FileError: Error, Sendable, CustomStringConvertible {
 }
 
 public struct ReaderOptions: Sendable {
-    /// Repair the known classes of damage (BRIEF §1) instead of rejecting the file. Default off.
+    /// Repair the known classes of damage (SEMANTICS §1) instead of rejecting the file. Default off.
     public var lenient = false
     /// Rows per batch handed to the sink. Default 65,536 (about 1.5 MiB of detection rows).
     public var batchRows = 65_536

@@ -2,7 +2,7 @@ import TachoFormat
 import TachoJSON
 import TachoStore
 
-/// Field validation (BRIEF §1, issue #3): vehicle ids 1–128 bytes, labels 1–64 bytes, no
+/// Field validation (SEMANTICS §1, issue #3): vehicle ids 1–128 bytes, labels 1–64 bytes, no
 /// control characters in either.
 enum FieldRules {
     static let maxVehicleBytes = 128

@@ -1,7 +1,7 @@
 import TachoFormat
 import TachoStore
 
-/// The latest status of a vehicle: its status row with the greatest time (BRIEF §2).
+/// The latest status of a vehicle: its status row with the greatest time (SEMANTICS §2).
 public typealias LatestRow = StatusRow
 
 /// Latest status per vehicle, now or as of a time.

@@ -15,7 +15,7 @@ public struct StringFilter: Sendable, Hashable {
 /// Rows of one measurement for a vehicle set and a time range `[from, to)`, optionally
 /// filtered on a string column and capped at `limit` rows. Rows come out ordered by
 /// (vehicle, time, identity columns) — for detections (vehicle_id, time, object_type) — with
-/// every identity once (the last ingested copy), as BRIEF §2 requires.
+/// every identity once (the last ingested copy), as SEMANTICS §2 requires.
 public struct RangeQuery: Sendable {
     public var measurement: Measurement
     /// nil: every vehicle.

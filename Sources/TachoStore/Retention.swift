@@ -4,7 +4,7 @@ import TachoFormat
 import Glibc
 #endif
 
-/// What may be deleted, and when (BRIEF §5). Nothing else is ever deleted.
+/// What may be deleted, and when (SEMANTICS §5). Nothing else is ever deleted.
 ///
 /// * `maxAge`: rows of a measurement older than `now − age` expire. The manifest's watermark
 ///   hides them at once; partitions wholly below it are dropped, the rest lose their expired

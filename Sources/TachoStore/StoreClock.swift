@@ -37,7 +37,7 @@ public struct StoreClock: Sendable {
     }
 }
 
-/// Decides whether the wall clock may be acted on by retention (BRIEF/SEMANTICS: retention
+/// Decides whether the wall clock may be acted on by retention (SEMANTICS §5: retention
 /// never deletes on a clock it has reason to distrust). Two rules:
 ///
 /// 1. **Lead over the data.** The wall clock may be at most `maxLead` ahead of the newest row

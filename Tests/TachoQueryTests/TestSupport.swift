@@ -13,7 +13,7 @@ struct StatusKey: Hashable { var vehicle: String; var time: Int64 }
 let hour: Int64 = 3_600_000_000
 let second: Int64 = 1_000_000
 
-/// The in-memory reference: identities map to the last ingested value (BRIEF §2).
+/// The in-memory reference: identities map to the last ingested value (SEMANTICS §2).
 struct Model {
     var detections: [DetKey: Int64] = [:]
     var statuses: [StatusKey: String] = [:]

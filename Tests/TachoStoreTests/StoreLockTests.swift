@@ -4,7 +4,7 @@ import Testing
 import TachoStore
 import TachoTestSupport
 
-/// One writer per store (BRIEF §3): a second writer fails with `.locked` naming the holder's
+/// One writer per store (SEMANTICS §3): a second writer fails with `.locked` naming the holder's
 /// pid, or, given `lockWaitSeconds`, waits for the first to finish.
 @Suite struct StoreLockTests {
     @Test func aSecondWriterFailsNamingTheHolder() throws {

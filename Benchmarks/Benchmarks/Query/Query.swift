@@ -1,4 +1,4 @@
-// Query: BRIEF §7's query shapes, in-process through TachoQuery, against a store ingested from
+// Query: SEMANTICS §7's query shapes, in-process through TachoQuery, against a store ingested from
 // the standard generated set (100 vehicles × 3 h, ≈ 1.18 M detection rows; cached), in two
 // shapes: one commit per file (as `tacho ingest` leaves it) and one commit for everything
 // (about what compaction makes of it).

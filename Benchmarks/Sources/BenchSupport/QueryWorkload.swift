@@ -2,7 +2,7 @@ import TachoFormat
 import TachoQuery
 import TachoStore
 
-/// The four query shapes of BRIEF §7, against one open snapshot, through TachoQuery:
+/// The four query shapes of SEMANTICS §7, against one open snapshot, through TachoQuery:
 /// latest status of one vehicle, one vehicle-hour of detections, a full decode scan of all
 /// detections, and a 15-minute sum by vehicle and type over everything.
 public final class QueryWorkload {

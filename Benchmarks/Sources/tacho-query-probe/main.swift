@@ -1,5 +1,5 @@
 // tacho-query-probe --store DIR [--runs N]
-// Times the BRIEF §7 queries in-process against an existing store and prints one JSON object
+// Times the SEMANTICS §7 queries in-process against an existing store and prints one JSON object
 // (medians and p90 over N runs after one warm-up, in milliseconds). Used by tools/bench.
 import BenchSupport
 import TachoQuery
