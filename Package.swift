@@ -1,7 +1,9 @@
 // swift-tools-version: 6.1
-// Tacho: an embedded time-series store for vehicle telemetry.
-// The module graph follows the data path (docs/ARCHITECTURE.md):
-//   TachoJSON → TachoIngest → TachoFormat → TachoStore → TachoQuery → tacho (CLI)
+// Tacho: an embedded time-series store for vehicle telemetry. Linux only (inotify, statvfs,
+// Glibc). One module per step of the data path (docs/ARCHITECTURE.md has both pictures):
+//   data flows   TachoJSON → TachoIngest → TachoFormat → TachoStore → TachoQuery → tacho (CLI)
+//   imports      tacho → TachoIngest, TachoQuery → TachoStore → TachoFormat → CZstd, CCRC32C
+//                TachoIngest → TachoJSON → TachoTime;  TachoStore → TachoTime
 // (TachoTime, calendar arithmetic without dependencies, sits below TachoJSON and TachoStore.)
 import PackageDescription
 
@@ -11,7 +13,6 @@ let swiftSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "Tacho",
-    platforms: [.macOS(.v14)],
     products: [
         .library(name: "Tacho", targets: ["TachoStore", "TachoQuery", "TachoIngest"]),
         .executable(name: "tacho", targets: ["tacho"]),
