@@ -23,7 +23,8 @@ struct IngestCommand: ParsableCommand {
             not know follow in the order given (directories: name order).
             Prints one line per file: its rows, of which "N superseded within the file" when the
             file repeats an identity (the last row wins, so rows minus superseded are stored).
-            Exit status 1 when a file or any record was rejected; 75 when
+            Exit status 0 also when there is nothing to ingest (an empty inbox is normal for cron);
+            1 when a file or any record was rejected; 75 when
             another writer (tacho run, tacho compact) holds the store (see --wait-lock).
             Input files are never moved or deleted by this command (see `tacho run`).
             """
@@ -56,8 +57,9 @@ struct IngestCommand: ParsableCommand {
         let (files, skipped) = try InputFiles.expand(paths)
         for s in skipped { printError("tacho ingest: skipping \(escapedForLog(s.path)): \(s.why)") }
         guard !files.isEmpty else {
-            printError("tacho ingest: no input files in \(escapedForLog(paths.joined(separator: " ")))")
-            throw ExitCode(2)
+            // An empty inbox is normal for a cron job: say so, succeed.
+            printError("tacho ingest: nothing to ingest: no input files in \(escapedForLog(paths.joined(separator: " ")))")
+            return
         }
         let writer = try openWriter(storeOption.path, options: storeOpts, command: "ingest")
         defer { writer.close() }

@@ -1,5 +1,17 @@
 import ArgumentParser
 import Logging
+import TachoFormat
+
+/// What `tacho --version` prints: the release and the on-disk format versions it writes and reads.
+enum TachoVersion {
+    static let release = "0.3.0"
+    static var description: String {
+        let r = FormatConstants.readableSegmentVersions
+        return "tacho \(release) (segment format v\(FormatConstants.segmentVersion), reads v\(r.lowerBound)–v\(r.upperBound); "
+            + "manifest v\(FormatConstants.manifestVersion); latest index v\(FormatConstants.latestVersion); "
+            + "ledger v\(FormatConstants.ledgerVersion))"
+    }
+}
 
 @main
 struct Tacho: ParsableCommand {
@@ -21,6 +33,7 @@ struct Tacho: ParsableCommand {
               tacho agg detections --every 15m --fn sum --by vehicle,type
               tacho compact --retention detections=30d,status=365d --max-bytes 2GiB
             """,
+        version: TachoVersion.description,
         subcommands: [
             RunCommand.self, IngestCommand.self, LatestCommand.self, QueryCommand.self, AggCommand.self,
             VehiclesCommand.self, StatsCommand.self, CompactCommand.self, VerifyCommand.self, InspectCommand.self,

@@ -37,7 +37,7 @@ struct VerifyCommand: ParsableCommand {
         let report = Verifier.verify(snapshot: snap) { done, _ in progress.update(done) }
         progress.finish()
         for p in report.problems { print("PROBLEM \(p)") }
-        print("verified \(report.segmentsChecked) segments, \(report.chunksChecked) chunks, \(report.rowsChecked) rows, \(report.bytesChecked) bytes: \(report.isClean ? "clean" : "\(report.problems.count) problems")")
+        print("verified \(report.segmentsChecked) segments, \(report.chunksChecked) chunks, \(report.rowsChecked) rows, \(report.bytesChecked) bytes: \(report.isClean ? "clean" : report.problems.count == 1 ? "1 problem" : "\(report.problems.count) problems")")
         guard !report.isClean else { return }
         guard repair else { throw ExitCode(1) }
         let writer = try StoreWriter(path: storeOption.path, options: opts)
