@@ -42,7 +42,8 @@ struct LatestCommand: ParsableCommand {
     @OptionGroup var log: LogOptionGroup
     @OptionGroup var output: FormatOptionGroup
     @Option(name: .customLong("vehicle"), help: "Only these vehicles (repeat for several).") var vehicles: [String] = []
-    @Option(parsing: .unconditional, help: ArgumentHelp("As of this time: \(TimeArgument.helpText).", valueName: "TIME")) var at: TimeArgument?
+    @Option(parsing: .unconditional, help: ArgumentHelp("As of this time: \(TimeArgument.helpText).", valueName: "TIME"),
+            transform: TimeArgument.parseOrExplain) var at: TimeArgument?
 
     func run() throws {
         let snap = try openSnapshot(storeOption, log)

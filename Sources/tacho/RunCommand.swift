@@ -82,7 +82,8 @@ struct RunCommand: ParsableCommand {
         let storePath = storeOption.path(config: file)
         var opts = StoreOptions()
         opts.logger = logger
-        let writer = try StoreWriter(path: storePath, options: opts)
+        // Another writer holds the store: exit 75 (EX_TEMPFAIL) like ingest and compact.
+        let writer = try openWriter(storePath, options: opts, command: "run")
         defer { writer.close() }
         let daemon = try InboxDaemon(config: c, writer: writer, logger: logger)
         let maint = try maintenanceJob(writer: writer, inbox: c, file: file, logger: logger)

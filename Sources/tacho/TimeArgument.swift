@@ -22,6 +22,15 @@ struct TimeArgument: ExpressibleByArgument {
     }
 
     static var helpText: String { "RFC 3339 time, date (YYYY-MM-DD), now, or relative (-2h, -7d)" }
+
+    /// For `@Option(transform:)`: a value that does not parse says which forms are accepted
+    /// (ArgumentParser's own message says only "invalid").
+    static func parseOrExplain(_ s: String) throws -> TimeArgument {
+        guard let t = TimeArgument(argument: s) else {
+            throw ValidationError("\"\(s)\" is not a time; use an RFC 3339 time (2022-06-05T21:02:34.546Z, offsets allowed), a date (2022-06-05), now, or a relative time (-2h, -7d, -30m, +15s)")
+        }
+        return t
+    }
 }
 
 /// `--vehicle`, `--from`, `--to` shared by the query commands.
@@ -29,10 +38,12 @@ struct RangeOptionGroup: ParsableArguments {
     @Option(name: .customLong("vehicle"), help: "Only these vehicles (repeat the flag for several).")
     var vehicles: [String] = []
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Start of the range, inclusive: \(TimeArgument.helpText).", valueName: "TIME"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Start of the range, inclusive: \(TimeArgument.helpText).", valueName: "TIME"),
+            transform: TimeArgument.parseOrExplain)
     var from: TimeArgument?
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("End of the range, exclusive: \(TimeArgument.helpText).", valueName: "TIME"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("End of the range, exclusive: \(TimeArgument.helpText).", valueName: "TIME"),
+            transform: TimeArgument.parseOrExplain)
     var to: TimeArgument?
 
     var vehicleSet: Set<String>? { vehicles.isEmpty ? nil : Set(vehicles) }

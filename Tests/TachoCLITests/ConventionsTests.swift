@@ -24,3 +24,30 @@ import TachoTestSupport
         #expect(!FileManager.default.fileExists(atPath: dir.path + "/store/MANIFEST"))
     }
 }
+
+extension ConventionsTests {
+    /// A time that does not parse says which forms are accepted, not only "invalid".
+    @Test func aBadTimeSaysWhatIsAccepted() throws {
+        let dir = TempDir()
+        let r = try tacho(["query", "detections", "--store", dir.path + "/store", "--from", "yesterday"])
+        #expect(r.status == 64)
+        #expect(r.stderr.contains("\"yesterday\" is not a time") && r.stderr.contains("a relative time (-2h"), "\(r.stderr)")
+    }
+
+    /// A second `tacho run` on a store another writer holds exits 75 (EX_TEMPFAIL), as ingest
+    /// and compact do, so a supervisor can tell "busy" from "broken".
+    @Test func aSecondRunOnALockedStoreExitsTempfail() throws {
+        let dir = TempDir()
+        let store = dir.path + "/store", inbox = dir.path + "/inbox"
+        try FileManager.default.createDirectory(atPath: inbox, withIntermediateDirectories: true)
+        let first = try startProcess(["run", "--store", store, "--inbox", inbox, "--settle", "0"])
+        defer {
+            first.terminate()
+            first.waitUntilExit()
+        }
+        #expect(waitUntil(10) { FileManager.default.fileExists(atPath: store + "/MANIFEST") })
+        let second = try tacho(["run", "--store", store, "--inbox", inbox, "--settle", "0"])
+        #expect(second.status == 75, "\(second.status) \(second.stderr)")
+        #expect(second.stderr.contains("tacho run:"), "\(second.stderr)")
+    }
+}
