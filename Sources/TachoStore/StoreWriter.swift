@@ -24,6 +24,9 @@ public final class StoreWriter {
     var latest: LatestIndex
     var latestDirty = false
     private var committedLatest: LatestIndex
+    /// Files the manifest no longer names, unlinked once their grace period ends
+    /// (`StoreOptions.obsoleteFileGrace`): (path, monotonic ns when they may go).
+    var obsoleteFiles: [(path: String, due: UInt64)] = []
     /// Ledger entries of files ingested since the store opened, by content hash.
     public private(set) var ledger: [ContentHash: LedgerEntry] = [:]
 
@@ -65,9 +68,12 @@ public final class StoreWriter {
         try loadLedger()
     }
 
-    /// Releases the lock. Rows appended since the last commit are discarded.
+    /// Releases the lock. Rows appended since the last commit are discarded. Replaced files
+    /// still in their grace period stay behind: the next writer to open the store removes
+    /// them as unreferenced files.
     public func close() {
         abort()
+        if lock != nil { removeObsoleteFiles() }
         lock?.release()
         lock = nil
     }
@@ -78,6 +84,41 @@ public final class StoreWriter {
     public func snapshot() throws -> Snapshot {
         try Snapshot(layout: layout, manifest: manifest, fs: fs, logger: logger, latest: committedLatest)
     }
+
+    /// Schedules files the manifest just stopped naming for removal after the grace period;
+    /// `urgent` (freeing disk space) unlinks them now.
+    func retire(_ paths: [String], urgent: Bool = false) {
+        guard !paths.isEmpty else { return }
+        let grace = options.obsoleteFileGrace
+        if urgent || grace <= 0 {
+            for p in paths {
+                do { try fs.unlink(p) } catch { logger.warning("cannot remove replaced file: \(error)", metadata: ["file": "\(p)"]) }
+            }
+            return
+        }
+        let due = monotonicNanosStore() &+ UInt64(grace * 1e9)
+        for p in paths { obsoleteFiles.append((p, due)) }
+    }
+
+    /// Unlinks the replaced files whose grace period is over (`all`: every one, now: disk
+    /// space is short). Called after every commit and manifest switch, and by the daemon's
+    /// periodic maintenance. A failure leaves an orphan that the next writer open removes.
+    public func removeObsoleteFiles(all: Bool = false) {
+        guard !obsoleteFiles.isEmpty else { return }
+        let now = monotonicNanosStore()
+        var keep: [(path: String, due: UInt64)] = []
+        for f in obsoleteFiles {
+            guard all || f.due <= now else {
+                keep.append(f)
+                continue
+            }
+            do { try fs.unlink(f.path) } catch { logger.warning("cannot remove replaced file: \(error)", metadata: ["file": "\(f.path)"]) }
+        }
+        obsoleteFiles = keep
+    }
+
+    /// Replaced files waiting for their grace period to end.
+    public var obsoleteFileCount: Int { obsoleteFiles.count }
 
     /// Whether a file with this content was already ingested (a re-delivery).
     public func ledgerEntry(for hash: ContentHash) -> LedgerEntry? { ledger[hash] }
