@@ -63,7 +63,9 @@ public final class Ingestor {
 
     public init(writer: StoreWriter, options: ReaderOptions = ReaderOptions(), logger: Logger) {
         self.writer = writer
-        reader = TelemetryReader(options: options)
+        var o = options
+        o.partitionWidth = writer.manifest.partitionWidth
+        reader = TelemetryReader(options: o)
         self.logger = logger
     }
 

@@ -93,6 +93,13 @@ public struct ReaderOptions: Sendable {
     public var batchRows = 65_536
     /// Rejected records kept with their text (the rest are only counted). Default 10,000.
     public var maxRejectsKept = 10_000
+    /// Most partitions one file's rows may fall into (0: no limit). Default 400: more than a
+    /// year of daily partitions. A file over it is rejected whole (its error names the limit
+    /// and the file's partition count) rather than committed as thousands of tiny segments
+    /// at once. The ingest commands set `partitionWidth` from the store.
+    public var maxPartitionsPerFile = 400
+    /// The store's partition width (µs), for `maxPartitionsPerFile`. Default one day.
+    public var partitionWidth: Int64 = 86_400_000_000
 
     public init(lenient: Bool = false) { self.lenient = lenient }
 }
