@@ -75,7 +75,7 @@ final class SegmentFiles {
         do {
             fd = try fs.openForReading(source.path)
         } catch let e as StoreError where e.code == .notFound {
-            let err = missingError(source, e)
+            let err = Self.missingError(name: source.name, path: source.path, e, snapshot: manifest, layout: layout, fs: fs)
             missing[source.name] = err
             throw err
         }
@@ -94,16 +94,19 @@ final class SegmentFiles {
         return fd
     }
 
-    /// A live segment whose file is gone. Under a MANIFEST that no longer is this snapshot's,
-    /// a later commit (compaction, retention) removed it after its grace period: the snapshot
-    /// is too old, not the store damaged. Under the same MANIFEST it is damage.
-    private func missingError(_ source: LazySegmentSource, _ e: StoreError) -> StoreError {
-        if let now = try? readManifest(layout, fs: fs), now != manifest {
+    /// A segment of `snapshot` whose file is gone. When MANIFEST on disk has changed and no
+    /// longer names it, a later commit (compaction, retention) removed it after its grace
+    /// period: the snapshot is too old, the store is not damaged. When the current MANIFEST
+    /// still names it (unchanged, or changed elsewhere), it is damage.
+    static func missingError(
+        name: String, path: String, _ e: StoreError, snapshot: Manifest, layout: StoreLayout, fs: any StoreFileSystem
+    ) -> StoreError {
+        if let now = try? readManifest(layout, fs: fs), now != snapshot, !now.segments.contains(where: { $0.name == name }) {
             return StoreError(
-                .stale, "open segment", path: source.path,
-                "removed by a later commit (compaction or retention) after this read started (commit \(manifest.commit), now \(now.commit)); the snapshot is too old: run the command again")
+                .stale, "open segment", path: path,
+                "removed by a later commit (compaction or retention) after this read started (commit \(snapshot.commit), now \(now.commit)); the snapshot is too old: run the command again")
         }
-        return StoreError(.corrupt, "open segment", path: source.path, "the segment file is missing (\(e.detail))")
+        return StoreError(.corrupt, "open segment", path: path, "the segment file is missing (\(e.detail))")
     }
 
     deinit {

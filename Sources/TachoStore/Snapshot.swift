@@ -65,7 +65,7 @@ public final class Snapshot {
     public func reader(_ meta: SegmentMeta) throws -> SegmentReader {
         if let r = readers[meta.name] { return r }
         if let e = missing[meta.name] {
-            throw StoreError(.corrupt, "open segment", path: e.path, "the segment file is missing (\(e.detail))")
+            throw SegmentFiles.missingError(name: meta.name, path: e.path, e, snapshot: manifest, layout: layout, fs: fs)
         }
         let source: any SegmentSource
         let path = layout.segmentPath(meta.name)

@@ -69,11 +69,12 @@ public final class StoreWriter {
     }
 
     /// Releases the lock. Rows appended since the last commit are discarded. Replaced files
-    /// still in their grace period stay behind: the next writer to open the store removes
-    /// them as unreferenced files.
+    /// still in their grace period are unlinked now: a one-shot command (`tacho compact`,
+    /// `tacho ingest`) leaves no files behind. A reader that took its snapshot before the last
+    /// switch and opens one of them only now fails as `stale` (run it again), never as damage.
     public func close() {
         abort()
-        if lock != nil { removeObsoleteFiles() }
+        if lock != nil { removeObsoleteFiles(all: true) }
         lock?.release()
         lock = nil
     }
