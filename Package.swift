@@ -105,7 +105,10 @@ let package = Package(
         // Runs the built `tacho` binary as a child process: CLI output, crash and kill tests.
         .testTarget(
             name: "TachoCLITests",
-            dependencies: ["tacho", "TachoStore", "TachoFormat", "TachoJSON", "TachoTestSupport"],
+            dependencies: [
+                "tacho", "TachoStore", "TachoFormat", "TachoJSON", "TachoTestSupport",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
             exclude: ["golden"],
             swiftSettings: swiftSettings
         ),

@@ -125,7 +125,9 @@ public final class InboxDaemon {
         self.config = config
         self.writer = writer
         self.logger = logger
-        readerOptions = ReaderOptions(lenient: config.lenient)
+        var readerOptions = ReaderOptions(lenient: config.lenient)
+        readerOptions.partitionWidth = writer.manifest.partitionWidth
+        self.readerOptions = readerOptions
         try mover.ensureDirectory(config.inbox)
         if !config.deleteProcessed { try mover.ensureDirectory(config.processedDir) }
         try mover.ensureDirectory(config.rejectedDir)

@@ -108,6 +108,13 @@ public struct ReaderOptions: Sendable {
     /// older than its measurement's watermark is expired on arrival and rejected with that
     /// reason (stored, it would be hidden at once and reported as ingested). Default none.
     public var expiredBefore: [UInt8: Int64] = [:]
+    /// Most partitions one file's rows may fall into (0: no limit). Default 400: more than a
+    /// year of daily partitions. A file over it is rejected whole (its error names the limit
+    /// and the file's partition count) rather than committed as thousands of tiny segments
+    /// at once. The ingest commands set `partitionWidth` from the store.
+    public var maxPartitionsPerFile = 400
+    /// The store's partition width (µs), for `maxPartitionsPerFile`. Default one day.
+    public var partitionWidth: Int64 = 86_400_000_000
 
     public init(lenient: Bool = false) { self.lenient = lenient }
 }

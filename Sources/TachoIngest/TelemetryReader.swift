@@ -59,8 +59,18 @@ public struct TelemetryReader: Sendable {
             path: path, parser: JSONParser(source: source, options: JSONParserOptions(lenient: options.lenient)),
             options: options)
         parse.recycled = recycled
+        var partitions = PartitionCounter(width: options.partitionWidth)
+        let limit = options.maxPartitionsPerFile
         do {
-            try parse.readDocument(sink: sink)
+            if limit > 0 {
+                try parse.readDocument { batch in
+                    partitions.add(batch.times)
+                    // Over the limit the file is rejected: keep parsing only to count.
+                    if partitions.count <= limit { try sink(batch) }
+                }
+            } else {
+                try parse.readDocument(sink: sink)
+            }
         } catch let e as JSONError where e.kind == .io {
             // The input could not be read (EIO, …): not the file's fault; it stays in the inbox.
             throw InputReadError(path: path, message: e.message)
@@ -69,12 +79,48 @@ public struct TelemetryReader: Sendable {
                 path: path, line: e.line, column: e.column, offset: e.offset, message: e.message,
                 truncated: e.kind == .truncated || e.kind == .emptyInput)
         }
+        if limit > 0 && partitions.count > limit {
+            throw FileError(
+                path: path,
+                message: "rows fall into \(partitions.count) partitions of \(partitions.widthLabel), more than the \(limit) one file may create; split the file (or check its timestamps)")
+        }
         var report = parse.report
         report.size = source.hasher.length
         report.hash = source.hasher.finish()
         report.repairCount = parse.report.repairCount + parse.parser.repairCount
         report.repairs += parse.parser.drainRepairs().map(\.description)
         return report
+    }
+}
+
+/// Distinct partitions of the times seen (per measurement alike: a file holds one).
+struct PartitionCounter {
+    let width: Int64
+    private var seen = Set<Int64>()
+    /// The partition of the last row, [lo, hi): rows mostly stay in it, so most rows cost
+    /// two compares and no division.
+    private var lo = Int64.max, hi = Int64.min
+
+    init(width: Int64) { self.width = max(1, width) }
+
+    var count: Int { seen.count }
+
+    mutating func add(_ times: [Int64]) {
+        for t in times where t < lo || t >= hi {
+            let q = t / width
+            let p = q * width > t ? q - 1 : q  // floor
+            seen.insert(p)
+            lo = p &* width
+            let (end, o) = lo.addingReportingOverflow(width)
+            hi = o ? .max : end
+        }
+    }
+
+    var widthLabel: String {
+        let s = width / 1_000_000
+        if width % 86_400_000_000 == 0 { return "\(s / 86_400)d" }
+        if width % 3_600_000_000 == 0 { return "\(s / 3_600)h" }
+        return "\(width) µs"
     }
 }
 

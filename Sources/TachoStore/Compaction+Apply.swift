@@ -42,12 +42,13 @@ extension StoreWriter {
 
     /// Publishes a finished build: one manifest switch replaces each task's inputs by its
     /// output (and the merged ledger files by the merged one), then the replaced files are
-    /// unlinked. Readers holding the old snapshot keep their fds, so unlinking is safe. A task
+    /// unlinked after the grace period (at once when `urgent`: a disk-budget trim), so readers
+    /// of the old snapshot, which open segments on demand, can still read them. A task
     /// whose inputs are no longer all live (retention dropped or trimmed them meanwhile) is
     /// discarded, its output deleted. `watermarks` raise the manifest's (budget trims).
     /// REQUIRES: no open transaction.
     @discardableResult
-    public func applyCompaction(_ out: CompactionOutput, watermarks: [UInt8: Int64] = [:]) throws -> CompactionOutput {
+    public func applyCompaction(_ out: CompactionOutput, watermarks: [UInt8: Int64] = [:], urgent: Bool = false) throws -> CompactionOutput {
         guard !hasOpenTransaction else {
             throw StoreError(.invalidArgument, "apply compaction", path: layout.root, "a transaction is open")
         }
@@ -99,12 +100,11 @@ extension StoreWriter {
         }
         manifest = next
         CrashPoint.hit(CrashPoint.compactionSwitched)
-        // Published. Unlink what the new manifest no longer names; a failure only leaves an
-        // orphan that the next writer open removes.
-        for name in replaced {
-            do { try fs.unlink(layout.segmentPath(name)) } catch { logger.warning("compaction: cannot remove \(name): \(error)") }
-        }
-        for name in oldLedgers { try? fs.unlink(layout.indexPath(name)) }
+        // Published. What the new manifest no longer names goes after the grace period; a
+        // failure only leaves an orphan that the next writer open removes. Discarded outputs
+        // were never published: no reader can have them.
+        removeObsoleteFiles()
+        retire(replaced.sorted().map(layout.segmentPath) + oldLedgers.map(layout.indexPath), urgent: urgent)
         for p in discard { try? fs.unlink(p) }
         logApplied(result)
         return result

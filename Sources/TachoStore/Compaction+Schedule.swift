@@ -74,13 +74,20 @@ public final class StoreMaintenance {
     }
 
     public func periodic() throws {
+        writer.removeObsoleteFiles()
         try publishFinished()
         try retention.enforceAge(writer)
         try retention.enforceBudget(writer)
         startIfDue()
     }
 
-    public func mayIngest() -> Bool { retention.mayIngest(writer.layout) }
+    public func mayIngest() -> Bool {
+        if retention.mayIngest(writer.layout) { return true }
+        // Short of space: replaced files waiting out their grace period go now.
+        guard writer.obsoleteFileCount > 0 else { return false }
+        writer.removeObsoleteFiles(all: true)
+        return retention.mayIngest(writer.layout)
+    }
 
     /// Whether a background build is under way (not yet published).
     public var isBuilding: Bool { running }

@@ -257,11 +257,15 @@ public enum Compactor {
             throw StoreError(.corrupt, "compact", path: layout.root, "unknown measurement id \(task.measurementID)")
         }
         let fs = storeOptions.fileSystem
-        // A snapshot of just the inputs (and the base watermarks): its fds keep the inputs
-        // readable even after a later switch unlinks them.
+        // A snapshot of just the inputs (and the base watermarks), their files opened now: the
+        // fds keep them readable even after a later switch unlinks them, however long the
+        // build takes. A task of very many inputs reads them through the descriptor cache
+        // instead (bounded open files); should the build outlast the grace period for
+        // replaced files and an input go, it fails as stale and is planned again.
         var view = base
         view.segments = task.inputs
-        let snap = try Snapshot(layout: layout, manifest: view, fs: fs, logger: storeOptions.logger)
+        let snap = try Snapshot(layout: layout, manifest: view, fs: fs, logger: storeOptions.logger,
+                                pinned: task.inputs.count <= SegmentFiles.defaultCapacity() / 4)
         let from = max(task.partitionStart, task.cutoff)
         let expired = try countBelow(task.cutoff, snapshot: snap, inputs: task.inputs)
         let cursor = try ScanCursor(snapshot: snap, spec: ScanSpec(m, from: from, to: base.partitionEnd(of: task.partitionStart)))

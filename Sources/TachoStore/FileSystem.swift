@@ -144,26 +144,31 @@ final class FileSegmentSource: SegmentSource {
     deinit { try? fd.close() }
 
     func read(at offset: UInt64, count: Int, into buffer: inout [UInt8]) throws {
-        guard offset <= size, UInt64(count) <= size - offset else {
-            throw SegmentError(path: path, offset: offset, problem: "read of \(count) bytes past end of file (\(size))")
-        }
-        buffer.removeAll(keepingCapacity: true)
-        buffer.append(contentsOf: repeatElement(0, count: count))
-        let n = try buffer.withUnsafeMutableBytes { b -> Int in
-            var done = 0
-            while done < count {
-                let r = pread(fd.rawValue, b.baseAddress! + done, count - done, off_t(offset) + off_t(done))
-                if r < 0 {
-                    if errno == EINTR { continue }
-                    throw StoreError(.io, "read segment", path: path, Errno(rawValue: errno).description)
-                }
-                if r == 0 { break }
-                done += r
+        try preadExactly(fd, path: path, size: size, at: offset, count: count, into: &buffer)
+    }
+}
+
+/// Reads exactly `count` bytes at `offset` of the file `fd` (of `size` bytes) into `buffer`.
+func preadExactly(_ fd: FileDescriptor, path: String, size: UInt64, at offset: UInt64, count: Int, into buffer: inout [UInt8]) throws {
+    guard offset <= size, UInt64(count) <= size - offset else {
+        throw SegmentError(path: path, offset: offset, problem: "read of \(count) bytes past end of file (\(size))")
+    }
+    buffer.removeAll(keepingCapacity: true)
+    buffer.append(contentsOf: repeatElement(0, count: count))
+    let n = try buffer.withUnsafeMutableBytes { b -> Int in
+        var done = 0
+        while done < count {
+            let r = pread(fd.rawValue, b.baseAddress! + done, count - done, off_t(offset) + off_t(done))
+            if r < 0 {
+                if errno == EINTR { continue }
+                throw StoreError(.io, "read segment", path: path, Errno(rawValue: errno).description)
             }
-            return done
+            if r == 0 { break }
+            done += r
         }
-        guard n == count else {
-            throw SegmentError(path: path, offset: offset, problem: "short read: \(n) of \(count) bytes")
-        }
+        return done
+    }
+    guard n == count else {
+        throw SegmentError(path: path, offset: offset, problem: "short read: \(n) of \(count) bytes")
     }
 }

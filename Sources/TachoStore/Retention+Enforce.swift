@@ -110,6 +110,9 @@ public final class RetentionEnforcer {
         report.bytesBefore = used - reserve
         defer { report.bytesAfter = used - reserve }
         guard used > maxBytes else { return report }
+        // Replaced files waiting out their grace period hold disk space: it is needed now.
+        // (They are not counted in `used`, so the drops below are sized right either way.)
+        w.removeObsoleteFiles(all: true)
         let target = maxBytes - maxBytes / 20
         logger.notice("over the disk budget; freeing the oldest data", metadata: [
             "used": "\(used)", "budget": "\(maxBytes)", "target": "\(target)",
@@ -199,7 +202,7 @@ public final class RetentionEnforcer {
         next.segments.removeAll { names.contains($0.name) }
         let end = next.partitionEnd(of: u.partitionStart)
         if end > (next.watermarks[u.measurementID] ?? .min) { next.watermarks[u.measurementID] = end }
-        try w.switchManifest(next)
+        try w.switchManifest(next, urgent: true)  // freeing space is the point: no grace
         let a = RetentionAction(
             kind: .dropPartition, policy: label, measurement: u.name, partition: StoreLayout.partitionLabel(u.partitionStart),
             time: end, rows: u.segments.reduce(0) { $0 + $1.rowCount }, bytes: u.segments.reduce(0) { $0 + $1.fileSize })
@@ -257,7 +260,7 @@ public final class RetentionEnforcer {
         var unlimited = compaction
         unlimited.rateLimitBytesPerSecond = 0  // freeing space is urgent
         let out = try Compactor.build(plan, layout: w.layout, storeOptions: w.options, options: unlimited)
-        let applied = try w.applyCompaction(out, watermarks: [u.measurementID: cut])
+        let applied = try w.applyCompaction(out, watermarks: [u.measurementID: cut], urgent: true)
         guard applied.tasks.first?.applied == true else { return false }
         let freed = unitBytes > (applied.tasks.first?.outputBytes ?? 0) ? unitBytes - (applied.tasks.first?.outputBytes ?? 0) : 0
         let a2 = RetentionAction(

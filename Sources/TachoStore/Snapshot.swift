@@ -1,77 +1,92 @@
 import Logging
 import TachoFormat
 
-/// A consistent, read-only view of the store at one commit. Opening one takes no lock: it
-/// reads MANIFEST (replaced atomically by writers) and opens every live segment at once, so
-/// later compaction or retention cannot take files from under it. One snapshot serves one
-/// thread at a time (its segment readers hold scratch buffers).
+/// A consistent, read-only view of the store at one commit. Opening one takes no lock and
+/// opens no segment: it reads MANIFEST (replaced atomically by writers); a segment file is
+/// opened when a read first needs it, through a bounded cache of descriptors
+/// (`SegmentFiles`), so a store of thousands of segments needs no more open files than the
+/// query touches at once. A writer unlinks the files a commit replaced only after a grace
+/// period (`StoreOptions.obsoleteFileGrace`), so a snapshot younger than that reads them; an
+/// older one may find one gone and fails with `StoreError.Code.stale` (run it again). One
+/// snapshot serves one thread at a time (its segment readers hold scratch buffers).
 public final class Snapshot {
     public let layout: StoreLayout
     public let manifest: Manifest
     let fs: any StoreFileSystem
     let logger: Logger
-    private var sources: [String: FileSegmentSource] = [:]
+    let files: SegmentFiles
+    /// Sources opened at creation (`pinned`), outside the cache.
+    private var pinned: [String: FileSegmentSource] = [:]
     private var readers: [String: SegmentReader] = [:]
     private var cachedLatest: LatestIndex?
-    /// Live segments whose file could not be found, with the error: reading one fails, the
-    /// others serve (verify reports it, `verify --repair` drops it).
+    /// Pinned segments whose file could not be found, with the error.
     private var missing: [String: StoreError] = [:]
 
-    /// Opens the newest commit of the store at `path`. Retries when a commit removes a
-    /// segment between reading the manifest and opening it.
+    /// Opens the newest commit of the store at `path`.
     public static func open(path: String, options: StoreOptions = StoreOptions()) throws -> Snapshot {
         let layout = StoreLayout(root: path)
         try layout.checkSubdirectories()
-        var attempt = 0
-        while true {
-            attempt += 1
-            guard let m = try readManifest(layout, fs: options.fileSystem) else {
-                let leftovers = leftoverFiles(layout, fs: options.fileSystem)
-                if leftovers > 0 {
-                    throw StoreError(
-                        .corrupt, "open store", path: layout.manifest,
-                        "MANIFEST is missing but segments/ and index/ hold \(leftovers) files; run `tacho verify --repair` to rebuild MANIFEST from them")
-                }
-                throw StoreError(.notFound, "open store", path: path, "no MANIFEST: not a Tacho store (create one with `tacho ingest` or `tacho run`)")
+        guard let m = try readManifest(layout, fs: options.fileSystem) else {
+            let leftovers = leftoverFiles(layout, fs: options.fileSystem)
+            if leftovers > 0 {
+                throw StoreError(
+                    .corrupt, "open store", path: layout.manifest,
+                    "MANIFEST is missing but segments/ and index/ hold \(leftovers) files; run `tacho verify --repair` to rebuild MANIFEST from them")
             }
-            let snap = try Snapshot(layout: layout, manifest: m, fs: options.fileSystem, logger: options.logger)
-            // A segment file missing under an unchanged manifest is damage (reported when read);
-            // under a changed one, a commit removed it meanwhile: read the new manifest.
-            if !snap.missing.isEmpty && attempt < 20, try readManifest(layout, fs: options.fileSystem) != m {
-                continue
-            }
-            return snap
+            throw StoreError(.notFound, "open store", path: path, "no MANIFEST: not a Tacho store (create one with `tacho ingest` or `tacho run`)")
         }
+        return try Snapshot(layout: layout, manifest: m, fs: options.fileSystem, logger: options.logger)
     }
 
+    /// `pinned`: open every segment of `manifest` now and keep it open for the snapshot's
+    /// life (compaction and retention read their inputs through such a snapshot: a build may
+    /// outlast the grace period). Only for a few segments: each holds a descriptor.
     init(layout: StoreLayout, manifest: Manifest, fs: any StoreFileSystem, logger: Logger,
-         latest: LatestIndex? = nil) throws {
+         latest: LatestIndex? = nil, pinned pin: Bool = false, descriptorCapacity: Int? = nil) throws {
         self.layout = layout
         self.manifest = manifest
         self.fs = fs
         self.logger = logger
         cachedLatest = latest
+        files = SegmentFiles(layout: layout, manifest: manifest, fs: fs,
+                             capacity: descriptorCapacity ?? SegmentFiles.defaultCapacity())
+        guard pin else { return }
         for s in manifest.segments {
             let path = layout.segmentPath(s.name)
             do {
-                sources[s.name] = try FileSegmentSource(fd: fs.openForReading(path), path: path)
+                pinned[s.name] = try FileSegmentSource(fd: fs.openForReading(path), path: path)
             } catch let e as StoreError where e.code == .notFound {
                 missing[s.name] = e
             }
         }
     }
 
-    /// The reader of one live segment; parses its footer on first use.
+    private lazy var liveNames = Set(manifest.segments.map(\.name))
+
+    /// Segment descriptors this snapshot holds open right now (tests).
+    var openSegmentFiles: Int { files.openCount + pinned.count }
+
+    /// The reader of one live segment; opens the file and parses its footer on first use
+    /// (the footer then stays parsed; the descriptor may be closed and re-opened).
     public func reader(_ meta: SegmentMeta) throws -> SegmentReader {
         if let r = readers[meta.name] { return r }
         if let e = missing[meta.name] {
-            throw StoreError(.corrupt, "open segment", path: e.path, "the segment file is missing (\(e.detail))")
+            throw SegmentFiles.missingError(name: meta.name, path: e.path, e, snapshot: manifest, layout: layout, fs: fs)
         }
-        guard let src = sources[meta.name] else {
-            throw StoreError(.notFound, "open segment", path: layout.segmentPath(meta.name), "not in this snapshot")
+        let source: any SegmentSource
+        let path = layout.segmentPath(meta.name)
+        if let p = pinned[meta.name] {
+            source = p
+        } else {
+            guard liveNames.contains(meta.name) else {
+                throw StoreError(.notFound, "open segment", path: path, "not in this snapshot")
+            }
+            let lazy = LazySegmentSource(name: meta.name, path: path, files: files)
+            try lazy.open()
+            source = lazy
         }
         do {
-            let r = try SegmentReader(source: src, path: src.path)
+            let r = try SegmentReader(source: source, path: path)
             readers[meta.name] = r
             return r
         } catch let e as SegmentError {
@@ -97,22 +112,40 @@ public final class Snapshot {
     }
 }
 
-/// Loads the index file the manifest names; on any problem rebuilds it from footers.
+/// Loads the index file the manifest names; on any problem rebuilds it from footers. Only a
+/// file missing or damaged under an unchanged MANIFEST is worth a warning: under a changed
+/// one, a later commit replaced the index (and removed the old file after its grace period),
+/// and the rebuild is the ordinary way to serve this older snapshot.
 func loadLatestIndex(
     manifest: Manifest, layout: StoreLayout, fs: any StoreFileSystem, logger: Logger,
     reader: (SegmentMeta) throws -> SegmentReader
 ) throws -> LatestIndex {
     if !manifest.latestIndex.isEmpty {
         let path = layout.indexPath(manifest.latestIndex)
-        if let bytes = try? readFile(path, fs: fs),
-           bytes.count >= 4,
-           MetadataFile.storedCRC(bytes) == manifest.latestIndexCRC,
-           let idx = LatestIndex.decode(bytes) {
-            return idx
+        if let idx = readLatestIndexFile(manifest: manifest, layout: layout, fs: fs) { return idx }
+        if manifestChanged(since: manifest, layout: layout, fs: fs) {
+            logger.debug("latest-status index of this snapshot replaced by a later commit; rebuilding from segment footers", metadata: ["path": "\(path)"])
+        } else {
+            logger.warning("latest-status index missing or damaged; rebuilding from segment footers", metadata: ["path": "\(path)"])
         }
-        logger.warning("latest-status index missing or damaged; rebuilding from segment footers", metadata: ["path": "\(path)"])
     }
     return try rebuildLatestIndex(manifest: manifest, reader: reader)
+}
+
+/// The index file `manifest` names, when it is there and intact.
+func readLatestIndexFile(manifest: Manifest, layout: StoreLayout, fs: any StoreFileSystem) -> LatestIndex? {
+    let path = layout.indexPath(manifest.latestIndex)
+    guard let bytes = try? readFile(path, fs: fs), bytes.count >= 4,
+          MetadataFile.storedCRC(bytes) == manifest.latestIndexCRC
+    else { return nil }
+    return LatestIndex.decode(bytes)
+}
+
+/// Whether MANIFEST on disk is no longer `manifest` (a later commit switched it). An
+/// unreadable MANIFEST counts as unchanged: what is missing is then reported, not excused.
+func manifestChanged(since manifest: Manifest, layout: StoreLayout, fs: any StoreFileSystem) -> Bool {
+    guard let now = try? readManifest(layout, fs: fs) else { return false }
+    return now != manifest
 }
 
 /// The latest status per vehicle from segment footers alone: each chunk records its last

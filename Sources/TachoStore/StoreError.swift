@@ -4,6 +4,9 @@ import TachoFormat
 public struct StoreError: Error, Sendable, CustomStringConvertible {
     public enum Code: String, Sendable {
         case io, locked, corrupt, invalidArgument, notFound, closed
+        /// A snapshot outlived a file of its commit: a later commit removed it after its grace
+        /// period. Not damage; the read must be run again on a newer snapshot.
+        case stale
     }
 
     public var code: Code

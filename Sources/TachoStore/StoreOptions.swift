@@ -21,6 +21,12 @@ public struct StoreOptions: Sendable {
     /// to release the store before it fails with `.locked`. Default 0.2 s (enough for a
     /// forked child that has not exec'd yet to let go of a just-released lock).
     public var lockWaitSeconds = 0.2
+    /// How long files a manifest switch replaced (segments compaction or age retention
+    /// removed, superseded latest-status index and ledger files) stay on disk before the
+    /// writer unlinks them, so snapshots taken just before the switch can still open them
+    /// (readers open segments on demand). Default 60 s. Disk-budget drops and trims unlink
+    /// at once: freeing space is their point.
+    public var obsoleteFileGrace = 60.0
 
     public init() {}
 }

@@ -84,8 +84,10 @@ extension StoreWriter {
         try fs.syncDirectory(layout.root)
         CrashPoint.hit(CrashPoint.afterManifestSwitch)
         recordLedger(entries)
+        // Snapshots of the previous commit may still load its index: it goes after the grace.
+        removeObsoleteFiles()
         if old.latestIndex != next.latestIndex && !old.latestIndex.isEmpty {
-            try? fs.unlink(layout.indexPath(old.latestIndex))
+            retire([layout.indexPath(old.latestIndex)])
         }
         logger.debug("commit", metadata: ["commit": "\(next.commit)", "segments": "\(count)", "rows": "\(rows)"])
         return CommitSummary(commit: next.commit, segments: count, rows: rows, bytes: bytes, superseded: superseded)
@@ -127,8 +129,9 @@ extension StoreWriter {
     }
 
     /// Replaces the manifest with `next` (compaction and retention), then removes the files
-    /// `next` no longer references. REQUIRES: no open transaction.
-    public func switchManifest(_ next: Manifest, keeping keep: Set<String> = []) throws {
+    /// `next` no longer references: after the grace period (`StoreOptions.obsoleteFileGrace`),
+    /// or at once when `urgent` (the disk budget frees space). REQUIRES: no open transaction.
+    public func switchManifest(_ next: Manifest, keeping keep: Set<String> = [], urgent: Bool = false) throws {
         var n = next
         n.commit = manifest.commit + 1
         do {
@@ -142,13 +145,16 @@ extension StoreWriter {
         }
         let old = manifest
         manifest = n
+        removeObsoleteFiles()
         let live = Set(n.segments.map(\.name))
+        var replaced: [String] = []
         for s in old.segments where !live.contains(s.name) && !keep.contains(s.name) {
-            try fs.unlink(layout.segmentPath(s.name))
+            replaced.append(layout.segmentPath(s.name))
         }
         let liveIndex = Set(n.ledgers + [n.latestIndex])
         for name in old.ledgers + [old.latestIndex] where !name.isEmpty && !liveIndex.contains(name) {
-            try fs.unlink(layout.indexPath(name))
+            replaced.append(layout.indexPath(name))
         }
+        retire(replaced, urgent: urgent)
     }
 }

@@ -27,6 +27,9 @@ public final class StoreWriter {
     var latest: LatestIndex
     var latestDirty = false
     private var committedLatest: LatestIndex
+    /// Files the manifest no longer names, unlinked once their grace period ends
+    /// (`StoreOptions.obsoleteFileGrace`): (path, monotonic ns when they may go).
+    var obsoleteFiles: [(path: String, due: UInt64)] = []
     /// Ledger entries of files ingested since the store opened, by content hash.
     public private(set) var ledger: [ContentHash: LedgerEntry] = [:]
     /// Where each content's most recent ledger entry stands in commit order (the manifest's
@@ -76,9 +79,13 @@ public final class StoreWriter {
         try loadLedger()
     }
 
-    /// Releases the lock. Rows appended since the last commit are discarded.
+    /// Releases the lock. Rows appended since the last commit are discarded. Replaced files
+    /// still in their grace period are unlinked now: a one-shot command (`tacho compact`,
+    /// `tacho ingest`) leaves no files behind. A reader that took its snapshot before the last
+    /// switch and opens one of them only now fails as `stale` (run it again), never as damage.
     public func close() {
         abort()
+        if lock != nil { removeObsoleteFiles(all: true) }
         lock?.release()
         lock = nil
     }
@@ -89,6 +96,41 @@ public final class StoreWriter {
     public func snapshot() throws -> Snapshot {
         try Snapshot(layout: layout, manifest: manifest, fs: fs, logger: logger, latest: committedLatest)
     }
+
+    /// Schedules files the manifest just stopped naming for removal after the grace period;
+    /// `urgent` (freeing disk space) unlinks them now.
+    func retire(_ paths: [String], urgent: Bool = false) {
+        guard !paths.isEmpty else { return }
+        let grace = options.obsoleteFileGrace
+        if urgent || grace <= 0 {
+            for p in paths {
+                do { try fs.unlink(p) } catch { logger.warning("cannot remove replaced file: \(error)", metadata: ["file": "\(p)"]) }
+            }
+            return
+        }
+        let due = monotonicNanosStore() &+ UInt64(grace * 1e9)
+        for p in paths { obsoleteFiles.append((p, due)) }
+    }
+
+    /// Unlinks the replaced files whose grace period is over (`all`: every one, now: disk
+    /// space is short). Called after every commit and manifest switch, and by the daemon's
+    /// periodic maintenance. A failure leaves an orphan that the next writer open removes.
+    public func removeObsoleteFiles(all: Bool = false) {
+        guard !obsoleteFiles.isEmpty else { return }
+        let now = monotonicNanosStore()
+        var keep: [(path: String, due: UInt64)] = []
+        for f in obsoleteFiles {
+            guard all || f.due <= now else {
+                keep.append(f)
+                continue
+            }
+            do { try fs.unlink(f.path) } catch { logger.warning("cannot remove replaced file: \(error)", metadata: ["file": "\(f.path)"]) }
+        }
+        obsoleteFiles = keep
+    }
+
+    /// Replaced files waiting for their grace period to end.
+    public var obsoleteFileCount: Int { obsoleteFiles.count }
 
     /// Whether a file with this content was already ingested (a re-delivery).
     public func ledgerEntry(for hash: ContentHash) -> LedgerEntry? { ledger[hash] }

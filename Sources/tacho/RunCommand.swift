@@ -93,6 +93,8 @@ struct RunCommand: ParsableCommand {
             daemon.periodic = { try maint.periodic() }
             if maint.retention.policy.minFreeBytes != nil { daemon.mayIngest = { maint.mayIngest() } }
             try maint.periodic()  // retention before the first file
+        } else {
+            daemon.periodic = { writer.removeObsoleteFiles() }  // replaced index files, after their grace
         }
         signal(SIGINT) { _ in stopFlag.stop() }
         signal(SIGTERM) { _ in stopFlag.stop() }

@@ -12,6 +12,9 @@ enum TachoVersion {
             + "ledger v\(FormatConstants.ledgerVersion))"
     }
 }
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @main
 struct Tacho: ParsableCommand {
@@ -39,4 +42,20 @@ struct Tacho: ParsableCommand {
             VehiclesCommand.self, StatsCommand.self, CompactCommand.self, VerifyCommand.self, InspectCommand.self,
         ]
     )
+
+    /// Raises the soft limit on open files to the hard limit first: a store of thousands of
+    /// segments, the inbox and the parse threads must not trip a default soft limit of 1024
+    /// (reads also bound their open segments to a quarter of the limit).
+    static func main() {
+        raiseOpenFileLimit()
+        Self.main(nil)
+    }
+}
+
+/// Sets the soft RLIMIT_NOFILE to the hard limit (best effort: an error leaves it as it was).
+func raiseOpenFileLimit() {
+    var rl = rlimit()
+    guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &rl) == 0, rl.rlim_cur < rl.rlim_max else { return }
+    rl.rlim_cur = rl.rlim_max
+    _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &rl)
 }

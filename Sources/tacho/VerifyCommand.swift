@@ -37,6 +37,9 @@ struct VerifyCommand: ParsableCommand {
         let report = Verifier.verify(snapshot: snap) { done, _ in progress.update(done) }
         progress.finish()
         for p in report.problems { print("PROBLEM \(p)") }
+        if !report.skippedStale.isEmpty {
+            print("note: \(report.skippedStale.count) segments were replaced by a later commit (compaction or retention) while verify ran and were skipped; run verify again to check their replacements")
+        }
         print("verified \(report.segmentsChecked) segments, \(report.chunksChecked) chunks, \(report.rowsChecked) rows, \(report.bytesChecked) bytes: \(report.isClean ? "clean" : report.problems.count == 1 ? "1 problem" : "\(report.problems.count) problems")")
         guard !report.isClean else { return }
         guard repair else { throw ExitCode(1) }

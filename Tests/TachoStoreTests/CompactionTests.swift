@@ -96,7 +96,11 @@ func compactOptions(now: Int64 = july1 + 30 * dayMicros) -> CompactionOptions {
             #expect(Set(f.vehicles.map(\.vehicle)).count == f.vehicles.count)
         }
         #expect(Verifier.verify(snapshot: after).isClean)
-        // Files the manifest no longer names are gone; the ledger survives a reopen.
+        // Files the manifest no longer names stay for the grace period (readers of the old
+        // commit open them on demand), then are gone; the ledger survives a reopen.
+        #expect(w.obsoleteFileCount > 0)
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: dir.path + "/segments")).isStrictSuperset(of: after.manifest.segments.map(\.name)))
+        w.removeObsoleteFiles(all: true)
         let names = Set(try FileManager.default.contentsOfDirectory(atPath: dir.path + "/segments"))
         #expect(names == Set(after.manifest.segments.map(\.name)))
         w.close()
@@ -195,6 +199,7 @@ func compactOptions(now: Int64 = july1 + 30 * dayMicros) -> CompactionOptions {
         #expect(r.tasks.allSatisfy { !$0.applied })
         #expect(w.manifest.segments == segs)
         #expect(try scanDetections(w.snapshot()) == expected)
+        w.removeObsoleteFiles(all: true)  // the first compaction's inputs, after their grace period
         let names = Set(try FileManager.default.contentsOfDirectory(atPath: dir.path + "/segments"))
         #expect(names == Set(segs.map(\.name)))
         w.close()

@@ -52,7 +52,11 @@ final class LogCapture: Sendable {
         #expect(try scanDetections(Snapshot.open(path: dir.path, options: smallOptions())) == allDet.filter { $0.time >= cut })
         // Only what the policy names: status keeps every row.
         #expect(try scanStatus(w.snapshot()) == allStatus)
-        // Day 1 lies wholly below the watermark: its segments are deleted, and logged.
+        // Day 1 lies wholly below the watermark: its segments are deleted, and logged; after
+        // the grace period for readers of the previous commit.
+        let kept = Set(try FileManager.default.contentsOfDirectory(atPath: dir.path + "/segments"))
+        #expect(day1Files.allSatisfy { kept.contains($0) })
+        w.removeObsoleteFiles(all: true)
         let files = Set(try FileManager.default.contentsOfDirectory(atPath: dir.path + "/segments"))
         #expect(day1Files.allSatisfy { !files.contains($0) })
         #expect(actions.contains { $0.kind == .dropPartition && $0.partition == StoreLayout.partitionLabel(july1) })
@@ -168,6 +172,7 @@ final class LogCapture: Sendable {
         #expect(rep.isEmpty)
         #expect(w.manifest.segments == segments)
         try w.applyCompaction(out)
+        w.removeObsoleteFiles(all: true)  // the replaced inputs, after their grace period
         #expect(StoreUsage.bytes([dir.path]) < published)
         w.close()
     }
