@@ -46,6 +46,48 @@ import TachoTestSupport
         #expect(Int(fields["rows_checked"] ?? "") ?? 0 > 0)
     }
 
+    /// `--producer reuse` (issue #12): versions renamed onto a pool of reused names, often onto
+    /// the one the daemon is ingesting; 10 kills. Every version in processed/ is in the store
+    /// in full, none partly, and versions replaced before a claim are counted, not failures.
+    @Test func reusedNamesNeverMoveAnUnreadVersionToProcessed() throws {
+        guard let (status, summary, fields, stderr) = try runCrashtest([
+            "--producer", "reuse", "--iterations", "10", "--files", "10", "--epoch", "5", "--max-delay", "0.8",
+        ]) else { return }
+        #expect(summary.hasPrefix("crashtest:") && fields["producer"] == "reuse", "no summary line; stderr: \(stderr)")
+        #expect(status == 0, "\(summary)\n\(stderr)")
+        #expect(Int(fields["kills"] ?? "") ?? 0 >= 8, "\(summary)")
+        for key in ["lost", "duplicated", "lost_files", "duplicated_files", "wrong_values", "partial_versions", "failures"] {
+            #expect(fields[key] == "0", "\(key): \(summary)\n\(stderr)")
+        }
+        #expect(fields["replaced_before_claim"] != nil, "\(summary)")
+        #expect(fields["verify"] == "clean")
+        #expect(Int(fields["rows_checked"] ?? "") ?? 0 > 0)
+    }
+
+    /// `--clock jump` (issue #12): `tacho run --retention detections=30d,status=365d` under an
+    /// LD_PRELOAD shim whose wall clock starts just after the data and jumps by ±2 years, days,
+    /// minutes while the daemon ingests; 10 kills. Nothing expires, nothing is lost, and each
+    /// epoch's drain (started 2 years ahead) says it paused retention: the shim reached it. Needs cc.
+    @Test func clockJumpsNeverExpireRows() throws {
+        guard ["/usr/bin/cc", "/usr/local/bin/cc", "/bin/cc"].contains(where: FileManager.default.isExecutableFile(atPath:)) else {
+            Issue.record("tools/crashtest --clock jump needs cc")
+            return
+        }
+        guard let (status, summary, fields, stderr) = try runCrashtest([
+            "--clock", "jump", "--iterations", "10", "--files", "6", "--epoch", "5", "--max-delay", "0.8",
+        ]) else { return }
+        #expect(summary.hasPrefix("crashtest:") && fields["clock"] == "jump", "no summary line; stderr: \(stderr)")
+        #expect(status == 0, "\(summary)\n\(stderr)")
+        #expect(Int(fields["kills"] ?? "") ?? 0 >= 8, "\(summary)")
+        for key in ["lost", "duplicated", "lost_files", "duplicated_files", "wrong_values", "retention_acted", "failures"] {
+            #expect(fields[key] == "0", "\(key): \(summary)\n\(stderr)")
+        }
+        #expect(Int(fields["clock_jumps"] ?? "") ?? 0 >= 10, "\(summary)")
+        #expect(Int(fields["retention_paused"] ?? "") ?? 0 >= 2, "\(summary)")
+        #expect(fields["verify"] == "clean")
+        #expect(Int(fields["rows_checked"] ?? "") ?? 0 > 0)
+    }
+
     /// Runs tools/crashtest with `arguments` (plus a random seed, this `tacho`, a temporary
     /// work directory, --quiet): its exit status, summary line, the summary's fields and its
     /// stderr; nil (recorded as an issue) without python3.
