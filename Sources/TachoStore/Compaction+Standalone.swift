@@ -1,4 +1,13 @@
 import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+
+private func fileSize(_ path: String) -> UInt64? {
+    var st = stat()
+    guard lstat(path, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return nil }
+    return UInt64(st.st_size)
+}
 
 /// A compaction that holds the writer lock only to plan and to switch (`tacho compact`), as
 /// `tacho run` does in-process (FORMAT.md §3.5 "Standalone compaction"):
@@ -43,6 +52,19 @@ public final class DetachedCompaction {
         // On failure applyCompaction has removed the outputs (unless the switch may have
         // happened, when it follows the disk); either way nothing reserved is left to guard.
         defer { claim?.release() }
+        // Outputs were written without the lock: publish only files still there, whole (a
+        // tacho that predates COMPACTING may have opened the store and removed them).
+        var out = out
+        for i in out.tasks.indices {
+            if let o = out.tasks[i].output, fileSize(layout.segmentPath(o.name)) != o.fileSize {
+                writer.logger.warning("compaction output missing or changed; not published", metadata: ["file": "\(o.name)"])
+                out.tasks[i].applied = false
+            }
+        }
+        if let l = out.ledger, fileSize(layout.indexPath(l.name)) != l.bytesOut {
+            writer.logger.warning("merged ledger missing or changed; not published", metadata: ["file": "\(l.name)"])
+            out.ledger?.applied = false
+        }
         return try writer.applyCompaction(out)
     }
 
