@@ -30,8 +30,10 @@ extension StoreWriter {
         }
     }
 
-    /// Plans, builds and switches in one go, holding the writer throughout (`tacho compact`).
-    /// `tacho run` instead builds on another thread and only calls `applyCompaction` here.
+    /// Plans, builds and switches in one go, holding the writer throughout (tests, embedders
+    /// that own the store). `tacho run` builds on another thread and only calls
+    /// `applyCompaction` here; `tacho compact` releases the lock while it builds
+    /// (`reserveDetachedCompaction`, `DetachedCompaction`).
     @discardableResult
     public func compact(_ options: CompactionOptions, cancel: CompactionCancel? = nil) throws -> CompactionOutput {
         let plan = planCompaction(options)
