@@ -129,6 +129,54 @@ import TachoTestSupport
         }
     }
 
+    /// kill -9 at random moments, of the compactor and (every other round) of an ingest
+    /// running beside it: right after, readers see the store before or after the ingest's
+    /// one commit, never anything else; finishing the ingest and compacting again gives the
+    /// reference answers and no orphan.
+    @Test func randomKillsOfCompactorAndIngestLoseNothing() throws {
+        let dir = TempDir()
+        let template = dir.path + "/template", late = dir.path + "/late"
+        try buildFleetStore(template)
+        try Self.writeLateFiles(late)
+        let baseline = try queryAll(template)
+        let expected = try Self.reference(template, late: late, at: dir.path + "/ref")
+        var rng = SplitMix64(state: 0x17_04)
+        var compactorKills = 0, ingestKills = 0, ingestsDone = 0
+        for i in 0..<8 {
+            let store = dir.path + "/s\(i)"
+            try FileManager.default.copyItem(atPath: template, toPath: store)
+            let c = try startProcess(["compact", "--store", store, "--compact-rate", "0.004"])
+            let ingestAt = UInt32(rng.next() % 1_200_000), killAt = UInt32(100_000 + rng.next() % 2_000_000)
+            usleep(ingestAt)
+            let ing = try startProcess(["ingest", "--store", store, "--log-level", "error", late])
+            if i % 2 == 1 {
+                usleep(UInt32(rng.next() % 400_000))
+                kill(ing.processIdentifier, SIGKILL)
+            }
+            if killAt > ingestAt { usleep(killAt - ingestAt) }
+            kill(c.processIdentifier, SIGKILL)
+            c.waitUntilExit()
+            ing.waitUntilExit()
+            if c.terminationReason == .uncaughtSignal { compactorKills += 1 }
+            if ing.terminationReason == .uncaughtSignal { ingestKills += 1 }
+            if ing.terminationReason == .exit && ing.terminationStatus == 0 { ingestsDone += 1 }
+            #expect(try tacho(["verify", "--store", store]).status == 0, "round \(i)")
+            let now = try queryAll(store)
+            #expect(now == baseline || now == expected, "round \(i)")
+            let again = try tacho(["ingest", "--store", store, "--log-level", "error", late])
+            #expect(again.status == 0, "round \(i): \(again.stderr)")
+            let c2 = try tacho(["compact", "--store", store, "--compact-rate", "0"])
+            #expect(c2.status == 0, "round \(i): \(c2.stderr)")
+            #expect(try queryAll(store) == expected, "round \(i)")
+            #expect(try tacho(["verify", "--store", store]).status == 0, "round \(i)")
+            #expect(try noOrphans(store), "round \(i)")
+            try? FileManager.default.removeItem(atPath: store)
+        }
+        print("random kills: \(compactorKills) compactors and \(ingestKills) ingests killed, \(ingestsDone) ingests finished beside a compaction, of 8 rounds")
+        #expect(compactorKills >= 5)
+        #expect(ingestsDone >= 2)
+    }
+
     /// Killed right after reserving (lock released, nothing written): the numbers are burnt,
     /// nothing else changes, and a later ingest and compaction work as usual.
     @Test func compactorKilledAfterReservingChangesNothing() throws {
