@@ -61,6 +61,9 @@ public final class Snapshot {
         }
     }
 
+    /// Names of this snapshot's segments whose files were gone when it opened.
+    var missingSegments: Set<String> { Set(missing.keys) }
+
     /// The reader of one live segment; parses its footer on first use.
     public func reader(_ meta: SegmentMeta) throws -> SegmentReader {
         if let r = readers[meta.name] { return r }

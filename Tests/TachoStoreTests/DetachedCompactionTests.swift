@@ -68,6 +68,34 @@ import TachoTestSupport
         w.close()
     }
 
+    /// Another writer compacts the same partitions (and ledgers) and unlinks the inputs before
+    /// the detached build opens them: the build skips those tasks instead of failing, the
+    /// switch publishes nothing stale, and no file is left behind.
+    @Test func inputsReplacedBeforeTheBuildAreSkipped() throws {
+        let dir = TempDir()
+        var w = try fillStore(dir.path, commits: 12, rowsPerCommit: 300)
+        let expected = try scanDetections(w.snapshot())
+        let job = try w.reserveDetachedCompaction(compactOptions())
+        w.close()
+        w = try StoreWriter(path: dir.path, options: smallOptions())
+        let other = try w.compact(compactOptions())
+        #expect(other.tasks.allSatisfy { $0.applied })
+        let segments = w.manifest.segments
+        w.close()
+        let out = try job.build(storeOptions: smallOptions(), options: compactOptions())
+        #expect(out.tasks.allSatisfy { !$0.applied && $0.output == nil })
+        #expect(out.ledger == nil)
+        w = try StoreWriter.openForMaintenance(path: dir.path, options: smallOptions())
+        let r = try job.publish(out, on: w)
+        #expect(r.tasks.allSatisfy { !$0.applied })
+        #expect(w.manifest.segments == segments)
+        w.close()
+        w = try StoreWriter(path: dir.path, options: smallOptions())
+        #expect(try scanDetections(w.snapshot()) == expected)
+        #expect(Set(files(dir.path + "/segments")) == Set(w.manifest.segments.map(\.name)))
+        w.close()
+    }
+
     /// `verify --repair` during the merge neither includes nor quarantines the unfinished
     /// outputs, keeps next_number above the range, and the switch still publishes.
     @Test func repairDuringTheMergeLeavesTheOutputs() throws {
