@@ -30,8 +30,10 @@ extension StoreWriter {
         }
     }
 
-    /// Plans, builds and switches in one go, holding the writer throughout (`tacho compact`).
-    /// `tacho run` instead builds on another thread and only calls `applyCompaction` here.
+    /// Plans, builds and switches in one go, holding the writer throughout (tests, embedders
+    /// that own the store). `tacho run` builds on another thread and only calls
+    /// `applyCompaction` here; `tacho compact` releases the lock while it builds
+    /// (`reserveDetachedCompaction`, `DetachedCompaction`).
     @discardableResult
     public func compact(_ options: CompactionOptions, cancel: CompactionCancel? = nil) throws -> CompactionOutput {
         let plan = planCompaction(options)
@@ -59,7 +61,7 @@ extension StoreWriter {
         var discard: [String] = []
         for i in result.tasks.indices {
             let t = result.tasks[i]
-            if t.task.inputs.allSatisfy({ live.contains($0.name) }) && !t.task.inputs.contains(where: { replaced.contains($0.name) }) {
+            if t.applied && t.task.inputs.allSatisfy({ live.contains($0.name) }) && !t.task.inputs.contains(where: { replaced.contains($0.name) }) {
                 replaced.formUnion(t.task.inputs.map(\.name))
             } else {
                 result.tasks[i].applied = false
@@ -70,7 +72,7 @@ extension StoreWriter {
         next.segments.append(contentsOf: result.tasks.filter(\.applied).compactMap(\.output))
         var oldLedgers: [String] = []
         if let l = result.ledger {
-            if Array(manifest.ledgers.prefix(l.task.inputs.count)) == l.task.inputs {
+            if l.applied && Array(manifest.ledgers.prefix(l.task.inputs.count)) == l.task.inputs {
                 next.ledgers = [l.name] + manifest.ledgers.dropFirst(l.task.inputs.count)
                 oldLedgers = l.task.inputs
             } else {

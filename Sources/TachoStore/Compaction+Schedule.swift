@@ -49,6 +49,9 @@ public final class StoreMaintenance {
         self.compactEvery = compactEvery
         self.logger = logger
         seenLedgers = Set(writer.manifest.ledgers)
+        // A budget check follows every commit: keep processed/ and rejected/ as a running
+        // total, walked again once a minute (`periodic`) and before anything is deleted.
+        if retention.usageRewalkSeconds == nil { retention.usageRewalkSeconds = 120 }
     }
 
     public func afterCommit() throws {
@@ -77,6 +80,7 @@ public final class StoreMaintenance {
         writer.removeObsoleteFiles()
         try publishFinished()
         try retention.enforceAge(writer)
+        retention.forgetUsage()  // files moved into rejected/, or removed by others, count from here
         try retention.enforceBudget(writer)
         startIfDue()
     }

@@ -232,11 +232,17 @@ public enum Compactor {
             }
             if !written.isEmpty { try fs.syncDirectory(layout.segmentsDir) }
             if let lt = plan.ledgerMerge {
-                let r = try mergeLedgers(lt, layout: layout, fs: fs)
-                written.append(layout.indexPath(r.name))
-                limiter.wrote(Int(r.bytesOut))
-                try fs.syncDirectory(layout.indexDir)
-                ledger = r
+                do {
+                    let r = try mergeLedgers(lt, layout: layout, fs: fs)
+                    written.append(layout.indexPath(r.name))
+                    limiter.wrote(Int(r.bytesOut))
+                    try fs.syncDirectory(layout.indexDir)
+                    ledger = r
+                } catch let e as StoreError where e.code == .notFound {
+                    // Another writer merged them meanwhile (a build without the lock): the
+                    // switch would discard this merge anyway.
+                    storeOptions.logger.info("ledger merge skipped: its inputs were replaced meanwhile", metadata: ["error": "\(e)"])
+                }
             }
         } catch {
             for p in written { try? fs.unlink(p) }
@@ -266,6 +272,18 @@ public enum Compactor {
         view.segments = task.inputs
         let snap = try Snapshot(layout: layout, manifest: view, fs: fs, logger: storeOptions.logger,
                                 pinned: task.inputs.count <= SegmentFiles.defaultCapacity() / 4)
+        if !snap.missingSegments.isEmpty
+            || task.inputs.contains(where: { (try? fs.fileSize(layout.segmentPath($0.name))) == nil }) {
+            // Built without the writer lock (`tacho compact`), the inputs may have been
+            // replaced and unlinked by another writer since the plan: the switch would discard
+            // this task anyway. Skip it; the next run plans on the new segments.
+            storeOptions.logger.info("compaction task skipped: its inputs were replaced meanwhile", metadata: [
+                "measurement": "\(task.measurementName)", "partition": "\(task.partitionLabel)",
+            ])
+            var r = CompactionTaskResult(task: task, output: nil, outputRows: 0, expiredRows: 0, supersededRows: 0)
+            r.applied = false
+            return r
+        }
         let from = max(task.partitionStart, task.cutoff)
         let expired = try countBelow(task.cutoff, snapshot: snap, inputs: task.inputs)
         let cursor = try ScanCursor(snapshot: snap, spec: ScanSpec(m, from: from, to: base.partitionEnd(of: task.partitionStart)))

@@ -13,6 +13,8 @@ public enum CrashPoint {
     public static let afterManifestSwitch = "commit.after-switch"
     public static let ledgerWritten = "commit.ledger-written"
     public static let afterFileMove = "ingest.after-move"
+    /// `tacho compact`: output numbers reserved and committed, the lock about to be released.
+    public static let compactionReserved = "compact.reserved"
     public static let compactionWritten = "compact.written"
     public static let compactionSwitched = "compact.after-switch"
 

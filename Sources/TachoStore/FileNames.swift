@@ -10,6 +10,7 @@ import Glibc
 ///     <store>/LOCK                                  writer lock (flock), holds the writer's pid
 ///     <store>/MANIFEST                              current manifest, replaced by rename
 ///     <store>/MANIFEST.tmp                          a manifest being written
+///     <store>/COMPACTING                            a standalone compaction's claim (flock), its reserved numbers
 ///     <store>/segments/<measurement>-<partition>-<number>.tseg
 ///     <store>/index/latest-<number>.idx             latest-status index
 ///     <store>/index/ledger-<number>.led             ingest ledger file
@@ -26,6 +27,7 @@ public struct StoreLayout: Sendable {
     public var lock: String { root + "/LOCK" }
     public var manifest: String { root + "/MANIFEST" }
     public var manifestTemp: String { root + "/MANIFEST.tmp" }
+    public var compacting: String { root + "/COMPACTING" }
     public var segmentsDir: String { root + "/segments" }
     public var indexDir: String { root + "/index" }
     public var quarantineDir: String { root + "/quarantine" }

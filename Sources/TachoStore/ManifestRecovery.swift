@@ -73,15 +73,20 @@ extension StoreWriter {
                 out.damage = e.detail
             }
         }
-        let segmentNames = (try? fs.listDirectory(layout.segmentsDir)) ?? []
-        let indexNames = (try? fs.listDirectory(layout.indexDir)) ?? []
+        // A running `tacho compact` (COMPACTING held) is writing files with the numbers it
+        // reserved: neither included (unfinished) nor quarantined (not damage); the new
+        // next_number stays above them, so its switch can still publish them.
+        let reserved = CompactionClaim.liveReservation(layout.compacting)
+        func isReserved(_ name: String) -> Bool { reserved.map { r in Self.fileNumber(name).map(r.contains) ?? false } ?? false }
+        let segmentNames = ((try? fs.listDirectory(layout.segmentsDir)) ?? []).filter { !isReserved($0) }
+        let indexNames = ((try? fs.listDirectory(layout.indexDir)) ?? []).filter { !isReserved($0) }
         if bytes == nil && segmentNames.isEmpty && indexNames.isEmpty {
             throw StoreError(.notFound, "rebuild manifest", path: path, "no MANIFEST and no segment or index files: not a Tacho store, nothing to rebuild")
         }
 
         // Segments: every file, read in full. A file whose footer parses but that does not
         // decode is damage like any other: verify --repair would quarantine it too.
-        var maxNumber: UInt64 = 0
+        var maxNumber: UInt64 = reserved.map { $0.upperBound > 0 ? $0.upperBound - 1 : 0 } ?? 0
         var intact: [(meta: SegmentMeta, lo: Int64, hi: Int64)] = []
         var damaged: [(name: String, problem: String, dir: String)] = []
         for name in segmentNames {

@@ -20,6 +20,16 @@ public final class RetentionEnforcer {
     public var compaction: CompactionOptions
     let logger: Logger
     public private(set) var ingestPaused = false
+    /// Keep a running total of processed/ and rejected/ instead of walking them at every
+    /// budget check (`tacho run` sets it: a walk per commit grows with processed/). The total
+    /// is walked afresh when older than this many seconds, at `forgetUsage()`, and before
+    /// the budget deletes anything (a stale count never causes a deletion); between walks it
+    /// follows what this enforcer deletes and the `reserve` bytes announced as arriving.
+    /// Nil (default): walk every time.
+    public var usageRewalkSeconds: Double?
+    /// How often processed/ and rejected/ were walked (tests, diagnostics).
+    public private(set) var outsideWalks = 0
+    private var outside: (bytes: UInt64, walkedAt: UInt64)?
 
     public init(policy: RetentionPolicy, logger: Logger, compaction: CompactionOptions = CompactionOptions(),
                 clock: StoreClock = .system, freeBytes: ((String) -> UInt64?)? = nil) {
@@ -32,8 +42,38 @@ public final class RetentionEnforcer {
 
     /// Directories whose bytes count against the budget.
     public func budgetRoots(_ layout: StoreLayout) -> [String] {
-        [layout.root] + [policy.processedDirectory, policy.rejectedDirectory].compactMap { $0 }
+        [layout.root] + outsideRoots
     }
+
+    private var outsideRoots: [String] { [policy.processedDirectory, policy.rejectedDirectory].compactMap { $0 } }
+
+    /// Bytes in processed/ and rejected/: the running total, or a fresh walk when `fresh`,
+    /// when there is none, or when it is older than `usageRewalkSeconds`.
+    func outsideBytes(fresh: Bool = false) -> UInt64 {
+        let roots = outsideRoots
+        guard !roots.isEmpty else { return 0 }
+        let now = monotonicNanosStore()
+        if !fresh, let every = usageRewalkSeconds, let o = outside, Double(now &- o.walkedAt) / 1e9 < every { return o.bytes }
+        let b = StoreUsage.bytes(roots)
+        outside = (b, now)
+        outsideWalks += 1
+        return b
+    }
+
+    /// Whether the next budget check may use the running total without walking.
+    var outsideIsCached: Bool {
+        guard let every = usageRewalkSeconds, let o = outside else { return false }
+        return Double(monotonicNanosStore() &- o.walkedAt) / 1e9 < every
+    }
+
+    private func outsideChanged(by delta: Int64) {
+        guard let o = outside else { return }
+        outside = (delta < 0 ? o.bytes - min(o.bytes, UInt64(-delta)) : o.bytes &+ UInt64(delta), o.walkedAt)
+    }
+
+    /// Drops the running total: the next check walks processed/ and rejected/ again
+    /// (`tacho run` calls it once a minute; files moved into rejected/ are counted from then).
+    public func forgetUsage() { outside = nil }
 
     /// Age, then budget. REQUIRES: no open transaction.
     @discardableResult
@@ -103,12 +143,22 @@ public final class RetentionEnforcer {
     public func enforceBudget(_ w: StoreWriter, reserve: UInt64 = 0) throws -> RetentionReport {
         var report = RetentionReport()
         guard let maxBytes = policy.maxBytes else { return report }
-        let roots = budgetRoots(w.layout)
+        let incoming = reserve
         let reserve = min(reserve, maxBytes / 2)
-        func usage() -> UInt64 { StoreUsage.bytes(roots, skip: StoreUsage.unpublished(w.layout, w.manifest)) + reserve }
+        // The store itself is walked each time (compaction keeps it to a few files per
+        // partition); processed/ and rejected/, which grow with every file, may come from the
+        // running total.
+        func usage(fresh: Bool = false) -> UInt64 {
+            StoreUsage.bytes([w.layout.root], skip: StoreUsage.unpublished(w.layout, w.manifest)) + outsideBytes(fresh: fresh) + reserve
+        }
         var used = usage()
+        // Nothing is deleted on a running total: walk first.
+        if used > maxBytes && outsideIsCached { used = usage(fresh: true) }
         report.bytesBefore = used - reserve
-        defer { report.bytesAfter = used - reserve }
+        defer {
+            report.bytesAfter = used - reserve
+            if policy.processedDirectory != nil { outsideChanged(by: Int64(clamping: incoming)) }  // about to land in processed/
+        }
         guard used > maxBytes else { return report }
         // Replaced files waiting out their grace period hold disk space: it is needed now.
         // (They are not counted in `used`, so the drops below are sized right either way.)
@@ -167,6 +217,7 @@ public final class RetentionEnforcer {
             guard more() else { break }
             guard unlink(f.path) == 0 || errno == ENOENT else { continue }
             used -= min(used, f.size)
+            outsideChanged(by: -Int64(clamping: f.size))
             let a = RetentionAction(kind: .deleteFile, policy: label, path: f.path, bytes: f.size)
             report.actions.append(a)
             if warn {
@@ -283,6 +334,7 @@ public final class RetentionEnforcer {
             for f in StoreUsage.filesOldestFirst(dir) {
                 guard free < floor else { break }
                 guard unlink(f.path) == 0 else { continue }
+                outsideChanged(by: -Int64(clamping: f.size))
                 log(RetentionAction(kind: .deleteFile, policy: "free-space floor \(formatBytes(floor)): processed/ oldest first",
                                     path: f.path, bytes: f.size))
                 free += f.size

@@ -66,6 +66,9 @@ public final class Snapshot {
     /// Segment descriptors this snapshot holds open right now (tests).
     var openSegmentFiles: Int { files.openCount + pinned.count }
 
+    /// Names of this snapshot's pinned segments whose files were gone when it opened.
+    var missingSegments: Set<String> { Set(missing.keys) }
+
     /// The reader of one live segment; opens the file and parses its footer on first use
     /// (the footer then stays parsed; the descriptor may be closed and re-opened).
     public func reader(_ meta: SegmentMeta) throws -> SegmentReader {

@@ -28,6 +28,7 @@ extension StoreWriter {
     }
 
     private func commitOrThrow(_ entries: [LedgerEntry]) throws -> CommitSummary {
+        if maintenanceOnly && (hasOpenTransaction || !entries.isEmpty) { try checkWritable("commit") }
         try spill()
         let superseded = self.superseded
         self.superseded = SupersededRows()

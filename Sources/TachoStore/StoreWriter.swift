@@ -40,8 +40,24 @@ public final class StoreWriter {
 
     /// Opens (creating if needed) the store at `path` for writing: takes the lock, removes
     /// files left by an interrupted commit, loads the latest-status index and the ledger.
-    public init(path: String, options: StoreOptions = StoreOptions()) throws {
+    public convenience init(path: String, options: StoreOptions = StoreOptions()) throws {
+        try self.init(path: path, options: options, maintenanceOnly: false)
+    }
+
+    /// Opens an existing store for maintenance only (compaction switches, retention): takes
+    /// the lock, reads the manifest and removes orphans, but neither loads the latest-status
+    /// index nor the ledger (which a switch does not need: the lock is held briefly), and
+    /// refuses appends and commits. Never creates a store.
+    public static func openForMaintenance(path: String, options: StoreOptions = StoreOptions()) throws -> StoreWriter {
+        try StoreWriter(path: path, options: options, maintenanceOnly: true)
+    }
+
+    /// True for a writer opened by `openForMaintenance`.
+    let maintenanceOnly: Bool
+
+    private init(path: String, options: StoreOptions, maintenanceOnly: Bool) throws {
         layout = StoreLayout(root: path)
+        self.maintenanceOnly = maintenanceOnly
         self.options = options
         let fs = options.fileSystem
         try fs.createDirectory(layout.root)
@@ -55,6 +71,8 @@ public final class StoreWriter {
         try layout.checkSubdirectories()
         if let m = try readManifest(layout, fs: fs) {
             manifest = m
+        } else if maintenanceOnly {
+            throw StoreError(.notFound, "open store", path: layout.manifest, "no MANIFEST: not a Tacho store")
         } else {
             // Segments or ledgers without a MANIFEST are a store that lost it, not a new one:
             // creating one here would delete them all as orphans (a lost ledger too, which
@@ -72,11 +90,20 @@ public final class StoreWriter {
             options.logger.info("created store", metadata: ["path": "\(layout.root)"])
         }
         self.lock = lock
-        let snapshotForIndex = try Snapshot(layout: layout, manifest: manifest, fs: fs, logger: options.logger)
-        latest = try snapshotForIndex.latestIndex()
+        if maintenanceOnly {
+            latest = LatestIndex()
+        } else {
+            let snapshotForIndex = try Snapshot(layout: layout, manifest: manifest, fs: fs, logger: options.logger)
+            latest = try snapshotForIndex.latestIndex()
+        }
         committedLatest = latest
         try removeOrphans()
-        try loadLedger()
+        if !maintenanceOnly { try loadLedger() }
+    }
+
+    func checkWritable(_ op: String) throws {
+        guard lock != nil else { throw StoreError(.closed, op, path: layout.root, "writer is closed") }
+        guard !maintenanceOnly else { throw StoreError(.invalidArgument, op, path: layout.root, "writer opened for maintenance only") }
     }
 
     /// Releases the lock. Rows appended since the last commit are discarded. Replaced files
@@ -138,7 +165,7 @@ public final class StoreWriter {
     /// Appends rows to the open transaction. May spill sealed segments to disk; they stay
     /// invisible until `commit()`.
     public func append(_ batch: RowBatch) throws {
-        guard lock != nil else { throw StoreError(.closed, "append", path: layout.root, "writer is closed") }
+        try checkWritable("append")
         guard !batch.isEmpty else { return }
         let full = rows.add(batch, budget: options.bufferBytes, in: manifest)
         if let col = batch.measurement.latestColumn { offerLatest(batch, column: col) }
@@ -149,7 +176,7 @@ public final class StoreWriter {
     /// as appending their batches to an empty transaction). Buffered rows are sealed first, so
     /// they keep the lower segment numbers, as they would have by arriving first.
     public func append(_ sealed: SealedRows) throws {
-        guard lock != nil else { throw StoreError(.closed, "append", path: layout.root, "writer is closed") }
+        try checkWritable("append")
         if !rows.buffers.isEmpty { try spill() }
         superseded.add(sealed.superseded)
         // Offer each batch's statuses when the sequential path would have: after the segments
@@ -232,14 +259,17 @@ public final class StoreWriter {
     }
 
     /// Removes files no commit references: segments, index and ledger files, temp files
-    /// left by a commit that did not reach its manifest switch.
+    /// left by a commit that did not reach its manifest switch. Files numbered in the range a
+    /// running `tacho compact` reserved (`COMPACTING`, held by a live process) are its outputs
+    /// still being written: they stay (FORMAT.md §3.5 "Standalone compaction").
     private func removeOrphans() throws {
+        let reserved = CompactionClaim.liveReservation(layout.compacting)
         try removeUnreferenced(
-            in: layout.segmentsDir, "segments/", live: Set(manifest.segments.map(\.name)), path: layout.segmentPath,
-            notice: "removing orphan segment from an interrupted commit")
+            in: layout.segmentsDir, "segments/", live: Set(manifest.segments.map(\.name)), reserved: reserved,
+            path: layout.segmentPath, notice: "removing orphan segment from an interrupted commit")
         try removeUnreferenced(
-            in: layout.indexDir, "index/", live: Set(manifest.ledgers + [manifest.latestIndex]), path: layout.indexPath,
-            notice: "removing orphan index file")
+            in: layout.indexDir, "index/", live: Set(manifest.ledgers + [manifest.latestIndex]), reserved: reserved,
+            path: layout.indexPath, notice: "removing orphan index file")
         try fs.unlink(layout.manifestTemp)
     }
 
@@ -247,9 +277,14 @@ public final class StoreWriter {
     /// to delete: a directory someone made?) is logged and left: it must not keep the store
     /// from opening.
     private func removeUnreferenced(
-        in dir: String, _ label: String, live: Set<String>, path: (String) -> String, notice: Logger.Message
+        in dir: String, _ label: String, live: Set<String>, reserved: Range<UInt64>?, path: (String) -> String,
+        notice: Logger.Message
     ) throws {
         for name in try fs.listDirectory(dir) where !live.contains(name) {
+            if let reserved, let n = Self.fileNumber(name), reserved.contains(n) {
+                logger.debug("leaving a running compaction's output", metadata: ["file": "\(name)"])
+                continue
+            }
             logger.notice(notice, metadata: ["file": "\(name)"])
             do {
                 try fs.unlink(path(name))

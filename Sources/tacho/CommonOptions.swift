@@ -40,9 +40,9 @@ struct LockWaitOptionGroup: ParsableArguments {
 /// The store's writer for a one-shot command. When another writer holds the lock, prints
 /// `tacho <command>: <error><advice>` and exits 75 (EX_TEMPFAIL): nothing was done; run
 /// again later (or with --wait-lock).
-func openWriter(_ path: String, options: StoreOptions, command: String, advice: String = "") throws -> StoreWriter {
+func openWriter(_ path: String, options: StoreOptions, command: String, advice: String = "", maintenance: Bool = false) throws -> StoreWriter {
     do {
-        return try StoreWriter(path: path, options: options)
+        return maintenance ? try StoreWriter.openForMaintenance(path: path, options: options) : try StoreWriter(path: path, options: options)
     } catch let e as StoreError where e.code == .locked {
         printError("tacho \(command): \(e)\(advice)")
         throw ExitCode(75)

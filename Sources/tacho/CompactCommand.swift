@@ -107,8 +107,14 @@ struct CompactCommand: ParsableCommand {
             (the `tacho run` config file: inbox, processed, rejected and the keys below).
             --dry-run takes no lock and changes nothing.
 
-            Holds the writer lock while it runs: exit status 75 when another writer (`tacho run`,
-            which compacts on its own schedule, or `tacho ingest`) holds it; --wait-lock waits instead.
+            Holds the writer lock only briefly: to apply age retention and plan (reserving the
+            output files' numbers), to switch the manifest, and for the disk budget. The merge runs
+            without it, so `tacho ingest` can commit meanwhile; a partition whose segments changed
+            in between is skipped, not merged (run again), and rows ingested meanwhile win over
+            the merged copies as they should. Exit status 75 when another writer (`tacho run`,
+            which compacts on its own schedule, or `tacho ingest`) holds the lock at the start, or
+            another `tacho compact` runs; --wait-lock waits instead. For the switch it waits up to
+            5 minutes (or --wait-lock, if longer) for the lock, else deletes its outputs.
             """
     )
 
@@ -143,8 +149,11 @@ struct CompactCommand: ParsableCommand {
             try printDryRun(storePath, policy: policy, compaction: copts, options: opts)
             return
         }
-        let writer = try openWriter(storePath, options: opts, command: "compact",
-                                    advice: ". `tacho run` applies retention and compacts on its own schedule (--compact-every).")
+        let advice = ". `tacho run` applies retention and compacts on its own schedule (--compact-every)."
+        // The writer lock is held briefly, three times: age retention and the plan (its output
+        // numbers reserved and committed), the switch, the disk budget. The build runs without
+        // it: `tacho ingest` can commit meanwhile (FORMAT.md §3.5 "Standalone compaction").
+        var writer = try openWriter(storePath, options: opts, command: "compact", advice: advice, maintenance: true)
         defer { writer.close() }
         let enforcer = RetentionEnforcer(policy: policy, logger: logger, compaction: copts)
         let before = try summary(writer)
@@ -153,7 +162,14 @@ struct CompactCommand: ParsableCommand {
         let age = try enforcer.enforceAge(writer)
         let verdict = enforcer.lastClockVerdict ?? enforcer.clockTrust.judge(newestData: writer.manifest.newestTime)
         (copts.now, copts.clockTrusted) = (copts.now ?? verdict.safeNow, verdict.isTrusted)
-        let plan = writer.planCompaction(copts)
+        let job: DetachedCompaction
+        do {
+            job = try writer.reserveDetachedCompaction(copts)
+        } catch let e as StoreError where e.code == .locked {
+            printError("tacho compact: \(e)")
+            throw ExitCode(75)
+        }
+        let plan = job.plan
         print("plan:")
         if case .distrusted(_, _, let why) = verdict, !policy.maxAge.isEmpty || copts.ledgerMaxAge != nil {
             print("  retention: skipped, nothing expires by age: \(why)")
@@ -170,8 +186,20 @@ struct CompactCommand: ParsableCommand {
         var written: UInt64 = 0
         var seconds = 0.0
         if !plan.isEmpty {
-            let out = try writer.applyCompaction(try Compactor.build(plan, layout: writer.layout, storeOptions: opts, options: copts))
-            (tasks, ledger, written, seconds) = (out.tasks, out.ledger, out.bytesWritten, out.seconds)
+            writer.close()
+            let out = try job.build(storeOptions: opts, options: copts)
+            // Ingest holds the lock for its whole run: wait for it (the build is done and
+            // worth publishing), at least 5 minutes or --wait-lock.
+            var switchOptions = opts
+            switchOptions.lockWaitSeconds = max(opts.lockWaitSeconds, 300)
+            do {
+                writer = try openWriter(storePath, options: switchOptions, command: "compact", advice: advice + " The compaction's outputs were deleted; the store is unchanged.", maintenance: true)
+            } catch {
+                job.abandon(out, fs: opts.fileSystem)
+                throw error
+            }
+            let r = try job.publish(out, on: writer)
+            (tasks, ledger, written, seconds) = (r.tasks, r.ledger, r.bytesWritten, r.seconds)
         }
         let applied = tasks.filter { $0.applied }
         let budget = try enforcer.enforceBudget(writer)

@@ -27,7 +27,7 @@ import TachoTestSupport
         #expect(Date().timeIntervalSince(start) >= 0.5)
         #expect(try detectionCount(store) == 6)
 
-        // The same for tacho compact, which holds the store for its whole run.
+        // The same for tacho compact, which needs the lock to plan (and later to switch).
         let run2 = try startRun(dir.path)
         #expect(waitUntil(20) { (try? String(contentsOfFile: store + "/LOCK", encoding: .utf8))?.contains("\(run2.processIdentifier)") == true })
         #expect(try tacho(["compact", "--store", store, "--log-level", "error"]).status == 75)

@@ -155,6 +155,41 @@ final class LogCapture: Sendable {
         w.close()
     }
 
+    /// `tacho run` checks the budget after every commit without walking processed/ each time:
+    /// a running total follows the files it announces (`reserve`); a count that says "over"
+    /// is walked afresh before anything is deleted, so a stale total never deletes data.
+    @Test func budgetKeepsARunningTotalOfProcessed() throws {
+        let dir = TempDir()
+        let store = dir.path + "/store", processed = dir.path + "/processed"
+        try FileManager.default.createDirectory(atPath: processed, withIntermediateDirectories: true)
+        let w = try fillStore(store, commits: 4, rowsPerCommit: 200)
+        defer { w.close() }
+        let file = [UInt8](repeating: 7, count: 1000)
+        for i in 0..<200 { _ = FileManager.default.createFile(atPath: processed + "/old-\(i)", contents: Data(file)) }
+        var policy = RetentionPolicy()
+        policy.processedDirectory = processed
+        policy.maxBytes = StoreUsage.bytes([store, processed]) + 20 * 1000 + 50_000
+        let r = RetentionEnforcer(policy: policy, logger: Logger(label: "x"))
+        r.usageRewalkSeconds = 3600
+        for i in 0..<20 {
+            let rep = try r.enforceBudget(w, reserve: 1000)
+            #expect(rep.isEmpty)
+            #expect(rep.bytesBefore == StoreUsage.bytes([store, processed]), "commit \(i)")
+            _ = FileManager.default.createFile(atPath: processed + "/new-\(i)", contents: Data(file))  // the move
+        }
+        #expect(r.outsideWalks == 1)
+        // 100 KB removed behind its back: the running total is now 100 KB high. 120 KB
+        // announced would put that total over the budget; the fresh walk says it fits.
+        for i in 0..<100 { try FileManager.default.removeItem(atPath: processed + "/old-\(i)") }
+        let rep = try r.enforceBudget(w, reserve: 120_000)
+        #expect(rep.isEmpty)
+        #expect(filesIn(processed).count == 120)
+        #expect(r.outsideWalks == 2)
+        r.forgetUsage()
+        _ = try r.enforceBudget(w)
+        #expect(r.outsideWalks == 3)
+    }
+
     /// Outputs of a compaction still being built are working space: they must not make the
     /// budget delete telemetry.
     @Test func unpublishedCompactionOutputsDoNotCountAgainstTheBudget() throws {
