@@ -205,7 +205,13 @@ extension InboxDaemon {
         guard !config.deleteProcessed, config.processedMaxAgeSeconds > 0,
               let entries = try? InputFiles.list(config.processedDir)
         else { return }
-        let now = Int64(wallClockMicros()) * 1000
+        guard case .trusted(let nowMicros) = clockTrust.judge(newestData: writer.manifest.newestTime) else {
+            logger.notice("clean-up of old processed files skipped: the clock is not trusted", metadata: [
+                "dir": "\(escapedForLog(config.processedDir))",
+            ])
+            return
+        }
+        let now = nowMicros * 1000
         let maxAge = Int64(config.processedMaxAgeSeconds * 1e9)
         for case .file(let path, _, let mtime) in entries where now - mtime > maxAge {
             if (try? mover.delete(path)) != nil {

@@ -111,6 +111,9 @@ public final class InboxDaemon {
     public var afterCommit: (() throws -> Void)?
     /// Runs about once a minute while idle or between groups (scheduled compaction, …).
     public var periodic: (() throws -> Void)?
+    /// Whether the wall clock may be acted on (StoreClock.swift): the clean-up of old
+    /// processed/ files deletes by age, so a clock years ahead must not empty the restore source.
+    public var clockTrust = ClockTrust()
     /// Returns false to pause ingest (the free-space floor); checked before each group.
     public var mayIngest: (() -> Bool)?
 
@@ -135,6 +138,7 @@ public final class InboxDaemon {
         claims = InboxClaims(inbox: config.inbox)
         grouping = config.grouping
         rejects = RejectFiles(directory: config.rejectedDir)
+        rejects.removeStaleTemporaries()
         watcher = InboxWatcher(inbox: config.inbox, settleSeconds: config.settleSeconds, forcePolling: config.poll)
         let log = logger
         watcher.onSkipped = { path, why in log.warning("not ingesting \(escapedForLog(path)): \(why)") }

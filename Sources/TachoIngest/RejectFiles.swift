@@ -34,9 +34,30 @@ public struct RejectFiles: Sendable {
         try write(rejectsPath(for: input), text)
     }
 
+    /// The temp name a report is written under: a dot-file (no listing of rejected/ shows a
+    /// half-written report), removed by `removeStaleTemporaries` if a crash left it.
+    func temporaryPath(for path: String) -> String { directory + "/." + baseName(path) + ".tmp" }
+
+    /// Deletes report temp files a killed process left behind (the daemon calls it at start,
+    /// when no report is being written).
+    public func removeStaleTemporaries() {
+        guard let d = opendir(directory) else { return }
+        var stale: [String] = []
+        while let e = readdir(d) {
+            let name = withUnsafePointer(to: e.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name.hasPrefix("."), name.hasSuffix(".error.tmp") || name.hasSuffix(".rejects.ndjson.tmp") {
+                stale.append(directory + "/" + name)
+            }
+        }
+        closedir(d)
+        for p in stale { unlink(p) }
+    }
+
     private func write(_ path: String, _ text: String) throws {
         _ = mkdir(directory, 0o750)
-        let tmp = path + ".tmp"
+        let tmp = temporaryPath(for: path)
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o640)
         guard fd >= 0 else { throw FileError(path: tmp, message: "create: \(String(cString: strerror(errno)))") }
         var bytes = Array(text.utf8)

@@ -63,6 +63,18 @@ struct RunCommand: ParsableCommand {
     @Option(help: ArgumentHelp("How often to compact (default 1h; 0 = never).", valueName: "AGE")) var compactEvery: String?
 
     func run() throws {
+        // Handlers first: a SIGTERM while the store opens or retention runs at start must stop
+        // the daemon cleanly (exit 0), not kill it (the default action, exit 143).
+        signal(SIGINT) { _ in stopFlag.stop() }
+        signal(SIGTERM) { _ in stopFlag.stop() }
+        signal(SIGPIPE, SIG_IGN)
+        // A parent may have started us with these blocked (spawned from a thread that blocks
+        // signals): unblock them, or SIGTERM would never reach the handler.
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
         let logger = log.logger("tacho.run")
         let file = try config.map(ConfigFile.load) ?? ConfigFile()
         var c = InboxConfig()
@@ -89,6 +101,7 @@ struct RunCommand: ParsableCommand {
         let maint = try maintenanceJob(writer: writer, inbox: c, file: file, logger: logger)
         defer { maint?.shutdown() }
         if let maint {
+            daemon.clockTrust = maint.retention.clockTrust  // one view of the clock for every deletion by age
             daemon.afterCommit = { try maint.afterCommit() }
             daemon.periodic = { try maint.periodic() }
             if maint.retention.policy.minFreeBytes != nil { daemon.mayIngest = { maint.mayIngest() } }
@@ -96,16 +109,6 @@ struct RunCommand: ParsableCommand {
         } else {
             daemon.periodic = { writer.removeObsoleteFiles() }  // replaced index files, after their grace
         }
-        signal(SIGINT) { _ in stopFlag.stop() }
-        signal(SIGTERM) { _ in stopFlag.stop() }
-        signal(SIGPIPE, SIG_IGN)
-        // A parent may have started us with these blocked (spawned from a thread that blocks
-        // signals): unblock them, or SIGTERM would never reach the handler.
-        var set = sigset_t()
-        sigemptyset(&set)
-        sigaddset(&set, SIGINT)
-        sigaddset(&set, SIGTERM)
-        pthread_sigmask(SIG_UNBLOCK, &set, nil)
         logger.info("tacho run", metadata: ["store": "\(storePath)", "inbox": "\(c.inbox)"])
         try daemon.run(until: stopFlag)
     }

@@ -170,6 +170,32 @@ import TachoTestSupport
         #expect(try storeIsClean(store))
     }
 
+    /// The clean-up of old processed/ files (default 7 days) deletes by age too: a clock two
+    /// years ahead of the newest stored row must not empty the restore source. With a trusted
+    /// clock the same file goes.
+    @Test func processedCleanupWaitsForATrustedClock() throws {
+        let dir = TempDir("tacho-cleanup")
+        let inbox = dir.path + "/inbox", store = dir.path + "/store"
+        try FileManager.default.createDirectory(atPath: inbox, withIntermediateDirectories: true)
+        let staging = dir.path + "/staging"
+        try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
+        let t = writeTelemetry(staging, tag: 1)
+        try ingest(store, [t.paths[0]])  // newest row: 2024-07-02
+        let w = try StoreWriter(path: store, options: quietOptions())
+        defer { w.close() }
+        let daemon = try InboxDaemon(config: daemonConfig(inbox), writer: w, logger: quietLogger())
+        let old = dir.path + "/processed/objects_detection_old.json"
+        try Data("{}".utf8).write(to: URL(fileURLWithPath: old))
+        let twoYears: Int64 = 730 * 86_400_000_000
+        let ahead = StoreClock.Manual(wallMicros: wallClockMicros() + twoYears).clock
+        daemon.clockTrust = ClockTrust(clock: ahead)
+        daemon.cleanupProcessed()
+        #expect(FileManager.default.fileExists(atPath: old), "a clock two years ahead of the data deleted processed/")
+        daemon.clockTrust = ClockTrust(clock: ahead, maxLead: 0)  // the operator vouches for it
+        daemon.cleanupProcessed()
+        #expect(!FileManager.default.fileExists(atPath: old))
+    }
+
     /// Item 11: processed/ or rejected/ equal to the inbox or inside it would take every moved
     /// file again (renamed x.1.1.1…, or the daemon's own .error reports parsed): refused at
     /// start with a message saying what to do. So are processed == rejected and overlaps with

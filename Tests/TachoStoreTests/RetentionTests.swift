@@ -174,7 +174,9 @@ final class LogCapture: Sendable {
         for i in 0..<20 {
             let rep = try r.enforceBudget(w, reserve: 1000)
             #expect(rep.isEmpty)
-            #expect(rep.bytesBefore == StoreUsage.bytes([store, processed]), "commit \(i)")
+            // Files not named by the manifest (replaced files in their grace period, outputs
+            // being built) are working space, not counted: as enforceBudget measures.
+            #expect(rep.bytesBefore == StoreUsage.bytes([store, processed], skip: StoreUsage.unpublished(w.layout, w.manifest)), "commit \(i)")
             _ = FileManager.default.createFile(atPath: processed + "/new-\(i)", contents: Data(file))  // the move
         }
         #expect(r.outsideWalks == 1)
