@@ -20,14 +20,7 @@ extension StoreWriter {
 
     func reserveNumbers(_ plan: inout CompactionPlan) {
         precondition(!hasOpenTransaction, "compaction planned inside a transaction")
-        for i in plan.tasks.indices {
-            plan.tasks[i].outputNumber = manifest.nextNumber
-            manifest.nextNumber += 1
-        }
-        if plan.ledgerMerge != nil {
-            plan.ledgerMerge!.outputNumber = manifest.nextNumber
-            manifest.nextNumber += 1
-        }
+        plan.assignNumbers(from: &manifest.nextNumber)
     }
 
     /// Plans, builds and switches in one go, holding the writer throughout (tests, embedders
@@ -147,6 +140,21 @@ extension StoreWriter {
                     "entries": "\(l.entriesIn - l.entriesOut)", "policy": "ledger max age",
                 ])
             }
+        }
+    }
+}
+
+extension CompactionPlan {
+    /// Gives each task's output, then the ledger merge, the next file numbers from `next`
+    /// (FORMAT.md §3.5: an output's seq is a fresh number, above every input's).
+    mutating func assignNumbers(from next: inout UInt64) {
+        for i in tasks.indices {
+            tasks[i].outputNumber = next
+            next += 1
+        }
+        if ledgerMerge != nil {
+            ledgerMerge!.outputNumber = next
+            next += 1
         }
     }
 }

@@ -97,14 +97,7 @@ extension StoreWriter {
         let before = manifest
         var next = manifest
         let first = next.nextNumber
-        for i in plan.tasks.indices {
-            plan.tasks[i].outputNumber = next.nextNumber
-            next.nextNumber += 1
-        }
-        if plan.ledgerMerge != nil {
-            plan.ledgerMerge!.outputNumber = next.nextNumber
-            next.nextNumber += 1
-        }
+        plan.assignNumbers(from: &next.nextNumber)
         do {
             // The claim names the numbers before any manifest hands them out: a writer that
             // opens after the switch below always finds them.
