@@ -49,7 +49,7 @@ public final class QueryWorkload {
 
     /// Rows of `vehicle` in `[hourFrom, hourTo)`, with their values summed so nothing is skipped.
     public func vehicleHour() throws -> (rows: Int, sum: Int64) {
-        try scan(RangeQuery.detections(vehicles: [vehicle], from: hourFrom, to: hourTo))
+        try scan(RangeQuery.detections(vehicles: [ByteString(vehicle)], from: hourFrom, to: hourTo))
     }
 
     /// Every detection row, decoded (time, type id and value columns), values summed.
