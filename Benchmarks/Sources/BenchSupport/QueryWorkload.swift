@@ -19,7 +19,7 @@ public final class QueryWorkload {
     public init(store: String) throws {
         self.store = store
         snapshot = try Snapshot.open(path: store)
-        let vehicles = try snapshot.latestIndex().entries.keys.sorted()
+        let vehicles = try snapshot.latestIndex().entries.keys.sorted().map(\.string)  // byte order
         var names = Set<String>()
         var lo = Int64.max, hi = Int64.min
         for s in snapshot.segments(of: .detections) {
