@@ -69,14 +69,3 @@ public struct Measurement: Sendable, Hashable, CustomStringConvertible {
     public static func byID(_ id: UInt8) -> Measurement? { all.first { $0.id == id } }
     public static func named(_ name: String) -> Measurement? { all.first { $0.name == name } }
 }
-
-/// Byte order of UTF-8 (FORMAT.md §2.4.1: vehicles are sorted by the bytes of their ids).
-/// Swift's `String <` compares canonical Unicode equivalents instead, which a reader in
-/// another language cannot reproduce.
-@inlinable public func byteLess(_ a: String, _ b: String) -> Bool {
-    a.utf8.lexicographicallyPrecedes(b.utf8)
-}
-
-@inlinable public func byteEqual(_ a: String, _ b: String) -> Bool {
-    a.utf8.elementsEqual(b.utf8)
-}

@@ -30,7 +30,7 @@ struct AggregateEngine {
 
     var vehicleNames: [String] = []
     var typeNames: [String] = []
-    var typeLookup: [String: Int32] = [:]
+    var typeLookup: [ByteString: Int32] = [:]
     var table = GroupTable()
     var groups: [Accumulator] = []
     var keys: [GroupKey] = []
@@ -72,7 +72,7 @@ struct AggregateEngine {
                 case .chunk(let v, _, _): name = v
                 case .merged(let b): name = b.vehicle
                 }
-                if vehicleNames.last != name {
+                if vehicleNames.last.map({ !Identity.equal($0, name) }) ?? true {
                     vehicleNames.append(name)
                     vehicle = Int32(vehicleNames.count - 1)
                 }
@@ -84,10 +84,11 @@ struct AggregateEngine {
     }
 
     mutating func intern(_ type: String) -> Int32 {
-        if let id = typeLookup[type] { return id }
+        let key = ByteString(type)
+        if let id = typeLookup[key] { return id }
         let id = Int32(typeNames.count)
         typeNames.append(type)
-        typeLookup[type] = id
+        typeLookup[key] = id
         return id
     }
 
@@ -111,7 +112,7 @@ struct AggregateEngine {
         if typeMatters {
             let ts = meta.stats[0]
             guard ts.distinct == 1 else { return false }
-            if let f = query.types, !f.contains(ts.lastString) {  // no row passes the filter
+            if let f = query.types, !f.contains(bytesOf: ts.lastString) {  // no row passes the filter
                 footerChunks += 1
                 return true
             }
@@ -137,7 +138,7 @@ struct AggregateEngine {
             localGroup.removeAll(keepingCapacity: true)
             var any = false
             for s in dict {
-                if let f = query.types, !f.contains(s) {
+                if let f = query.types, !f.contains(bytesOf: s) {
                     localGroup.append(-1)
                 } else {
                     localGroup.append(byType ? intern(s) : 0)
@@ -206,7 +207,7 @@ struct AggregateEngine {
     /// The groups in (bucket, vehicle, type) order with the function applied.
     func rows() throws -> [AggregateRow] {
         var typeRank = [Int32](repeating: 0, count: typeNames.count)
-        for (rank, id) in typeNames.indices.sorted(by: { typeNames[$0] < typeNames[$1] }).enumerated() {
+        for (rank, id) in typeNames.indices.sorted(by: { Identity.less(typeNames[$0], typeNames[$1]) }).enumerated() {
             typeRank[id] = Int32(rank)
         }
         let order = keys.indices.sorted { a, b in

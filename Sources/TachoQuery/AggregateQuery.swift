@@ -31,6 +31,17 @@ public struct AggregateRow: Sendable, Hashable {
     public init(bucket: Int64, vehicle: String?, objectType: String?, value: AggregateValue) {
         (self.bucket, self.vehicle, self.objectType, self.value) = (bucket, vehicle, objectType, value)
     }
+
+    /// Strings compare by bytes (`Identity`), not by Unicode canonical equivalence.
+    public static func == (a: Self, b: Self) -> Bool {
+        a.bucket == b.bucket && a.value == b.value
+            && a.vehicle.map { ByteString($0) } == b.vehicle.map { ByteString($0) }
+            && a.objectType.map { ByteString($0) } == b.objectType.map { ByteString($0) }
+    }
+
+    public func hash(into h: inout Hasher) {
+        h.combine(bucket); h.combine(vehicle.map { ByteString($0) }); h.combine(objectType.map { ByteString($0) }); h.combine(value)
+    }
 }
 
 /// A time-bucketed aggregate of detection `value`s.
@@ -51,18 +62,18 @@ public struct AggregateQuery: Sendable {
     /// Bucket width in µs, within `bucketWidthRange`.
     public var bucketWidth: Int64
     public var groupBy: AggregateGrouping
-    /// nil: every vehicle.
-    public var vehicles: Set<String>?
+    /// nil: every vehicle. Sets match by bytes (`Identity`).
+    public var vehicles: Set<ByteString>?
     public var from: Int64
     public var to: Int64
     /// nil: every object type.
-    public var types: Set<String>?
+    public var types: Set<ByteString>?
 
     /// One second to 366 days.
     public static let bucketWidthRange: ClosedRange<Int64> = 1_000_000...(366 * 86_400_000_000)
 
     public init(_ function: AggregateFunction, every bucketWidth: Int64, groupBy: AggregateGrouping = [],
-                vehicles: Set<String>? = nil, from: Int64 = .min, to: Int64 = .max, types: Set<String>? = nil) {
+                vehicles: Set<ByteString>? = nil, from: Int64 = .min, to: Int64 = .max, types: Set<ByteString>? = nil) {
         self.function = function
         self.bucketWidth = bucketWidth
         self.groupBy = groupBy

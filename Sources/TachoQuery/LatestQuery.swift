@@ -15,24 +15,20 @@ public typealias LatestRow = StatusRow
 /// Rows older than the measurement's retention watermark are expired and never returned.
 public struct LatestQuery: Sendable {
     /// nil: every vehicle that has a status.
-    public var vehicles: Set<String>?
+    /// Matched by bytes (`Identity`).
+    public var vehicles: Set<ByteString>?
     /// nil: the latest status overall.
     public var at: Int64?
 
-    public init(vehicles: Set<String>? = nil, at: Int64? = nil) {
+    public init(vehicles: Set<ByteString>? = nil, at: Int64? = nil) {
         self.vehicles = vehicles
         self.at = at
     }
 
-    /// One row per vehicle that has a status (as of `at`), ordered by vehicle.
+    /// One row per vehicle that has a status (as of `at`), ordered by vehicle id bytes.
     public func run(on snapshot: Snapshot) throws -> [LatestRow] {
         let index = try snapshot.latestIndex()
-        let names: [String]
-        if let vehicles {
-            names = vehicles.sorted()
-        } else {
-            names = index.entries.keys.sorted()
-        }
+        let names = (vehicles.map { Array($0) } ?? Array(index.entries.keys)).sorted().map(\.string)
         var out: [LatestRow] = []
         out.reserveCapacity(names.count)
         let floor = snapshot.manifest.watermarks[Measurement.status.id] ?? .min
@@ -49,7 +45,7 @@ public struct LatestQuery: Sendable {
     }
 
     private static func latest(of v: String, at: Int64?, snapshot: Snapshot, index: LatestIndex, floor: Int64) throws -> LatestRow? {
-        let entry = index.entries[v]
+        let entry = index.entries[ByteString(v)]
         if let e = entry, e.time < floor { return nil }  // every status row of v is expired
         guard let at, at < (entry?.time ?? .min) else {
             return entry.map { LatestRow(vehicle: v, time: $0.time, status: $0.status) }
@@ -66,7 +62,7 @@ public struct LatestQuery: Sendable {
             }
         }
         guard any else { return nil }
-        let cursor = try ScanCursor(snapshot: snapshot, spec: ScanSpec(.status, vehicles: [v], from: bound, to: at + 1))
+        let cursor = try ScanCursor(snapshot: snapshot, spec: ScanSpec(.status, vehicles: [ByteString(v)], from: bound, to: at + 1))
         var best: LatestRow?
         while let b = try cursor.next() {
             let i = b.range.upperBound - 1

@@ -4,9 +4,10 @@ import TachoStore
 /// Keep only rows whose string column `column` holds one of `values`.
 public struct StringFilter: Sendable, Hashable {
     public var column: Int
-    public var values: Set<String>
+    /// Matched by bytes (`Identity`).
+    public var values: Set<ByteString>
 
-    public init(column: Int, values: Set<String>) {
+    public init(column: Int, values: Set<ByteString>) {
         self.column = column
         self.values = values
     }
@@ -19,14 +20,14 @@ public struct StringFilter: Sendable, Hashable {
 public struct RangeQuery: Sendable {
     public var measurement: Measurement
     /// nil: every vehicle.
-    public var vehicles: Set<String>?
+    public var vehicles: Set<ByteString>?
     public var from: Int64
     public var to: Int64
     public var filter: StringFilter?
     /// nil: no limit.
     public var limit: Int?
 
-    public init(_ measurement: Measurement, vehicles: Set<String>? = nil, from: Int64 = .min, to: Int64 = .max,
+    public init(_ measurement: Measurement, vehicles: Set<ByteString>? = nil, from: Int64 = .min, to: Int64 = .max,
                 filter: StringFilter? = nil, limit: Int? = nil) {
         self.measurement = measurement
         self.vehicles = vehicles
@@ -37,15 +38,15 @@ public struct RangeQuery: Sendable {
     }
 
     /// Detections, optionally only of the object types in `types`.
-    public static func detections(vehicles: Set<String>? = nil, from: Int64 = .min, to: Int64 = .max,
-                                  types: Set<String>? = nil, limit: Int? = nil) -> RangeQuery {
+    public static func detections(vehicles: Set<ByteString>? = nil, from: Int64 = .min, to: Int64 = .max,
+                                  types: Set<ByteString>? = nil, limit: Int? = nil) -> RangeQuery {
         RangeQuery(.detections, vehicles: vehicles, from: from, to: to,
                    filter: types.map { StringFilter(column: 0, values: $0) }, limit: limit)
     }
 
     /// Status reports, optionally only those whose status is in `statuses`.
-    public static func status(vehicles: Set<String>? = nil, from: Int64 = .min, to: Int64 = .max,
-                              statuses: Set<String>? = nil, limit: Int? = nil) -> RangeQuery {
+    public static func status(vehicles: Set<ByteString>? = nil, from: Int64 = .min, to: Int64 = .max,
+                              statuses: Set<ByteString>? = nil, limit: Int? = nil) -> RangeQuery {
         RangeQuery(.status, vehicles: vehicles, from: from, to: to,
                    filter: statuses.map { StringFilter(column: 0, values: $0) }, limit: limit)
     }
@@ -116,6 +117,15 @@ public struct DetectionRow: Sendable, Hashable {
     public init(vehicle: String, time: Int64, objectType: String, value: Int64) {
         (self.vehicle, self.time, self.objectType, self.value) = (vehicle, time, objectType, value)
     }
+
+    /// Strings compare by bytes (`Identity`), not by Unicode canonical equivalence.
+    public static func == (a: Self, b: Self) -> Bool {
+        a.time == b.time && a.value == b.value && Identity.equal(a.vehicle, b.vehicle) && Identity.equal(a.objectType, b.objectType)
+    }
+
+    public func hash(into h: inout Hasher) {
+        h.combine(ByteString(vehicle)); h.combine(time); h.combine(ByteString(objectType)); h.combine(value)
+    }
 }
 
 /// One status row: (vehicle_id, time, status).
@@ -127,6 +137,13 @@ public struct StatusRow: Sendable, Hashable {
     public init(vehicle: String, time: Int64, status: String) {
         (self.vehicle, self.time, self.status) = (vehicle, time, status)
     }
+
+    /// Strings compare by bytes (`Identity`), not by Unicode canonical equivalence.
+    public static func == (a: Self, b: Self) -> Bool {
+        a.time == b.time && Identity.equal(a.vehicle, b.vehicle) && Identity.equal(a.status, b.status)
+    }
+
+    public func hash(into h: inout Hasher) { h.combine(ByteString(vehicle)); h.combine(time); h.combine(ByteString(status)) }
 }
 
 /// A single-pass, throwing cursor over the rows of a `RangeQuery`. Read it either by blocks
@@ -155,7 +172,7 @@ public final class RowCursor {
             if let f = query.filter, case .chunk(_, _, let meta) = item {
                 // A chunk holding one value of the filter column is kept or dropped whole.
                 let s = meta.stats[f.column]
-                if s.distinct == 1 && !f.values.contains(s.lastString) { continue }
+                if s.distinct == 1 && !f.values.contains(bytesOf: s.lastString) { continue }
             }
             let batch = try scan.decode(item)
             guard !batch.range.isEmpty else { continue }
@@ -177,7 +194,7 @@ public final class RowCursor {
         keep.removeAll(keepingCapacity: true)
         var kept = 0
         for s in col.dictionary {
-            let k = f.values.contains(s)
+            let k = f.values.contains(bytesOf: s)
             keep.append(k)
             if k { kept += 1 }
         }

@@ -15,26 +15,37 @@ public struct VehicleSummary: Sendable, Hashable {
         (self.detectionRows, self.statusRows) = (detectionRows, statusRows)
     }
 
-    /// Every vehicle with rows (or those in `vehicles`), ordered by vehicle. Chunks no other
+    /// The vehicle id compares by bytes (`Identity`), not by Unicode canonical equivalence.
+    public static func == (a: Self, b: Self) -> Bool {
+        Identity.equal(a.vehicle, b.vehicle) && (a.firstTime, a.lastTime, a.detectionRows, a.statusRows)
+            == (b.firstTime, b.lastTime, b.detectionRows, b.statusRows)
+    }
+
+    public func hash(into h: inout Hasher) {
+        h.combine(ByteString(vehicle)); h.combine(firstTime); h.combine(lastTime); h.combine(detectionRows); h.combine(statusRows)
+    }
+
+    /// Every vehicle with rows (or those in `vehicles`), ordered by vehicle id bytes. Chunks no other
     /// segment overlaps are counted from their footers; only overlapping ones (or chunks cut
     /// by the retention watermark) are decoded, and then only their time column plus what
     /// deduplication needs.
-    public static func compute(on snapshot: Snapshot, vehicles: Set<String>? = nil) throws -> [VehicleSummary] {
-        var byVehicle: [String: VehicleSummary] = [:]
+    public static func compute(on snapshot: Snapshot, vehicles: Set<ByteString>? = nil) throws -> [VehicleSummary] {
+        var byVehicle: [ByteString: VehicleSummary] = [:]
         for (k, m) in [Measurement.detections, Measurement.status].enumerated() {
             try countRows(m, snapshot: snapshot, vehicles: vehicles) { v, n, lo, hi in
-                var s = byVehicle[v] ?? VehicleSummary(vehicle: v, firstTime: lo, lastTime: hi, detectionRows: 0, statusRows: 0)
+                let key = ByteString(v)
+                var s = byVehicle[key] ?? VehicleSummary(vehicle: v, firstTime: lo, lastTime: hi, detectionRows: 0, statusRows: 0)
                 s.firstTime = min(s.firstTime, lo)
                 s.lastTime = max(s.lastTime, hi)
                 if k == 0 { s.detectionRows += n } else { s.statusRows += n }
-                byVehicle[v] = s
+                byVehicle[key] = s
             }
         }
-        return byVehicle.values.sorted { $0.vehicle < $1.vehicle }
+        return byVehicle.values.sorted { Identity.less($0.vehicle, $1.vehicle) }
     }
 
     /// Calls `body(vehicle, rows, minTime, maxTime)` for each non-empty scan item.
-    static func countRows(_ m: Measurement, snapshot: Snapshot, vehicles: Set<String>?,
+    static func countRows(_ m: Measurement, snapshot: Snapshot, vehicles: Set<ByteString>?,
                           _ body: (String, Int, Int64, Int64) -> Void) throws {
         let from = snapshot.manifest.watermarks[m.id] ?? .min
         let cursor = try ScanCursor(snapshot: snapshot, spec: ScanSpec(

@@ -398,7 +398,7 @@ struct VehicleAccumulator {
     var times: [Int64] = []
     var columns: [ColumnValues]
     var dictionary: [String] = []
-    private var lookup: [String: UInt32] = [:]
+    private var lookup: [ByteString: UInt32] = [:]
 
     init(_ m: Measurement) {
         measurement = m
@@ -428,12 +428,12 @@ struct VehicleAccumulator {
                     let local = Int(src.ids[i])
                     if map[local] == .max {
                         let s = src.dictionary[local]
-                        if let id = lookup[s] {
+                        if let id = lookup[ByteString(s)] {
                             map[local] = id
                         } else {
                             let id = UInt32(dictionary.count)
                             dictionary.append(s)
-                            lookup[s] = id
+                            lookup[ByteString(s)] = id
                             map[local] = id
                         }
                     }

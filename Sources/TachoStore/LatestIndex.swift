@@ -8,6 +8,11 @@ public struct LatestEntry: Sendable, Hashable {
     public var seq: UInt64
     public var status: String
 
+    /// The status compares by bytes (`Identity`).
+    public static func == (a: Self, b: Self) -> Bool { a.time == b.time && a.seq == b.seq && Identity.equal(a.status, b.status) }
+
+    public func hash(into h: inout Hasher) { h.combine(time); h.combine(seq); h.combine(ByteString(status)) }
+
     /// True when `self` should replace `old`: a later time, or the same identity written later.
     func supersedes(_ old: LatestEntry) -> Bool {
         time > old.time || (time == old.time && seq >= old.seq)
@@ -15,15 +20,20 @@ public struct LatestEntry: Sendable, Hashable {
 }
 
 public struct LatestIndex: Sendable, Equatable {
-    public var entries: [String: LatestEntry] = [:]
+    /// Keyed by vehicle id bytes (`Identity`): byte-distinct ids are distinct vehicles.
+    public var entries: [ByteString: LatestEntry] = [:]
 
     public init() {}
+
+    /// The entry of `vehicle` (matched by bytes).
+    public func entry(_ vehicle: String) -> LatestEntry? { entries[ByteString(vehicle)] }
 
     /// Keeps `e` when it supersedes the vehicle's entry; returns whether it did.
     @discardableResult
     public mutating func offer(vehicle: String, _ e: LatestEntry) -> Bool {
-        if let old = entries[vehicle], !e.supersedes(old) { return false }
-        entries[vehicle] = e
+        let key = ByteString(vehicle)
+        if let old = entries[key], !e.supersedes(old) { return false }
+        entries[key] = e
         return true
     }
 
@@ -32,8 +42,8 @@ public struct LatestIndex: Sendable, Equatable {
             magic: FormatConstants.latestMagic, version: FormatConstants.latestVersion, capacity: 32 + entries.count * 64
         ) { w in
             w.writeVarint(UInt64(entries.count))
-            for (v, e) in entries.sorted(by: { $0.key < $1.key }) {
-                w.writeString(v)
+            for (v, e) in entries.sorted(by: { $0.key < $1.key }) {  // byte order (FORMAT.md §4)
+                w.writeString(v.string)
                 w.writeSignedVarint(e.time)
                 w.writeVarint(e.seq)
                 w.writeString(e.status)
@@ -50,7 +60,7 @@ public struct LatestIndex: Sendable, Equatable {
                 guard let v = r.readString(limit: 4096), let t = r.readSignedVarint(), let s = r.readVarint(),
                       let st = r.readString(limit: 4096)
                 else { return nil }
-                idx.entries[v] = LatestEntry(time: t, seq: s, status: st)
+                idx.entries[ByteString(v)] = LatestEntry(time: t, seq: s, status: st)
             }
             return idx
         }

@@ -13,7 +13,8 @@ public struct RowBatch: Sendable {
     /// Sealing counts, per source, the rows that a later row of the same source and identity
     /// replaced (`SupersededRows`): what an operator is told was superseded within a file.
     public var source: Int32 = 0
-    private var lookup: [String: UInt32] = [:]
+    /// Keyed by bytes (`Identity`): `"é"` and `"e\u{301}"` are two entries.
+    private var lookup: [ByteString: UInt32] = [:]
 
     public init(_ measurement: Measurement, capacity: Int = 0) {
         self.measurement = measurement
@@ -27,10 +28,11 @@ public struct RowBatch: Sendable {
 
     /// The id of `s` in this batch's dictionary, adding it if new.
     public mutating func intern(_ s: String) -> UInt32 {
-        if let id = lookup[s] { return id }
+        let key = ByteString(s)
+        if let id = lookup[key] { return id }
         let id = UInt32(dictionary.count)
         dictionary.append(s)
-        lookup[s] = id
+        lookup[key] = id
         return id
     }
 
@@ -68,6 +70,6 @@ public struct RowBatch: Sendable {
     public mutating func setDictionary(_ strings: [String]) {
         dictionary = strings
         lookup.removeAll(keepingCapacity: true)
-        for (i, s) in strings.enumerated() { lookup[s] = UInt32(i) }
+        for (i, s) in strings.enumerated() { lookup[ByteString(s)] = UInt32(i) }
     }
 }

@@ -20,15 +20,16 @@ extension ScanCursor {
         }
         // One merged dictionary per string column.
         var dicts = [[String]](repeating: [], count: m.columns.count)
-        var lookups = [[String: UInt32]](repeating: [:], count: m.columns.count)
+        var lookups = [[ByteString: UInt32]](repeating: [:], count: m.columns.count)
         var remap = [[[UInt32]]](repeating: [], count: m.columns.count)
         for c in m.columns.indices where m.columns[c].type == .string {
             for d in decoded {
                 remap[c].append(d.columns[c].dictionary.map { s in
-                    if let id = lookups[c][s] { return id }
+                    let key = ByteString(s)
+                    if let id = lookups[c][key] { return id }
                     let id = UInt32(dicts[c].count)
                     dicts[c].append(s)
-                    lookups[c][s] = id
+                    lookups[c][key] = id
                     return id
                 })
             }
@@ -39,23 +40,11 @@ extension ScanCursor {
             let r = trim(d.times)
             for i in r { refs.append(Ref(src: k, row: i, seq: pieces[k].seq)) }
         }
-        let identity = m.identityColumns
+        // The one row order and identity equality (`RowComparator`, FORMAT.md §2.5), as the
+        // seal used when it wrote each segment.
+        let comparator = RowComparator(m)
         func compareIdentity(_ a: Ref, _ b: Ref) -> Int {
-            let ta = decoded[a.src].times[a.row], tb = decoded[b.src].times[b.row]
-            if ta != tb { return ta < tb ? -1 : 1 }
-            for c in identity {
-                let ca = decoded[a.src].columns[c], cb = decoded[b.src].columns[c]
-                switch m.columns[c].type {
-                case .int64:
-                    if ca.ints[a.row] != cb.ints[b.row] { return ca.ints[a.row] < cb.ints[b.row] ? -1 : 1 }
-                case .float64:
-                    if ca.doubles[a.row] != cb.doubles[b.row] { return ca.doubles[a.row] < cb.doubles[b.row] ? -1 : 1 }
-                case .string:
-                    let sa = ca.dictionary[Int(ca.ids[a.row])], sb = cb.dictionary[Int(cb.ids[b.row])]
-                    if !byteEqual(sa, sb) { return byteLess(sa, sb) ? -1 : 1 }
-                }
-            }
-            return 0
+            comparator.compare(decoded[a.src], a.row, decoded[b.src], b.row)
         }
         refs.sort { a, b in
             let c = compareIdentity(a, b)

@@ -3,14 +3,14 @@ import TachoFormat
 /// What to scan: one measurement, a vehicle set, a time range `[from, to)`.
 public struct ScanSpec: Sendable {
     public var measurement: Measurement
-    /// nil: every vehicle.
-    public var vehicles: Set<String>?
+    /// nil: every vehicle. Byte strings: ids are matched by their bytes (`Identity`).
+    public var vehicles: Set<ByteString>?
     public var from: Int64
     public var to: Int64
     /// Which schema columns to decode (nil: all). The time column is always decoded.
     public var columns: [Bool]?
 
-    public init(_ measurement: Measurement, vehicles: Set<String>? = nil, from: Int64 = .min, to: Int64 = .max,
+    public init(_ measurement: Measurement, vehicles: Set<ByteString>? = nil, from: Int64 = .min, to: Int64 = .max,
                 columns: [Bool]? = nil) {
         self.measurement = measurement
         self.vehicles = vehicles
@@ -56,7 +56,7 @@ public final class ScanCursor {
         from = max(spec.from, snapshot.manifest.watermarks[spec.measurement.id] ?? .min)
         scratch = DecodedChunk(measurement: spec.measurement)
         guard from < spec.to else { return }
-        var names = Set<String>()
+        var names = Set<ByteString>()
         var lastPartition = Int64.min
         for s in snapshot.segments(of: spec.measurement, from: from, to: spec.to) {
             let r = try snapshot.reader(s)
@@ -66,12 +66,12 @@ public final class ScanCursor {
             }
             partitions[partitions.count - 1].append((r, s.seq))
             if let want = spec.vehicles {
-                for v in want where r.footer.vehicle(v) != nil { names.insert(v) }
+                for v in want where r.footer.vehicle(v.string) != nil { names.insert(v) }
             } else {
-                for v in r.footer.vehicles { names.insert(v.vehicle) }
+                for v in r.footer.vehicles { names.insert(ByteString(v.vehicle)) }
             }
         }
-        vehicles = names.sorted(by: byteLess)
+        vehicles = names.sorted().map(\.string)
     }
 
     /// The next step of the scan, not yet decoded.

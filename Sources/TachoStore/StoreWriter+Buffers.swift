@@ -56,7 +56,8 @@ extension StoreWriter {
 /// on another thread, so both split and seal rows the same way.
 struct RowBuffers {
     var strings: [String] = []
-    var stringIDs: [String: UInt32] = [:]
+    /// Keyed by bytes: canonically equivalent but byte-distinct strings get distinct ids.
+    var stringIDs: [ByteString: UInt32] = [:]
     var buffers: [StoreWriter.PartitionKey: StoreWriter.PartitionBuffer] = [:]
     /// Rows buffered, in `bytesPerRow` units.
     var bytes = 0
@@ -65,10 +66,11 @@ struct RowBuffers {
     var spare: StoreWriter.PartitionBuffer?
 
     mutating func intern(_ s: String) -> UInt32 {
-        if let id = stringIDs[s] { return id }
+        let key = ByteString(s)
+        if let id = stringIDs[key] { return id }
         let id = UInt32(strings.count)
         strings.append(s)
-        stringIDs[s] = id
+        stringIDs[key] = id
         return id
     }
 

@@ -256,15 +256,17 @@ extension StoreWriter {
                 distinct.append(id)
             }
         }
-        distinct.sort { byteLess(strings[Int($0)], strings[Int($1)]) }
+        distinct.sort { Identity.less(strings[Int($0)], strings[Int($1)]) }
         for (r, id) in distinct.enumerated() { rank[Int(id)] = UInt32(r) }
         return (distinct, rank)
     }
 }
 
 /// Orders the rows of one vehicle by (time, identity columns, appended order) and tells
-/// rows of the same identity apart. String identity columns compare by the byte order of
-/// their values, through rank tables indexed by writer string id.
+/// rows of the same identity apart: `RowComparator`'s order, specialised for buffered rows.
+/// String identity columns compare by the byte order of their values (`Identity.compare`),
+/// through rank tables indexed by writer string id (writer ids are byte-unique, so equal
+/// ids are equal strings); float columns by `Identity.floatKey`.
 struct IdentityOrder {
     enum Key {
         case int([Int64])
@@ -371,10 +373,9 @@ struct IdentityOrder {
         return 0
     }
 
-    /// A total order on doubles by bit pattern (as the first sealer used: -0 and 0 differ).
-    static func floatKey(_ d: Double) -> Int64 {
-        Int64(bitPattern: d.bitPattern) ^ (d < 0 ? Int64.max : 0)
-    }
+    /// The float identity order of every layer (`Identity.floatKey`: -0 = +0, one NaN).
+    @inline(__always)
+    static func floatKey(_ d: Double) -> Int64 { Identity.floatKey(d) }
 
     fileprivate func keyLess(_ a: Int32, _ b: Int32) -> Bool { compareKeys(a, b) < 0 }
 }

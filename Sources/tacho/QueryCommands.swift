@@ -13,8 +13,8 @@ func openSnapshot(_ store: StoreOptionGroup, _ log: LogOptionGroup) throws -> Sn
 /// Notes on stderr the requested vehicles the store has never seen (the result is still printed).
 func noteUnknownVehicles(_ vehicles: [String], in snap: Snapshot) throws {
     guard !vehicles.isEmpty else { return }
-    let known = Set(try VehicleSummary.compute(on: snap, vehicles: Set(vehicles)).map(\.vehicle))
-    for v in vehicles where !known.contains(v) { printError("note: no data for vehicle \(v)") }
+    let known = Set(bytesOf: try VehicleSummary.compute(on: snap, vehicles: Set(bytesOf: vehicles)).map(\.vehicle))
+    for v in vehicles where !known.contains(bytesOf: v) { printError("note: no data for vehicle \(v)") }
 }
 
 /// Prints every row of `q` (`cells(block, i)` per row), then notes the requested vehicles
@@ -47,12 +47,12 @@ struct LatestCommand: ParsableCommand {
 
     func run() throws {
         let snap = try openSnapshot(storeOption, log)
-        let rows = try LatestQuery(vehicles: vehicles.isEmpty ? nil : Set(vehicles), at: at?.micros).run(on: snap)
+        let rows = try LatestQuery(vehicles: vehicles.isEmpty ? nil : Set(bytesOf: vehicles), at: at?.micros).run(on: snap)
         var p = RowPrinter(output.format, columns: ["vehicle_id", "time", "status"])
         for r in rows { p.row([.text(r.vehicle), .time(r.time), .text(r.status)]) }
         p.finish()
-        let found = Set(rows.map(\.vehicle))
-        for v in vehicles where !found.contains(v) { printError("note: no status for vehicle \(v)") }
+        let found = Set(bytesOf: rows.map(\.vehicle))
+        for v in vehicles where !found.contains(bytesOf: v) { printError("note: no status for vehicle \(v)") }
     }
 }
 
@@ -77,7 +77,7 @@ struct QueryDetections: ParsableCommand {
     func run() throws {
         let q = RangeQuery.detections(
             vehicles: range.vehicleSet, from: range.fromMicros, to: range.toMicros,
-            types: types.isEmpty ? nil : Set(types), limit: limit)
+            types: types.isEmpty ? nil : Set(bytesOf: types), limit: limit)
         try printRows(q, on: openSnapshot(storeOption, log), output.format, range.vehicles,
                       columns: ["vehicle_id", "time", "object_type", "value"]) { b, i in
             [.text(b.vehicle), .time(b.time(i)), .text(b.string(column: 0, i)), .int(b.int(column: 1, i))]
@@ -99,7 +99,7 @@ struct QueryStatus: ParsableCommand {
     func run() throws {
         let q = RangeQuery.status(
             vehicles: range.vehicleSet, from: range.fromMicros, to: range.toMicros,
-            statuses: statuses.isEmpty ? nil : Set(statuses), limit: limit)
+            statuses: statuses.isEmpty ? nil : Set(bytesOf: statuses), limit: limit)
         try printRows(q, on: openSnapshot(storeOption, log), output.format, range.vehicles,
                       columns: ["vehicle_id", "time", "status"]) { b, i in
             [.text(b.vehicle), .time(b.time(i)), .text(b.string(column: 0, i))]
@@ -153,7 +153,7 @@ struct AggDetections: ParsableCommand {
         let g = try grouping()
         let q = AggregateQuery(
             fn, every: Units.durationMicros(every) ?? 0, groupBy: g, vehicles: range.vehicleSet,
-            from: range.fromMicros, to: range.toMicros, types: types.isEmpty ? nil : Set(types))
+            from: range.fromMicros, to: range.toMicros, types: types.isEmpty ? nil : Set(bytesOf: types))
         let rows = try q.run(on: snap)
         var cols = ["bucket"]
         if g.contains(.vehicle) { cols.append("vehicle_id") }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import TachoIngest
+import TachoFormat
 import TachoJSON
 
 /// A time on the command line: RFC 3339, a date (UTC midnight), `now`, or relative to now
@@ -46,7 +47,8 @@ struct RangeOptionGroup: ParsableArguments {
             transform: TimeArgument.parseOrExplain)
     var to: TimeArgument?
 
-    var vehicleSet: Set<String>? { vehicles.isEmpty ? nil : Set(vehicles) }
+    /// Byte strings: `--vehicle é --vehicle e\u{301}` are two vehicles (`Identity`).
+    var vehicleSet: Set<ByteString>? { vehicles.isEmpty ? nil : Set(bytesOf: vehicles) }
     var fromMicros: Int64 { from?.micros ?? .min }
     var toMicros: Int64 { to?.micros ?? .max }
 

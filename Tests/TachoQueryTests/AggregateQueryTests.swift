@@ -13,15 +13,15 @@ import TachoTestSupport
     }
 
     static func expected(_ rows: [DetectionRow], _ q: AggregateQuery) -> [AggregateRow] {
-        struct Key: Hashable { var b: Int64; var v: String?; var t: String? }
+        struct Key: Hashable { var b: Int64; var v: ByteString?; var t: ByteString? }
         var groups: [Key: [Int64]] = [:]
-        for r in rows where r.time >= q.from && r.time < q.to && (q.vehicles?.contains(r.vehicle) ?? true)
-            && (q.types?.contains(r.objectType) ?? true) {
-            let k = Key(b: bucket(r.time, q.bucketWidth), v: q.groupBy.contains(.vehicle) ? r.vehicle : nil,
-                        t: q.groupBy.contains(.type) ? r.objectType : nil)
+        for r in rows where r.time >= q.from && r.time < q.to && (q.vehicles?.contains(bytesOf: r.vehicle) ?? true)
+            && (q.types?.contains(bytesOf: r.objectType) ?? true) {
+            let k = Key(b: bucket(r.time, q.bucketWidth), v: q.groupBy.contains(.vehicle) ? ByteString(r.vehicle) : nil,
+                        t: q.groupBy.contains(.type) ? ByteString(r.objectType) : nil)
             groups[k, default: []].append(r.value)
         }
-        return groups.sorted { ($0.key.b, $0.key.v ?? "", $0.key.t ?? "") < ($1.key.b, $1.key.v ?? "", $1.key.t ?? "") }
+        return groups.sorted { ($0.key.b, $0.key.v ?? "", $0.key.t ?? "") < ($1.key.b, $1.key.v ?? "", $1.key.t ?? "") }  // byte order
             .map { k, vals in
                 let sum = vals.reduce(0, +)
                 let value: AggregateValue = switch q.function {
@@ -31,7 +31,7 @@ import TachoTestSupport
                 case .max: .int(vals.max()!)
                 case .avg: .double(Double(sum) / Double(vals.count))
                 }
-                return AggregateRow(bucket: k.b, vehicle: k.v, objectType: k.t, value: value)
+                return AggregateRow(bucket: k.b, vehicle: k.v?.string, objectType: k.t?.string, value: value)
             }
     }
 
@@ -63,8 +63,8 @@ import TachoTestSupport
                             a = f.base - 3 * hour
                             b = f.base - 2 * hour
                         }
-                        let types: Set<String>? = Bool.random(using: &rng)
-                            ? nil : Set(Fixture.types.filter { _ in Bool.random(using: &rng) })
+                        let types: Set<ByteString>? = Bool.random(using: &rng)
+                            ? nil : Set(bytesOf: Fixture.types.filter { _ in Bool.random(using: &rng) })
                         let q = AggregateQuery(fn, every: w, groupBy: g, vehicles: f.randomVehicles(&rng),
                                                from: a, to: b, types: types)
                         let want = Self.expected(rows, q)
@@ -86,7 +86,7 @@ import TachoTestSupport
         var used = 0
         for fn in AggregateFunction.allCases {
             for g in Self.groupings {
-                for types in [nil, ["cars"], ["cars", "signs"]] as [Set<String>?] {
+                for types in [nil, ["cars"], ["cars", "signs"]] as [Set<ByteString>?] {
                     let day = AggregateQuery(fn, every: 86_400 * second, groupBy: g, types: types)
                     let fast = try day.explain(on: snap)
                     used += fast.footerChunks

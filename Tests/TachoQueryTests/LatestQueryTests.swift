@@ -6,13 +6,13 @@ import TachoTestSupport
 
 @Suite struct LatestQueryTests {
     /// The reference: per vehicle, the unexpired status row with the greatest time ≤ at.
-    static func expected(_ m: Model, vehicles: Set<String>?, at: Int64?) -> [LatestRow] {
-        var best: [String: StatusRow] = [:]
-        for r in m.statusRows() where (vehicles?.contains(r.vehicle) ?? true) && r.time <= (at ?? .max) {
-            if let b = best[r.vehicle], b.time > r.time { continue }
-            best[r.vehicle] = r
+    static func expected(_ m: Model, vehicles: Set<ByteString>?, at: Int64?) -> [LatestRow] {
+        var best: [ByteString: StatusRow] = [:]
+        for r in m.statusRows() where (vehicles?.contains(bytesOf: r.vehicle) ?? true) && r.time <= (at ?? .max) {
+            if let b = best[ByteString(r.vehicle)], b.time > r.time { continue }
+            best[ByteString(r.vehicle)] = r
         }
-        return best.values.sorted { $0.vehicle < $1.vehicle }.map { LatestRow(vehicle: $0.vehicle, time: $0.time, status: $0.status) }
+        return best.values.sorted { ByteString($0.vehicle) < ByteString($1.vehicle) }.map { LatestRow(vehicle: $0.vehicle, time: $0.time, status: $0.status) }
     }
 
     @Test(arguments: [1, 2, 3, 4, 5] as [UInt64])
@@ -31,10 +31,10 @@ import TachoTestSupport
                         "at \(at)")
             }
             for v in f.vehicles + ["nope"] {
-                let want = Self.expected(f.model, vehicles: [v], at: nil).first
+                let want = Self.expected(f.model, vehicles: [ByteString(v)], at: nil).first
                 #expect(try LatestQuery.latest(of: v, in: snap) == want)
                 let at = f.randomTime(&rng)
-                #expect(try LatestQuery.latest(of: v, at: at, in: snap) == Self.expected(f.model, vehicles: [v], at: at).first)
+                #expect(try LatestQuery.latest(of: v, at: at, in: snap) == Self.expected(f.model, vehicles: [ByteString(v)], at: at).first)
             }
         }
     }

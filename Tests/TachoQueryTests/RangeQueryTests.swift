@@ -16,11 +16,11 @@ import TachoTestSupport
                 let a = Bool.random(using: &rng) ? Int64.min : f.randomTime(&rng)
                 let b = Bool.random(using: &rng) ? Int64.max : max(a, f.randomTime(&rng)) + Int64.random(in: 1...hour, using: &rng)
                 let vs = f.randomVehicles(&rng)
-                let types: Set<String>? = Bool.random(using: &rng)
-                    ? nil : Set(Fixture.types.filter { _ in Bool.random(using: &rng) } + ["unknown"])
+                let types: Set<ByteString>? = Bool.random(using: &rng)
+                    ? nil : Set(bytesOf: Fixture.types.filter { _ in Bool.random(using: &rng) } + ["unknown"])
                 let limit: Int? = Bool.random(using: &rng) ? nil : Int.random(in: 0...300, using: &rng)
                 var want = all.filter { r in
-                    r.time >= a && r.time < b && (vs?.contains(r.vehicle) ?? true) && (types?.contains(r.objectType) ?? true)
+                    r.time >= a && r.time < b && (vs?.contains(bytesOf: r.vehicle) ?? true) && (types?.contains(bytesOf: r.objectType) ?? true)
                 }
                 if let limit { want = Array(want.prefix(limit)) }
                 let q = RangeQuery.detections(vehicles: vs, from: a, to: b, types: types, limit: limit)
@@ -40,10 +40,10 @@ import TachoTestSupport
             let a = f.randomTime(&rng)
             let b = a + Int64.random(in: 1...(3 * hour), using: &rng)
             let vs = f.randomVehicles(&rng)
-            let sts: Set<String>? = Bool.random(using: &rng) ? nil : [Fixture.statuses.randomElement(using: &rng)!]
+            let sts: Set<ByteString>? = Bool.random(using: &rng) ? nil : [ByteString(Fixture.statuses.randomElement(using: &rng)!)]
             let limit: Int? = Bool.random(using: &rng) ? nil : Int.random(in: 0...50, using: &rng)
             var want = all.filter { r in
-                r.time >= a && r.time < b && (vs?.contains(r.vehicle) ?? true) && (sts?.contains(r.status) ?? true)
+                r.time >= a && r.time < b && (vs?.contains(bytesOf: r.vehicle) ?? true) && (sts?.contains(bytesOf: r.status) ?? true)
             }
             if let limit { want = Array(want.prefix(limit)) }
             let c = try RowCursor(snapshot: snap, query: .status(vehicles: vs, from: a, to: b, statuses: sts, limit: limit))

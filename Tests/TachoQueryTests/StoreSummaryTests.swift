@@ -7,17 +7,17 @@ import TachoTestSupport
 
 @Suite struct StoreSummaryTests {
     static func expected(_ m: Model) -> [VehicleSummary] {
-        var out: [String: VehicleSummary] = [:]
+        var out: [ByteString: VehicleSummary] = [:]
         func touch(_ v: String, _ t: Int64, det: Bool) {
-            var s = out[v] ?? VehicleSummary(vehicle: v, firstTime: t, lastTime: t, detectionRows: 0, statusRows: 0)
+            var s = out[ByteString(v)] ?? VehicleSummary(vehicle: v, firstTime: t, lastTime: t, detectionRows: 0, statusRows: 0)
             s.firstTime = min(s.firstTime, t)
             s.lastTime = max(s.lastTime, t)
             if det { s.detectionRows += 1 } else { s.statusRows += 1 }
-            out[v] = s
+            out[ByteString(v)] = s
         }
         for r in m.detectionRows() { touch(r.vehicle, r.time, det: true) }
         for r in m.statusRows() { touch(r.vehicle, r.time, det: false) }
-        return out.values.sorted { $0.vehicle < $1.vehicle }
+        return out.values.sorted { ByteString($0.vehicle) < ByteString($1.vehicle) }
     }
 
     @Test(arguments: [1, 2, 3, 4] as [UInt64])
@@ -26,7 +26,7 @@ import TachoTestSupport
             let want = Self.expected(f.model)
             #expect(try VehicleSummary.compute(on: snap) == want)
             let vs = f.randomVehicles(&rng)
-            #expect(try VehicleSummary.compute(on: snap, vehicles: vs) == want.filter { vs?.contains($0.vehicle) ?? true })
+            #expect(try VehicleSummary.compute(on: snap, vehicles: vs) == want.filter { vs?.contains(bytesOf: $0.vehicle) ?? true })
             let stats = try StoreStats.compute(on: snap, exactRows: true)
             #expect(stats.rows == f.model.detectionRows().count + f.model.statusRows().count)
             #expect(stats.measurements.map(\.rows) == [f.model.detectionRows().count, f.model.statusRows().count])

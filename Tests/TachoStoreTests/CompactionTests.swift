@@ -37,7 +37,16 @@ func fillStore(_ path: String, commits: Int, rowsPerCommit: Int, days: Int64 = 3
     return w
 }
 
-struct StatusRow: Hashable { var vehicle: String; var time: Int64; var status: String }
+/// A status row; strings compare by bytes, as the store does (`Identity`).
+struct StatusRow: Hashable {
+    var vehicle: String
+    var time: Int64
+    var status: String
+    static func == (a: StatusRow, b: StatusRow) -> Bool {
+        Identity.equal(a.vehicle, b.vehicle) && a.time == b.time && Identity.equal(a.status, b.status)
+    }
+    func hash(into h: inout Hasher) { h.combine(ByteString(vehicle)); h.combine(time); h.combine(ByteString(status)) }
+}
 
 func scanStatus(_ snap: Snapshot) throws -> [StatusRow] {
     let cursor = try ScanCursor(snapshot: snap, spec: ScanSpec(.status))
@@ -93,7 +102,7 @@ func compactOptions(now: Int64 = july1 + 30 * dayMicros) -> CompactionOptions {
         for s in after.manifest.segments {
             let f = try after.reader(s).footer
             #expect(f.rowCount == s.rowCount)
-            #expect(Set(f.vehicles.map(\.vehicle)).count == f.vehicles.count)
+            #expect(Set(bytesOf: f.vehicles.map(\.vehicle)).count == f.vehicles.count)
         }
         #expect(Verifier.verify(snapshot: after).isClean)
         // Files the manifest no longer names stay for the grace period (readers of the old

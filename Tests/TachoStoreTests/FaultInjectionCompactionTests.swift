@@ -38,7 +38,7 @@ import TachoTestSupport
 
     struct State: Equatable {
         var rows: [DetRow]
-        var latest: [String: String]
+        var latest: [ByteString: String]
         var ledger: Int
     }
 

@@ -156,8 +156,8 @@ func expectStore(_ store: String, rows: [DetRow], latest: [String: (Int64, Strin
     let idx = try snap.latestIndex()
     #expect(idx.entries.count == latest.count, "\(what): latest index has \(idx.entries.count) vehicles", sourceLocation: sourceLocation)
     for (v, (t, s)) in latest {
-        #expect(idx.entries[v]?.time == t && idx.entries[v]?.status == s,
-                "\(what): latest of \(v) is \(String(describing: idx.entries[v])), expected \(t) \(s)", sourceLocation: sourceLocation)
+        #expect(idx.entry(v)?.time == t && idx.entry(v)?.status == s,
+                "\(what): latest of \(v) is \(String(describing: idx.entry(v))), expected \(t) \(s)", sourceLocation: sourceLocation)
     }
 }
 

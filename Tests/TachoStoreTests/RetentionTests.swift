@@ -147,7 +147,7 @@ final class LogCapture: Sendable {
         // Oldest first, by time: what is left is every row at or after the watermark.
         let wm = try #require(w.manifest.watermarks[Measurement.detections.id])
         let rows = try scanDetections(w.snapshot())
-        let expected = model.filter { $0.key.time >= wm }.map { DetRow(vehicle: $0.key.vehicle, time: $0.key.time, type: $0.key.type, value: $0.value) }.sorted()
+        let expected = model.filter { $0.key.time >= wm }.map { DetRow(vehicle: $0.key.vehicle.string, time: $0.key.time, type: $0.key.type.string, value: $0.value) }.sorted()
         #expect(rows == expected)
         #expect(rows.count > 1000)
         #expect(log.all.contains { $0.contains("deleted the oldest rows of a partition") })

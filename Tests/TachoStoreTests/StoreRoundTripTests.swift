@@ -46,26 +46,26 @@ import TachoTestSupport
                 }
                 try w.commit()
             }
-            let expected = model.map { DetRow(vehicle: $0.key.vehicle, time: $0.key.time, type: $0.key.type, value: $0.value) }.sorted()
+            let expected = model.map { DetRow(vehicle: $0.key.vehicle.string, time: $0.key.time, type: $0.key.type.string, value: $0.value) }.sorted()
             #expect(try scanDetections(w.snapshot()) == expected)
             w.close()
         }
-        let expected = model.map { DetRow(vehicle: $0.key.vehicle, time: $0.key.time, type: $0.key.type, value: $0.value) }.sorted()
+        let expected = model.map { DetRow(vehicle: $0.key.vehicle.string, time: $0.key.time, type: $0.key.type.string, value: $0.value) }.sorted()
         let snap = try Snapshot.open(path: dir.path, options: opts)
         #expect(try scanDetections(snap) == expected)
         // Range and vehicle filters.
         for _ in 0..<20 {
             let a = base + Int64.random(in: 0..<3 * 86_400_000_000, using: &rng)
             let b = a + Int64.random(in: 0..<86_400_000_000, using: &rng)
-            let vs = Set(vehicles.filter { _ in Bool.random(using: &rng) })
-            let want = expected.filter { vs.contains($0.vehicle) && $0.time >= a && $0.time < b }
+            let vs = Set(bytesOf: vehicles.filter { _ in Bool.random(using: &rng) })
+            let want = expected.filter { vs.contains(bytesOf: $0.vehicle) && $0.time >= a && $0.time < b }
             #expect(try scanDetections(snap, vehicles: vs, from: a, to: b) == want)
         }
         let idx = try snap.latestIndex()
         #expect(idx.entries.count == latest.count)
         for (v, (t, s)) in latest {
-            #expect(idx.entries[v]?.time == t)
-            #expect(idx.entries[v]?.status == s)
+            #expect(idx.entry(v)?.time == t)
+            #expect(idx.entry(v)?.status == s)
         }
         // The index rebuilt from footers agrees with the persisted one.
         let rebuilt = try rebuildLatestIndex(manifest: snap.manifest) { try snap.reader($0) }

@@ -19,7 +19,7 @@ public final class QueryWorkload {
     public init(store: String) throws {
         self.store = store
         snapshot = try Snapshot.open(path: store)
-        let vehicles = try snapshot.latestIndex().entries.keys.sorted()
+        let vehicles = try snapshot.latestIndex().entries.keys.sorted().map(\.string)  // byte order
         var names = Set<String>()
         var lo = Int64.max, hi = Int64.min
         for s in snapshot.segments(of: .detections) {
@@ -49,7 +49,7 @@ public final class QueryWorkload {
 
     /// Rows of `vehicle` in `[hourFrom, hourTo)`, with their values summed so nothing is skipped.
     public func vehicleHour() throws -> (rows: Int, sum: Int64) {
-        try scan(RangeQuery.detections(vehicles: [vehicle], from: hourFrom, to: hourTo))
+        try scan(RangeQuery.detections(vehicles: [ByteString(vehicle)], from: hourFrom, to: hourTo))
     }
 
     /// Every detection row, decoded (time, type id and value columns), values summed.
