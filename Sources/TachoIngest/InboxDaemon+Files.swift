@@ -34,10 +34,12 @@ extension InboxDaemon {
             if stop.isSet { break }
             if writer.manifest.watermarks != watermarks { return paths[unit.files.lowerBound...] }
             switch ahead.take(u) {
-            case .stream: try ingestLarge(paths[unit.files.lowerBound], stop: stop)
-            case .group(let g): ingestGroup(g, paths: Array(paths[unit.files]), reader: reader)
+            case .stream:
+                try ingestLarge(paths[unit.files.lowerBound], stop: stop)
+                ahead.release()
+            case .group(let g):
+                ingestGroup(g, paths: Array(paths[unit.files]), reader: reader, written: ahead.release)
             }
-            ahead.release()
             runPeriodic()
         }
         return []
@@ -45,8 +47,9 @@ extension InboxDaemon {
 
     /// Publishes a group prepared by `ParseAhead` with one commit (`GroupCommit`), then
     /// moves its files out of the inbox. A failed commit puts them back into the inbox,
-    /// halves the groups and waits a second.
-    func ingestGroup(_ g: PreparedGroup, paths: [String], reader: TelemetryReader) {
+    /// halves the groups and waits a second. `written` is called as soon as the commit has
+    /// succeeded or failed: the next group may be parsed while the files are moved.
+    func ingestGroup(_ g: PreparedGroup, paths: [String], reader: TelemetryReader, written: () -> Void) {
         let start = monotonicNanos()
         let writer = self.writer
         let commit = GroupCommit(writer: writer, reader: reader, ingested: { rep in
@@ -55,7 +58,9 @@ extension InboxDaemon {
         let published: GroupCommit.Published
         do {
             published = try commit.publish(g, paths: paths)
+            written()
         } catch {
+            written()
             let waiting = zip(paths, g.files).compactMap { p, f -> String? in
                 switch f {
                 case .ok, .duplicate: return p
