@@ -1,6 +1,4 @@
-import Dispatch
 import Logging
-import Synchronization
 import TachoJSON
 import TachoStore
 #if canImport(Glibc)
@@ -8,76 +6,99 @@ import Glibc
 #endif
 
 extension InboxDaemon {
-    /// Parses `paths` on `parseThreads` threads, results in input order.
-    func parseAll(_ paths: [String]) -> [ParsedFile] {
-        let results = Mutex<[ParsedFile?]>(Array(repeating: nil, count: paths.count))
-        let next = Atomic<Int>(0)
-        let reader = self.reader
-        let threads = min(config.parseThreads, paths.count)
-        DispatchQueue.concurrentPerform(iterations: threads) { _ in
-            while true {
-                let i = next.add(1, ordering: .relaxed).oldValue
-                guard i < paths.count else { return }
-                let r = reader.readWhole(path: paths[i])
-                results.withLock { $0[i] = r }
-            }
-        }
-        return results.withLock { r in
-            zip(paths, r).map { $1 ?? .unreadable(InputReadError(path: $0, message: "not parsed")) }
+    /// Ingests claimed files, in order, in the commits `grouping` plans: groups are parsed
+    /// and sealed on `parseThreads` threads (`ParseAhead`, as in `tacho ingest`), up to
+    /// `parseAhead` groups ahead of the one this thread writes and commits, so a backlog
+    /// drains at ingest speed; a lone new file takes the same path without waiting for
+    /// anything. Between commits this thread runs the maintenance hooks; when they raise a
+    /// retention watermark, the groups parsed ahead against the old one are dropped and the
+    /// rest parsed again (a row below the new watermark is rejected, not stored hidden).
+    func ingest(_ work: [String], stop: StopFlag) throws {
+        var rest = work[...]
+        while !rest.isEmpty, !stop.isSet {
+            rest = try ingestAhead(Array(rest), stop: stop)
         }
     }
 
-    /// Parses a group in parallel and publishes it with one commit; each file stays
-    /// all-or-nothing because only fully parsed files are appended.
-    func ingestGroup(_ paths: [String]) throws {
+    /// `ingest` with one reader (one set of watermarks); returns the files not started
+    /// when the watermarks changed.
+    private func ingestAhead(_ paths: [String], stop: StopFlag) throws -> ArraySlice<String> {
+        let units = grouping.plan(sizes: paths.map(CommitGrouping.size(of:)))
+        let reader = self.reader
+        let watermarks = writer.manifest.watermarks
+        let ahead = ParseAhead(
+            paths: paths, units: units, reader: reader, sealing: writer.sealParameters, ledger: writer.ledger,
+            threads: min(config.parseThreads, paths.count), window: max(1, config.parseAhead), unreadableEndsGroup: false)
+        defer { ahead.stop() }
+        for (u, unit) in units.enumerated() {
+            if stop.isSet { break }
+            if writer.manifest.watermarks != watermarks { return paths[unit.files.lowerBound...] }
+            switch ahead.take(u) {
+            case .stream:
+                try ingestLarge(paths[unit.files.lowerBound], stop: stop)
+                ahead.release()
+            case .group(let g):
+                ingestGroup(g, paths: Array(paths[unit.files]), reader: reader, written: ahead.release)
+            }
+            runPeriodic()
+        }
+        return []
+    }
+
+    /// Publishes a group prepared by `ParseAhead` with one commit (`GroupCommit`), then
+    /// moves its files out of the inbox. A failed commit puts them back into the inbox,
+    /// halves the groups and waits a second. `written` is called as soon as the commit has
+    /// succeeded or failed: the next group may be parsed while the files are moved.
+    func ingestGroup(_ g: PreparedGroup, paths: [String], reader: TelemetryReader, written: () -> Void) {
         let start = monotonicNanos()
-        let parsed = parseAll(paths)
-        var committed: [(path: String, report: FileReport)] = []
-        var duplicates: [(path: String, of: LedgerEntry)] = []
-        var entries: [LedgerEntry] = []
-        var inGroup: [ContentHash: LedgerEntry] = [:]
+        let writer = self.writer
+        let commit = GroupCommit(writer: writer, reader: reader, ingested: { rep in
+            writer.ledgerEntry(for: rep.hash).flatMap { $0.size == rep.size ? $0 : nil }
+        }, unreadableEndsGroup: false)
+        let published: GroupCommit.Published
         do {
-            for (path, p) in zip(paths, parsed) {
-                switch p {
-                case .rejected(let e):
-                    reject(path, e)
-                case .unreadable(let why):
-                    logger.warning("cannot read \(escapedForLog(path)), will retry: \(why)")
-                    release([path])
-                case .ok(let rep, let batches):
-                    if let prior = writer.ledgerEntry(for: rep.hash) ?? inGroup[rep.hash], prior.size == rep.size {
-                        duplicates.append((path, prior))
-                        continue
-                    }
-                    for var b in batches {
-                        b.source = Int32(committed.count)  // read back from the commit's summary
-                        try writer.append(b)
-                    }
-                    let e = rep.ledgerEntry(path)
-                    entries.append(e)
-                    inGroup[rep.hash] = e
-                    committed.append((path, rep))
+            published = try commit.publish(g, paths: paths)
+            written()
+        } catch {
+            written()
+            let waiting = zip(paths, g.files).compactMap { p, f -> String? in
+                switch f {
+                case .ok, .duplicate: return p
+                case .rejected, .unreadable: return nil
                 }
             }
-            let superseded = try writer.commit(ledger: entries).superseded
-            for k in committed.indices { committed[k].report.superseded = superseded[Int32(k)] }
-        } catch {
-            writer.abort()
-            logger.error("commit failed; \(committed.count) files stay in the inbox and will be retried: \(error)")
-            release(committed.map(\.path) + duplicates.map(\.path))
+            logger.error("commit failed; \(waiting.count) files stay in the inbox and will be retried: \(error)")
+            let waitingSet = Set(waiting)
+            settle(zip(paths, g.files).map { ($0, $1, 0) }.filter { !waitingSet.contains($0.path) })
+            release(waiting)
             shrinkGroups(after: paths.count)
             usleep(1_000_000)
             return
         }
         growGroups()
         runAfterCommit()
-        let ms = elapsedMs(since: start)
-        for (path, rep) in committed { finish(path, rep, ms: ms / Double(max(committed.count, 1))) }
-        for (path, prior) in duplicates {
-            logger.info("re-delivered file skipped", metadata: ["file": "\(escapedForLog(baseName(path)))", "same_as": "\(escapedForLog(prior.name))"])
-            moveOut(path)
-        }
+        let share = elapsedMs(since: start) / Double(max(published.entries.count, 1))
+        settle(published.files.indices.map { (paths[$0], published.files[$0], g.milliseconds[$0] + share) })
         syncDirectories()
+    }
+
+    /// Each file of a group after its commit: ingested or re-delivered files leave the inbox,
+    /// rejected ones go to rejected/ (or wait, if they ended early), unreadable ones go back.
+    private func settle(_ files: [(path: String, result: FileResult, ms: Double)]) {
+        for (path, f, ms) in files {
+            switch f {
+            case .ok(let rep):
+                finish(path, rep, ms: ms)
+            case .duplicate(_, let prior):
+                logger.info("re-delivered file skipped", metadata: ["file": "\(escapedForLog(baseName(path)))", "same_as": "\(escapedForLog(prior.name))"])
+                moveOut(path)
+            case .rejected(let e):
+                reject(path, e)
+            case .unreadable(let why):
+                logger.warning("cannot read \(escapedForLog(path)), will retry: \(why)")
+                release([path])
+            }
+        }
     }
 
     /// A file larger than a group: streamed through the writer with bounded memory.

@@ -31,6 +31,10 @@ public struct InboxConfig: Sendable {
     public var grouping = CommitGrouping()
     /// Parser threads. Default: the number of online CPUs.
     public var parseThreads = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    /// Commit groups of a backlog parsed and sealed ahead of the one being committed, at
+    /// most (as `Ingestor.parseAhead`). Bounds memory: each holds up to `grouping.maxBytes`
+    /// of input parsed into rows until it is sealed. Default 2.
+    public var parseAhead = 2
     /// Seconds between throughput log lines. Default 10.
     public var statsEverySeconds = 10.0
 
@@ -89,9 +93,10 @@ public final class StopFlag: Sendable {
 
 struct Cancelled: Error {}
 
-/// `tacho run`: takes ready files from the inbox, parses them on all cores, publishes them
-/// through the one writer in group commits (each file all-or-nothing), then moves them out
-/// of the inbox. The inbox is the log: a file leaves it only after its rows are durable.
+/// `tacho run`: takes ready files from the inbox, parses and seals them on all cores (ahead of
+/// the writer when there is a backlog), publishes them through the one writer in group
+/// commits (each file all-or-nothing), then moves them out of the inbox. The inbox is the
+/// log: a file leaves it only after its rows are durable.
 public final class InboxDaemon {
     public let config: InboxConfig
     let writer: StoreWriter
@@ -114,7 +119,8 @@ public final class InboxDaemon {
     /// Whether the wall clock may be acted on (StoreClock.swift): the clean-up of old
     /// processed/ files deletes by age, so a clock years ahead must not empty the restore source.
     public var clockTrust = ClockTrust()
-    /// Returns false to pause ingest (the free-space floor); checked before each group.
+    /// Returns false to pause ingest (the free-space floor); checked before each batch of
+    /// ready files.
     public var mayIngest: (() -> Bool)?
 
     public internal(set) var filesIngested = 0
@@ -177,15 +183,7 @@ public final class InboxDaemon {
                 usleep(1_000_000)
                 continue
             }
-            let work = leftovers + claim(ready)
-            for unit in grouping.plan(sizes: work.map(CommitGrouping.size(of:))) {
-                if stop.isSet { break }
-                switch unit {
-                case .stream(let i): try ingestLarge(work[i], stop: stop)
-                case .group(let r): try ingestGroup(Array(work[r]))
-                }
-                runPeriodic()
-            }
+            try ingest(leftovers + claim(ready), stop: stop)
             claims.removeIfEmpty()
         }
         logger.info("stopping", metadata: ["files": "\(filesIngested)", "rows": "\(rowsIngested)"])
@@ -249,7 +247,7 @@ public final class InboxDaemon {
             streamAbove: config.grouping.streamAbove)
     }
 
-    private func runPeriodic() {
+    func runPeriodic() {
         let now = monotonicNanos()
         if Double(now - windowStart) / 1e9 >= config.statsEverySeconds {
             if windowRows > 0 {

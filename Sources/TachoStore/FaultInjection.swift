@@ -107,7 +107,9 @@ public final class FaultInjectingFileSystem: StoreFileSystem {
         var injected: [String] = []
         var misuse: [String] = []
         var open: [Int32: String] = [:]
-        var maxWrite: (bytes: Int, pathContains: String?)?
+        var maxFileSize: (bytes: Int, pathContains: String?)?
+        /// Bytes written through each open descriptor (for `maxFileSize`).
+        var written: [Int32: Int] = [:]
     }
 
     public let base: any StoreFileSystem
@@ -140,12 +142,13 @@ public final class FaultInjectingFileSystem: StoreFileSystem {
 
     public func arm(_ fault: Fault) { state.withLock { $0.faults.append(fault) } }
     /// Removes every fault: the "disk" is healthy again.
-    public func clearFaults() { state.withLock { $0.faults.removeAll(); $0.maxWrite = nil } }
-    /// A nearly full disk: every write of more than `bytes` bytes (to a path containing
-    /// `pathContains`, if given) fails with ENOSPC, smaller ones succeed (nil: no limit).
-    /// Models a commit too large for the space that is left.
-    public func failWrites(largerThan bytes: Int?, pathContains: String? = nil) {
-        state.withLock { $0.maxWrite = bytes.map { ($0, pathContains) } }
+    public func clearFaults() { state.withLock { $0.faults.removeAll(); $0.maxFileSize = nil } }
+    /// A nearly full disk: a write that would make a file (whose path contains `pathContains`,
+    /// if given) larger than `bytes` bytes, counted over every write since it was created,
+    /// fails with ENOSPC; smaller files fit (nil: no limit). Models a commit too large for the
+    /// space that is left, however the writer splits its writes.
+    public func limitFileSize(_ bytes: Int?, pathContains: String? = nil) {
+        state.withLock { $0.maxFileSize = bytes.map { ($0, pathContains) } }
     }
     public func startRecording() { state.withLock { $0.recording = true; $0.calls.removeAll() } }
     /// Stops recording and returns the calls since `startRecording()`.
@@ -200,18 +203,25 @@ public final class FaultInjectingFileSystem: StoreFileSystem {
     public func createFile(_ path: String) throws -> FileDescriptor {
         if case .error(let e)? = check(.create, path) { throw injectedError("create file", path, e) }
         let fd = try base.createFile(path)
-        state.withLock { $0.open[fd.rawValue] = path }
+        state.withLock {
+            $0.open[fd.rawValue] = path
+            $0.written[fd.rawValue] = 0
+        }
         return fd
     }
 
     public func write(_ fd: FileDescriptor, _ bytes: UnsafeRawBufferPointer, path: String) throws {
         guard isOpen(fd, "write", path) else { throw injectedError("write", path, EBADF) }
         if let m = state.withLock({ s -> Int? in
-            guard let m = s.maxWrite, bytes.count > m.bytes, m.pathContains.map({ path.contains($0) }) ?? true else { return nil }
-            s.injected.append("write > \(m.bytes) bytes:ENOSPC on \(path)")
+            let size = s.written[fd.rawValue, default: 0] + bytes.count
+            guard let m = s.maxFileSize, size > m.bytes, m.pathContains.map({ path.contains($0) }) ?? true else {
+                s.written[fd.rawValue] = size
+                return nil
+            }
+            s.injected.append("file > \(m.bytes) bytes:ENOSPC on \(path)")
             return m.bytes
         }) {
-            throw injectedError("write", path, ENOSPC, "\(bytes.count) bytes, more than the \(m) that fit: ")
+            throw injectedError("write", path, ENOSPC, "\(bytes.count) bytes, more than the \(m) a file may hold: ")
         }
         switch check(.write, path) {
         case .error(let e)?:
@@ -238,7 +248,10 @@ public final class FaultInjectingFileSystem: StoreFileSystem {
 
     public func close(_ fd: FileDescriptor, path: String) throws {
         guard isOpen(fd, "close", path) else { throw injectedError("close", path, EBADF) }
-        state.withLock { _ = $0.open.removeValue(forKey: fd.rawValue) }
+        state.withLock {
+            _ = $0.open.removeValue(forKey: fd.rawValue)
+            _ = $0.written.removeValue(forKey: fd.rawValue)
+        }
         if case .error(let e)? = check(.close, path) {
             // Linux releases the descriptor even when close reports an error.
             try? base.close(fd, path: path)

@@ -157,7 +157,7 @@ import TachoTestSupport
             expected.formUnion(t.rows)
             paths.append(t.paths[0])
         }
-        fs.failWrites(largerThan: one * 3 / 2, pathContains: "segments/")
+        fs.limitFileSize(one * 3 / 2, pathContains: "segments/")
         for p in paths { rename(p, inbox + "/" + (p as NSString).lastPathComponent) }
         let daemon = try InboxDaemon(config: daemonConfig(inbox), writer: w, logger: quietLogger())
         let run = RunningDaemon(daemon)

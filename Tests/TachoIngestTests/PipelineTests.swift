@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 import TachoFormat
-import TachoIngest
+@testable import TachoIngest
+import TachoJSON
 import TachoStore
 import TachoTestSupport
 
@@ -143,6 +144,119 @@ import TachoTestSupport
         #expect(try allRows(dir.path, .status) == allRows(ref.path, .status))
         #expect(try Self.segments(dir.path) == Self.segments(ref.path))
         #expect(try Self.latest(dir.path) == Self.latest(ref.path))
+    }
+
+    func names(_ dir: String) -> Set<String> {
+        Set(((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { !$0.hasPrefix(".") })
+    }
+
+    /// `tacho run` drains a backlog through the same parse-ahead path (`InboxDaemon.ingest`):
+    /// on any number of threads, parsed any number of groups ahead, in groups of any size, it
+    /// stores exactly what reading each group's files one by one on the writer's thread stores
+    /// (rows, segment bytes, latest index), and keeps the claim step's promises: every file
+    /// was claimed and leaves the claim directory — ingested files and re-deliveries (of the
+    /// ledger, of an earlier file in the group or of one committed in an earlier group) to
+    /// processed/, rejected ones to rejected/ with their reports — and the ledger names
+    /// exactly the ingested files.
+    @Test(arguments: [(1, 1, 1), (2, 1, 1), (2, 4, 1), (3, 2, 1), (1, 1, 64), (2, 2, 2), (2, 1, 3), (3, 3, 64)])
+    func theDaemonParsingAheadStoresWhatTheSequentialPathStores(threads: Int, ahead: Int, groupFiles: Int) throws {
+        let input = TempDir()
+        let paths = try Self.inputs(in: input.path)
+        let grouping = CommitGrouping(maxFiles: groupFiles, maxBytes: 250_000, streamAbove: 100_000)
+        let ref = TempDir()
+        let expected = try Self.sequentialReference(paths, grouping: grouping, store: ref.path)
+        func outcome(_ word: String) -> Set<String> {
+            Set(zip(paths, expected).filter { $0.1.hasPrefix($0.0 + " " + word) }.map { baseName($0.0) })
+        }
+        let (ingested, duplicates, rejected) = (outcome("ingested"), outcome("duplicate"), outcome("rejected"))
+        #expect(!duplicates.isEmpty && !rejected.isEmpty && ingested.count + duplicates.count + rejected.count == paths.count)
+
+        let dir = TempDir()
+        let inbox = dir.path + "/inbox", store = dir.path + "/store"
+        try FileManager.default.createDirectory(atPath: inbox, withIntermediateDirectories: true)
+        for p in paths { try FileManager.default.copyItem(atPath: p, toPath: inbox + "/" + baseName(p)) }
+        var config = InboxConfig()
+        config.inbox = inbox
+        config.grouping = grouping
+        config.parseThreads = threads
+        config.parseAhead = ahead
+        let w = try StoreWriter(path: store, options: Self.options(bufferBytes: 40_000))
+        do {
+            defer { w.close() }
+            let daemon = try InboxDaemon(config: config, writer: w, logger: quietLogger())
+            let claimed = daemon.claim(paths.map { inbox + "/" + baseName($0) })
+            #expect(claimed.count == paths.count && claimed.allSatisfy { $0.hasPrefix(inbox + "/.tacho-claimed/") })
+            #expect(names(inbox).isEmpty, "claimed files left the inbox's own names")
+            var commits = 0
+            daemon.afterCommit = { commits += 1 }
+            try daemon.ingest(claimed, stop: StopFlag())
+            daemon.claims.removeIfEmpty()
+            #expect(commits == grouping.plan(sizes: paths.map(CommitGrouping.size(of:))).count - 2 + 1)  // groups, and the one streamed file that parses
+            #expect(Set(w.ledger.values.map(\.name)) == ingested)
+        }
+        #expect(names(inbox).isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: inbox + "/.tacho-claimed"), "nothing stays claimed")
+        #expect(names(dir.path + "/processed") == ingested.union(duplicates))
+        #expect(names(dir.path + "/rejected") == Set(rejected.flatMap { [$0, $0 + ".error"] }))
+        #expect(try allRows(store, .detections) == allRows(ref.path, .detections))
+        #expect(try allRows(store, .status) == allRows(ref.path, .status))
+        #expect(try Self.segments(store) == Self.segments(ref.path))
+        #expect(try Self.latest(store) == Self.latest(ref.path))
+    }
+
+    /// Retention raises a watermark between two of the daemon's commits while later groups are
+    /// already parsed ahead against the old one: those are parsed again, so their rows below
+    /// the new watermark are rejected with the reason (rejects.ndjson) instead of being stored
+    /// hidden and counted as ingested.
+    @Test func theDaemonParsesAgainWhatARaisedWatermarkExpires() throws {
+        let dir = TempDir()
+        let inbox = dir.path + "/inbox", store = dir.path + "/store"
+        try FileManager.default.createDirectory(atPath: inbox, withIntermediateDirectories: true)
+        let day: Int64 = 86_400_000_000
+        let t0: Int64 = 1_719_792_000_000_000  // 2024-07-01
+        func file(_ name: String, _ times: [Int64]) -> String {
+            let events = times.map { #"{"vehicle_id":"v1","detection_time":"\#(Timestamp.format($0))","object_type":"cars","object_value":1}"# }
+            let p = dir.path + "/" + name
+            _ = FileManager.default.createFile(atPath: p, contents: Data(#"{"objects_detection_events":[\#(events.joined(separator: ","))]}"#.utf8))
+            return p
+        }
+        try ingest(store, [file("objects_detection_0.json", [t0, t0 + 3 * day])])
+        let backlog = [
+            file("objects_detection_1.json", [t0 + 3 * day + 1]),
+            file("objects_detection_2.json", [t0 + day, t0 + 3 * day + 2]),
+            file("objects_detection_3.json", [t0 + day + 5, t0 + 3 * day + 3]),
+        ].map { p in
+            let q = inbox + "/" + baseName(p)
+            rename(p, q)
+            return q
+        }
+        let w = try StoreWriter(path: store, options: quietOptions())
+        defer { w.close() }
+        var config = InboxConfig()
+        config.inbox = inbox
+        config.grouping = CommitGrouping(maxFiles: 1, maxBytes: 1 << 20, streamAbove: 1 << 20)
+        config.parseThreads = 1
+        config.parseAhead = 3
+        let daemon = try InboxDaemon(config: config, writer: w, logger: quietLogger())
+        var policy = RetentionPolicy()
+        policy.maxAge = [Measurement.detections.id: 2 * day]
+        let retention = RetentionEnforcer(policy: policy, logger: quietLogger(), clock: StoreClock.Manual(wallMicros: t0 + 4 * day).clock)
+        var first = true
+        daemon.afterCommit = {
+            guard first else { return }
+            first = false
+            usleep(200_000)  // the next groups are parsed and sealed meanwhile
+            try retention.enforceAge(w)
+        }
+        try daemon.ingest(daemon.claim(backlog), stop: StopFlag())
+        #expect(w.manifest.watermarks[Measurement.detections.id] == t0 + 2 * day)
+        #expect(names(dir.path + "/processed") == Set(backlog.map(baseName)))
+        #expect(names(dir.path + "/rejected") == ["objects_detection_2.json.rejects.ndjson", "objects_detection_3.json.rejects.ndjson"])
+        let why = try String(contentsOfFile: dir.path + "/rejected/objects_detection_2.json.rejects.ndjson", encoding: .utf8)
+        #expect(why.contains("older than the retention watermark of detections"), "\(why)")
+        // Nothing below the watermark was written (retention dropped the first file's old row).
+        #expect(w.manifest.segments.allSatisfy { $0.minTime >= t0 + 2 * day })
+        #expect(w.ledger.values.map(\.rows).sorted() == [1, 1, 1, 2])
     }
 
     /// A re-delivery in a later group than its original (which the parse threads cannot know
