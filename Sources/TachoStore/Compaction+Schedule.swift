@@ -122,7 +122,7 @@ public final class StoreMaintenance {
         lastStart = now
         var options = compaction
         let verdict = retention.clockTrust.judge(newestData: writer.manifest.newestTime)
-        (options.now, options.clockTrusted) = (verdict.safeNow, verdict.isTrusted)
+        (options.now, options.clockTrusted) = (verdict.wallNow, verdict.isTrusted)
         let plan = writer.planCompaction(options)
         guard !plan.isEmpty else { return }
         let need = plan.tasks.reduce(UInt64(0)) { $0 + $1.inputBytes }

@@ -26,8 +26,7 @@ public struct CompactionOptions: Sendable {
     /// In a partition that is still open (its end is after `now`), merge the newest small
     /// segments only once there are at least this many of them. Default 8.
     public var openPartitionMinSegments = 8
-    /// Wall-clock now in µs; nil reads the clock. Callers pass the time `ClockTrust` vouches
-    /// for (StoreClock.swift); tests set it.
+    /// Wall-clock now in µs; nil reads the clock. Tests set it.
     public var now: Int64?
     /// False when `now` comes from a distrusted clock: the plan then forgets no ledger entry
     /// by age (a clock years ahead would make every entry look old, and a re-delivered file

@@ -50,7 +50,8 @@ public struct StoreClock: Sendable {
 ///    `settleAfterJump`.
 ///
 /// What is not trusted is not acted on: age retention skips its round (logged once per state),
-/// compaction plans with the clamped time and does not prune the ledger by age.
+/// the processed/ clean-up waits, and compaction does not prune the ledger by age (it still
+/// plans merges and cold recompression with the wall clock: that costs CPU, never rows).
 public final class ClockTrust {
     public let clock: StoreClock
     /// µs; 0 disables rule 1 (`--max-clock-lead 0`: trust the clock whatever the data says).
@@ -78,6 +79,15 @@ public final class ClockTrust {
         case distrusted(now: Int64, clamped: Int64, reason: String)
 
         public var isTrusted: Bool { if case .trusted = self { true } else { false } }
+        /// The wall clock, trusted or not. Compaction plans merges and cold recompression with
+        /// it (a wrong clock costs CPU there, never rows); what deletes by age asks `isTrusted`.
+        public var wallNow: Int64 {
+            switch self {
+            case .trusted(let n): n
+            case .distrusted(let n, _, _): n
+            }
+        }
+
         /// The time safe to plan with: the wall clock when trusted, else the clamped one.
         public var safeNow: Int64 {
             switch self {

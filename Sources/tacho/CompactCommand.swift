@@ -161,7 +161,7 @@ struct CompactCommand: ParsableCommand {
 
         let age = try enforcer.enforceAge(writer)
         let verdict = enforcer.lastClockVerdict ?? enforcer.clockTrust.judge(newestData: writer.manifest.newestTime)
-        (copts.now, copts.clockTrusted) = (copts.now ?? verdict.safeNow, verdict.isTrusted)
+        (copts.now, copts.clockTrusted) = (copts.now ?? verdict.wallNow, verdict.isTrusted)
         let job: DetachedCompaction
         do {
             job = try writer.reserveDetachedCompaction(copts)
@@ -246,7 +246,7 @@ struct CompactCommand: ParsableCommand {
         let snap = try Snapshot.open(path: path, options: options)
         let verdict = ClockTrust(maxLead: policy.maxClockLead).judge(newestData: snap.manifest.newestTime)
         var compaction = compaction
-        (compaction.now, compaction.clockTrusted) = (compaction.now ?? verdict.safeNow, verdict.isTrusted)
+        (compaction.now, compaction.clockTrusted) = (compaction.now ?? verdict.wallNow, verdict.isTrusted)
         var afterAge = snap.manifest, age: [RetentionAction] = []
         if case .trusted(let now) = verdict { (afterAge, age) = RetentionEnforcer.agePlan(snap.manifest, policy: policy, now: now) }
         let layout = snap.layout
