@@ -45,10 +45,16 @@ struct InboxClaims {
         case failed(String)
     }
 
-    /// Claims the inbox file at `path` (renames it into the claim directory).
+    /// Creates the claim directory (once per batch of claims); nil, or why it cannot.
+    func ensureDirectory() -> String? {
+        guard mkdir(directory, 0o750) != 0 && errno != EEXIST else { return nil }
+        return "create \(directory): \(String(cString: strerror(errno)))"
+    }
+
+    /// Claims the inbox file at `path` (renames it into the claim directory, which
+    /// `ensureDirectory` made).
     func claim(_ path: String) -> Outcome {
         let target = directory + "/" + baseName(path)
-        if mkdir(directory, 0o750) != 0 && errno != EEXIST { return .failed("create \(directory): \(String(cString: strerror(errno)))") }
         if access(target, F_OK) == 0 { return .busy }
         if rename(path, target) == 0 { return .claimed(target) }
         let e = errno

@@ -187,6 +187,7 @@ extension InboxDaemon {
         } catch {
             logger.error("move \(escapedForLog(path)) out of the inbox: \(error)")
         }
+        truncated.removeValue(forKey: baseName(path))  // a file that waited, then parsed whole
         watcher.forget(path)
     }
 

@@ -191,6 +191,12 @@ public final class InboxDaemon {
 
     /// Claims ready inbox files (InboxClaims.swift): returns their claimed paths.
     func claim(_ ready: [String]) -> [String] {
+        guard !ready.isEmpty else { return [] }
+        if let why = claims.ensureDirectory() {
+            logger.warning("cannot claim inbox files, will retry: \(why)")
+            for path in ready { watcher.forget(path) }
+            return []
+        }
         var out: [String] = []
         for path in ready {
             watcher.forget(path)

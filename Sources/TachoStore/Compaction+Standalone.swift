@@ -103,13 +103,7 @@ extension StoreWriter {
             // opens after the switch below always finds them.
             try claim.record(first..<next.nextNumber)
             next.commit = before.commit + 1
-            do {
-                try Self.writeManifest(next, layout: layout, fs: fs)
-            } catch {
-                if let onDisk = try? readManifest(layout, fs: fs), onDisk == next { manifest = next }
-                throw error
-            }
-            manifest = next
+            try publishManifest(next)
         } catch {
             claim.release()
             throw error

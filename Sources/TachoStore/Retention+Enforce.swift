@@ -302,7 +302,7 @@ public final class RetentionEnforcer {
         guard cut > lo, cut <= maxTime else { return false }
         let end = w.manifest.partitionEnd(of: u.partitionStart)
         var level = w.options.segment.zstdLevel
-        if let after = compaction.coldAfter, end &+ after <= clockTrust.judge(newestData: w.manifest.newestTime).wallNow { level = max(level, compaction.coldLevel) }
+        if let after = compaction.coldAfter, end &+ after <= clockTrust.clock.wallMicros() { level = max(level, compaction.coldLevel) }
         let task = CompactionTask(
             measurementID: u.measurementID, partitionStart: u.partitionStart, inputs: u.segments, zstdLevel: level,
             cutoff: cut, reasons: ["\(label): trim"])

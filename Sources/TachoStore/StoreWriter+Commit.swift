@@ -129,23 +129,27 @@ extension StoreWriter {
         CrashPoint.hit(CrashPoint.beforeManifestSwitch)
     }
 
+    /// Writes `n` as MANIFEST and makes it the writer's. When the write fails, the rename may
+    /// still have happened (before a failed directory fsync): then the switch is visible, and
+    /// the writer follows the disk, or its next commit would bring back what `n` removed.
+    func publishManifest(_ n: Manifest) throws {
+        do {
+            try Self.writeManifest(n, layout: layout, fs: fs)
+        } catch {
+            if let onDisk = try? readManifest(layout, fs: fs), onDisk == n { manifest = n }
+            throw error
+        }
+        manifest = n
+    }
+
     /// Replaces the manifest with `next` (compaction and retention), then removes the files
     /// `next` no longer references: after the grace period (`StoreOptions.obsoleteFileGrace`),
     /// or at once when `urgent` (the disk budget frees space). REQUIRES: no open transaction.
     public func switchManifest(_ next: Manifest, keeping keep: Set<String> = [], urgent: Bool = false) throws {
         var n = next
         n.commit = manifest.commit + 1
-        do {
-            try Self.writeManifest(n, layout: layout, fs: fs)
-        } catch {
-            // The rename may have happened before a failed directory fsync: then the switch is
-            // visible, and the writer must follow the disk (as applyCompaction does) or its next
-            // commit would bring back what this switch removed. Files are left for the next open.
-            if let onDisk = try? readManifest(layout, fs: fs), onDisk == n { manifest = n }
-            throw error
-        }
         let old = manifest
-        manifest = n
+        try publishManifest(n)  // on failure, files are left for the next open
         removeObsoleteFiles()
         let live = Set(n.segments.map(\.name))
         var replaced: [String] = []
