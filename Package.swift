@@ -44,6 +44,9 @@ let package = Package(
             dependencies: ["CZstd", "CCRC32C"],
             swiftSettings: swiftSettings
         ),
+        // Declared measurements and the config file (TOML, read by its own Foundation-free
+        // reader): declarations → TachoFormat.Measurement; built-ins as embedded TOML text.
+        .target(name: "TachoSchema", dependencies: ["TachoFormat"], swiftSettings: swiftSettings),
         // Directories: file names, manifest, lock, writer, latest index, snapshots.
         .target(
             name: "TachoStore",
@@ -73,7 +76,7 @@ let package = Package(
         .executableTarget(
             name: "tacho",
             dependencies: [
-                "TachoStore", "TachoQuery", "TachoIngest", "TachoFormat", "TachoJSON",
+                "TachoStore", "TachoQuery", "TachoIngest", "TachoFormat", "TachoJSON", "TachoSchema",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -89,6 +92,7 @@ let package = Package(
         ),
         // Helpers every test target shares (seeded RNG, temp directories); not shipped.
         .target(name: "TachoTestSupport", path: "Tests/TachoTestSupport", swiftSettings: swiftSettings),
+        .testTarget(name: "TachoSchemaTests", dependencies: ["TachoSchema", "TachoFormat", "TachoTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "TachoJSONTests", dependencies: ["TachoJSON", "TachoTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TachoFormatTests", dependencies: ["TachoFormat", "TachoTestSupport"], exclude: ["golden"], swiftSettings: swiftSettings),
