@@ -262,7 +262,7 @@ public struct TOMLParser {
         let start = i
         while i < b.count, Self.isNumberByte(b[i]) { i += 1 }
         let text = String(decoding: b[start..<i], as: UTF8.self)
-        if i < b.count, b[i] == UInt8(ascii: ":") || (b[i] == UInt8(ascii: " ") && text.count == 10 && text.contains("-")) {
+        if i < b.count, b[i] == UInt8(ascii: ":") || (b[i] == UInt8(ascii: " ") && Self.looksLikeDate(text)) {
             i = start
             throw error("date and time values are not used in a Tacho config: write times as strings")
         }
@@ -276,8 +276,15 @@ public struct TOMLParser {
         if let v = Self.integer(text) { return .integer(v) }
         if let v = Self.float(text) { return .float(v) }
         i = start
-        if text.count >= 8, text.dropFirst(4).first == "-" { throw error("date and time values are not used in a Tacho config: write times as strings") }
+        if Self.looksLikeDate(String(text.prefix(10))) { throw error("date and time values are not used in a Tacho config: write times as strings") }
         throw error("'\(text)' is not a value (strings need quotes)")
+    }
+
+    /// `YYYY-MM-DD`.
+    static func looksLikeDate(_ t: String) -> Bool {
+        let u = Array(t.utf8)
+        guard u.count == 10 else { return false }
+        return u.indices.allSatisfy { k in k == 4 || k == 7 ? u[k] == UInt8(ascii: "-") : (u[k] >= 0x30 && u[k] <= 0x39) }
     }
 
     static func isNumberByte(_ c: UInt8) -> Bool {

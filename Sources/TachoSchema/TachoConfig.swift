@@ -10,9 +10,13 @@ public struct TachoConfig: Sendable, Equatable {
     public var declaredMeasurements: [MeasurementDeclaration] = []
     /// Every measurement in force: the built-ins, each replaced by the file's declaration of
     /// the same name, then the file's new ones in file order.
-    public var measurements: [MeasurementDeclaration] = DefaultDeclarations.declarations
+    public var measurements: [MeasurementDeclaration]
 
-    public init() {}
+    /// Every default: the built-in measurements and default settings.
+    public init() { measurements = DefaultDeclarations.declarations }
+
+    /// No measurements at all (parsing the built-ins themselves starts here).
+    init(measurements: [MeasurementDeclaration]) { self.measurements = measurements }
 
     public func measurement(named name: String) -> MeasurementDeclaration? { measurements.first { $0.name == name } }
 
@@ -94,7 +98,7 @@ extension TachoConfig {
         }
         let root = TableReader(doc, path: "", file: file)
         try root.checkKeys(topKeys)
-        var c = TachoConfig()
+        var c = TachoConfig(measurements: [])
         if let s = try root.subtable("store") { c.store = try storeSettings(s) }
         if let r = try root.subtable("run") { c.run = try runSettings(r) }
         if let l = try root.subtable("line_protocol") {
