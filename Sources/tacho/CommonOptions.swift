@@ -6,16 +6,30 @@ import TachoStore
 import Glibc
 #endif
 
-/// `--store DIR`, else `$TACHO_STORE`, else `./tacho-data`.
+/// `--store DIR`, else `$TACHO_STORE`, else the config file's `[store] path`, else
+/// `./tacho-data`; and `--config FILE` (every command that opens a store takes one).
 struct StoreOptionGroup: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Store directory (default: $TACHO_STORE, else ./tacho-data).", valueName: "DIR"))
+    @Option(name: .long, help: ArgumentHelp("Store directory (default: $TACHO_STORE, else the config file's, else ./tacho-data).", valueName: "DIR"))
     var store: String?
+    @Option(name: .long, help: ArgumentHelp(
+        "Config file: TOML with settings and declared measurements (docs/CONFIG.md; `tacho config defaults` prints the built-ins), or the older JSON form.",
+        valueName: "FILE"))
+    var config: String?
 
-    var path: String { path(config: ConfigFile()) }
+    /// Loads --config before the command runs: a bad file stops it before anything happens.
+    func validate() throws { _ = try loadedConfig() }
 
-    /// For commands that read a config file: its `store` key comes after `$TACHO_STORE`.
-    func path(config file: ConfigFile) -> String {
-        store ?? environment("TACHO_STORE") ?? file.string("store") ?? "./tacho-data"
+    /// The --config file, loaded once per process (`LoadedConfig.none` without one).
+    func loadedConfig() throws -> LoadedConfig {
+        guard let config else { return .none }
+        if let c = LoadedConfig.current.withLock({ $0 }), c.path == config { return c }
+        let c = try LoadedConfig.load(config)
+        LoadedConfig.current.withLock { $0 = c }
+        return c
+    }
+
+    var path: String {
+        store ?? environment("TACHO_STORE") ?? (try? loadedConfig())?.config.store.path ?? "./tacho-data"
     }
 }
 

@@ -38,15 +38,15 @@ struct MaintenanceOptionGroup: ParsableArguments {
         valueName: "AGE"))
     var maxClockLead: String?
 
-    /// Flags, then the config file (keys: retention, max_bytes, min_free, compact_rate_mb_s,
-    /// cold_after, cold_level, ledger_max_age, max_clock_lead), then defaults.
-    func resolve(file: ConfigFile, processed: String?, rejected: String?) throws -> (RetentionPolicy, CompactionOptions) {
+    /// Flags, then the config file (`[store]` keys: retention, max_bytes, min_free,
+    /// compact_rate_mb_s, cold_after, cold_level, ledger_max_age, max_clock_lead; and the
+    /// declared measurements' retention), then defaults.
+    func resolve(config: LoadedConfig, processed: String?, rejected: String?) throws -> (RetentionPolicy, CompactionOptions) {
+        let file = config.config.store
         var p = RetentionPolicy()
         p.processedDirectory = processed
         p.rejectedDirectory = rejected
-        let ages: String? = retention ?? file.string("retention") ?? file.object("retention").map { obj in
-            obj.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.plainText ?? "\($0.value)")" }.joined(separator: ",")
-        }
+        let ages: String? = retention ?? config.retentionSpec
         if let ages {
             do {
                 p.maxAge = try RetentionPolicy.parseAges(ages, parseDuration: Units.durationMicros)
@@ -54,36 +54,36 @@ struct MaintenanceOptionGroup: ParsableArguments {
                 throw ValidationError("--retention \(ages): \(error)")
             }
         }
-        if let s = maxBytes ?? file.text("max_bytes") {
+        if let s = maxBytes ?? file.maxBytes {
             guard let b = Units.bytes(s), b > 0 else { throw ValidationError("--max-bytes \(s): expected a size like 2GiB, 500MiB") }
             p.maxBytes = b
         }
-        if let s = maxClockLead ?? file.string("max_clock_lead") {
+        if let s = maxClockLead ?? file.maxClockLead {
             guard let d = Units.durationMicrosOrZero(s) else { throw ValidationError("--max-clock-lead \(s): expected a duration like 7d, or 0") }
             p.maxClockLead = d
         }
-        if let s = minFree ?? file.text("min_free") {
+        if let s = minFree ?? file.minFree {
             guard let b = Units.bytes(s) else { throw ValidationError("--min-free \(s): expected a size like 500MiB") }
             p.minFreeBytes = b
         }
         var c = CompactionOptions()
-        let rate = compactRate ?? file.double("compact_rate_mb_s") ?? 16
+        let rate = compactRate ?? file.compactRateMBs ?? 16
         guard rate >= 0 else { throw ValidationError("--compact-rate must be ≥ 0 (0 = unlimited)") }
         c.rateLimitBytesPerSecond = rate * 1_000_000
-        if let s = coldAfter ?? file.string("cold_after") {
+        if let s = coldAfter ?? file.coldAfter {
             guard let d = Units.durationMicrosOrZero(s) else { throw ValidationError("--cold-after \(s): expected a duration like 7d, or 0") }
             c.coldAfter = d == 0 ? nil : d
         }
         // A fractional level from the file is truncated (19.5 → 19), as before; a huge one is
         // out of range instead of a crash.
-        if let l = try coldLevel ?? file.double("cold_level").map({ d throws(ValidationError) -> Int32 in
+        if let l = try coldLevel ?? file.coldLevel.map({ d throws(ValidationError) -> Int32 in
             guard let l = Int32(exactly: d.rounded(.towardZero)) else { throw ValidationError("--cold-level \(d): zstd levels are 1…22") }
             return l
         }) {
             guard (1...22).contains(l) else { throw ValidationError("--cold-level \(l): zstd levels are 1…22") }
             c.coldLevel = l
         }
-        if let s = ledgerMaxAge ?? file.string("ledger_max_age") {
+        if let s = ledgerMaxAge ?? file.ledgerMaxAge {
             guard let d = Units.durationMicros(s) else { throw ValidationError("--ledger-max-age \(s): expected a duration like 30d") }
             c.ledgerMaxAge = d
         }
@@ -123,23 +123,23 @@ struct CompactCommand: ParsableCommand {
     @OptionGroup var lockWait: LockWaitOptionGroup
     @OptionGroup var maintenance: MaintenanceOptionGroup
     @Flag(help: "Print the plan only; change nothing.") var dryRun = false
-    @Option(help: ArgumentHelp("JSON config file of `tacho run`.", valueName: "FILE")) var config: String?
     @Option(help: ArgumentHelp("processed/ directory counted in --max-bytes.", valueName: "DIR")) var processed: String?
     @Option(help: ArgumentHelp("rejected/ directory counted in --max-bytes.", valueName: "DIR")) var rejected: String?
 
     func run() throws {
         let logger = log.logger("tacho.compact")
-        let file = try config.map(ConfigFile.load) ?? ConfigFile()
-        var processedDir = processed ?? file.string("processed")
-        var rejectedDir = rejected ?? file.string("rejected")
-        if let inbox = file.string("inbox") {
+        let loaded = try storeOption.loadedConfig()
+        let file = loaded.config.run
+        var processedDir = processed ?? file.processed
+        var rejectedDir = rejected ?? file.rejected
+        if let inbox = file.inbox {
             var ic = InboxConfig()
             ic.inbox = inbox
-            if file.bool("delete_processed") != true { processedDir = processedDir ?? ic.processedDir }
+            if file.deleteProcessed != true { processedDir = processedDir ?? ic.processedDir }
             rejectedDir = rejectedDir ?? ic.rejectedDir
         }
-        var (policy, copts) = try maintenance.resolve(file: file, processed: processedDir, rejected: rejectedDir)
-        let storePath = storeOption.path(config: file)
+        var (policy, copts) = try maintenance.resolve(config: loaded, processed: processedDir, rejected: rejectedDir)
+        let storePath = storeOption.path
         var opts = StoreOptions()
         opts.logger = logger
         if let s = try lockWait.seconds() { opts.lockWaitSeconds = s }

@@ -1,12 +1,97 @@
 import ArgumentParser
 import SystemPackage
+import Synchronization
+import TachoFormat
 import TachoJSON
+import TachoSchema
 import TachoStore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+
+/// The config of this process: the `--config` file (TOML, docs/CONFIG.md; or the older JSON
+/// form, still read), as one `TachoConfig`. The single place where commands get their file
+/// settings and the declared measurements: `config.measurements` is what the readers and the
+/// engine are handed (PENDING(coordinator): the declaration-driven reader and the store's
+/// catalog take it from here).
+struct LoadedConfig: Sendable {
+    /// The file, or nil without --config.
+    var path: String?
+    var config: TachoConfig
+    /// Read from the older JSON form (unknown keys ignored, values checked by the commands).
+    var isLegacyJSON = false
+
+    static let none = LoadedConfig(path: nil, config: TachoConfig())
+
+    /// Every measurement in force: the built-ins as the file overrides and extends them.
+    var measurements: [MeasurementDeclaration] { config.measurements }
+
+    /// Reads `path`: JSON when it is named `*.json` or starts with `{`, else TOML. Nothing is
+    /// used unless the whole file is valid; errors name the file, line:column and the problem.
+    static func load(_ path: String) throws -> LoadedConfig {
+        let bytes: [UInt8]
+        do {
+            bytes = try readSmallFile(path)
+        } catch {
+            throw ValidationError("config file \(path): cannot be read: \(error)")
+        }
+        let first = bytes.first { $0 != 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }
+        if path.hasSuffix(".json") || first == UInt8(ascii: "{") {
+            return LoadedConfig(path: path, config: try ConfigFile.parse(bytes, path: path).tachoConfig, isLegacyJSON: true)
+        }
+        do {
+            return LoadedConfig(path: path, config: try TachoConfig.parse(bytes: bytes, file: path))
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+
+    /// Age retention in the flag's form: `[store] retention`, then the declared default
+    /// retention of each measurement it does not name, for the measurements the engine's
+    /// retention policy knows today (`Measurement.named`).
+    var retentionSpec: String? {
+        var parts = config.store.retention.map { [$0] } ?? []
+        let named = Set((config.store.retention ?? "").split(separator: ",").compactMap { $0.split(separator: "=").first.map(String.init) })
+        for m in config.measurements where !named.contains(m.name) && Measurement.named(m.name) != nil {
+            if let r = m.retention { parts.append("\(m.name)=\(r.text)") }
+        }
+        return parts.isEmpty ? nil : parts.joined(separator: ",")
+    }
+
+    /// The process's config once `StoreOptionGroup.validate` loaded it.
+    static let current = Mutex<LoadedConfig?>(nil)
+}
+
+extension ConfigFile {
+    /// The older JSON config mapped onto the TOML one, key for key (see docs/CONFIG.md
+    /// "The JSON form"). Values of the wrong kind are ignored, as they always were.
+    var tachoConfig: TachoConfig {
+        var c = TachoConfig()
+        c.store.path = string("store")
+        c.run.inbox = string("inbox")
+        c.run.processed = string("processed")
+        c.run.rejected = string("rejected")
+        c.run.deleteProcessed = bool("delete_processed")
+        c.run.lenient = bool("lenient")
+        c.run.poll = bool("poll")
+        c.run.settleSeconds = double("settle_seconds")
+        c.run.processedMaxAge = string("processed_max_age")
+        c.run.compactEvery = string("compact_every")
+        c.store.retention = string("retention") ?? object("retention").map { obj in
+            obj.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.plainText ?? "\($0.value)")" }.joined(separator: ",")
+        }
+        c.store.maxBytes = text("max_bytes")
+        c.store.maxClockLead = string("max_clock_lead")
+        c.store.minFree = text("min_free")
+        c.store.compactRateMBs = double("compact_rate_mb_s")
+        c.store.coldAfter = string("cold_after")
+        c.store.coldLevel = double("cold_level")
+        c.store.ledgerMaxAge = string("ledger_max_age")
+        return c
+    }
+}
 
 /// One JSON value of the config file. Numbers keep their literal text: `max_bytes` may be
 /// written as a number or a string and is parsed by the same size parser either way.
@@ -46,14 +131,8 @@ enum ConfigValue: Equatable {
 struct ConfigFile {
     var values: [String: ConfigValue] = [:]
 
-    /// Reads and parses `path`. Errors name the file, `line:column` and what was expected.
-    static func load(_ path: String) throws -> ConfigFile {
-        let bytes: [UInt8]
-        do {
-            bytes = try readSmallFile(path)
-        } catch {
-            throw ValidationError("config file \(path): cannot be read: \(error)")
-        }
+    /// Parses the JSON `bytes` of `path`. Errors name the file, `line:column` and what was expected.
+    static func parse(_ bytes: [UInt8], path: String) throws -> ConfigFile {
         do {
             return try ConfigFile(values: ConfigParser(bytes: bytes).document())
         } catch {

@@ -26,16 +26,19 @@ struct RunCommand: ParsableCommand {
             SIGINT/SIGTERM: stop taking files, finish or abandon the current one, exit 0.
 
             Settings come from flags, then the environment (TACHO_STORE, TACHO_INBOX, TACHO_PROCESSED,
-            TACHO_REJECTED, TACHO_LENIENT=1), then --config FILE (JSON), then defaults:
+            TACHO_REJECTED, TACHO_LENIENT=1), then --config FILE, then defaults:
             inbox ./inbox, store ./tacho-data, processed/ and rejected/ beside the inbox.
 
-            Config file example (every key optional):
-              {"store": "/var/lib/tacho", "inbox": "/data/inbox", "processed": "/data/processed",
-               "rejected": "/data/rejected", "delete_processed": false, "lenient": false, "poll": false,
-               "settle_seconds": 2, "processed_max_age": "7d",
-               "retention": {"detections": "30d", "status": "365d"}, "max_bytes": "2GiB", "min_free": "500MiB",
-               "compact_every": "1h", "compact_rate_mb_s": 16, "cold_after": "7d", "cold_level": 19,
-               "max_clock_lead": "7d"}
+            Config file (TOML, every key optional; docs/CONFIG.md lists every key and how to declare
+            measurements; a *.json file in the older JSON form with the same key names is still read):
+              [store]
+              path = "/var/lib/tacho"
+              retention = { detections = "30d", status = "365d" }
+              max_bytes = "2GiB"            # also: min_free, max_clock_lead, compact_rate_mb_s,
+              cold_after = "7d"             #       cold_level, ledger_max_age
+              [run]
+              inbox = "/data/inbox"         # also: processed, rejected, delete_processed, lenient,
+              compact_every = "1h"          #       poll, settle_seconds, processed_max_age
 
             Retention and compaction (see `tacho compact --help`): age retention runs about once a minute,
             the disk budget after every commit, compaction every --compact-every (first run a minute after
@@ -54,7 +57,6 @@ struct RunCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Where ingested files go (default: processed/ beside the inbox).", valueName: "DIR")) var processed: String?
     @Flag(help: "Delete ingested files instead of moving them to processed/.") var deleteProcessed = false
     @Option(help: ArgumentHelp("Where rejected files and reports go (default: rejected/ beside the inbox).", valueName: "DIR")) var rejected: String?
-    @Option(help: ArgumentHelp("JSON config file (see above).", valueName: "FILE")) var config: String?
     @Flag(help: "Repair the known classes of JSON damage instead of rejecting the file.") var lenient = false
     @Flag(help: "Poll the inbox instead of using inotify.") var poll = false
     @Option(help: "Seconds a polled file must be unchanged before it is taken (default 2).") var settle: Double?
@@ -76,29 +78,30 @@ struct RunCommand: ParsableCommand {
         sigaddset(&set, SIGTERM)
         pthread_sigmask(SIG_UNBLOCK, &set, nil)
         let logger = log.logger("tacho.run")
-        let file = try config.map(ConfigFile.load) ?? ConfigFile()
+        let loaded = try storeOption.loadedConfig()
+        let file = loaded.config.run
         var c = InboxConfig()
-        c.inbox = inbox ?? environment("TACHO_INBOX") ?? file.string("inbox") ?? c.inbox
-        c.processed = processed ?? environment("TACHO_PROCESSED") ?? file.string("processed")
-        c.rejected = rejected ?? environment("TACHO_REJECTED") ?? file.string("rejected")
-        c.deleteProcessed = deleteProcessed || file.bool("delete_processed") == true
-        c.lenient = lenient || environment("TACHO_LENIENT") == "1" || file.bool("lenient") == true
-        c.poll = poll || file.bool("poll") == true
-        c.settleSeconds = settle ?? file.double("settle_seconds") ?? c.settleSeconds
-        if let age = processedMaxAge ?? file.string("processed_max_age") {
+        c.inbox = inbox ?? environment("TACHO_INBOX") ?? file.inbox ?? c.inbox
+        c.processed = processed ?? environment("TACHO_PROCESSED") ?? file.processed
+        c.rejected = rejected ?? environment("TACHO_REJECTED") ?? file.rejected
+        c.deleteProcessed = deleteProcessed || file.deleteProcessed == true
+        c.lenient = lenient || environment("TACHO_LENIENT") == "1" || file.lenient == true
+        c.poll = poll || file.poll == true
+        c.settleSeconds = settle ?? file.settleSeconds ?? c.settleSeconds
+        if let age = processedMaxAge ?? file.processedMaxAge {
             guard let micros = Units.durationMicrosOrZero(age) else {
                 throw ValidationError("processed max age \"\(age)\": expected a duration like 7d, 12h, 0")
             }
             c.processedMaxAgeSeconds = Double(micros) / 1e6
         }
-        let storePath = storeOption.path(config: file)
+        let storePath = storeOption.path
         var opts = StoreOptions()
         opts.logger = logger
         // Another writer holds the store: exit 75 (EX_TEMPFAIL) like ingest and compact.
         let writer = try openWriter(storePath, options: opts, command: "run")
         defer { writer.close() }
         let daemon = try InboxDaemon(config: c, writer: writer, logger: logger)
-        let maint = try maintenanceJob(writer: writer, inbox: c, file: file, logger: logger)
+        let maint = try maintenanceJob(writer: writer, inbox: c, config: loaded, logger: logger)
         defer { maint?.shutdown() }
         if let maint {
             daemon.clockTrust = maint.retention.clockTrust  // one view of the clock for every deletion by age
@@ -116,11 +119,11 @@ struct RunCommand: ParsableCommand {
 
 extension RunCommand {
     /// Retention and scheduled compaction for the daemon's hooks; nil when neither is wanted.
-    func maintenanceJob(writer: StoreWriter, inbox c: InboxConfig, file: ConfigFile, logger: Logger) throws -> StoreMaintenance? {
+    func maintenanceJob(writer: StoreWriter, inbox c: InboxConfig, config: LoadedConfig, logger: Logger) throws -> StoreMaintenance? {
         let (policy, copts) = try maintenance.resolve(
-            file: file, processed: c.deleteProcessed ? nil : c.processedDir, rejected: c.rejectedDir)
+            config: config, processed: c.deleteProcessed ? nil : c.processedDir, rejected: c.rejectedDir)
         var every = 3600.0
-        if let s = compactEvery ?? file.string("compact_every") {
+        if let s = compactEvery ?? config.config.run.compactEvery {
             guard let d = Units.durationMicrosOrZero(s) else { throw ValidationError("--compact-every \(s): expected a duration like 1h, 30m, or 0") }
             every = Double(d) / 1e6
         }

@@ -40,6 +40,7 @@ struct Tacho: ParsableCommand {
         subcommands: [
             RunCommand.self, IngestCommand.self, LatestCommand.self, QueryCommand.self, AggCommand.self,
             VehiclesCommand.self, StatsCommand.self, CompactCommand.self, VerifyCommand.self, InspectCommand.self,
+            ConfigCommand.self,
         ]
     )
 
