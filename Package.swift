@@ -4,6 +4,7 @@
 //   data flows   TachoJSON → TachoIngest → TachoFormat → TachoStore → TachoQuery → tacho (CLI)
 //   imports      tacho → TachoIngest, TachoQuery → TachoStore → TachoFormat → CZstd, CCRC32C
 //                TachoIngest → TachoJSON → TachoTime;  TachoStore → TachoTime
+//                tacho → TachoSchema (declared measurements, the TOML config) → TachoFormat
 // (TachoTime, calendar arithmetic without dependencies, sits below TachoJSON and TachoStore.)
 import PackageDescription
 
