@@ -166,6 +166,7 @@ public struct TOMLParser {
         while true {
             let p = position
             parts.append((try simpleKey(), p))
+            if parts.count > Self.maxDepth { throw TOMLError(position: p, message: "a dotted key of more than \(Self.maxDepth) parts") }
             skipSpaces()
             guard i < b.count, b[i] == UInt8(ascii: ".") else { return parts }
             i += 1
@@ -297,7 +298,7 @@ public struct TOMLParser {
         var s = Substring(t)
         for (prefix, radix) in [("0x", 16), ("0o", 8), ("0b", 2)] where s.hasPrefix(prefix) {
             let digits = s.dropFirst(2)
-            guard validUnderscores(digits), let v = Int64(digits.filter { $0 != "_" }, radix: radix) else { return nil }
+            guard validUnderscores(digits), digits.allSatisfy({ $0.isHexDigit || $0 == "_" }), let v = Int64(digits.filter { $0 != "_" }, radix: radix) else { return nil }
             return v
         }
         var sign = ""

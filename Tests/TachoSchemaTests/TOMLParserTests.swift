@@ -152,3 +152,40 @@ import TachoTestSupport
         }
     }
 }
+
+/// Damaged config files: whatever the bytes, the reader answers with a config or an error,
+/// never a crash or a hang.
+@Suite struct TOMLMutationTests {
+    @Test func mutatedDefaultsNeverCrash() {
+        var rng = SplitMix64(seed: 0xC0FF1E)
+        let base = Array(DefaultDeclarations.text.utf8)
+        let interesting = Array("[]{}=\"'.,#\n\\ 0-+_eu:x".utf8)
+        var accepted = 0, refused = 0
+        for _ in 0..<3000 {
+            var b = base
+            for _ in 0..<Int.random(in: 1...4, using: &rng) {
+                let at = Int.random(in: 0..<b.count, using: &rng)
+                switch Int.random(in: 0..<3, using: &rng) {
+                case 0: b[at] = interesting.randomElement(using: &rng)!
+                case 1: b.remove(at: at)
+                default: b.insert(UInt8.random(in: 0...255, using: &rng), at: at)
+                }
+            }
+            do {
+                _ = try TachoConfig.parse(bytes: b, file: "m.toml", includeDefaults: false)
+                accepted += 1
+            } catch {
+                #expect(!error.description.isEmpty)
+                refused += 1
+            }
+        }
+        #expect(refused > 1000, "mutations are mostly refused: \(accepted) accepted, \(refused) refused")
+    }
+
+    @Test func longDottedKeysAndHeadersAreBounded() {
+        let key = (0..<10_000).map { "k\($0)" }.joined(separator: ".")
+        #expect(throws: TOMLError.self) { try TOMLParser.parse("\(key) = 1\n") }
+        #expect(throws: TOMLError.self) { try TOMLParser.parse("[\(key)]\n") }
+        #expect(throws: TOMLError.self) { try TOMLParser.parse("a = 0x-1\n") }
+    }
+}
