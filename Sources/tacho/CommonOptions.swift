@@ -17,7 +17,7 @@ struct StoreOptionGroup: ParsableArguments {
     var config: String?
 
     /// Loads --config before the command runs: a bad file stops it before anything happens.
-    func validate() throws { _ = try loadedConfig() }
+    func validate() throws { if config != nil { _ = try loadedConfig() } }
 
     /// The --config file, loaded once per process (`LoadedConfig.none` without one).
     func loadedConfig() throws -> LoadedConfig {
@@ -29,7 +29,8 @@ struct StoreOptionGroup: ParsableArguments {
     }
 
     var path: String {
-        store ?? environment("TACHO_STORE") ?? (try? loadedConfig())?.config.store.path ?? "./tacho-data"
+        // Without --config nothing is parsed (not even the built-in declarations).
+        store ?? environment("TACHO_STORE") ?? (config == nil ? nil : (try? loadedConfig())?.config.store.path) ?? "./tacho-data"
     }
 }
 
