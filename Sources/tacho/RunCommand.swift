@@ -94,6 +94,9 @@ struct RunCommand: ParsableCommand {
             }
             c.processedMaxAgeSeconds = Double(micros) / 1e6
         }
+        // Retention and compaction settings (flags and file) are checked before the store is
+        // opened (and perhaps created): a bad value stops the daemon before it does anything.
+        _ = try maintenance.resolve(config: loaded, processed: nil, rejected: nil)
         let storePath = storeOption.path
         var opts = StoreOptions()
         opts.logger = logger

@@ -72,6 +72,61 @@ import TachoTestSupport
         #expect(!FileManager.default.fileExists(atPath: dir.path + "/tacho-data"), "default store used")
     }
 
+    /// `tacho run --config F` alone: every [run] and [store] key reaches the daemon (the
+    /// malformed fixture is ingested only when `lenient` from the file is honoured).
+    @Test func runTakesItsSettingsFromTheFile() throws {
+        let dir = TempDir()
+        let inbox = dir.path + "/in", store = dir.path + "/db", done = dir.path + "/done", bad = dir.path + "/bad"
+        try FileManager.default.createDirectory(atPath: inbox, withIntermediateDirectories: true)
+        let cfg = dir.path + "/run.toml"
+        try write(cfg, """
+            [store]
+            path = "\(store)"
+            retention = { status = "36500d" }
+            max_bytes = 1000000000
+            min_free = "1MiB"
+            compact_rate_mb_s = 16
+            cold_after = "7d"
+            cold_level = 19
+
+            [run]
+            inbox = "\(inbox)"
+            processed = "\(done)"
+            rejected = "\(bad)"
+            delete_processed = false
+            lenient = true
+            poll = true
+            settle_seconds = 0.2
+            processed_max_age = "0"
+            compact_every = "0"
+            """)
+        let name = "objects_detection_1654462954.json"
+        try FileManager.default.copyItem(atPath: fixtures + "/mobileye-appendix-malformed/" + name, toPath: inbox + "/" + name)
+        let errPath = dir.path + "/run.err"
+        let p = try startProcess(["run", "--config", cfg, "--log-level", "warning"], cwd: dir.path, stderrPath: errPath)
+        let taken = waitUntil(20) { files(in: done) == [name] || !files(in: bad).isEmpty || !p.isRunning }
+        p.terminate()
+        p.waitUntilExit()
+        let stderr = readText(errPath)
+        #expect(taken && files(in: done) == [name], "processed: \(files(in: done)), rejected: \(files(in: bad)); \(stderr)")
+        #expect(p.terminationReason == .exit && p.terminationStatus == 0, "\(stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.path + "/tacho-data"), "default store used")
+        #expect(try detectionCount(store) > 0)
+    }
+
+    /// A retention for a measurement the engine cannot expire yet stops `tacho run` before
+    /// the store is created.
+    @Test func runChecksRetentionBeforeOpeningTheStore() throws {
+        let dir = TempDir()
+        let store = dir.path + "/db"
+        let cfg = dir.path + "/run.toml"
+        try write(cfg, "[store]\npath = \"\(store)\"\nretention = { locations = \"30d\" }\n")
+        let r = try tacho(["run", "--config", cfg, "--inbox", dir.path + "/in"])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("locations=30d"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: store), "the store was created")
+    }
+
     /// A wrong file stops every command before it does anything, naming file, line, table,
     /// measurement and column.
     @Test(arguments: [
