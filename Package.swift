@@ -38,6 +38,9 @@ let package = Package(
         .target(name: "TachoTime", swiftSettings: swiftSettings),
         // Bytes → tokens. Knows nothing of telemetry.
         .target(name: "TachoJSON", dependencies: ["TachoTime"], swiftSettings: swiftSettings),
+        // InfluxDB line protocol (`*.lp`, HTTP write bodies): bytes → points, per-line rejects,
+        // a writer, and the schema-mapping contract (docs/SEMANTICS.md, "Line protocol input").
+        .target(name: "TachoLineProtocol", swiftSettings: swiftSettings),
         // Bytes on disk: varints, CRC32C, column codecs, zstd, segment writer/reader.
         .target(
             name: "TachoFormat",
@@ -90,6 +93,11 @@ let package = Package(
         // Helpers every test target shares (seeded RNG, temp directories); not shipped.
         .target(name: "TachoTestSupport", path: "Tests/TachoTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "TachoJSONTests", dependencies: ["TachoJSON", "TachoTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TachoLineProtocolTests",
+            dependencies: ["TachoLineProtocol", "TachoJSON", "TachoTestSupport"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "TachoFormatTests", dependencies: ["TachoFormat", "TachoTestSupport"], exclude: ["golden"], swiftSettings: swiftSettings),
         .testTarget(
