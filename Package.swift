@@ -5,6 +5,7 @@
 //   imports      tacho → TachoIngest, TachoQuery → TachoStore → TachoFormat → CZstd, CCRC32C
 //                TachoIngest → TachoJSON → TachoTime;  TachoStore → TachoTime
 // (TachoTime, calendar arithmetic without dependencies, sits below TachoJSON and TachoStore.)
+// (TachoLineProtocol, InfluxDB line protocol, imports nothing; tacho-gen writes .lp with it.)
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
