@@ -87,13 +87,19 @@ let package = Package(
         // Deterministic fleet-data generator (tools/gen): JSON files in both layouts.
         .executableTarget(
             name: "tacho-gen",
-            dependencies: ["TachoTime", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["TachoTime", "TachoLineProtocol", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/tacho-gen",
             swiftSettings: swiftSettings
         ),
         // Helpers every test target shares (seeded RNG, temp directories); not shipped.
         .target(name: "TachoTestSupport", path: "Tests/TachoTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "TachoJSONTests", dependencies: ["TachoJSON", "TachoTestSupport"], swiftSettings: swiftSettings),
+        // Runs tacho-gen's extra kinds in-process and reads the files back with the parsers.
+        .testTarget(
+            name: "TachoGenTests",
+            dependencies: ["tacho-gen", "TachoJSON", "TachoLineProtocol", "TachoTestSupport"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "TachoLineProtocolTests",
             dependencies: ["TachoLineProtocol", "TachoJSON", "TachoTestSupport"],
