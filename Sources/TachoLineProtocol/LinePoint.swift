@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 // One parsed line, held in a struct the caller reuses: no heap traffic per line once warm.
 
 /// The unit of a line's timestamp. Timestamps are delivered in nanoseconds whatever the unit.
@@ -103,6 +111,15 @@ public struct LinePoint: Sendable, Hashable {
 
     /// The bytes at `range` as a String (allocates).
     public func string(_ range: Range<Int>) -> String { String(decoding: bytes[range], as: UTF8.self) }
+
+    /// Whether the bytes at two ranges are equal (no slices, so no reference counting).
+    func sameBytes(_ a: Range<Int>, _ b: Range<Int>) -> Bool {
+        guard a.count == b.count else { return false }
+        return bytes.withUnsafeBufferPointer { p in
+            guard let base = p.baseAddress else { return true }
+            return memcmp(base + a.lowerBound, base + b.lowerBound, a.count) == 0
+        }
+    }
 
     /// The value of the first tag whose key equals `key`, as a range of `bytes`.
     public func tagValue(_ key: some Collection<UInt8>) -> Range<Int>? {

@@ -28,21 +28,23 @@ public enum LineOutcome: Sendable, Hashable {
 /// Not thread-safe and deliberately not `Sendable`: one parser, one thread at a time.
 public final class LineProtocolParser {
     public let options: LineProtocolOptions
-    var source: any LineProtocolByteSource
-    var buf: UnsafeMutablePointer<UInt8>
-    var capacity: Int
+    // Mutable state is `@exclusivity(unchecked)`, as in TachoJSON's parser: single-threaded,
+    // never lent out across a call that could re-enter, so the dynamic checks cannot fire.
+    @exclusivity(unchecked) var source: any LineProtocolByteSource
+    @exclusivity(unchecked) var buf: UnsafeMutablePointer<UInt8>
+    @exclusivity(unchecked) var capacity: Int
     let maxCapacity: Int
-    var pos = 0
-    var end = 0
-    var eof = false
-    var failure: LineProtocolError?
+    @exclusivity(unchecked) var pos = 0
+    @exclusivity(unchecked) var end = 0
+    @exclusivity(unchecked) var eof = false
+    @exclusivity(unchecked) var failure: LineProtocolError?
 
     /// Physical lines read so far (the number of the line last returned).
-    public private(set) var lineNumber = 0
+    @exclusivity(unchecked) public private(set) var lineNumber = 0
     /// Points returned so far.
-    public private(set) var pointCount = 0
+    @exclusivity(unchecked) public private(set) var pointCount = 0
     /// Lines rejected so far.
-    public private(set) var rejectCount = 0
+    @exclusivity(unchecked) public private(set) var rejectCount = 0
 
     public init(source: some LineProtocolByteSource, options: LineProtocolOptions = LineProtocolOptions()) {
         self.options = options

@@ -107,7 +107,7 @@ struct LineScanner {
         if value.isEmpty {
             throw fail(.expectedTagValue, valueStart, "expected a value for tag key \(quoted(point[key])) after '=', \(found(i))")
         }
-        for other in point.tags where point[other.key] == point[key] {
+        for k in 0..<point.tags.count where point.sameBytes(point.tags[k].key, key) {
             throw fail(.duplicateTagKey, keyStart, "tag key \(quoted(point[key])) appears twice on the line")
         }
         point.tags.append(LineTag(key: key, value: value))
@@ -125,7 +125,7 @@ struct LineScanner {
         }
         i += 1
         let value = try fieldValue(key: key, into: &point)
-        for other in point.fields where point[other.key] == point[key] {
+        for k in 0..<point.fields.count where point.sameBytes(point.fields[k].key, key) {
             throw fail(.duplicateFieldKey, keyStart, "field key \(quoted(point[key])) appears twice on the line")
         }
         point.fields.append(LineField(key: key, value: value))
@@ -144,43 +144,50 @@ struct LineScanner {
     /// `\` is an ordinary byte (`\t` stays two bytes), as in InfluxDB.
     mutating func element(_ kind: LineElement, into out: inout [UInt8]) throws(LineProtocolError) -> Range<Int> {
         let start = out.count
-        var run = i  // first byte not yet copied
-        while i < n {
-            let c = p[i]
+        var j = i
+        var run = j  // first byte not yet copied
+        defer { i = j }
+        while true {
+            // Fast path: printable bytes that are never syntax in any element.
+            while j < n {
+                let c = p[j]
+                guard c > 0x20 && c != 0x2C && c != 0x3D && c != 0x5C && c != 0x7F else { break }
+                j &+= 1
+            }
+            if j == n { break }
+            let c = p[j]
             switch c {
             case 0x2C, 0x20:  // ',' ' '
-                out.append(contentsOf: UnsafeBufferPointer(start: p + run, count: i - run))
+                out.append(contentsOf: UnsafeBufferPointer(start: p + run, count: j - run))
                 return start..<out.count
             case 0x3D:  // '='
                 switch kind {
                 case .tagKey, .fieldKey:
-                    out.append(contentsOf: UnsafeBufferPointer(start: p + run, count: i - run))
+                    out.append(contentsOf: UnsafeBufferPointer(start: p + run, count: j - run))
                     return start..<out.count
                 case .tagValue:
-                    throw fail(.unescapedEquals, i, "unescaped '=' in a tag value (write '\\=')")
+                    throw fail(.unescapedEquals, j, "unescaped '=' in a tag value (write '\\=')")
                 case .measurement:
-                    i += 1
+                    j &+= 1
                 }
             case 0x5C:  // '\'
-                guard i + 1 < n else {
-                    throw fail(.danglingBackslash, i, "a '\\' ends the line in a \(kind.name) (it escapes nothing)")
+                guard j + 1 < n else {
+                    throw fail(.danglingBackslash, j, "a '\\' ends the line in a \(kind.name) (it escapes nothing)")
                 }
-                let d = p[i + 1]
+                let d = p[j + 1]
                 if d == 0x5C || d == 0x2C || d == 0x20 || (d == 0x3D && kind != .measurement) {
-                    out.append(contentsOf: UnsafeBufferPointer(start: p + run, count: i - run))
+                    out.append(contentsOf: UnsafeBufferPointer(start: p + run, count: j - run))
                     out.append(d)
-                    i += 2
-                    run = i
+                    j &+= 2
+                    run = j
                 } else {
-                    i += 1  // an ordinary backslash; the next byte is looked at on its own
+                    j &+= 1  // an ordinary backslash; the next byte is looked at on its own
                 }
-            case 0x00..<0x20, 0x7F:
-                throw fail(.controlCharacter, i, "control character (\(describeByte(c))) in a \(kind.name)")
-            default:
-                i += 1
+            default:  // U+0000…U+001F, U+007F
+                throw fail(.controlCharacter, j, "control character (\(describeByte(c))) in a \(kind.name)")
             }
         }
-        out.append(contentsOf: UnsafeBufferPointer(start: p + run, count: i - run))
+        out.append(contentsOf: UnsafeBufferPointer(start: p + run, count: j - run))
         return start..<out.count
     }
 
@@ -201,7 +208,7 @@ struct LineScanner {
         case UInt8(ascii: "t"), UInt8(ascii: "T"), UInt8(ascii: "f"), UInt8(ascii: "F"):
             if let b = boolean(token) { return .bool(b) }
         case UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "0")...UInt8(ascii: "9"):
-            return try number(token, at: start, key: point[key])
+            return try number(token, at: start, key: quoted(point[key]))
         default:
             break
         }
