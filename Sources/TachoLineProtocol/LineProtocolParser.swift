@@ -68,17 +68,17 @@ public final class LineProtocolParser {
     public func next(into point: inout LinePoint) throws(LineProtocolError) -> LineOutcome {
         if let failure { throw failure }
         while true {
-            let found: (start: Int, count: Int)?
+            let found: (start: Int, count: Int, tooLong: Bool)?
             do { found = try nextLine() } catch {
                 let e = LineProtocolError(kind: .io, line: lineNumber, column: 0, message: "\(error)")
                 failure = e
                 throw e
             }
-            guard let (start, count) = found else { return .end }
+            guard let (start, count, skipped) = found else { return .end }
             lineNumber += 1
             var length = count
-            if length > 0 && buf[start + length - 1] == 0x0D { length -= 1 }
-            if length > options.maxLineBytes {
+            if !skipped && length > 0 && buf[start + length - 1] == 0x0D { length -= 1 }
+            if skipped || length > options.maxLineBytes {
                 rejectCount += 1
                 return .rejected(tooLong())
             }
@@ -121,27 +121,27 @@ public final class LineProtocolParser {
     // MARK: Physical lines
 
     /// The next line's bytes `buf[start..<start+count]` without its `\n`, or nil at the end of
-    /// the input. A line longer than the limit is skipped through its `\n` and reported with
-    /// a count of `maxLineBytes + 1`, so the caller rejects it.
-    func nextLine() throws -> (start: Int, count: Int)? {
+    /// the input. A line that cannot fit the limit is skipped through its `\n` unread and
+    /// reported with `tooLong` (its bytes are gone).
+    func nextLine() throws -> (start: Int, count: Int, tooLong: Bool)? {
         var scanFrom = pos
         while true {
             if scanFrom < end, let hit = memchr(buf + scanFrom, 0x0A, end - scanFrom) {
                 let lf = UnsafeMutableRawPointer(mutating: hit).assumingMemoryBound(to: UInt8.self) - buf
                 let start = pos
                 pos = lf + 1
-                return (start, lf - start)
+                return (start, lf - start, false)
             }
             let pending = end - pos
             if eof {
                 if pending == 0 { return nil }
                 let start = pos
                 pos = end
-                return (start, pending)
+                return (start, pending, false)
             }
             if pending > options.maxLineBytes + 1 {  // cannot be a line of the allowed length
                 try skipRestOfLine()
-                return (0, options.maxLineBytes + 1)
+                return (0, 0, true)
             }
             if pos > 0 {
                 if pending > 0 { memmove(buf, buf + pos, pending) }

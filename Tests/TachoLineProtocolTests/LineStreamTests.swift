@@ -68,6 +68,17 @@ struct LineStreamTests {
         }
     }
 
+    @Test func aSkippedLineNeverReadsAsALineWhateverFollowsIt() {
+        // The byte after a skipped line's limit is a CR here: it must not shorten the reject.
+        let text = "m v=\"" + String(repeating: "x", count: 95) + "\r\r\r\r\r\r\"\nm v=2\n"
+        for chunk in [1, 3, 50, 4096] {
+            let all = parseAll(text, LineProtocolOptions(maxLineBytes: 100, chunkSize: chunk))
+            #expect(all.count == 2)
+            guard case .failure(let e) = all.first, case .success(let p) = all.last else { Issue.record("\(all)"); continue }
+            #expect(e.kind == .lineTooLong && p.fields[0].value == .float(2))
+        }
+    }
+
     @Test func aLineOfExactlyTheLimitIsParsedAlsoWithCRLF() {
         let line = "m v=" + String(repeating: "1", count: 96)  // 100 bytes
         #expect(line.utf8.count == 100)
