@@ -42,6 +42,16 @@ func decimalDigits(_ t: UnsafeBufferPointer<UInt8>, allowMinus: Bool) -> (Bool, 
     let negative = allowMinus && k < t.count && t[k] == UInt8(ascii: "-")
     if negative { k += 1 }
     guard k < t.count else { return nil }
+    if t.count - k <= 19 {  // cannot overflow UInt64: no checks per digit
+        var w: UInt64 = 0
+        while k < t.count {
+            let d = t[k] &- 0x30
+            guard d < 10 else { return nil }
+            w = w &* 10 &+ UInt64(d)
+            k += 1
+        }
+        return (negative, w)
+    }
     var v: UInt64? = 0
     while k < t.count {
         let d = t[k] &- 0x30

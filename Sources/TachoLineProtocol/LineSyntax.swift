@@ -251,10 +251,19 @@ struct LineScanner {
             case UInt8(ascii: "f"), UInt8(ascii: "F"): return false
             default: return nil
             }
-        case 4:
-            return t.elementsEqual("true".utf8) || t.elementsEqual("True".utf8) || t.elementsEqual("TRUE".utf8) ? true : nil
-        case 5:
-            return t.elementsEqual("false".utf8) || t.elementsEqual("False".utf8) || t.elementsEqual("FALSE".utf8) ? false : nil
+        case 4:  // true, True, TRUE
+            let (a, b, c, d) = (t[0], t[1], t[2], t[3])
+            if b == UInt8(ascii: "r") && c == UInt8(ascii: "u") && d == UInt8(ascii: "e") {
+                return a == UInt8(ascii: "t") || a == UInt8(ascii: "T") ? true : nil
+            }
+            return a == UInt8(ascii: "T") && b == UInt8(ascii: "R") && c == UInt8(ascii: "U") && d == UInt8(ascii: "E") ? true : nil
+        case 5:  // false, False, FALSE
+            let (a, b, c, d, e) = (t[0], t[1], t[2], t[3], t[4])
+            if b == UInt8(ascii: "a") && c == UInt8(ascii: "l") && d == UInt8(ascii: "s") && e == UInt8(ascii: "e") {
+                return a == UInt8(ascii: "f") || a == UInt8(ascii: "F") ? false : nil
+            }
+            return a == UInt8(ascii: "F") && b == UInt8(ascii: "A") && c == UInt8(ascii: "L") && d == UInt8(ascii: "S")
+                && e == UInt8(ascii: "E") ? false : nil
         default:
             return nil
         }
