@@ -6,7 +6,7 @@ STORE        ?= ./tacho-data
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 TACHO        := .build/$(CONFIG)/tacho
 
-.PHONY: deps build run test bench clean
+.PHONY: deps build run test bench clean static deb deb-test install
 
 ## deps: install libzstd-dev (the only system library Tacho links) when its header is missing
 deps:
@@ -33,5 +33,35 @@ test: deps
 bench: deps
 	bash tools/bench
 
+## static: the shipped binary: Swift runtime linked in (--static-swift-stdlib), no $$ORIGIN run path;
+## needs only libc6, libstdc++6, libgcc-s1 and libzstd1 at run time
+STATIC_TACHO := .build-static/release/tacho
+static: deps
+	$(SWIFT) build -c release --product tacho --static-swift-stdlib --disable-local-rpath --scratch-path .build-static
+
+## deb: dist/tacho_VERSION_ARCH.deb with dpkg-deb (tools/deb-build), then lintian (no errors allowed)
+deb: static
+	@command -v dpkg-shlibdeps >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq dpkg-dev >/dev/null; }
+	bash tools/deb-build --binary $(STATIC_TACHO)
+	@command -v lintian >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq lintian >/dev/null; }
+	lintian --fail-on error dist/tacho_*_$$(dpkg --print-architecture).deb
+
+## deb-test: install, query, upgrade, remove and purge the .deb in a root without Swift (tools/deb-test)
+deb-test: deb
+	bash tools/deb-test dist/tacho_*_$$(dpkg --print-architecture).deb
+
+## install: binary, completions and man page under PREFIX (default /usr/local; DESTDIR for staging)
+PREFIX  ?= /usr/local
+DESTDIR ?=
+install: static
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	install -m 0755 -s $(STATIC_TACHO) $(DESTDIR)$(PREFIX)/bin/tacho
+	$(STATIC_TACHO) --generate-completion-script bash | sed '1{/^#!/d}' > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/tacho
+	$(STATIC_TACHO) --generate-completion-script zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_tacho
+	$(STATIC_TACHO) --generate-completion-script fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/tacho.fish
+	bash tools/deb-manpage $(STATIC_TACHO) $(DESTDIR)$(PREFIX)/share/man/man1/tacho.1
+
 clean:
-	rm -rf .build
+	rm -rf .build .build-static .build-manual dist
