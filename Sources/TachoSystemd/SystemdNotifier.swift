@@ -62,7 +62,7 @@ public struct SystemdNotifier: Sendable {
         withUnsafeMutableBytes(of: &addr.sun_path) { raw in
             for (i, b) in path.enumerated() { raw[i] = b }
         }
-        let length = MemoryLayout<sockaddr_un>.offset(of: \sockaddr_un.sun_path)! + path.count + (abstract ? 0 : 1)
+        let length = (MemoryLayout<sockaddr_un>.offset(of: \sockaddr_un.sun_path) ?? 2) + path.count + (abstract ? 0 : 1)
         let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }
