@@ -44,10 +44,10 @@ bench: deps
 	bash tools/bench
 
 ## static: the shipped binary: Swift runtime linked in (--static-swift-stdlib), no $$ORIGIN run path;
-## needs only libc6, libstdc++6, libgcc-s1 and libzstd1 at run time
+## needs only libc6, libstdc++6, libgcc-s1 and libzstd1 at run time; BIND_NOW (lintian hardening)
 STATIC_TACHO := .build-static/release/tacho
 static: deps
-	$(SWIFT) build -c release --product tacho --static-swift-stdlib --disable-local-rpath --scratch-path .build-static
+	$(SWIFT) build -c release --product tacho --static-swift-stdlib --disable-local-rpath -Xlinker -z -Xlinker now --scratch-path .build-static
 
 ## deb: dist/tacho_VERSION_ARCH.deb with dpkg-deb (tools/deb-build), then lintian (no errors allowed)
 deb: static test-deps
