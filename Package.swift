@@ -5,6 +5,7 @@
 //   imports      tacho → TachoIngest, TachoQuery → TachoStore → TachoFormat → CZstd, CCRC32C
 //                TachoIngest → TachoJSON → TachoTime;  TachoStore → TachoTime;  tacho → TachoSystemd
 // (TachoTime, calendar arithmetic without dependencies, sits below TachoJSON and TachoStore.)
+// (TachoLineProtocol, InfluxDB line protocol, imports nothing; tacho-gen writes .lp with it.)
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
@@ -38,6 +39,9 @@ let package = Package(
         .target(name: "TachoTime", swiftSettings: swiftSettings),
         // Bytes → tokens. Knows nothing of telemetry.
         .target(name: "TachoJSON", dependencies: ["TachoTime"], swiftSettings: swiftSettings),
+        // InfluxDB line protocol (`*.lp`, HTTP write bodies): bytes → points, per-line rejects,
+        // a writer, and the schema-mapping contract (docs/SEMANTICS.md, "Line protocol input").
+        .target(name: "TachoLineProtocol", swiftSettings: swiftSettings),
         // Bytes on disk: varints, CRC32C, column codecs, zstd, segment writer/reader.
         .target(
             name: "TachoFormat",
@@ -89,13 +93,24 @@ let package = Package(
         // Deterministic fleet-data generator (tools/gen): JSON files in both layouts.
         .executableTarget(
             name: "tacho-gen",
-            dependencies: ["TachoTime", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["TachoTime", "TachoLineProtocol", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/tacho-gen",
             swiftSettings: swiftSettings
         ),
         // Helpers every test target shares (seeded RNG, temp directories); not shipped.
         .target(name: "TachoTestSupport", path: "Tests/TachoTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "TachoJSONTests", dependencies: ["TachoJSON", "TachoTestSupport"], swiftSettings: swiftSettings),
+        // Runs tacho-gen's extra kinds in-process and reads the files back with the parsers.
+        .testTarget(
+            name: "TachoGenTests",
+            dependencies: ["tacho-gen", "TachoJSON", "TachoLineProtocol", "TachoTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TachoLineProtocolTests",
+            dependencies: ["TachoLineProtocol", "TachoJSON", "TachoTestSupport"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "TachoFormatTests", dependencies: ["TachoFormat", "TachoTestSupport"], exclude: ["golden"], swiftSettings: swiftSettings),
         .testTarget(

@@ -97,6 +97,9 @@ struct TachoGen: ParsableCommand {
     @Flag(help: "Indent like the public fixtures (default: compact, one event per line).")
     var pretty = false
 
+    @OptionGroup(title: "Other kinds (locations, alarms, power, line protocol, NDJSON)")
+    var extra: ExtraOptions
+
     func validate() throws {
         guard vehicles >= 1 else { throw ValidationError("--vehicles must be at least 1") }
         guard hours >= 0, hours.isFinite else { throw ValidationError("--hours must be ≥ 0") }
@@ -153,7 +156,7 @@ struct TachoGen: ParsableCommand {
 
         let first = emitter.firstTime == .max ? "null" : "\"\(TimeFormatter.string(emitter.firstTime))\""
         let last = emitter.lastTime == .min ? "null" : "\"\(TimeFormatter.string(emitter.lastTime))\""
-        let fields: [(String, String)] = [
+        var fields: [(String, String)] = [
             ("files", "\(objects.files + status.files + objects.duplicateFiles + status.duplicateFiles)"),
             ("objects_files", "\(objects.files)"),
             ("status_files", "\(status.files)"),
@@ -171,6 +174,7 @@ struct TachoGen: ParsableCommand {
             ("first_time", first),
             ("last_time", last),
         ]
+        fields += try extra.generate(directory: out, ids: fleet.ids, seed: seed, start: startMs, end: statusHorizon)
         print("{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}")
     }
 }
