@@ -6,7 +6,7 @@ STORE        ?= ./tacho-data
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 TACHO        := .build/$(CONFIG)/tacho
 
-.PHONY: deps build run test bench clean
+.PHONY: deps test-deps build run test bench clean static deb deb-test install
 
 ## deps: install libzstd-dev (the only system library Tacho links) when its header is missing
 deps:
@@ -24,8 +24,18 @@ run: build
 	@mkdir -p $(INBOX)
 	$(TACHO) run --inbox $(INBOX) --store $(STORE)
 
-## test: the whole test suite (unit, property, crash and end-to-end tests)
-test: deps
+## test-deps: tools the packaging tests use (PackageTests, SystemdTests): lintian, debootstrap, dpkg-dev
+test-deps:
+	@need=""; \
+	command -v lintian >/dev/null || need="$$need lintian"; \
+	command -v debootstrap >/dev/null || [ -x /usr/sbin/debootstrap ] || need="$$need debootstrap"; \
+	command -v dpkg-shlibdeps >/dev/null || need="$$need dpkg-dev"; \
+	if [ -n "$$need" ]; then echo "installing$$need"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$need >/dev/null; fi
+
+## test: the whole test suite (unit, property, crash and end-to-end tests; the package test
+## installs the static binary's .deb in a Debian root without Swift)
+test: deps test-deps static
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
@@ -33,5 +43,34 @@ test: deps
 bench: deps
 	bash tools/bench
 
+## static: the shipped binary: Swift runtime linked in (--static-swift-stdlib), no $$ORIGIN run path;
+## needs only libc6, libstdc++6, libgcc-s1 and libzstd1 at run time; BIND_NOW (lintian hardening)
+STATIC_TACHO := .build-static/release/tacho
+static: deps
+	$(SWIFT) build -c release --product tacho --static-swift-stdlib --disable-local-rpath -Xlinker -z -Xlinker now --scratch-path .build-static
+
+## deb: dist/tacho_VERSION_ARCH.deb with dpkg-deb (tools/deb-build), then lintian (no errors allowed)
+deb: static test-deps
+	bash tools/deb-build --binary $(STATIC_TACHO) > .deb-path
+	lintian --fail-on error "$$(cat .deb-path)"
+	@echo "package: $$(cat .deb-path)"; rm -f .deb-path
+
+## deb-test: install, query, upgrade, remove and purge the .deb in a root without Swift (tools/deb-test)
+deb-test: deb
+	bash tools/deb-test "$$(ls -t dist/tacho_*.deb | head -1)"
+
+## install: binary, completions and man page under PREFIX (default /usr/local; DESTDIR for staging)
+PREFIX  ?= /usr/local
+DESTDIR ?=
+install: static
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	install -m 0755 -s $(STATIC_TACHO) $(DESTDIR)$(PREFIX)/bin/tacho
+	$(STATIC_TACHO) --generate-completion-script bash | sed '1{/^#!/d}' > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/tacho
+	$(STATIC_TACHO) --generate-completion-script zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_tacho
+	$(STATIC_TACHO) --generate-completion-script fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/tacho.fish
+	bash tools/deb-manpage $(STATIC_TACHO) $(DESTDIR)$(PREFIX)/share/man/man1/tacho.1
+
 clean:
-	rm -rf .build
+	rm -rf .build .build-static .build-manual dist

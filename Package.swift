@@ -3,7 +3,7 @@
 // Glibc). One module per step of the data path (docs/ARCHITECTURE.md has both pictures):
 //   data flows   TachoJSON → TachoIngest → TachoFormat → TachoStore → TachoQuery → tacho (CLI)
 //   imports      tacho → TachoIngest, TachoQuery → TachoStore → TachoFormat → CZstd, CCRC32C
-//                TachoIngest → TachoJSON → TachoTime;  TachoStore → TachoTime
+//                TachoIngest → TachoJSON → TachoTime;  TachoStore → TachoTime;  tacho → TachoSystemd
 //                tacho → TachoSchema (declared measurements, the TOML config) → TachoFormat
 // (TachoTime, calendar arithmetic without dependencies, sits below TachoJSON and TachoStore.)
 // (TachoLineProtocol, InfluxDB line protocol, imports nothing; tacho-gen writes .lp with it.)
@@ -78,10 +78,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // systemd integration for `tacho run`: sd_notify datagrams, journald log priorities.
+        .target(
+            name: "TachoSystemd",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "tacho",
             dependencies: [
-                "TachoStore", "TachoQuery", "TachoIngest", "TachoFormat", "TachoJSON", "TachoSchema",
+                "TachoStore", "TachoQuery", "TachoIngest", "TachoFormat", "TachoJSON", "TachoSchema", "TachoSystemd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -126,7 +132,8 @@ let package = Package(
         .testTarget(
             name: "TachoCLITests",
             dependencies: [
-                "tacho", "TachoStore", "TachoFormat", "TachoJSON", "TachoTestSupport",
+                "tacho", "TachoStore", "TachoFormat", "TachoJSON", "TachoSystemd", "TachoTestSupport",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
             exclude: ["golden"],

@@ -122,6 +122,9 @@ public final class InboxDaemon {
     /// Returns false to pause ingest (the free-space floor); checked before each batch of
     /// ready files.
     public var mayIngest: (() -> Bool)?
+    /// Called on every pass of the loop and between commit groups (the systemd watchdog):
+    /// a loop that hangs stops calling it.
+    public var heartbeat: (() -> Void)?
 
     public internal(set) var filesIngested = 0
     public internal(set) var rowsIngested = 0
@@ -254,6 +257,7 @@ public final class InboxDaemon {
     }
 
     func runPeriodic() {
+        heartbeat?()
         let now = monotonicNanos()
         if Double(now - windowStart) / 1e9 >= config.statsEverySeconds {
             if windowRows > 0 {

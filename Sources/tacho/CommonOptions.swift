@@ -2,6 +2,7 @@ import ArgumentParser
 import Logging
 import Synchronization
 import TachoStore
+import TachoSystemd
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -83,7 +84,13 @@ enum LogBootstrap {
     private static let done = Atomic<Bool>(false)
     static func once(level: Logger.Level) {
         guard !done.exchange(true, ordering: .relaxed) else { return }
+        let journal = JournalLogHandler.stderrIsJournal()  // under systemd: <N> priority prefixes
         LoggingSystem.bootstrap { label in
+            if journal {
+                var h = JournalLogHandler(label: label)
+                h.logLevel = level
+                return h
+            }
             var h = StreamLogHandler.standardError(label: label)
             h.logLevel = level
             return h

@@ -2,6 +2,7 @@ import ArgumentParser
 import Logging
 import TachoIngest
 import TachoStore
+import TachoSystemd
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -116,6 +117,12 @@ struct RunCommand: ParsableCommand {
             daemon.periodic = { writer.removeObsoleteFiles() }  // replaced index files, after their grace
         }
         logger.info("tacho run", metadata: ["store": "\(storePath)", "inbox": "\(c.inbox)"])
+        // Type=notify (tools/systemd/tacho.service): ready once the store is open and the inbox
+        // watched; watchdog pings from the daemon's loop; stopping once the loop has ended.
+        let notifier = SystemdNotifier()
+        if let notifier, let pinger = WatchdogPinger(notifier) { daemon.heartbeat = pinger.tick }
+        notifier?.ready(status: "watching \(c.inbox)")
+        defer { notifier?.stopping() }
         try daemon.run(until: stopFlag)
     }
 }
