@@ -139,7 +139,7 @@ public final class SegmentReader {
     /// to the measurement after this segment was written: every row null).
     public private(set) var projection: [Int?]
 
-    public enum ProjectionError: Error, Sendable, CustomStringConvertible {
+    public enum ProjectionError: Error, Sendable, Hashable, CustomStringConvertible {
         case typeDiffers(path: String, column: String, segment: ColumnType, catalog: ColumnType)
         case measurementDiffers(path: String, segment: UInt8, catalog: UInt8)
         public var description: String {
