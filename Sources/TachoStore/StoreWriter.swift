@@ -47,6 +47,15 @@ public final class StoreWriter {
         try self.init(path: path, options: options, maintenanceOnly: false)
     }
 
+    /// Opens (creating if needed) the store at `path` with the `measurements` declared
+    /// (`StoreOptions.measurements`, FORMAT.md §7): throws `CatalogError` for a declaration
+    /// the store's catalog contradicts, before anything is written.
+    public convenience init(path: String, measurements: [Measurement], options: StoreOptions = StoreOptions()) throws {
+        var o = options
+        o.measurements = measurements
+        try self.init(path: path, options: o, maintenanceOnly: false)
+    }
+
     /// Opens an existing store for maintenance only (compaction switches, retention): takes
     /// the lock, reads the manifest and removes orphans, but neither loads the latest-status
     /// index nor the ledger (which a switch does not need: the lock is held briefly), and
