@@ -7,10 +7,11 @@ public enum FormatConstants {
     /// FORMAT.md §2: the trailer ends with `TSGE`.
     public static let segmentTrailerMagic: UInt32 = 0x4547_5354  // "TSGE"
     /// FORMAT.md §2.1, §6: version of the segment layout the writer writes. Bump on any
-    /// byte change. Version 2 added time mode 3 (runs, §2.3.1).
-    public static let segmentVersion: UInt16 = 2
+    /// byte change. Version 2 added time mode 3 (runs, §2.3.1). Version 3 added patched
+    /// packing: time mode 4, int mode 3, and string mode 3, sets per time (§2.7).
+    public static let segmentVersion: UInt16 = 3
     /// FORMAT.md §6: every segment version ever written; the reader opens all of them.
-    public static let readableSegmentVersions: ClosedRange<UInt16> = 1...2
+    public static let readableSegmentVersions: ClosedRange<UInt16> = 1...3
     /// FORMAT.md §2.1: header = magic(4) version(2) measurement(1) reserved(1) crc32c(4).
     public static let segmentHeaderSize = 12
     /// FORMAT.md §2.4: trailer = footer_offset(8) footer_len(4) footer_crc(4) version(2) reserved(2) magic(4).

@@ -173,7 +173,12 @@ public struct SegmentBuilder {
             case .string:
                 col.ids.withUnsafeBufferPointer { buf in
                     let v = UnsafeBufferPointer(rebasing: buf[range])
-                    s.distinct = StringCodec.encode(v, dictionary: dictionary, scratch: &stringScratch, into: &raw)
+                    // The times let an identity column be stored as one set per time (v3).
+                    s.distinct = times.withUnsafeBufferPointer { t in
+                        StringCodec.encode(
+                            v, dictionary: dictionary, times: UnsafeBufferPointer(rebasing: t[range]),
+                            scratch: &stringScratch, into: &raw)
+                    }
                     s.lastString = v.last.map { dictionary[Int($0)] } ?? ""
                 }
             }

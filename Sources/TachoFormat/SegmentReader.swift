@@ -232,9 +232,9 @@ public final class SegmentReader {
             }
             let ok: Bool = try block(i + 1) { raw in
                 switch columns[i].type {
-                case .int64: IntCodec.decode(raw, count: n, into: &out.columns[i].ints)
+                case .int64: IntCodec.decode(raw, count: n, version: version, into: &out.columns[i].ints)
                 case .float64: FloatCodec.decode(raw, count: n, into: &out.columns[i].doubles)
-                case .string: StringCodec.decode(raw, count: n, into: &out.columns[i])
+                case .string: StringCodec.decode(raw, count: n, times: out.times, version: version, into: &out.columns[i])
                 }
             }
             guard ok else {
