@@ -17,8 +17,8 @@ public enum BoolColumn: ColumnCodec {
     }
 
     public static func encode(
-        _ c: ColumnValues, _ range: Range<Int>, dictionary: [String], scratch: inout StringCodec.Scratch,
-        into w: inout ByteWriter
+        _ c: ColumnValues, _ range: Range<Int>, times: UnsafeBufferPointer<Int64>, dictionary: [String],
+        scratch: inout StringCodec.Scratch, into w: inout ByteWriter
     ) -> ColumnStats {
         let v = c.bools[range]
         if let first = v.first, v.allSatisfy({ $0 == first }) {
@@ -40,7 +40,9 @@ public enum BoolColumn: ColumnCodec {
         return s
     }
 
-    public static func decode(_ raw: UnsafeRawBufferPointer, count n: Int, version: UInt16, into out: inout DecodedColumn) -> Bool {
+    public static func decode(
+        _ raw: UnsafeRawBufferPointer, count n: Int, version: UInt16, times: [Int64], into out: inout DecodedColumn
+    ) -> Bool {
         var r = ByteReader(raw)
         out.values.bools.removeAll(keepingCapacity: true)
         guard n >= 0, let mode = r.readUInt8() else { return false }

@@ -30,8 +30,8 @@ public enum StringListColumn: ColumnCodec {
     }
 
     public static func encode(
-        _ c: ColumnValues, _ range: Range<Int>, dictionary: [String], scratch: inout StringCodec.Scratch,
-        into w: inout ByteWriter
+        _ c: ColumnValues, _ range: Range<Int>, times: UnsafeBufferPointer<Int64>, dictionary: [String],
+        scratch: inout StringCodec.Scratch, into w: inout ByteWriter
     ) -> ColumnStats {
         let lo = range.isEmpty ? 0 : c.listRange(range.lowerBound).lowerBound
         let hi = range.isEmpty ? 0 : Int(c.listEnds[range.upperBound - 1])
@@ -44,19 +44,22 @@ public enum StringListColumn: ColumnCodec {
         w.writeVarint(UInt64(lw.count))
         w.writeBytes(lw.bytes)
         c.ids.withUnsafeBufferPointer { ids in
+            // The items are not one per row: no times, so never stored as sets per time.
             _ = StringCodec.encode(UnsafeBufferPointer(rebasing: ids[lo..<hi]), dictionary: dictionary, scratch: &scratch, into: &w)
         }
         return ColumnStats()
     }
 
-    public static func decode(_ raw: UnsafeRawBufferPointer, count n: Int, version: UInt16, into out: inout DecodedColumn) -> Bool {
+    public static func decode(
+        _ raw: UnsafeRawBufferPointer, count n: Int, version: UInt16, times: [Int64], into out: inout DecodedColumn
+    ) -> Bool {
         var r = ByteReader(raw)
         out.values.listEnds.removeAll(keepingCapacity: true)
         guard n >= 0, let total = r.readLength(limit: maxItems), let lengthBytes = r.readLength(limit: r.remaining),
               let lengthBlock = r.readBytes(lengthBytes)
         else { return false }
         var lengths: [Int64] = []
-        guard IntCodec.decode(lengthBlock, count: n, into: &lengths) else { return false }
+        guard IntCodec.decode(lengthBlock, count: n, version: version, into: &lengths) else { return false }
         var end: Int64 = 0
         out.values.listEnds.reserveCapacity(n)
         for l in lengths {
@@ -66,7 +69,7 @@ public enum StringListColumn: ColumnCodec {
         }
         guard end == Int64(total) else { return false }
         let items = UnsafeRawBufferPointer(rebasing: raw[r.offset...])
-        return StringCodec.decode(items, count: total, into: &out)
+        return StringCodec.decode(items, count: total, times: nil, version: version, into: &out)
     }
 
     /// No stats (FORMAT.md §2.4.2): nothing a query could answer from them yet.

@@ -25,13 +25,17 @@ public protocol ColumnCodec {
     static func gather(_ rows: UnsafeBufferPointer<Int32>, from src: ColumnValues, into dst: inout ColumnValues)
 
     /// Encodes the values of rows `range` (§2.3) and returns their stats (§2.4.2) over the
-    /// rows that are not null. String ids index `dictionary`.
+    /// rows that are not null. String ids index `dictionary`; `times` are the rows' times
+    /// (an identity string column may be stored as one set per time, §2.7).
     static func encode(
-        _ c: ColumnValues, _ range: Range<Int>, dictionary: [String], scratch: inout StringCodec.Scratch,
-        into w: inout ByteWriter
+        _ c: ColumnValues, _ range: Range<Int>, times: UnsafeBufferPointer<Int64>, dictionary: [String],
+        scratch: inout StringCodec.Scratch, into w: inout ByteWriter
     ) -> ColumnStats
-    /// Decodes a block of `count` values into `out` (values and dictionary). False when malformed.
-    static func decode(_ raw: UnsafeRawBufferPointer, count: Int, version: UInt16, into out: inout DecodedColumn) -> Bool
+    /// Decodes a block of `count` values of a segment of `version` into `out` (values and
+    /// dictionary), given the chunk's decoded `times`. False when malformed.
+    static func decode(
+        _ raw: UnsafeRawBufferPointer, count: Int, version: UInt16, times: [Int64], into out: inout DecodedColumn
+    ) -> Bool
 
     static func writeStats(_ s: ColumnStats, into w: inout ByteWriter)
     static func readStats(_ r: inout ByteReader, rows: Int) -> ColumnStats?
@@ -90,8 +94,8 @@ public enum Int64Column: ColumnCodec {
         gatherArray(rows, from: src.ints, into: &dst.ints)
     }
     public static func encode(
-        _ c: ColumnValues, _ range: Range<Int>, dictionary: [String], scratch: inout StringCodec.Scratch,
-        into w: inout ByteWriter
+        _ c: ColumnValues, _ range: Range<Int>, times: UnsafeBufferPointer<Int64>, dictionary: [String],
+        scratch: inout StringCodec.Scratch, into w: inout ByteWriter
     ) -> ColumnStats {
         var s = ColumnStats()
         c.ints.withUnsafeBufferPointer { buf in
@@ -111,8 +115,10 @@ public enum Int64Column: ColumnCodec {
         }
         return s
     }
-    public static func decode(_ raw: UnsafeRawBufferPointer, count: Int, version: UInt16, into out: inout DecodedColumn) -> Bool {
-        IntCodec.decode(raw, count: count, into: &out.values.ints)
+    public static func decode(
+        _ raw: UnsafeRawBufferPointer, count: Int, version: UInt16, times: [Int64], into out: inout DecodedColumn
+    ) -> Bool {
+        IntCodec.decode(raw, count: count, version: version, into: &out.values.ints)
     }
     public static func writeStats(_ s: ColumnStats, into w: inout ByteWriter) {
         w.writeSignedVarint(s.minInt)
@@ -148,8 +154,8 @@ public enum Float64Column: ColumnCodec {
         gatherArray(rows, from: src.doubles, into: &dst.doubles)
     }
     public static func encode(
-        _ c: ColumnValues, _ range: Range<Int>, dictionary: [String], scratch: inout StringCodec.Scratch,
-        into w: inout ByteWriter
+        _ c: ColumnValues, _ range: Range<Int>, times: UnsafeBufferPointer<Int64>, dictionary: [String],
+        scratch: inout StringCodec.Scratch, into w: inout ByteWriter
     ) -> ColumnStats {
         var s = ColumnStats()
         c.doubles.withUnsafeBufferPointer { buf in
@@ -165,7 +171,9 @@ public enum Float64Column: ColumnCodec {
         }
         return s
     }
-    public static func decode(_ raw: UnsafeRawBufferPointer, count: Int, version: UInt16, into out: inout DecodedColumn) -> Bool {
+    public static func decode(
+        _ raw: UnsafeRawBufferPointer, count: Int, version: UInt16, times: [Int64], into out: inout DecodedColumn
+    ) -> Bool {
         FloatCodec.decode(raw, count: count, into: &out.values.doubles)
     }
     public static func writeStats(_ s: ColumnStats, into w: inout ByteWriter) {
@@ -204,19 +212,21 @@ public enum StringColumn: ColumnCodec {
         gatherArray(rows, from: src.ids, into: &dst.ids)
     }
     public static func encode(
-        _ c: ColumnValues, _ range: Range<Int>, dictionary: [String], scratch: inout StringCodec.Scratch,
-        into w: inout ByteWriter
+        _ c: ColumnValues, _ range: Range<Int>, times: UnsafeBufferPointer<Int64>, dictionary: [String],
+        scratch: inout StringCodec.Scratch, into w: inout ByteWriter
     ) -> ColumnStats {
         var s = ColumnStats()
         c.ids.withUnsafeBufferPointer { buf in
             let v = UnsafeBufferPointer(rebasing: buf[range])
-            s.distinct = StringCodec.encode(v, dictionary: dictionary, scratch: &scratch, into: &w)
+            s.distinct = StringCodec.encode(v, dictionary: dictionary, times: times, scratch: &scratch, into: &w)
             if let last = range.reversed().first(where: { !c.isNull($0) }) { s.lastString = dictionary[Int(c.ids[last])] }
         }
         return s
     }
-    public static func decode(_ raw: UnsafeRawBufferPointer, count: Int, version: UInt16, into out: inout DecodedColumn) -> Bool {
-        StringCodec.decode(raw, count: count, into: &out)
+    public static func decode(
+        _ raw: UnsafeRawBufferPointer, count: Int, version: UInt16, times: [Int64], into out: inout DecodedColumn
+    ) -> Bool {
+        StringCodec.decode(raw, count: count, times: times, version: version, into: &out)
     }
     public static func writeStats(_ s: ColumnStats, into w: inout ByteWriter) {
         w.writeVarint(UInt64(s.distinct))

@@ -7,8 +7,9 @@ public enum FormatConstants {
     /// FORMAT.md §2: the trailer ends with `TSGE`.
     public static let segmentTrailerMagic: UInt32 = 0x4547_5354  // "TSGE"
     /// FORMAT.md §2.1, §6: version of the segment layout the writer writes. Bump on any
-    /// byte change. Version 2 added time mode 3 (runs, §2.3.1). Version 3 added column ids,
-    /// nullable columns (§2.3.7), bool and string-list columns (§2.3.5, §2.3.6).
+    /// byte change. Version 2 added time mode 3 (runs, §2.3.1). Version 3 added patched
+    /// packing: time mode 4, int mode 3, and string mode 3, sets per time (§2.7); and column
+    /// ids, nullable columns (§2.3.7), bool and string-list columns (§2.3.5, §2.3.6).
     public static let segmentVersion: UInt16 = 3
     /// FORMAT.md §6: every segment version ever written; the reader opens all of them.
     public static let readableSegmentVersions: ClosedRange<UInt16> = 1...3

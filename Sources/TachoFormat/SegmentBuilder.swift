@@ -143,7 +143,11 @@ public struct SegmentBuilder {
             raw.removeAll()
             let spec = measurement.columns[i]
             if spec.isNullable { NullBitmap.encode(col, range, into: &raw) }
-            var s = spec.type.codec.encode(col, range, dictionary: dictionary, scratch: &stringScratch, into: &raw)
+            var s = times.withUnsafeBufferPointer { t in
+                spec.type.codec.encode(
+                    col, range, times: UnsafeBufferPointer(rebasing: t[range]), dictionary: dictionary,
+                    scratch: &stringScratch, into: &raw)
+            }
             if spec.isNullable, col.hasNulls(in: range) { s.nulls = range.reduce(0) { $0 + (col.isNull($1) ? 1 : 0) } }
             blocks.append(try writeBlock())
             stats.append(s)

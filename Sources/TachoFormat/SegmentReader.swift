@@ -294,7 +294,7 @@ public final class SegmentReader {
                 } else {
                     out.columns[i].values.nulls.removeAll(keepingCapacity: true)
                 }
-                return spec.type.codec.decode(payload, count: n, version: segmentVersion, into: &out.columns[i])
+                return spec.type.codec.decode(payload, count: n, version: segmentVersion, times: out.times, into: &out.columns[i])
             }
             guard ok else {
                 throw SegmentError(

@@ -181,7 +181,7 @@ import TachoTestSupport
     @Test func malformedNewBlocksAreRejected() {
         func bool(_ b: [UInt8], _ n: Int) -> Bool {
             var out = DecodedColumn(type: .bool)
-            return b.withUnsafeBytes { BoolColumn.decode($0, count: n, version: 3, into: &out) }
+            return b.withUnsafeBytes { BoolColumn.decode($0, count: n, version: 3, times: [], into: &out) }
         }
         #expect(bool([0, 1], 5))
         #expect(bool([1, 0b10110], 5))
@@ -192,7 +192,7 @@ import TachoTestSupport
 
         func list(_ b: [UInt8], _ n: Int) -> Bool {
             var out = DecodedColumn(type: .stringList)
-            return b.withUnsafeBytes { StringListColumn.decode($0, count: n, version: 3, into: &out) }
+            return b.withUnsafeBytes { StringListColumn.decode($0, count: n, version: 3, times: [], into: &out) }
         }
         // total 2 | lengths: int mode 0 (constant) 1, 2 bytes | strings: dict 1 "a", constant.
         let good: [UInt8] = [2, 2, 0, 2, 1, 1, 0x61, 0]
