@@ -45,8 +45,8 @@ public struct Catalog: Sendable, Hashable {
         return letter(b[0]) && b.dropFirst().allSatisfy { letter($0) || ($0 >= 48 && $0 <= 57) }
     }
 
-    /// This catalog with `declared` reconciled into it: a new measurement gets the next free
-    /// id; a new column (nullable, not identity) the next column id of its measurement; a
+    /// This catalog with `declared` reconciled into it: a new measurement gets the id it
+    /// declares when that is free, else the next free id; a new column (nullable, not identity) the next column id of its measurement; a
     /// column that became nullable is relaxed. Measurements and columns not declared stay
     /// (their data stays readable). Columns keep the catalog's order, new ones appended, so
     /// build rows with the returned catalog's measurement, not the declaration.
@@ -60,10 +60,23 @@ public struct Catalog: Sendable, Hashable {
                 let m = try Self.merge(old, d)
                 out.measurements[out.measurements.firstIndex { $0.id == old.id }!] = m
             } else {
-                let next = (out.measurements.map(\.id).max() ?? 0)
-                guard next < Self.maxMeasurementID else { throw .tooManyMeasurements(d.name) }
+                // The id it declares when that is free (a build's fixed ids stay put), else
+                // the greatest id + 1, else the least free one.
+                var id = d.id
+                if id == 0 || out.measurement(id: id) != nil {
+                    let top = out.measurements.map(\.id).max() ?? 0
+                    if top < Self.maxMeasurementID {
+                        id = top + 1
+                    } else {
+                        guard let free = (1...Self.maxMeasurementID).first(where: { out.measurement(id: $0) == nil }) else {
+                            throw .tooManyMeasurements(d.name)
+                        }
+                        id = free
+                    }
+                }
                 let cols = d.columns.enumerated().map { $0.element.withID(UInt32($0.offset + 1)) }
-                out.measurements.append(Measurement(id: next + 1, name: d.name, columns: cols, latestColumn: d.latestColumn))
+                out.measurements.append(Measurement(id: id, name: d.name, columns: cols, latestColumn: d.latestColumn))
+                out.measurements.sort { $0.id < $1.id }
             }
         }
         return out

@@ -107,6 +107,21 @@ import TachoTestSupport
         }
     }
 
+    /// A new measurement keeps the id it declares when it is free; a taken one is replaced
+    /// by the next free id; an existing measurement keeps its id whatever is declared.
+    @Test func declaredIDsAreKeptWhenFree() throws {
+        let power = Measurement(id: 5, name: "power", columns: [ColumnSpec("value", .float64)])
+        let locations = Measurement(id: 2, name: "locations", columns: [ColumnSpec("lat", .float64)])  // 2 is status's
+        let c = try Catalog.builtIn.resolving([power, locations])
+        #expect(c.measurement(named: "power")?.id == 5)
+        #expect(c.measurement(named: "locations")?.id == 6)
+        #expect(c.measurements.map(\.id) == [1, 2, 5, 6])
+        #expect(try c.resolving([power.withID(9)]).measurement(named: "power")?.id == 5)
+        // Ids run out at the top: the least free one is used.
+        let top = try Catalog.builtIn.resolving([Measurement(id: 255, name: "last", columns: [])])
+        #expect(try top.resolving([Measurement(id: 0, name: "next", columns: [])]).measurement(named: "next")?.id == 3)
+    }
+
     @Test func fileRoundTripsAndDamageIsDetected() throws {
         let c = try Catalog.builtIn.resolving([
             Self.alarms,
