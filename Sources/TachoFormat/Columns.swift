@@ -9,7 +9,7 @@
 ///   row `i`'s strings end in `ids` (row `i` is `ids[listEnds[i-1] ..< listEnds[i]]`).
 /// * Nulls: `nulls[i]` is true when row `i` has no value. Rows at or past `nulls.count` are
 ///   not null, so a column without nulls never touches `nulls` (`appendNull` pads it). A null
-///   row still holds its type's zero value (0, +0.0, false, string id `nullStringID`… see
+///   row still holds its type's zero value (0, +0.0, false, the empty list, a string id of "": see
 ///   `ColumnCodec.appendZero`) so every array keeps one entry per row.
 public struct ColumnValues: Sendable {
     public let type: ColumnType

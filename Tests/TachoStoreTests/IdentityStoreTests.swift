@@ -127,11 +127,11 @@ import TachoTestSupport
         for parts in layouts {
             let dir = TempDir()
             var options = smallOptions()
-            options.measurements = [Self.probe]  // a declared measurement: the catalog numbers it
+            options.measurements = [Self.probe]  // a declared measurement: the catalog records it
             let w = try StoreWriter(path: dir.path, options: options)
             defer { w.close() }
             let probe = try #require(w.catalog.measurement(named: "probe"))
-            #expect(probe.id == 3 && probe.columns == Self.probe.columns)
+            #expect(probe.id == 77 && probe.columns == Self.probe.columns)  // its declared id is free
             var start = 0
             for n in parts {
                 var b = RowBatch(probe)
