@@ -63,8 +63,25 @@ public struct Measurement: Sendable, Hashable, CustomStringConvertible {
         latestColumn: 0
     )
 
-    /// The measurements this build knows. Later ones (locations, alarms, power) add entries here.
-    public static let all: [Measurement] = [.detections, .status]
+    /// One row per location fix: (vehicle_id, time, lat, lon, speed_kmh, heading).
+    /// Built in until TOML declarations (issue 13) replace it.
+    public static let locations = Measurement(
+        id: 3, name: "locations",
+        columns: [ColumnSpec("lat", .float64), ColumnSpec("lon", .float64), ColumnSpec("speed_kmh", .float64),
+                  ColumnSpec("heading", .int64)]
+    )
+    /// One row per power reading: (vehicle_id, time, value, units) with units `kW` (a power
+    /// sample) or `kWh` (energy used in the sample's interval). Built in until TOML
+    /// declarations (issue 13) replace it.
+    public static let power = Measurement(
+        id: 5, name: "power",
+        columns: [ColumnSpec("value", .float64), ColumnSpec("units", .string)]
+    )
+
+    /// The measurements this build knows. TOML declarations (issue 13) will replace the
+    /// built-in locations and power; queries look measurements up through
+    /// `MeasurementLookup` only.
+    public static let all: [Measurement] = [.detections, .status, .locations, .power]
 
     public static func byID(_ id: UInt8) -> Measurement? { all.first { $0.id == id } }
     public static func named(_ name: String) -> Measurement? { all.first { $0.name == name } }

@@ -1,0 +1,101 @@
+import TachoFormat
+
+/// How a query handles a column's values, whatever the storage type behind them.
+enum CellKind: Sendable, Hashable {
+    case int, double, string, bool, stringList
+
+    var isNumeric: Bool { self == .int || self == .double }
+}
+
+/// The one place in TachoQuery that knows how decoded chunks (`DecodedChunk`,
+/// `DecodedColumn`) and footer statistics (`ColumnStats`) lay values out. Everything else
+/// reads cells, dictionaries and stats through here, so a change of representation (bool
+/// and string-list columns, null bitmaps) is answered in this file alone.
+enum ChunkCells {
+    static func kind(_ type: ColumnType) -> CellKind {
+        switch type {
+        case .int64: .int
+        case .float64: .double
+        case .string: .string
+        }
+    }
+
+    static func kind(_ m: Measurement, _ column: Int) -> CellKind { kind(m.columns[column].type) }
+
+    // MARK: decoded rows
+
+    /// Row `row`'s value of column `column` (which must have been decoded).
+    static func cell(_ chunk: DecodedChunk, column: Int, row: Int) -> CellValue {
+        let c = chunk.columns[column]
+        if isNull(chunk, column: column, row: row) { return .null }
+        switch c.type {
+        case .int64: return .int(c.ints[row])
+        case .float64: return .double(c.doubles[row])
+        case .string: return .string(c.string(at: row))
+        }
+    }
+
+    /// Whether the column has any null in this chunk (never, before nullable columns).
+    @inline(__always)
+    static func hasNulls(_ chunk: DecodedChunk, column: Int) -> Bool { false }
+
+    @inline(__always)
+    static func isNull(_ chunk: DecodedChunk, column: Int, row: Int) -> Bool { false }
+
+    /// The chunk dictionary of a string column; rows hold ids into it (`withIDs`).
+    static func dictionary(_ chunk: DecodedChunk, column: Int) -> [String] { chunk.columns[column].dictionary }
+
+    static func string(_ chunk: DecodedChunk, column: Int, row: Int) -> String { chunk.columns[column].string(at: row) }
+
+    static func withIDs<R>(_ chunk: DecodedChunk, column: Int, _ body: (UnsafeBufferPointer<UInt32>) throws -> R) rethrows -> R {
+        try chunk.columns[column].ids.withUnsafeBufferPointer(body)
+    }
+
+    static func withInts<R>(_ chunk: DecodedChunk, column: Int, _ body: (UnsafeBufferPointer<Int64>) throws -> R) rethrows -> R {
+        try chunk.columns[column].ints.withUnsafeBufferPointer(body)
+    }
+
+    static func withDoubles<R>(_ chunk: DecodedChunk, column: Int, _ body: (UnsafeBufferPointer<Double>) throws -> R) rethrows -> R {
+        try chunk.columns[column].doubles.withUnsafeBufferPointer(body)
+    }
+
+    /// A numeric cell as a Double (nil for null).
+    @inline(__always)
+    static func number(_ chunk: DecodedChunk, column: Int, row: Int) -> Double? {
+        if isNull(chunk, column: column, row: row) { return nil }
+        let c = chunk.columns[column]
+        return c.type == .int64 ? Double(c.ints[row]) : c.doubles[row]
+    }
+
+    // MARK: footer statistics
+
+    /// The one value every row of the chunk holds in a string column, or nil when there are
+    /// several (or nulls).
+    static func singleString(_ meta: ChunkMeta, column: Int) -> String? {
+        let s = meta.stats[column]
+        return s.distinct == 1 ? s.lastString : nil
+    }
+
+    /// Whether the chunk may hold nulls in the column (never, before nullable columns).
+    static func mayHaveNulls(_ meta: ChunkMeta, column: Int) -> Bool { false }
+
+    /// Rows with a value (not null) in the column.
+    static func valueCount(_ meta: ChunkMeta, column: Int) -> Int { meta.rowCount }
+
+    /// Min and max of the non-null values of an int64 column.
+    static func intRange(_ meta: ChunkMeta, column: Int) -> (min: Int64, max: Int64) {
+        (meta.stats[column].minInt, meta.stats[column].maxInt)
+    }
+
+    /// Min and max of the non-null values of a float64 column.
+    static func doubleRange(_ meta: ChunkMeta, column: Int) -> (min: Double, max: Double) {
+        (meta.stats[column].minDouble, meta.stats[column].maxDouble)
+    }
+
+    /// The exact sum of an int64 column, or nil when it overflowed Int64.
+    static func intSum(_ meta: ChunkMeta, column: Int) -> Int64? {
+        meta.stats[column].sumOverflow ? nil : meta.stats[column].sumInt
+    }
+
+    static func doubleSum(_ meta: ChunkMeta, column: Int) -> Double { meta.stats[column].sumDouble }
+}
