@@ -78,7 +78,7 @@ struct AggregateEngine {
                 }
             }
             var all = plan.predicate.isEmpty
-            if case .chunk(_, _, let meta) = item {
+            if useFooterStats, case .chunk(_, _, let meta) = item {
                 if !all {
                     switch plan.predicate.verdict(meta) {
                     case .none:
@@ -88,7 +88,7 @@ struct AggregateEngine {
                     case .unknown: break
                     }
                 }
-                if useFooterStats && all && fromFooter(meta, vehicle: vehicle) { continue }
+                if all && fromFooter(meta, vehicle: vehicle) { continue }
             }
             let batch = try cursor.decode(item)
             if batch.range.isEmpty { continue }

@@ -100,7 +100,14 @@ public struct AggregateQuery: Sendable {
     /// The string column `energy` reads units from.
     public static let unitsColumn = "units"
 
-    public init(_ measurement: Measurement = .detections, _ function: AggregateFunction, field: String? = nil,
+    /// An aggregate of detections (their `value`).
+    public init(_ function: AggregateFunction, every bucketWidth: Int64, groupBy: [String] = [],
+                vehicles: Set<ByteString>? = nil, from: Int64 = .min, to: Int64 = .max, filters: [ColumnFilter] = []) {
+        self.init(.detections, function, every: bucketWidth, groupBy: groupBy, vehicles: vehicles, from: from, to: to,
+                  filters: filters)
+    }
+
+    public init(_ measurement: Measurement, _ function: AggregateFunction, field: String? = nil,
                 every bucketWidth: Int64, groupBy: [String] = [], vehicles: Set<ByteString>? = nil,
                 from: Int64 = .min, to: Int64 = .max, filters: [ColumnFilter] = [],
                 label: BucketLabel = .left, fill: FillMode = .none) {

@@ -12,7 +12,8 @@ public enum FilterOp: String, Sendable, Hashable, CaseIterable {
 /// - strings and bools: `=` and `!=` (bools are `true`/`false`); strings match by bytes;
 /// - string lists: `=` means "the list contains the value", `!=` "does not contain it";
 /// - a null cell matches no filter, `!=` included.
-/// Several `values` (only with `=`) match a row holding any of them: `--type a --type b`.
+/// Several `values` (only with `=`, not for numbers or bools) match a row holding any of
+/// them: `--type a --type b`; no values with `=` match nothing.
 public struct ColumnFilter: Sendable, Hashable {
     public var column: String
     public var op: FilterOp
@@ -79,8 +80,8 @@ struct ResolvedFilter: Sendable {
         op = f.op
         kind = ChunkCells.kind(m, column)
         let col = "\(m.name).\(m.columns[column].name) (\(m.columns[column].type))"
-        guard !f.values.isEmpty, f.values.count == 1 || f.op == .eq else {
-            throw QueryError(.badFilter, "filter on \(col): several values need =")
+        guard f.values.count <= 1 || f.op == .eq else {
+            throw QueryError(.badFilter, "filter \(f.text): several values need = (any of them)")
         }
         strings = Set(bytesOf: f.values)
         var int: Int64?, double = 0.0, bool = false

@@ -10,8 +10,14 @@ public struct VehicleSummary: Sendable, Hashable {
     /// Rows per measurement id (measurements without rows of this vehicle are absent).
     public var rowsByMeasurement: [UInt8: Int]
 
-    public var detectionRows: Int { rowsByMeasurement[Measurement.detections.id] ?? 0 }
-    public var statusRows: Int { rowsByMeasurement[Measurement.status.id] ?? 0 }
+    public var detectionRows: Int {
+        get { rowsByMeasurement[Measurement.detections.id] ?? 0 }
+        set { rowsByMeasurement[Measurement.detections.id] = newValue == 0 ? nil : newValue }
+    }
+    public var statusRows: Int {
+        get { rowsByMeasurement[Measurement.status.id] ?? 0 }
+        set { rowsByMeasurement[Measurement.status.id] = newValue == 0 ? nil : newValue }
+    }
 
     public init(vehicle: String, firstTime: Int64, lastTime: Int64, rowsByMeasurement: [UInt8: Int]) {
         (self.vehicle, self.firstTime, self.lastTime, self.rowsByMeasurement) = (vehicle, firstTime, lastTime, rowsByMeasurement)
