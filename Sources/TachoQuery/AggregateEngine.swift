@@ -212,6 +212,7 @@ struct AggregateEngine {
             ChunkCells.withInts(chunk, column: f) { ints in
                 ChunkCells.withDoubles(chunk, column: f) { doubles in
                     ChunkCells.withIDs(chunk, column: plan.units ?? 0) { unitIDs in
+                    ChunkCells.withIDs(chunk, column: plan.groupColumns.first ?? 0) { firstIDs in
                         /// One row into `acc`.
                         func accumulate(_ acc: inout Accumulator, _ r: Int) {
                             if nulls && ChunkCells.isNull(chunk, column: f, row: r) { return }
@@ -248,7 +249,7 @@ struct AggregateEngine {
                             } else {
                                 for k in i..<j {
                                     let r = rows[k]
-                                    let g = fast ? fastKey(chunk, r) : keyOfRow(chunk, r)
+                                    let g = fast ? fastKey(chunk, r, Int(firstIDs[r])) : keyOfRow(chunk, r)
                                     let slot = Int(g)
                                     if runAcc.count <= slot {
                                         runAcc.append(contentsOf: repeatElement(Accumulator(), count: slot + 1 - runAcc.count))
@@ -265,17 +266,19 @@ struct AggregateEngine {
                             i = j
                         }
                     }
+                    }
                 }
             }
         }
     }
 
-    /// The key of chunk row `r` through the chunk's id table (interning on first sight).
+    /// The key of chunk row `r` through the chunk's id table (interning on first sight);
+    /// `first` is the row's id in the first grouping column.
     @inline(__always)
-    mutating func fastKey(_ chunk: DecodedChunk, _ r: Int) -> Int32 {
-        var idx = 0
-        for (n, c) in plan.groupColumns.enumerated() {
-            idx += ChunkCells.withIDs(chunk, column: c) { Int($0[r]) } * strides[n]
+    mutating func fastKey(_ chunk: DecodedChunk, _ r: Int, _ first: Int) -> Int32 {
+        var idx = first
+        for n in plan.groupColumns.indices.dropFirst() {
+            idx += ChunkCells.withIDs(chunk, column: plan.groupColumns[n]) { Int($0[r]) } * strides[n]
         }
         let k = localKey[idx]
         if k >= 0 { return k }

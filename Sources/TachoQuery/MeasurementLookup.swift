@@ -18,6 +18,15 @@ public enum MeasurementLookup {
                          "unknown measurement \"\(name)\"; known measurements: \(known.map(\.name).joined(separator: ", "))")
     }
 
+    /// `named(name)`, with an error listing the measurements when no name was given.
+    public static func required(_ name: String?, in snapshot: Snapshot? = nil) throws -> Measurement {
+        guard let name else {
+            throw QueryError(.unknownMeasurement,
+                             "name a measurement: one of \(all(in: snapshot).map(\.name).joined(separator: ", "))")
+        }
+        return try named(name, in: snapshot)
+    }
+
     /// Other names operators use for columns (`--by type` for detections' `object_type`).
     static let aliases: [String: String] = ["type": "object_type"]
 

@@ -27,7 +27,7 @@ struct AggCommand: ParsableCommand {
               tacho agg alarms --every 1d --fn count --by alarm_type --where 'severity>=2'
             """)
 
-    @Argument(help: "The measurement (see `tacho measurements`).") var measurement: String
+    @Argument(help: "The measurement (see `tacho measurements`).") var measurement: String?
     @OptionGroup var storeOption: StoreOptionGroup
     @OptionGroup var log: LogOptionGroup
     @OptionGroup var output: FormatOptionGroup
@@ -57,7 +57,7 @@ struct AggCommand: ParsableCommand {
 
     func run() throws {
         let snap = try openSnapshot(storeOption, log)
-        let m = try MeasurementLookup.named(measurement, in: snap)
+        let m = try MeasurementLookup.required(measurement, in: snap)
         let g = grouping()
         let q = AggregateQuery(
             m, fn, field: field, every: Units.durationMicros(every) ?? 0, groupBy: g, vehicles: range.vehicleSet,

@@ -92,7 +92,7 @@ struct QueryCommand: ParsableCommand {
               tacho query alarms --where alarm_type=harsh_braking --where 'severity>=2'
             """)
 
-    @Argument(help: "The measurement (see `tacho measurements`).") var measurement: String
+    @Argument(help: "The measurement (see `tacho measurements`).") var measurement: String?
     @OptionGroup var storeOption: StoreOptionGroup
     @OptionGroup var log: LogOptionGroup
     @OptionGroup var output: FormatOptionGroup
@@ -102,7 +102,7 @@ struct QueryCommand: ParsableCommand {
 
     func run() throws {
         let snap = try openSnapshot(storeOption, log)
-        let m = try MeasurementLookup.named(measurement, in: snap)
+        let m = try MeasurementLookup.required(measurement, in: snap)
         let q = RangeQuery(m, vehicles: range.vehicleSet, from: range.fromMicros, to: range.toMicros,
                            filters: try filter.columnFilters(), limit: limit)
         try printRows(q, on: snap, output.format, range.vehicles)
