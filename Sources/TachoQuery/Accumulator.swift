@@ -39,7 +39,26 @@ struct Accumulator {
         if kWh { kwhSum += v } else { kwCount += 1; kwSum += v }
     }
 
-    mutating func merge(_ o: Accumulator) {
+    /// Merges what `o` saw; `mode` says which fields are in use (the rest stay untouched).
+    @inline(__always)
+    mutating func merge(_ o: Accumulator, _ mode: AggregatePlan.Mode) {
+        switch mode {
+        case .count: count += o.count
+        case .int: mergeInt(o)
+        case .double:
+            count += o.count
+            dsum += o.dsum
+            if o.dmin < dmin { dmin = o.dmin }
+            if o.dmax > dmax { dmax = o.dmax }
+        case .energy:
+            count += o.count
+            kwCount += o.kwCount
+            kwSum += o.kwSum
+            kwhSum += o.kwhSum
+        }
+    }
+
+    private mutating func mergeInt(_ o: Accumulator) {
         count += o.count
         let (s, ov) = sum.addingReportingOverflow(o.sum)
         sum = s
@@ -47,12 +66,6 @@ struct Accumulator {
         if ov { carry += o.sum < 0 ? -1 : 1 }
         if o.min < min { min = o.min }
         if o.max > max { max = o.max }
-        dsum += o.dsum
-        if o.dmin < dmin { dmin = o.dmin }
-        if o.dmax > dmax { dmax = o.dmax }
-        kwCount += o.kwCount
-        kwSum += o.kwSum
-        kwhSum += o.kwhSum
     }
 
     var exactSum: Int64? {

@@ -118,7 +118,7 @@ struct AggregateEngine {
             groups.append(acc)
             keys.append(GroupKey(bucket: bucket, vehicle: vehicle, key: key))
         } else {
-            groups[i].merge(acc)
+            groups[i].merge(acc, plan.mode)
         }
     }
 
@@ -195,78 +195,124 @@ struct AggregateEngine {
         intern(plan.groupColumns.map { ChunkCells.string(chunk, column: $0, row: r) })
     }
 
+    /// The value columns of one decoded chunk, borrowed for one fold.
+    struct RowValues {
+        let mode: AggregatePlan.Mode
+        let chunk: DecodedChunk
+        let field: Int
+        let nulls: Bool
+        let intField: Bool
+        let ints: UnsafeBufferPointer<Int64>
+        let doubles: UnsafeBufferPointer<Double>
+        let unitIDs: UnsafeBufferPointer<UInt32>
+        let unitKinds: UnsafeBufferPointer<Int8>
+
+        /// Row `r` into `acc`.
+        @inline(__always)
+        func accumulate(_ acc: inout Accumulator, _ r: Int) {
+            if nulls && ChunkCells.isNull(chunk, column: field, row: r) { return }
+            switch mode {
+            case .count: acc.count += 1
+            case .int: acc.add(ints[r])
+            case .double: acc.add(doubles[r])
+            case .energy:
+                let k = unitKinds[Int(unitIDs[r])]
+                if k < 0 { acc.count += 1; return }
+                acc.addEnergy(intField ? Double(ints[r]) : doubles[r], kWh: k == 1)
+            }
+        }
+    }
+
     /// Folds decoded rows `rows` (ascending chunk row indexes).
     mutating func fold<C: RandomAccessCollection>(_ batch: ScanBatch, _ rows: C, vehicle: Int32) where C.Element == Int, C.Index == Int {
         let chunk = batch.chunk
         let grouped = !plan.groupColumns.isEmpty
-        let fast = grouped && prepareKeys(chunk)
+        let single = plan.groupColumns.count == 1
+        let fast = grouped && !single && prepareKeys(chunk)
+        if single {
+            // One grouping column: every dictionary entry interned up front, so a row's
+            // group is one array lookup.
+            localKey.removeAll(keepingCapacity: true)
+            for s in ChunkCells.dictionary(chunk, column: plan.groupColumns[0]) { localKey.append(intern([s])) }
+        }
+        if runAcc.count < keyNames.count {
+            runAcc.append(contentsOf: repeatElement(Accumulator(), count: keyNames.count - runAcc.count))
+        }
         if plan.mode == .energy, let u = plan.units {
             unitKind = ChunkCells.dictionary(chunk, column: u).map(Self.unitKind)
         }
         let f = plan.field ?? 0
-        let mode = plan.mode
-        let intField = plan.fieldKind == .int
         let nulls = plan.field.map { ChunkCells.hasNulls(chunk, column: $0) } ?? false
         let unitKinds = unitKind
         chunk.times.withUnsafeBufferPointer { times in
             ChunkCells.withInts(chunk, column: f) { ints in
-                ChunkCells.withDoubles(chunk, column: f) { doubles in
-                    ChunkCells.withIDs(chunk, column: plan.units ?? 0) { unitIDs in
-                    ChunkCells.withIDs(chunk, column: plan.groupColumns.first ?? 0) { firstIDs in
-                        /// One row into `acc`.
-                        func accumulate(_ acc: inout Accumulator, _ r: Int) {
-                            if nulls && ChunkCells.isNull(chunk, column: f, row: r) { return }
-                            switch mode {
-                            case .count: acc.count += 1
-                            case .int: acc.add(ints[r])
-                            case .double: acc.add(doubles[r])
-                            case .energy:
-                                let k = unitKinds[Int(unitIDs[r])]
-                                if k < 0 { acc.count += 1; return }
-                                acc.addEnergy(intField ? Double(ints[r]) : doubles[r], kWh: k == 1)
+            ChunkCells.withDoubles(chunk, column: f) { doubles in
+            ChunkCells.withIDs(chunk, column: plan.units ?? 0) { unitIDs in
+            ChunkCells.withIDs(chunk, column: plan.groupColumns.first ?? 0) { firstIDs in
+            unitKinds.withUnsafeBufferPointer { kinds in
+                let values = RowValues(mode: plan.mode, chunk: chunk, field: f, nulls: nulls, intField: plan.fieldKind == .int,
+                                       ints: ints, doubles: doubles, unitIDs: unitIDs, unitKinds: kinds)
+                var i = rows.startIndex
+                let end = rows.endIndex
+                while i < end {
+                    let q = CivilDate.floorDiv(times[rows[i]], width)
+                    var j = i + 1
+                    if q == lastBucket {
+                        j = end
+                    } else {
+                        let bound = q &* width &+ width
+                        while j < end && times[rows[j]] < bound { j += 1 }
+                    }
+                    let start = bucketStart(q)
+                    if !grouped {
+                        var acc = Accumulator()
+                        if plan.mode == .count && !nulls {
+                            acc.count = Int64(j - i)
+                        } else {
+                            for k in i..<j { values.accumulate(&acc, rows[k]) }
+                        }
+                        add(acc, bucket: start, vehicle: vehicle, key: -1)
+                    } else {
+                        if single {
+                            foldSingle(rows[i..<j], firstIDs, values)
+                        } else {
+                            for k in i..<j {
+                                let r = rows[k]
+                                let g = fast ? fastKey(chunk, r, Int(firstIDs[r])) : keyOfRow(chunk, r)
+                                let slot = Int(g)
+                                if runAcc.count <= slot {
+                                    runAcc.append(contentsOf: repeatElement(Accumulator(), count: slot + 1 - runAcc.count))
+                                }
+                                let was = runAcc[slot].count
+                                values.accumulate(&runAcc[slot], r)
+                                if was == 0 && runAcc[slot].count != 0 { touched.append(g) }
                             }
                         }
-                        var i = rows.startIndex
-                        let end = rows.endIndex
-                        while i < end {
-                            let q = CivilDate.floorDiv(times[rows[i]], width)
-                            var j = i + 1
-                            if q == lastBucket {
-                                j = end
-                            } else {
-                                let bound = q &* width &+ width
-                                while j < end && times[rows[j]] < bound { j += 1 }
-                            }
-                            let start = bucketStart(q)
-                            if !grouped {
-                                var acc = Accumulator()
-                                if mode == .count && !nulls {
-                                    acc.count = Int64(j - i)
-                                } else {
-                                    for k in i..<j { accumulate(&acc, rows[k]) }
-                                }
-                                add(acc, bucket: start, vehicle: vehicle, key: -1)
-                            } else {
-                                for k in i..<j {
-                                    let r = rows[k]
-                                    let g = fast ? fastKey(chunk, r, Int(firstIDs[r])) : keyOfRow(chunk, r)
-                                    let slot = Int(g)
-                                    if runAcc.count <= slot {
-                                        runAcc.append(contentsOf: repeatElement(Accumulator(), count: slot + 1 - runAcc.count))
-                                    }
-                                    if runAcc[slot].count == 0 && !touched.contains(g) { touched.append(g) }
-                                    accumulate(&runAcc[slot], r)
-                                }
-                                for g in touched {
-                                    add(runAcc[Int(g)], bucket: start, vehicle: vehicle, key: g)
-                                    runAcc[Int(g)] = Accumulator()
-                                }
-                                touched.removeAll(keepingCapacity: true)
-                            }
-                            i = j
+                        for g in touched {
+                            add(runAcc[Int(g)], bucket: start, vehicle: vehicle, key: g)
+                            runAcc[Int(g)] = Accumulator()
                         }
+                        touched.removeAll(keepingCapacity: true)
                     }
-                    }
+                    i = j
+                }
+            }
+            }
+            }
+            }
+            }
+        }
+    }
+
+    /// The rows of one bucket run, one grouping column: groups through the chunk's id table.
+    mutating func foldSingle<S: Sequence>(_ rows: S, _ ids: UnsafeBufferPointer<UInt32>, _ values: RowValues) where S.Element == Int {
+        localKey.withUnsafeBufferPointer { keyOf in
+            runAcc.withUnsafeMutableBufferPointer { acc in
+                for r in rows {
+                    let g = Int(keyOf[Int(ids[r])])
+                    let was = acc[g].count
+                    values.accumulate(&acc[g], r)
+                    if was == 0 && acc[g].count != 0 { touched.append(Int32(g)) }
                 }
             }
         }

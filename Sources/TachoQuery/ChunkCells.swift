@@ -25,13 +25,15 @@ enum ChunkCells {
     // MARK: decoded rows
 
     /// Row `row`'s value of column `column` (which must have been decoded).
+    @inline(__always)
     static func cell(_ chunk: DecodedChunk, column: Int, row: Int) -> CellValue {
-        let c = chunk.columns[column]
         if isNull(chunk, column: column, row: row) { return .null }
-        switch c.type {
-        case .int64: return .int(c.ints[row])
-        case .float64: return .double(c.doubles[row])
-        case .string: return .string(c.string(at: row))
+        // Element access straight through `chunk.columns[column]`: binding the column to a
+        // local would retain and release each of its arrays per cell.
+        switch chunk.columns[column].type {
+        case .int64: return .int(chunk.columns[column].ints[row])
+        case .float64: return .double(chunk.columns[column].doubles[row])
+        case .string: return .string(chunk.columns[column].string(at: row))
         }
     }
 
@@ -63,8 +65,7 @@ enum ChunkCells {
     @inline(__always)
     static func number(_ chunk: DecodedChunk, column: Int, row: Int) -> Double? {
         if isNull(chunk, column: column, row: row) { return nil }
-        let c = chunk.columns[column]
-        return c.type == .int64 ? Double(c.ints[row]) : c.doubles[row]
+        return chunk.columns[column].type == .int64 ? Double(chunk.columns[column].ints[row]) : chunk.columns[column].doubles[row]
     }
 
     // MARK: footer statistics
