@@ -1,4 +1,5 @@
 import TachoFormat
+import TachoStore
 
 /// How a query handles a column's values, whatever the storage type behind them.
 enum CellKind: Sendable, Hashable {
@@ -66,6 +67,19 @@ enum ChunkCells {
     static func number(_ chunk: DecodedChunk, column: Int, row: Int) -> Double? {
         if isNull(chunk, column: column, row: row) { return nil }
         return chunk.columns[column].type == .int64 ? Double(chunk.columns[column].ints[row]) : chunk.columns[column].doubles[row]
+    }
+
+    /// Decodes the time column and the `columns` of a stored chunk (no deduplication: for
+    /// a look at a chunk's dictionaries before reading it through the scan).
+    static func decode(_ reader: SegmentReader, _ meta: ChunkMeta, columns: [Bool], into out: inout DecodedChunk) throws {
+        do {
+            try reader.decode(meta, columns: columns, into: &out)
+        } catch let e as SegmentError {
+            var s = StoreError(.corrupt, "read segment", path: e.path, e.problem)
+            s.offset = e.offset
+            s.newerFormat = e.newerFormat
+            throw s
+        }
     }
 
     // MARK: footer statistics

@@ -261,6 +261,21 @@ struct RowPredicate: Sendable {
         return all ? .all : .unknown
     }
 
+    /// String columns the filters test (what a dictionary probe decodes), as a column mask
+    /// of `m`; nil when no filter is on a string column.
+    func stringColumns(_ m: Measurement) -> [Bool]? {
+        let cols = Set(filters.filter { $0.kind == .string }.map(\.column))
+        return cols.isEmpty ? nil : m.columns.indices.map { cols.contains($0) }
+    }
+
+    /// Whether a string filter keeps no entry of its column's dictionary: then no row of
+    /// the chunk passes, whatever the other columns hold.
+    func dictionaryRulesOut(_ chunk: DecodedChunk) -> Bool {
+        filters.contains { f in
+            f.kind == .string && !ChunkCells.dictionary(chunk, column: f.column).contains { f.passes(string: $0) }
+        }
+    }
+
     func select(_ chunk: DecodedChunk, _ range: Range<Int>, keep: inout [Bool]) -> RowSelection {
         var sel = RowSelection.range(range)
         for f in filters {

@@ -9,7 +9,8 @@ import TachoStore
 /// Chunks the footer shows no row of can pass (a string column holding one other value; a
 /// numeric column whose min/max lie outside the filter) are skipped without decoding; a
 /// string filter is tested once per chunk-dictionary entry, and a chunk none of whose
-/// entries pass yields nothing.
+/// entries pass yields nothing — found, while it pays, by decoding the string filter
+/// columns alone before the rest of the chunk.
 public struct RangeQuery: Sendable {
     public var measurement: Measurement
     /// nil: every vehicle.
@@ -156,9 +157,18 @@ public final class RowCursor {
     private var rowIndex = 0
     /// Stored chunks skipped on their footer alone (for tests).
     private(set) var footerSkips = 0
+    /// Stored chunks skipped after decoding only their string filter columns (for tests).
+    private(set) var dictionarySkips = 0
+    /// The string filter columns a dictionary probe decodes (nil: no string filter).
+    private let probeColumns: [Bool]?
+    private var probe: DecodedChunk
+    private(set) var probes = 0
+    private var chunksSeen = 0
 
     public init(snapshot: Snapshot, query: RangeQuery) throws {
         predicate = try query.validate()
+        probeColumns = predicate.stringColumns(query.measurement)
+        probe = DecodedChunk(measurement: query.measurement)
         self.query = query
         remaining = query.limit ?? .max
         scan = try ScanCursor(snapshot: snapshot, spec: ScanSpec(
@@ -175,7 +185,8 @@ public final class RowCursor {
                     footerSkips += 1
                     continue
                 case .all: all = true
-                case .unknown: break
+                case .unknown:
+                    if try probeRulesOut(item) { continue }
                 }
             }
             let batch = try scan.decode(item)
@@ -190,6 +201,22 @@ public final class RowCursor {
             return block
         }
         return nil
+    }
+
+    /// A look at a stored chunk's string filter columns alone: true when their
+    /// dictionaries show no row can pass, so the other columns are never decompressed.
+    /// Probing costs a second decode of those columns when rows do pass, so it goes on only
+    /// while it pays: for the first chunks, while at least a quarter of probes skip, and on
+    /// every 32nd chunk to notice when the data changes.
+    private func probeRulesOut(_ item: ScanItem) throws -> Bool {
+        guard let cols = probeColumns, case .chunk(_, let reader, let meta) = item else { return false }
+        chunksSeen += 1
+        guard probes < 8 || dictionarySkips * 4 >= probes || chunksSeen % 32 == 0 else { return false }
+        probes += 1
+        try ChunkCells.decode(reader, meta, columns: cols, into: &probe)
+        guard predicate.dictionaryRulesOut(probe) else { return false }
+        dictionarySkips += 1
+        return true
     }
 
     private func expect(_ m: Measurement) throws {

@@ -95,6 +95,39 @@ import TachoTestSupport
         #expect(decodedAt <= 2)
     }
 
+    /// Chunks holding two object types each (undecidable from the footer), two of them a
+    /// third: a filter on the third decodes the type column alone for the others.
+    @Test func stringFiltersSkipChunksByTheirDictionary() throws {
+        let dir = TempDir()
+        var o = quiet()
+        o.segment.chunkRows = 16
+        let w = try StoreWriter(path: dir.path, options: o)
+        var b = RowBatch(.detections)
+        var want: [Row] = []
+        for i in 0..<(50 * 16) {
+            let ty = (i / 16 == 10 || i / 16 == 40) && i % 16 == 5 ? "signs" : (i % 2 == 0 ? "cars" : "trucks")
+            b.append(vehicle: "v", time: Int64(i) * second, [.string(ty), .int(Int64(i))])
+            if ty == "signs" { want.append(Row(vehicle: "v", time: Int64(i) * second, cells: [.string(ty), .int(Int64(i))])) }
+        }
+        try w.append(b)
+        try w.commit()
+        w.close()
+        let snap = try Snapshot.open(path: dir.path, options: o)
+        let c = try RowCursor(snapshot: snap, query: RangeQuery(.detections, filters: [ColumnFilter("object_type", .eq, "signs")]))
+        var got: [Row] = []
+        while let r = try c.nextRow() { got.append(r) }
+        #expect(got == want)
+        #expect(c.footerSkips == 0)
+        #expect(c.dictionarySkips == 48)
+        // A filter most chunks pass stops probing after a few chunks.
+        let cars = try RowCursor(snapshot: snap, query: RangeQuery(.detections, filters: [ColumnFilter("object_type", .ne, "signs")]))
+        var n = 0
+        while let blk = try cars.nextBatch() { n += blk.count }
+        #expect(n == 50 * 16 - 2)
+        #expect(cars.dictionarySkips == 0)
+        #expect(cars.probes == 8 + 1)  // the first 8 chunks, then every 32nd (chunk 32 of 50)
+    }
+
     @Test func namesAreResolvedWithClearErrors() throws {
         #expect(try MeasurementLookup.named("locations").id == 3)
         do {
