@@ -48,7 +48,14 @@ enum ChunkCells {
     /// The chunk dictionary of a string column; rows hold ids into it (`withIDs`).
     static func dictionary(_ chunk: DecodedChunk, column: Int) -> [String] { chunk.columns[column].dictionary }
 
+    @inline(__always)
     static func string(_ chunk: DecodedChunk, column: Int, row: Int) -> String { chunk.columns[column].string(at: row) }
+
+    @inline(__always)
+    static func int(_ chunk: DecodedChunk, column: Int, row: Int) -> Int64 { chunk.columns[column].ints[row] }
+
+    @inline(__always)
+    static func double(_ chunk: DecodedChunk, column: Int, row: Int) -> Double { chunk.columns[column].doubles[row] }
 
     static func withIDs<R>(_ chunk: DecodedChunk, column: Int, _ body: (UnsafeBufferPointer<UInt32>) throws -> R) rethrows -> R {
         try chunk.columns[column].ids.withUnsafeBufferPointer(body)

@@ -53,6 +53,9 @@ public struct RangeQuery: Sendable {
     }
 }
 
+/// Which `RowBlock` accessor reads a column: `int`, `double`, `string`, or `cell` (any value).
+public enum CellAccess: Sendable, Hashable { case int, double, string, cell }
+
 /// Which rows of a decoded chunk a `RowBlock` holds.
 public enum RowSelection: Sendable, Hashable {
     case range(Range<Int>)
@@ -90,9 +93,20 @@ public struct RowBlock: Sendable {
     public func row(_ i: Int) -> Row {
         Row(vehicle: vehicle, time: time(i), cells: measurement.columns.indices.map { cell(column: $0, i) })
     }
+    /// How to read column `column` of this block fastest: a typed accessor below (`int`,
+    /// `double`, `string`) when every row has a value of that kind, else `cell`.
+    public func access(column: Int) -> CellAccess {
+        if ChunkCells.hasNulls(chunk, column: column) { return .cell }
+        switch ChunkCells.kind(measurement, column) {
+        case .int: return .int
+        case .double: return .double
+        case .string: return .string
+        case .bool, .stringList: return .cell
+        }
+    }
     public func string(column: Int, _ i: Int) -> String { ChunkCells.string(chunk, column: column, row: chunkRow(i)) }
-    public func int(column: Int, _ i: Int) -> Int64 { ChunkCells.withInts(chunk, column: column) { $0[chunkRow(i)] } }
-    public func double(column: Int, _ i: Int) -> Double { ChunkCells.withDoubles(chunk, column: column) { $0[chunkRow(i)] } }
+    public func int(column: Int, _ i: Int) -> Int64 { ChunkCells.int(chunk, column: column, row: chunkRow(i)) }
+    public func double(column: Int, _ i: Int) -> Double { ChunkCells.double(chunk, column: column, row: chunkRow(i)) }
 
     /// The first `n` rows.
     func prefix(_ n: Int) -> RowBlock {

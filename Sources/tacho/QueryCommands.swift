@@ -43,12 +43,21 @@ func printRows(_ q: RangeQuery, on snap: Snapshot, _ format: OutputFormat, _ veh
     var cells: [Cell] = []
     cells.reserveCapacity(m.columns.count + 2)
     var n = 0
+    var reads: [CellAccess] = []
     while let b = try cursor.nextBatch() {
+        reads = m.columns.indices.map { b.access(column: $0) }  // typed reads: no CellValue per cell
         for i in 0..<b.count {
             cells.removeAll(keepingCapacity: true)
             cells.append(.text(b.vehicle))
             cells.append(.time(b.time(i)))
-            for c in m.columns.indices { cells.append(Cell(b.cell(column: c, i))) }
+            for (c, read) in reads.enumerated() {
+                switch read {
+                case .int: cells.append(.int(b.int(column: c, i)))
+                case .double: cells.append(.double(b.double(column: c, i)))
+                case .string: cells.append(.text(b.string(column: c, i)))
+                case .cell: cells.append(Cell(b.cell(column: c, i)))
+                }
+            }
             p.row(cells)
         }
         n += b.count
