@@ -1,6 +1,7 @@
 /// String column encoding (FORMAT.md §2.3.3): a chunk-local dictionary in order of first
-/// appearance, then the ids as a constant, run-length pairs, or bit-packed — whichever is
-/// shortest before zstd.
+/// appearance, then the ids as a constant, run-length pairs, or bit-packed — or, segment
+/// version 3 on, a byte-sorted dictionary and one set per time (§2.7.4, Codec+StringSets) —
+/// whichever is shortest before zstd.
 public enum StringCodec {
     static let modeConstant: UInt8 = 0
     static let modeRLE: UInt8 = 1
@@ -15,14 +16,20 @@ public enum StringCodec {
         var local: [UInt32] = []
         /// Writer-wide ids in order of first appearance.
         var order: [UInt32] = []
+        /// Sets mode: per local id, its entry's position in byte order; and the local ids in
+        /// that order.
+        var position: [Int] = []
+        var sorted: [Int] = []
         public init() {}
     }
 
     /// `ids` index into `dictionary` (a writer-wide table); only the entries used are stored.
+    /// `times`, the chunk's times when given, lets the ids be stored as one set per time.
     /// Returns the number of distinct ids.
     @discardableResult
     public static func encode(
-        _ ids: UnsafeBufferPointer<UInt32>, dictionary: [String], scratch s: inout Scratch, into w: inout ByteWriter
+        _ ids: UnsafeBufferPointer<UInt32>, dictionary: [String], times: UnsafeBufferPointer<Int64>? = nil,
+        scratch s: inout Scratch, into w: inout ByteWriter
     ) -> Int {
         if s.local.count < dictionary.count { resize(&s.local, to: dictionary.count, fill: 0) }
         s.order.removeAll(keepingCapacity: true)
@@ -47,6 +54,11 @@ public enum StringCodec {
             if !ids.isEmpty { rleBytes &+= varintSize(UInt64(local[Int(prev)] &- 1)) &+ varintSize(UInt64(ids.count &- runStart)) }
         }
         let distinct = s.order.count
+        if let times, times.count == ids.count, distinct >= 2, distinct <= StringSets.maxEntries,
+           writeSets(ids, dictionary: dictionary, times: times, runs: runs, rleBytes: rleBytes, scratch: &s, into: &w)
+        {
+            return distinct
+        }
         w.writeVarint(UInt64(distinct))
         for id in s.order { w.writeString(dictionary[Int(id)]) }
         if distinct <= 1 {
@@ -76,8 +88,41 @@ public enum StringCodec {
         return distinct
     }
 
-    /// Decodes into `out.ids` / `out.dictionary`. False on malformed input.
-    public static func decode(_ raw: UnsafeRawBufferPointer, count n: Int, into out: inout DecodedColumn) -> Bool {
+    /// Sets mode, when it is strictly smaller than run-length and packed ids: writes the sorted
+    /// dictionary, the mode and the ranks and returns true; else writes nothing.
+    private static func writeSets(
+        _ ids: UnsafeBufferPointer<UInt32>, dictionary: [String], times: UnsafeBufferPointer<Int64>, runs: Int,
+        rleBytes: Int, scratch s: inout Scratch, into w: inout ByteWriter
+    ) -> Bool {
+        let d = s.order.count
+        let order = s.order
+        s.sorted.removeAll(keepingCapacity: true)
+        s.sorted.append(contentsOf: 0..<d)
+        s.sorted.sort { byteLess(dictionary[Int(order[$0])], dictionary[Int(order[$1])]) }
+        resize(&s.position, to: d, fill: 0)
+        for (p, local) in s.sorted.enumerated() { s.position[local] = p }
+        let packedBytes = BitPacking.packedSize(count: ids.count, width: BitPacking.bitWidth(UInt64(d - 1)))
+        let rle = rleBytes &+ varintSize(UInt64(runs))
+        return s.local.withUnsafeBufferPointer { local in
+            s.position.withUnsafeBufferPointer { position in
+                let at = { (row: Int) -> Int in position[Int(local[Int(ids[row])] &- 1)] }
+                guard let bits = StringSets.plan(times: times, d: d, position: at), (bits + 7) / 8 < min(packedBytes, rle)
+                else { return false }
+                w.writeVarint(UInt64(d))
+                for local in s.sorted { w.writeString(dictionary[Int(order[local])]) }
+                w.writeUInt8(StringSets.mode)
+                StringSets.write(times: times, d: d, position: at, into: &w)
+                return true
+            }
+        }
+    }
+
+    /// Decodes into `out.ids` / `out.dictionary`. False on malformed input, including mode 3
+    /// in a segment older than version 3 or without `times`.
+    public static func decode(
+        _ raw: UnsafeRawBufferPointer, count n: Int, times: [Int64]? = nil,
+        version: UInt16 = FormatConstants.segmentVersion, into out: inout DecodedColumn
+    ) -> Bool {
         var r = ByteReader(raw)
         out.dictionary.removeAll(keepingCapacity: true)
         guard n >= 0, let dictCount = r.readLength(limit: max(n, 1)) else {
@@ -115,6 +160,16 @@ public enum StringCodec {
                 n == 0 || BitPacking.unpackIDs(packed, count: n, width: width, limit: UInt64(dictCount), into: o.baseAddress!)
             }
             return ok && r.isAtEnd
+        case StringSets.mode where version >= StringSets.sinceVersion:
+            // The dictionary must be strictly ascending by bytes: entry order is row order.
+            guard let times, times.count == n, dictCount >= 2, dictCount <= StringSets.maxEntries,
+                  (1..<dictCount).allSatisfy({ byteLess(out.dictionary[$0 - 1], out.dictionary[$0]) }),
+                  let rest = r.readBytes(r.remaining)
+            else { return false }
+            resize(&out.ids, to: n, fill: 0)
+            return times.withUnsafeBufferPointer { t in
+                out.ids.withUnsafeMutableBufferPointer { StringSets.decode(rest, times: t, d: dictCount, into: $0) }
+            }
         default:
             return false
         }

@@ -10,6 +10,9 @@ public enum TimeCodec {
     static let modeRuns: UInt8 = 3
     /// The first segment version whose time blocks may use mode 3.
     static let runsSinceVersion: UInt16 = 2
+    /// Runs with patched lengths and gaps (segment version ≥ 3, Codec+TimePatched.swift).
+    static let modePatchedRuns: UInt8 = 4
+    static let patchedRunsSinceVersion: UInt16 = 3
 
     public static func encode(_ times: UnsafeBufferPointer<Int64>, into w: inout ByteWriter) {
         let n = times.count
@@ -76,6 +79,22 @@ public enum TimeCodec {
                 runBytes += varintSize(minGap) + 1 + BitPacking.packedSize(count: runs - 1, width: gapWidth)
             }
         }
+        // Version 3: the runs again, with patched lengths and gaps (mode 4, Codec+TimePatched).
+        // Chosen only when strictly smaller than modes 1–3.
+        if sorted && runs > 1 {
+            let done = withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 2 * runs) { buf -> Bool in
+                fillRuns(buf, runs: runs, count: n, scaled: scaled)
+                let plan = PatchedRunsPlan(buf, runs: runs, minLen: minLen, minGap: minGap)
+                guard plan.size < min(runBytes, deltaBytes, dodBytes) else { return false }
+                w.writeUInt8(modePatchedRuns)
+                w.writeVarint(UInt64(n))
+                w.writeSignedVarint(times[0])
+                w.writeVarint(scale)
+                plan.write(buf, runs: runs, minLen: minLen, minGap: minGap, into: &w)
+                return true
+            }
+            if done { return }
+        }
         // The strictly smallest; ties go to the lower mode.
         let mode =
             runBytes < min(deltaBytes, dodBytes) ? modeRuns : dodBytes < deltaBytes ? modeDeltaOfDelta : modeDelta
@@ -90,20 +109,7 @@ public enum TimeCodec {
             w.writeUInt8(UInt8(lenWidth))
             // Run lengths at [0, runs), gaps at [runs, 2·runs − 1).
             withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 2 * runs) { buf in
-                var j = 0
-                var len: UInt64 = 1
-                for i in 1..<max(n, 1) {
-                    let d = scaled(i)
-                    if d == 0 {
-                        len &+= 1
-                    } else {
-                        buf[j] = len
-                        buf[runs + j] = UInt64(bitPattern: d)
-                        j &+= 1
-                        len = 1
-                    }
-                }
-                buf[j] = len
+                fillRuns(buf, runs: runs, count: n, scaled: scaled)
                 BitPacking.pack(runs, width: lenWidth, into: &w) { buf[$0] &- minLen }
                 guard runs > 1 else { return }
                 w.writeVarint(minGap)
@@ -136,7 +142,8 @@ public enum TimeCodec {
     ) -> Bool {
         var r = ByteReader(raw)
         guard let mode = r.readUInt8(),
-              mode == modeDelta || mode == modeDeltaOfDelta || (mode == modeRuns && version >= runsSinceVersion),
+              mode == modeDelta || mode == modeDeltaOfDelta || (mode == modeRuns && version >= runsSinceVersion)
+                || (mode == modePatchedRuns && version >= patchedRunsSinceVersion),
               let n = r.readLength(limit: expectedCount), n == expectedCount
         else {
             out.removeAll(keepingCapacity: true)
@@ -151,6 +158,7 @@ public enum TimeCodec {
         else { return false }
         let scale = Int64(scaleU)
         if mode == modeRuns { return decodeRuns(&r, count: n, first: first, scale: scale, into: &out) }
+        if mode == modePatchedRuns { return decodePatchedRuns(&r, count: n, first: first, scale: scale, into: &out) }
         resize(&out, to: n, fill: 0)
         guard let base = raw.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return false }
         var i = r.offset
@@ -187,6 +195,26 @@ public enum TimeCodec {
             return true
         }
         return ok && i >= end
+    }
+
+    /// Run lengths into `buf[0..<runs]`, gaps (scaled distinct-time differences) into
+    /// `buf[runs..<2·runs − 1]`. REQUIRES: `runs` is the number of runs of equal times, n ≥ 1.
+    @inline(__always)
+    static func fillRuns(_ buf: UnsafeMutableBufferPointer<UInt64>, runs: Int, count n: Int, scaled: (Int) -> Int64) {
+        var j = 0
+        var len: UInt64 = 1
+        for i in 1..<max(n, 1) {
+            let d = scaled(i)
+            if d == 0 {
+                len &+= 1
+            } else {
+                buf[j] = len
+                buf[runs + j] = UInt64(bitPattern: d)
+                j &+= 1
+                len = 1
+            }
+        }
+        buf[j] = len
     }
 
     /// Mode 3 after `first` and `scale`: m, the packed run lengths, the packed gaps. Every

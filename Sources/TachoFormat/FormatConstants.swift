@@ -7,10 +7,14 @@ public enum FormatConstants {
     /// FORMAT.md §2: the trailer ends with `TSGE`.
     public static let segmentTrailerMagic: UInt32 = 0x4547_5354  // "TSGE"
     /// FORMAT.md §2.1, §6: version of the segment layout the writer writes. Bump on any
-    /// byte change. Version 2 added time mode 3 (runs, §2.3.1).
-    public static let segmentVersion: UInt16 = 2
+    /// byte change. Version 2 added time mode 3 (runs, §2.3.1). Version 3 added patched
+    /// packing: time mode 4, int mode 3, and string mode 3, sets per time (§2.7); and column
+    /// ids, nullable columns (§2.3.7), bool and string-list columns (§2.3.5, §2.3.6).
+    public static let segmentVersion: UInt16 = 3
     /// FORMAT.md §6: every segment version ever written; the reader opens all of them.
-    public static let readableSegmentVersions: ClosedRange<UInt16> = 1...2
+    public static let readableSegmentVersions: ClosedRange<UInt16> = 1...3
+    /// FORMAT.md §2.4, §7: most columns of a measurement (segment version 3 on; 64 before).
+    public static let maxColumns = 1024
     /// FORMAT.md §2.1: header = magic(4) version(2) measurement(1) reserved(1) crc32c(4).
     public static let segmentHeaderSize = 12
     /// FORMAT.md §2.4: trailer = footer_offset(8) footer_len(4) footer_crc(4) version(2) reserved(2) magic(4).
@@ -29,7 +33,11 @@ public enum FormatConstants {
     public static let manifestVersion: UInt16 = 1
     /// FORMAT.md §4 "Latest-status index": `TLST`.
     public static let latestMagic: UInt32 = 0x5453_4C54  // "TLST"
-    public static let latestVersion: UInt16 = 1
+    /// Version 2 (§4) holds every measurement with a latest column; version 1 (status only) is still read.
+    public static let latestVersion: UInt16 = 2
+    /// FORMAT.md §7 "Schema catalog": `TCAT`.
+    public static let catalogMagic: UInt32 = 0x5441_4354  // "TCAT"
+    public static let catalogVersion: UInt16 = 1
     /// FORMAT.md §5 "Ingest ledger file": `TLED`.
     public static let ledgerMagic: UInt32 = 0x4445_4C54  // "TLED"
     public static let ledgerVersion: UInt16 = 1

@@ -16,7 +16,9 @@ import Darwin
 ///   `65 cc 81`) as one and order by Unicode scalars of the NFC form.
 /// * Float64 identity values: `-0.0` and `+0.0` are one value; every NaN is one value, above
 ///   `+infinity`; all other values in numeric order (`Identity.floatKey`).
-/// * Rows: `(vehicle, time, identity columns in schema order)` (`RowComparator`).
+/// * Rows: `(vehicle, time, identity columns in schema order)` (`RowComparator`); each
+///   column by its type's `ColumnCodec.compare` (bools: false first; string lists string by
+///   string, a shorter prefix first); a null before every value.
 public enum Identity {
     /// -1, 0 or 1 as the UTF-8 bytes of `a` sort before, equal or after those of `b`.
     @inlinable
@@ -142,14 +144,13 @@ public struct RowComparator: Sendable {
         if ta != tb { return ta < tb ? -1 : 1 }
         for c in identityColumns {
             let ca = a.columns[c], cb = b.columns[c]
-            let r: Int
-            switch ca.type {
-            case .int64: r = Identity.compare(ca.ints[i], cb.ints[j])
-            case .float64: r = Identity.compare(ca.doubles[i], cb.doubles[j])
-            case .string:
-                // Equal ids of one chunk's dictionary are equal strings (its entries are unique).
-                r = Identity.compare(ca.dictionary[Int(ca.ids[i])], cb.dictionary[Int(cb.ids[j])])
+            // Null sorts first (FORMAT.md §2.5); two nulls are one value.
+            let na = ca.isNull(i), nb = cb.isNull(j)
+            if na || nb {
+                if na != nb { return na ? -1 : 1 }
+                continue
             }
+            let r = ca.type.codec.compare(ca, i, cb, j)
             if r != 0 { return r }
         }
         return 0

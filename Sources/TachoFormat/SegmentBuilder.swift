@@ -17,10 +17,13 @@ public struct SegmentBuilder {
     public enum BuildError: Error, Sendable, CustomStringConvertible {
         case vehiclesOutOfOrder(previous: String, next: String)
         case columnMismatch(expected: Int, got: Int)
+        /// A column that is not nullable holds a null row.
+        case nullInNonNullableColumn(column: String, vehicle: String)
         public var description: String {
             switch self {
             case .vehiclesOutOfOrder(let p, let n): "segment builder: vehicle \(n) appended after \(p)"
             case .columnMismatch(let e, let g): "segment builder: expected \(e) columns, got \(g)"
+            case .nullInNonNullableColumn(let c, let v): "segment builder: column \(c) is not nullable but vehicle \(v) has a row without it"
             }
         }
     }
@@ -90,6 +93,9 @@ public struct SegmentBuilder {
         if let last = vehicles.last?.vehicle, !byteLess(last, vehicle) {
             throw BuildError.vehiclesOutOfOrder(previous: last, next: vehicle)
         }
+        for (c, spec) in measurement.columns.enumerated() where !spec.isNullable && columns[c].nulls.contains(true) {
+            throw BuildError.nullInNonNullableColumn(column: spec.name, vehicle: vehicle)
+        }
     }
 
     /// Rows per chunk.
@@ -110,29 +116,18 @@ public struct SegmentBuilder {
         while start < rows.count {
             let end = min(start + chunkLimit, rows.count)
             let part = UnsafeBufferPointer(rebasing: rows[start..<end])
-            gather(part, from: times, into: &gatheredTimes)
+            gatherArray(part, from: times, into: &gatheredTimes)
             for c in columns.indices {
-                switch measurement.columns[c].type {
-                case .int64: gather(part, from: columns[c].ints, into: &gathered[c].ints)
-                case .float64: gather(part, from: columns[c].doubles, into: &gathered[c].doubles)
-                case .string: gather(part, from: columns[c].ids, into: &gathered[c].ids)
-                }
+                let src = columns[c]
+                src.type.codec.gather(part, from: src, into: &gathered[c])
+                gathered[c].nulls.removeAll(keepingCapacity: true)
+                if !src.nulls.isEmpty { gathered[c].nulls.append(contentsOf: part.lazy.map { src.isNull(Int($0)) }) }
             }
             entry.chunks.append(
                 try appendChunk(times: gatheredTimes, columns: gathered, range: 0..<part.count, dictionary: dictionary))
             start = end
         }
         vehicles.append(entry)
-    }
-
-    /// `dst = rows.map { src[$0] }`, reusing `dst`'s storage. REQUIRES: `rows` not empty.
-    private func gather<T>(_ rows: UnsafeBufferPointer<Int32>, from src: [T], into dst: inout [T]) {
-        src.withUnsafeBufferPointer { s in
-            resize(&dst, to: rows.count, fill: s[Int(rows[0])])
-            dst.withUnsafeMutableBufferPointer { d in
-                for k in 0..<rows.count { d[k] = s[Int(rows[k])] }
-            }
-        }
     }
 
     private mutating func appendChunk(
@@ -146,37 +141,14 @@ public struct SegmentBuilder {
         blocks.append(try writeBlock())
         for (i, col) in columns.enumerated() {
             raw.removeAll()
-            var s = ColumnStats()
-            switch measurement.columns[i].type {
-            case .int64:
-                col.ints.withUnsafeBufferPointer { buf in
-                    let v = UnsafeBufferPointer(rebasing: buf[range])
-                    IntCodec.encode(v, into: &raw)
-                    s.minInt = v.min() ?? 0
-                    s.maxInt = v.max() ?? 0
-                    for x in v {
-                        let (sum, o) = s.sumInt.addingReportingOverflow(x)
-                        s.sumInt = sum
-                        s.sumOverflow = s.sumOverflow || o
-                    }
-                    s.lastInt = v.last ?? 0
-                }
-            case .float64:
-                col.doubles.withUnsafeBufferPointer { buf in
-                    let v = UnsafeBufferPointer(rebasing: buf[range])
-                    FloatCodec.encode(v, into: &raw)
-                    s.minDouble = v.min() ?? 0
-                    s.maxDouble = v.max() ?? 0
-                    s.sumDouble = v.reduce(0, +)
-                    s.lastDouble = v.last ?? 0
-                }
-            case .string:
-                col.ids.withUnsafeBufferPointer { buf in
-                    let v = UnsafeBufferPointer(rebasing: buf[range])
-                    s.distinct = StringCodec.encode(v, dictionary: dictionary, scratch: &stringScratch, into: &raw)
-                    s.lastString = v.last.map { dictionary[Int($0)] } ?? ""
-                }
+            let spec = measurement.columns[i]
+            if spec.isNullable { NullBitmap.encode(col, range, into: &raw) }
+            var s = times.withUnsafeBufferPointer { t in
+                spec.type.codec.encode(
+                    col, range, times: UnsafeBufferPointer(rebasing: t[range]), dictionary: dictionary,
+                    scratch: &stringScratch, into: &raw)
             }
+            if spec.isNullable, col.hasNulls(in: range) { s.nulls = range.reduce(0) { $0 + (col.isNull($1) ? 1 : 0) } }
             blocks.append(try writeBlock())
             stats.append(s)
         }

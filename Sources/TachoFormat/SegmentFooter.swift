@@ -16,6 +16,12 @@ public struct ColumnStats: Sendable, Hashable {
     public var lastInt: Int64 = 0
     public var lastDouble = 0.0
     public var lastString = ""
+    /// Bool columns: rows that are true; the last non-null row's value.
+    public var trues = 0
+    public var lastBool = false
+    /// Nullable columns (segment version 3): rows without a value. The other stats cover the
+    /// rows with one (all zero when there is none).
+    public var nulls = 0
 }
 
 public struct ChunkMeta: Sendable, Hashable {
@@ -64,9 +70,10 @@ extension SegmentFooter {
         w.writeString(measurement.name)
         w.writeVarint(UInt64(measurement.columns.count))
         for c in measurement.columns {
+            w.writeVarint(UInt64(c.id))
             w.writeString(c.name)
             w.writeUInt8(c.type.rawValue)
-            w.writeUInt8(c.isIdentity ? 1 : 0)
+            w.writeUInt8((c.isIdentity ? 1 : 0) | (c.isNullable ? 2 : 0))
         }
         w.writeInt64(partitionStart)
         w.writeUInt64(seq)
@@ -87,40 +94,35 @@ extension SegmentFooter {
                     w.writeVarint(UInt64(b.rawLength))
                 }
                 for (i, s) in c.stats.enumerated() {
-                    switch measurement.columns[i].type {
-                    case .int64:
-                        w.writeSignedVarint(s.minInt)
-                        w.writeSignedVarint(s.maxInt)
-                        w.writeUInt8(s.sumOverflow ? 1 : 0)
-                        w.writeSignedVarint(s.sumInt)
-                        w.writeSignedVarint(s.lastInt)
-                    case .float64:
-                        w.writeDouble(s.minDouble)
-                        w.writeDouble(s.maxDouble)
-                        w.writeDouble(s.sumDouble)
-                        w.writeDouble(s.lastDouble)
-                    case .string:
-                        w.writeVarint(UInt64(s.distinct))
-                        w.writeString(s.lastString)
-                    }
+                    let col = measurement.columns[i]
+                    if col.isNullable { w.writeVarint(UInt64(s.nulls)) }
+                    col.type.codec.writeStats(s, into: &w)
                 }
             }
         }
     }
 
     /// Parses a footer; nil when any field is malformed. `fileSize` bounds block offsets.
-    static func decode(_ raw: UnsafeRawBufferPointer, dataEnd: UInt64) -> SegmentFooter? {
+    /// Versions 1 and 2 (no column ids, flags 0/1) give column `k` the id `k + 1`.
+    static func decode(_ raw: UnsafeRawBufferPointer, dataEnd: UInt64, version: UInt16) -> SegmentFooter? {
         var r = ByteReader(raw)
         let maxCount = raw.count  // every entry takes at least one byte
+        let v3 = version >= 3
         guard let mid = r.readUInt8(), let mname = r.readString(limit: 256),
-              let ncols = r.readLength(limit: 64)
+              let ncols = r.readLength(limit: v3 ? FormatConstants.maxColumns : 64)
         else { return nil }
         var cols: [ColumnSpec] = []
-        for _ in 0..<ncols {
+        var ids = Set<UInt32>()
+        for k in 0..<ncols {
+            var id = UInt32(k + 1)
+            if v3 {
+                guard let x = r.readVarint(), x >= 1, x <= UInt64(UInt32.max), ids.insert(UInt32(x)).inserted else { return nil }
+                id = UInt32(x)
+            }
             guard let name = r.readString(limit: 256), let t = r.readUInt8().flatMap(ColumnType.init(rawValue:)),
-                  let ident = r.readUInt8(), ident <= 1
+                  t.codec.sinceVersion <= version, let flags = r.readUInt8(), flags <= (v3 ? 3 : 1)
             else { return nil }
-            cols.append(ColumnSpec(name, t, identity: ident == 1))
+            cols.append(ColumnSpec(name, t, identity: flags & 1 == 1, nullable: flags & 2 == 2, id: id))
         }
         let m = Measurement(id: mid, name: mname, columns: cols)
         guard let pstart = r.readInt64(), let seq = r.readUInt64(), let rows = r.readLength(limit: Int.max >> 1),
@@ -150,23 +152,13 @@ extension SegmentFooter {
                 }
                 var stats: [ColumnStats] = []
                 for c in cols {
-                    var s = ColumnStats()
-                    switch c.type {
-                    case .int64:
-                        guard let a = r.readSignedVarint(), let b = r.readSignedVarint(), let o = r.readUInt8(), o <= 1,
-                              let sum = r.readSignedVarint(), let last = r.readSignedVarint()
-                        else { return nil }
-                        (s.minInt, s.maxInt, s.sumOverflow, s.sumInt, s.lastInt) = (a, b, o == 1, sum, last)
-                    case .float64:
-                        guard let a = r.readDouble(), let b = r.readDouble(), let sum = r.readDouble(),
-                              let last = r.readDouble()
-                        else { return nil }
-                        (s.minDouble, s.maxDouble, s.sumDouble, s.lastDouble) = (a, b, sum, last)
-                    case .string:
-                        guard let d = r.readLength(limit: n), let last = r.readString(limit: StringCodec.maxStringBytes)
-                        else { return nil }
-                        (s.distinct, s.lastString) = (d, last)
+                    var nulls = 0
+                    if c.isNullable {
+                        guard let k = r.readLength(limit: n) else { return nil }
+                        nulls = k
                     }
+                    guard var s = c.type.codec.readStats(&r, rows: n) else { return nil }
+                    s.nulls = nulls
                     stats.append(s)
                 }
                 let cmax = cmin &+ Int64(bitPattern: span)

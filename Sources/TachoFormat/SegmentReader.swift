@@ -119,7 +119,7 @@ public final class SegmentReader {
         guard CRC32C.checksum(buf) == footerCRC else {
             throw SegmentError(path: path, offset: footerOffset, problem: "footer checksum mismatch")
         }
-        guard let f = buf.withUnsafeBytes({ SegmentFooter.decode($0, dataEnd: footerOffset) }) else {
+        guard let f = buf.withUnsafeBytes({ SegmentFooter.decode($0, dataEnd: footerOffset, version: version) }) else {
             throw SegmentError(path: path, offset: footerOffset, problem: "malformed footer")
         }
         guard f.measurement.id == measurementID else {
@@ -128,7 +128,50 @@ public final class SegmentReader {
         footer = f
         dataEnd = footerOffset
         self.version = version
+        schema = f.measurement
+        projection = Array(f.measurement.columns.indices)
     }
+
+    /// The schema `decode` fills: the segment's own (its footer's) unless `project(onto:)`
+    /// gave the catalog's.
+    public private(set) var schema: Measurement
+    /// For each column of `schema`, the segment's column holding it, or nil (a column added
+    /// to the measurement after this segment was written: every row null).
+    public private(set) var projection: [Int?]
+
+    public enum ProjectionError: Error, Sendable, Hashable, CustomStringConvertible {
+        case typeDiffers(path: String, column: String, segment: ColumnType, catalog: ColumnType)
+        case measurementDiffers(path: String, segment: UInt8, catalog: UInt8)
+        public var description: String {
+            switch self {
+            case .typeDiffers(let p, let c, let s, let k):
+                "segment \(p): column \(c) is \(s) in the segment but \(k) in the catalog"
+            case .measurementDiffers(let p, let s, let k): "segment \(p): measurement \(s), not \(k)"
+            }
+        }
+    }
+
+    /// Decodes into `m`'s columns from now on, matching columns by their stable ids
+    /// (FORMAT.md §2.4): a column the segment lacks reads as null. Throws when a column of
+    /// the same id has another type, or `m` is another measurement.
+    public func project(onto m: Measurement) throws {
+        guard m.id == footer.measurement.id else {
+            throw ProjectionError.measurementDiffers(path: path, segment: footer.measurement.id, catalog: m.id)
+        }
+        var p: [Int?] = []
+        for c in m.columns {
+            let k = footer.measurement.columnIndex(id: c.id)
+            if let k, footer.measurement.columns[k].type != c.type {
+                throw ProjectionError.typeDiffers(path: path, column: c.name, segment: footer.measurement.columns[k].type, catalog: c.type)
+            }
+            p.append(k)
+        }
+        schema = m
+        projection = p
+    }
+
+    /// The stats of `schema` column `column` in `chunk`, or nil when the segment lacks it.
+    public func stats(_ chunk: ChunkMeta, column: Int) -> ColumnStats? { projection[column].map { chunk.stats[$0] } }
 
     deinit { rawBuffer?.deallocate() }
 
@@ -192,14 +235,20 @@ public final class SegmentReader {
         return 0
     }
 
-    /// Decodes the time column and the schema columns selected by `wanted` (all when nil)
-    /// of `chunk` into `out`. Columns not wanted are left empty.
+    /// Decodes the time column and the `schema` columns selected by `wanted` (all when nil)
+    /// of `chunk` into `out` (made for `schema`). Columns not wanted are left empty; columns
+    /// the segment lacks are all null.
     public func decode(_ chunk: ChunkMeta, columns wanted: [Bool]? = nil, into out: inout DecodedChunk) throws {
         let columns = footer.measurement.columns
         // The blocks of a chunk lie one after another: read the span of the wanted ones at
         // once when it holds little else.
         var lo = UInt64.max, hi: UInt64 = 0, needed: UInt64 = 0
-        for b in chunk.blocks.indices where b == 0 || wanted?[b - 1] ?? true {
+        var blockWanted = [Bool](repeating: wanted == nil, count: chunk.blocks.count)
+        blockWanted[0] = true
+        if let wanted {
+            for (i, k) in projection.enumerated() where wanted[i] { if let k { blockWanted[k + 1] = true } }
+        }
+        for b in chunk.blocks.indices where blockWanted[b] {
             let ref = chunk.blocks[b]
             let end = ref.offset + UInt64(ref.length) + UInt64(FormatConstants.blockTrailerSize)
             lo = min(lo, ref.offset)
@@ -223,24 +272,34 @@ public final class SegmentReader {
         guard okTimes, out.times.first == chunk.minTime, out.times.last == chunk.maxTime else {
             throw SegmentError(path: path, offset: chunk.blocks[0].offset, problem: "malformed time block")
         }
-        for i in columns.indices {
+        let segmentVersion = version
+        for i in projection.indices {
             if let wanted, !wanted[i] {
-                out.columns[i].ints.removeAll(keepingCapacity: true)
-                out.columns[i].doubles.removeAll(keepingCapacity: true)
-                out.columns[i].ids.removeAll(keepingCapacity: true)
+                out.columns[i].clear()
                 continue
             }
-            let ok: Bool = try block(i + 1) { raw in
-                switch columns[i].type {
-                case .int64: IntCodec.decode(raw, count: n, into: &out.columns[i].ints)
-                case .float64: FloatCodec.decode(raw, count: n, into: &out.columns[i].doubles)
-                case .string: StringCodec.decode(raw, count: n, into: &out.columns[i])
+            guard let k = projection[i] else {
+                // Added to the measurement after this segment was written: every row null.
+                out.columns[i].clear()
+                for _ in 0..<n { out.columns[i].values.appendNull() }
+                if out.columns[i].type.codec.usesDictionary { out.columns[i].dictionary = [""] }
+                continue
+            }
+            let spec = columns[k]
+            let ok: Bool = try block(k + 1) { raw in
+                var payload = raw
+                if spec.isNullable {
+                    guard let rest = NullBitmap.decode(raw, count: n, into: &out.columns[i].values.nulls) else { return false }
+                    payload = rest
+                } else {
+                    out.columns[i].values.nulls.removeAll(keepingCapacity: true)
                 }
+                return spec.type.codec.decode(payload, count: n, version: segmentVersion, times: out.times, into: &out.columns[i])
             }
             guard ok else {
                 throw SegmentError(
-                    path: path, offset: chunk.blocks[i + 1].offset,
-                    problem: "malformed \(columns[i].name) block")
+                    path: path, offset: chunk.blocks[k + 1].offset,
+                    problem: "malformed \(spec.name) block")
             }
         }
     }

@@ -18,6 +18,8 @@ enum ChunkCells {
         case .int64: .int
         case .float64: .double
         case .string: .string
+        case .bool: .bool
+        case .stringList: .stringList
         }
     }
 
@@ -35,15 +37,19 @@ enum ChunkCells {
         case .int64: return .int(chunk.columns[column].ints[row])
         case .float64: return .double(chunk.columns[column].doubles[row])
         case .string: return .string(chunk.columns[column].string(at: row))
+        case .bool: return .bool(chunk.columns[column].bools[row])
+        case .stringList: return .strings(chunk.columns[column].strings(at: row))
         }
     }
 
-    /// Whether the column has any null in this chunk (never, before nullable columns).
+    /// Whether the column has any null in this chunk.
     @inline(__always)
-    static func hasNulls(_ chunk: DecodedChunk, column: Int) -> Bool { false }
+    static func hasNulls(_ chunk: DecodedChunk, column: Int) -> Bool {
+        chunk.columns[column].values.hasNulls(in: 0..<chunk.count)
+    }
 
     @inline(__always)
-    static func isNull(_ chunk: DecodedChunk, column: Int, row: Int) -> Bool { false }
+    static func isNull(_ chunk: DecodedChunk, column: Int, row: Int) -> Bool { chunk.columns[column].isNull(row) }
 
     /// The chunk dictionary of a string column; rows hold ids into it (`withIDs`).
     static func dictionary(_ chunk: DecodedChunk, column: Int) -> [String] { chunk.columns[column].dictionary }
@@ -95,14 +101,23 @@ enum ChunkCells {
     /// several (or nulls).
     static func singleString(_ meta: ChunkMeta, column: Int) -> String? {
         let s = meta.stats[column]
+        return s.distinct == 1 && s.nulls == 0 ? s.lastString : nil
+    }
+
+    /// The one value the rows with a value hold in a string column (nulls aside), or nil.
+    static func singleNonNullString(_ meta: ChunkMeta, column: Int) -> String? {
+        let s = meta.stats[column]
         return s.distinct == 1 ? s.lastString : nil
     }
 
-    /// Whether the chunk may hold nulls in the column (never, before nullable columns).
-    static func mayHaveNulls(_ meta: ChunkMeta, column: Int) -> Bool { false }
+    /// Whether the chunk may hold nulls in the column.
+    static func mayHaveNulls(_ meta: ChunkMeta, column: Int) -> Bool { meta.stats[column].nulls > 0 }
 
     /// Rows with a value (not null) in the column.
-    static func valueCount(_ meta: ChunkMeta, column: Int) -> Int { meta.rowCount }
+    static func valueCount(_ meta: ChunkMeta, column: Int) -> Int { meta.rowCount - meta.stats[column].nulls }
+
+    /// Rows of a bool column that are true.
+    static func trueCount(_ meta: ChunkMeta, column: Int) -> Int { meta.stats[column].trues }
 
     /// Min and max of the non-null values of an int64 column.
     static func intRange(_ meta: ChunkMeta, column: Int) -> (min: Int64, max: Int64) {

@@ -131,8 +131,13 @@ struct ResolvedFilter: Sendable {
         let nulls = ChunkCells.mayHaveNulls(meta, column: column)
         switch kind {
         case .string:
-            guard let s = ChunkCells.singleString(meta, column: column) else { return .unknown }
+            guard let s = ChunkCells.singleNonNullString(meta, column: column) else { return .unknown }
             return passes(string: s) ? (nulls ? .unknown : .all) : .none
+        case .bool:
+            let n = ChunkCells.valueCount(meta, column: column), t = ChunkCells.trueCount(meta, column: column)
+            let hits = bool ? t : n - t  // rows whose value equals the filter's
+            let kept = op == .eq ? hits : n - hits
+            return kept == 0 ? .none : (kept == meta.rowCount ? .all : .unknown)
         case .int, .double:
             let none: Bool, all: Bool
             if kind == .int, let v = int {
@@ -149,7 +154,7 @@ struct ResolvedFilter: Sendable {
             }
             if none { return .none }
             return all && !nulls ? .all : .unknown
-        case .bool, .stringList:
+        case .stringList:
             return .unknown
         }
     }

@@ -1,13 +1,12 @@
 import TachoFormat
 import TachoStore
 
-/// The one way queries (and the CLI) find measurements and their columns by name. Today it
-/// answers from the built-in schemas (`Measurement.all`); when the store keeps a schema
-/// catalog, only this file changes to read it from the snapshot.
+/// The one way queries (and the CLI) find measurements and their columns by name: from the
+/// store's catalog (`Snapshot.catalog`, FORMAT.md §7), or the built-in one without a store.
 public enum MeasurementLookup {
     /// Every measurement the store knows, ordered by id.
     public static func all(in snapshot: Snapshot? = nil) -> [Measurement] {
-        Measurement.all.sorted { $0.id < $1.id }
+        (snapshot?.catalog ?? Catalog.builtIn).measurements.sorted { $0.id < $1.id }
     }
 
     /// The measurement called `name`; an unknown name throws an error listing the known ones.

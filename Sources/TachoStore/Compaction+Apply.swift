@@ -12,7 +12,7 @@ extension StoreWriter {
     public func planCompaction(_ options: CompactionOptions) -> CompactionPlan {
         let layout = self.layout
         var plan = CompactionPlanner.plan(
-            manifest, options: options, defaultLevel: self.options.segment.zstdLevel
+            manifest, catalog: catalog, options: options, defaultLevel: self.options.segment.zstdLevel
         ) { fileMTimeMicros(layout.segmentPath($0.name)) }
         reserveNumbers(&plan)
         return plan

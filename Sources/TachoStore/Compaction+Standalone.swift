@@ -90,7 +90,7 @@ extension StoreWriter {
         }
         let layout = self.layout
         var plan = CompactionPlanner.plan(
-            manifest, options: options, defaultLevel: self.options.segment.zstdLevel
+            manifest, catalog: catalog, options: options, defaultLevel: self.options.segment.zstdLevel
         ) { fileMTimeMicros(layout.segmentPath($0.name)) }
         guard !plan.isEmpty else { return DetachedCompaction(plan: plan, claim: nil, layout: layout) }
         let claim = try CompactionClaim(path: layout.compacting)

@@ -52,8 +52,10 @@ public struct CompactionTask: Sendable, Hashable {
     public var cutoff: Int64
     /// Why: "37 segments", "expired rows", "cold: zstd 9".
     public var reasons: [String]
+    /// The measurement's name in the store's catalog ("" when not known).
+    public var name = ""
 
-    public var measurementName: String { Measurement.byID(measurementID)?.name ?? "measurement \(measurementID)" }
+    public var measurementName: String { name.isEmpty ? "measurement \(measurementID)" : name }
     public var partitionLabel: String { StoreLayout.partitionLabel(partitionStart) }
     public var inputBytes: UInt64 { inputs.reduce(0) { $0 + $1.fileSize } }
     public var inputRows: Int { inputs.reduce(0) { $0 + $1.rowCount } }
@@ -138,7 +140,7 @@ public enum CompactionPlanner {
     /// `writtenAt` gives a segment file's mtime in µs (to tell whether a cold partition's one
     /// segment was written after it turned cold, i.e. by a cold rewrite).
     public static func plan(
-        _ manifest: Manifest, options: CompactionOptions, defaultLevel: Int32,
+        _ manifest: Manifest, catalog: Catalog = .builtIn, options: CompactionOptions, defaultLevel: Int32,
         writtenAt: (SegmentMeta) -> Int64?
     ) -> CompactionPlan {
         let now = options.nowMicros
@@ -146,7 +148,7 @@ public enum CompactionPlanner {
         for s in manifest.segments { groups[PartitionID(s.measurementID, s.partitionStart), default: []].append(s) }
         var tasks: [CompactionTask] = []
         for (key, segs0) in groups.sorted(by: { ($0.key.start, $0.key.mid) < ($1.key.start, $1.key.mid) })
-        where Measurement.byID(key.mid) != nil {
+        where catalog.measurement(id: key.mid) != nil {
             let segs = segs0.sorted { $0.seq < $1.seq }
             let watermark = manifest.watermarks[key.mid] ?? .min
             let partitionEnd = manifest.partitionEnd(of: key.start)
@@ -187,7 +189,7 @@ public enum CompactionPlanner {
             let level = inputs.count == segs.count ? (coldLevel ?? defaultLevel) : defaultLevel
             tasks.append(CompactionTask(
                 measurementID: key.mid, partitionStart: key.start, inputs: inputs, zstdLevel: level,
-                cutoff: watermark, reasons: reasons))
+                cutoff: watermark, reasons: reasons, name: catalog.name(of: key.mid)))
         }
         var ledger: LedgerMergeTask?
         if options.mergeLedgers, manifest.ledgers.count >= 2 || (options.ledgerMaxAge != nil && !manifest.ledgers.isEmpty) {
@@ -258,9 +260,6 @@ public enum Compactor {
         _ task: CompactionTask, base: Manifest, layout: StoreLayout, storeOptions: StoreOptions,
         limiter: inout WriteRateLimiter, cancel: CompactionCancel?, written: inout [String]
     ) throws -> CompactionTaskResult {
-        guard let m = Measurement.byID(task.measurementID) else {
-            throw StoreError(.corrupt, "compact", path: layout.root, "unknown measurement id \(task.measurementID)")
-        }
         let fs = storeOptions.fileSystem
         // A snapshot of just the inputs (and the base watermarks), their files opened now: the
         // fds keep them readable even after a later switch unlinks them, however long the
@@ -271,6 +270,11 @@ public enum Compactor {
         view.segments = task.inputs
         let snap = try Snapshot(layout: layout, manifest: view, fs: fs, logger: storeOptions.logger,
                                 pinned: task.inputs.count <= SegmentFiles.defaultCapacity() / 4)
+        // The output is written with the catalog's schema: inputs written before a column was
+        // added hold nulls for it (FORMAT.md §2.4).
+        guard let m = snap.catalog.measurement(id: task.measurementID) else {
+            throw StoreError(.corrupt, "compact", path: layout.root, "unknown measurement id \(task.measurementID)")
+        }
         if !snap.missingSegments.isEmpty
             || task.inputs.contains(where: { (try? fs.fileSize(layout.segmentPath($0.name))) == nil }) {
             // Built without the writer lock (`tacho compact`), the inputs may have been
@@ -351,8 +355,8 @@ public enum Compactor {
         var n = 0
         for s in inputs where s.minTime < cutoff {
             let r = try snapshot.reader(s)
-            var scratch = DecodedChunk(measurement: r.footer.measurement)
-            let none = Array(repeating: false, count: r.footer.measurement.columns.count)
+            var scratch = DecodedChunk(measurement: r.schema)
+            let none = Array(repeating: false, count: r.schema.columns.count)
             for v in r.footer.vehicles {
                 for c in v.chunks where c.minTime < cutoff {
                     if c.maxTime < cutoff {
@@ -418,28 +422,29 @@ struct VehicleAccumulator {
         times.append(contentsOf: b.chunk.times[b.range])
         for c in columns.indices {
             let src = b.chunk.columns[c]
-            switch columns[c].type {
-            case .int64: columns[c].ints.append(contentsOf: src.ints[b.range])
-            case .float64: columns[c].doubles.append(contentsOf: src.doubles[b.range])
-            case .string:
-                var map = [UInt32](repeating: .max, count: src.dictionary.count)
+            var map: [UInt32]?
+            if src.type.codec.usesDictionary {
+                // Only the dictionary entries the rows use are interned.
+                var m = [UInt32](repeating: .max, count: src.dictionary.count)
                 for i in b.range {
-                    let local = Int(src.ids[i])
-                    if map[local] == .max {
-                        let s = src.dictionary[local]
-                        if let id = lookup[ByteString(s)] {
-                            map[local] = id
-                        } else {
-                            let id = UInt32(dictionary.count)
-                            dictionary.append(s)
-                            lookup[ByteString(s)] = id
-                            map[local] = id
-                        }
+                    let r = src.type == .string ? i..<(i + 1) : src.values.listRange(i)
+                    for k in r {
+                        let local = Int(src.ids[k])
+                        if m[local] == .max { m[local] = intern(src.dictionary[local]) }
                     }
-                    columns[c].ids.append(map[local])
                 }
+                map = m
             }
+            columns[c].append(from: src.values, b.range, remap: map)
         }
+    }
+
+    private mutating func intern(_ s: String) -> UInt32 {
+        if let id = lookup[ByteString(s)] { return id }
+        let id = UInt32(dictionary.count)
+        dictionary.append(s)
+        lookup[ByteString(s)] = id
+        return id
     }
 }
 

@@ -10,6 +10,8 @@ import Glibc
 ///     <store>/LOCK                                  writer lock (flock), holds the writer's pid
 ///     <store>/MANIFEST                              current manifest, replaced by rename
 ///     <store>/MANIFEST.tmp                          a manifest being written
+///     <store>/CATALOG                               schema catalog (absent: the built-ins), replaced by rename
+///     <store>/CATALOG.tmp                           a catalog being written
 ///     <store>/COMPACTING                            a standalone compaction's claim (flock), its reserved numbers
 ///     <store>/segments/<measurement>-<partition>-<number>.tseg
 ///     <store>/index/latest-<number>.idx             latest-status index
@@ -27,6 +29,8 @@ public struct StoreLayout: Sendable {
     public var lock: String { root + "/LOCK" }
     public var manifest: String { root + "/MANIFEST" }
     public var manifestTemp: String { root + "/MANIFEST.tmp" }
+    public var catalog: String { root + "/CATALOG" }
+    public var catalogTemp: String { root + "/CATALOG.tmp" }
     public var compacting: String { root + "/COMPACTING" }
     public var segmentsDir: String { root + "/segments" }
     public var indexDir: String { root + "/index" }

@@ -52,6 +52,9 @@ extension StoreWriter {
             log.notice("store is locked by another writer; waiting", metadata: ["pid": "\(pid)"])
         }
         defer { lock.release() }
+        // The catalog is its own file (FORMAT.md §7): segments are checked against it. A
+        // damaged catalog stops the rebuild (measurements cannot be guessed).
+        let catalog = try CatalogFile.read(layout, fs: fs)
 
         var out = ManifestRecovery()
         var bytes: [UInt8]?
@@ -93,7 +96,7 @@ extension StoreWriter {
             if let n = Self.fileNumber(name) { maxNumber = max(maxNumber, n) }
             let p = layout.segmentPath(name)
             do {
-                let (meta, lo, hi) = try Self.checkSegment(p, name: name, fs: fs)
+                let (meta, lo, hi) = try Self.checkSegment(p, name: name, catalog: catalog, fs: fs)
                 maxNumber = max(maxNumber, meta.seq)
                 intact.append((meta, lo, hi))
             } catch let e as SegmentError where e.newerFormat {
@@ -149,8 +152,8 @@ extension StoreWriter {
         m.nextNumber = maxNumber &+ 1
         // Watermarks are not on disk anywhere else: none (expired rows may reappear until
         // retention runs again). The latest-status index is rebuilt from the footers.
-        let snap = try Snapshot(layout: layout, manifest: m, fs: fs, logger: log)
-        let idx = try rebuildLatestIndex(manifest: m) { try snap.reader($0) }
+        let snap = try Snapshot(layout: layout, manifest: m, catalog: catalog, fs: fs, logger: log)
+        let idx = try rebuildLatestIndex(manifest: m, catalog: catalog) { try snap.reader($0) }
         let idxBytes = idx.encode()
         m.latestIndex = StoreLayout.latestName(number: m.nextNumber)
         m.latestIndexCRC = MetadataFile.storedCRC(idxBytes)
@@ -189,12 +192,14 @@ extension StoreWriter {
     /// A segment file checked as `tacho verify` checks a live one: header, footer, every
     /// block, the schema; its manifest entry from the footer, with the least and greatest
     /// chunk times.
-    static func checkSegment(_ path: String, name: String, fs: any StoreFileSystem) throws -> (SegmentMeta, Int64, Int64) {
+    static func checkSegment(
+        _ path: String, name: String, catalog: Catalog, fs: any StoreFileSystem
+    ) throws -> (SegmentMeta, Int64, Int64) {
         let src = try FileSegmentSource(fd: fs.openForReading(path), path: path)
         let r = try SegmentReader(source: src, path: path)
         let f = r.footer
-        guard let known = Measurement.byID(f.measurement.id), known.columns == f.measurement.columns else {
-            throw StoreError(.corrupt, "check segment", path: path, "schema differs from measurement \(f.measurement.id)")
+        guard catalog.admits(f.measurement) else {
+            throw StoreError(.corrupt, "check segment", path: path, "schema differs from measurement \(f.measurement.id) in the catalog")
         }
         var chunk = DecodedChunk(measurement: f.measurement)
         var lo = Int64.max, hi = Int64.min

@@ -91,15 +91,17 @@ public final class RetentionEnforcer {
     /// The manifest after age retention, and what it hides and drops: watermarks rise to
     /// `now − age` (only when that hides something), and segments whose rows are all below
     /// the watermark go. Pure (for `--dry-run`).
-    public static func agePlan(_ manifest: Manifest, policy: RetentionPolicy, now: Int64) -> (next: Manifest, actions: [RetentionAction]) {
+    public static func agePlan(
+        _ manifest: Manifest, catalog: Catalog = .builtIn, policy: RetentionPolicy, now: Int64
+    ) -> (next: Manifest, actions: [RetentionAction]) {
         var next = manifest
         var actions: [RetentionAction] = []
         for (mid, age) in policy.maxAge.sorted(by: { $0.key < $1.key }) {
             let (w, o) = now.subtractingReportingOverflow(age)
             guard !o, w > (next.watermarks[mid] ?? .min) else { continue }
             guard manifest.segments.contains(where: { $0.measurementID == mid && $0.minTime < w }) else { continue }
-            let name = Measurement.byID(mid)?.name ?? "\(mid)"
-            let label = "age \(policy.describeAge(mid))"
+            let name = catalog.name(of: mid)
+            let label = "age \(policy.describeAge(mid, catalog: catalog))"
             next.watermarks[mid] = w
             actions.append(RetentionAction(kind: .watermark, policy: label, measurement: name, time: w))
             let dead = next.segments.filter { $0.measurementID == mid && $0.maxTime < w }
@@ -128,7 +130,7 @@ public final class RetentionEnforcer {
             return []
         }
         if lastClockVerdict?.isTrusted == false { logger.notice("age retention resumed: the clock is trusted again") }
-        let (next, actions) = Self.agePlan(w.manifest, policy: policy, now: now)
+        let (next, actions) = Self.agePlan(w.manifest, catalog: w.catalog, policy: policy, now: now)
         guard next != w.manifest else { return [] }
         try w.switchManifest(next)
         for a in actions { log(a) }
@@ -178,7 +180,7 @@ public final class RetentionEnforcer {
         var rounds = 0
         while used > target && rounds < 100_000 {
             rounds += 1
-            guard let unit = oldestUnit(w.manifest) else { break }
+            guard let unit = oldestUnit(w.manifest, catalog: w.catalog) else { break }
             let unitBytes = unit.segments.reduce(UInt64(0)) { $0 + $1.fileSize }
             let need = used - target
             var trimmed = false
@@ -234,15 +236,16 @@ public final class RetentionEnforcer {
         var measurementID: UInt8
         var partitionStart: Int64
         var segments: [SegmentMeta]
-        var name: String { Measurement.byID(measurementID)?.name ?? "\(measurementID)" }
+        var name: String
     }
 
     /// The oldest (partition, measurement) with segments.
-    func oldestUnit(_ m: Manifest) -> Unit? {
+    func oldestUnit(_ m: Manifest, catalog: Catalog) -> Unit? {
         guard let first = m.segments.min(by: { ($0.partitionStart, $0.measurementID) < ($1.partitionStart, $1.measurementID) })
         else { return nil }
         let segs = m.segments.filter { $0.partitionStart == first.partitionStart && $0.measurementID == first.measurementID }
-        return Unit(measurementID: first.measurementID, partitionStart: first.partitionStart, segments: segs.sorted { $0.seq < $1.seq })
+        return Unit(measurementID: first.measurementID, partitionStart: first.partitionStart, segments: segs.sorted { $0.seq < $1.seq },
+                    name: catalog.name(of: first.measurementID))
     }
 
     /// Deletes a whole partition. The watermark rises to its end: every older row of the
@@ -305,7 +308,7 @@ public final class RetentionEnforcer {
         if let after = compaction.coldAfter, end &+ after <= clockTrust.clock.wallMicros() { level = max(level, compaction.coldLevel) }
         let task = CompactionTask(
             measurementID: u.measurementID, partitionStart: u.partitionStart, inputs: u.segments, zstdLevel: level,
-            cutoff: cut, reasons: ["\(label): trim"])
+            cutoff: cut, reasons: ["\(label): trim"], name: u.name)
         var plan = CompactionPlan(base: w.manifest, tasks: [task], ledgerMerge: nil)
         w.reserveNumbers(&plan)
         var unlimited = compaction

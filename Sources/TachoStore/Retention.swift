@@ -41,12 +41,15 @@ public struct RetentionPolicy: Sendable {
     public var isEmpty: Bool { maxAge.isEmpty && maxBytes == nil && minFreeBytes == nil }
 
     /// `detections=30d,status=365d` as operators write it; `parseDuration` turns `30d` into µs.
-    public static func parseAges(_ spec: String, parseDuration: (String) -> Int64?) throws -> [UInt8: Int64] {
+    /// Measurement names are looked up in `catalog` (the store's: `Snapshot.catalog`).
+    public static func parseAges(
+        _ spec: String, catalog: Catalog = .builtIn, parseDuration: (String) -> Int64?
+    ) throws -> [UInt8: Int64] {
         var out: [UInt8: Int64] = [:]
         for part in spec.split(separator: ",") {
             let kv = part.split(separator: "=", maxSplits: 1).map { String($0).trimmingSpaces() }
-            guard kv.count == 2, let m = Measurement.named(kv[0]) else {
-                let known = Measurement.all.map(\.name).joined(separator: ", ")
+            guard kv.count == 2, let m = catalog.measurement(named: kv[0]) else {
+                let known = catalog.measurements.map(\.name).joined(separator: ", ")
                 throw StoreError(.invalidArgument, "retention", "\"\(part)\": expected MEASUREMENT=AGE with measurement one of \(known)")
             }
             guard let age = parseDuration(kv[1]) else {
@@ -58,8 +61,8 @@ public struct RetentionPolicy: Sendable {
     }
 
     /// Human form of the age policy of one measurement, for logs: `detections=30d`.
-    public func describeAge(_ id: UInt8) -> String {
-        let name = Measurement.byID(id)?.name ?? "\(id)"
+    public func describeAge(_ id: UInt8, catalog: Catalog = .builtIn) -> String {
+        let name = catalog.name(of: id)
         guard let a = maxAge[id] else { return name }
         return "\(name)=\(formatDuration(a))"
     }

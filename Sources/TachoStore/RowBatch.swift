@@ -36,25 +36,25 @@ public struct RowBatch: Sendable {
         return id
     }
 
-    /// A typed value for `append(vehicle:time:_:)`.
-    public enum Value: Sendable, Hashable {
-        case int(Int64)
-        case double(Double)
-        case string(String)
-    }
+    /// A typed value for `append(vehicle:time:_:)`; nil is a null (a row without the field).
+    public typealias Value = ColumnValue
 
-    /// Appends one row; `values` follow the measurement's columns. Convenient, not fast:
-    /// hot paths append to the arrays directly.
-    public mutating func append(vehicle: String, time: Int64, _ values: [Value]) {
+    /// Appends one row; `values` follow the measurement's columns, nil for a null. Convenient,
+    /// not fast: hot paths append to the arrays directly (and `ColumnValues.appendNull`).
+    public mutating func append(vehicle: String, time: Int64, _ values: [Value?]) {
         precondition(values.count == columns.count, "row has \(values.count) values, schema \(columns.count)")
         vehicles.append(intern(vehicle))
         times.append(time)
         for (i, v) in values.enumerated() {
             switch v {
-            case .int(let x): columns[i].ints.append(x)
-            case .double(let x): columns[i].doubles.append(x)
-            case .string(let s): columns[i].ids.append(intern(s))
+            case nil: columns[i].appendNull(zeroStringID: columns[i].type.codec.usesDictionary ? intern("") : 0)
+            case .int(let x)?: columns[i].ints.append(x)
+            case .double(let x)?: columns[i].doubles.append(x)
+            case .string(let s)?: columns[i].ids.append(intern(s))
+            case .bool(let b)?: columns[i].bools.append(b)
+            case .strings(let l)?: columns[i].appendList(l.map { intern($0) })
             }
+            precondition(columns[i].count == times.count, "value \(i) is not of column type \(columns[i].type)")
         }
     }
 

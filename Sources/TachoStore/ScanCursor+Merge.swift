@@ -22,7 +22,7 @@ extension ScanCursor {
         var dicts = [[String]](repeating: [], count: m.columns.count)
         var lookups = [[ByteString: UInt32]](repeating: [:], count: m.columns.count)
         var remap = [[[UInt32]]](repeating: [], count: m.columns.count)
-        for c in m.columns.indices where m.columns[c].type == .string {
+        for c in m.columns.indices where wanted[c] && m.columns[c].type.codec.usesDictionary {
             for d in decoded {
                 remap[c].append(d.columns[c].dictionary.map { s in
                     let key = ByteString(s)
@@ -59,13 +59,9 @@ extension ScanCursor {
             let r = refs[j]  // highest seq of this identity
             let d = decoded[r.src]
             out.times.append(d.times[r.row])
-            for c in m.columns.indices {
-                let col = d.columns[c]
-                switch m.columns[c].type {
-                case .int64: if !col.ints.isEmpty { out.columns[c].ints.append(col.ints[r.row]) }
-                case .float64: if !col.doubles.isEmpty { out.columns[c].doubles.append(col.doubles[r.row]) }
-                case .string: if !col.ids.isEmpty { out.columns[c].ids.append(remap[c][r.src][Int(col.ids[r.row])]) }
-                }
+            for c in m.columns.indices where wanted[c] {
+                let dict = m.columns[c].type.codec.usesDictionary
+                out.columns[c].values.append(from: d.columns[c].values, r.row..<(r.row + 1), remap: dict ? remap[c][r.src] : nil)
             }
             i = j + 1
         }

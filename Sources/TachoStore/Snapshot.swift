@@ -12,6 +12,8 @@ import TachoFormat
 public final class Snapshot {
     public let layout: StoreLayout
     public let manifest: Manifest
+    /// The store's measurements (FORMAT.md §7): look measurements up here, and scan with them.
+    public let catalog: Catalog
     let fs: any StoreFileSystem
     let logger: Logger
     let files: SegmentFiles
@@ -41,10 +43,12 @@ public final class Snapshot {
     /// `pinned`: open every segment of `manifest` now and keep it open for the snapshot's
     /// life (compaction and retention read their inputs through such a snapshot: a build may
     /// outlast the grace period). Only for a few segments: each holds a descriptor.
-    init(layout: StoreLayout, manifest: Manifest, fs: any StoreFileSystem, logger: Logger,
+    /// `catalog` nil: read the store's.
+    init(layout: StoreLayout, manifest: Manifest, catalog: Catalog? = nil, fs: any StoreFileSystem, logger: Logger,
          latest: LatestIndex? = nil, pinned pin: Bool = false, descriptorCapacity: Int? = nil) throws {
         self.layout = layout
         self.manifest = manifest
+        self.catalog = try catalog ?? CatalogFile.read(layout, fs: fs)
         self.fs = fs
         self.logger = logger
         cachedLatest = latest
@@ -90,6 +94,15 @@ public final class Snapshot {
         }
         do {
             let r = try SegmentReader(source: source, path: path)
+            // Decode into the catalog's schema: a column added after the segment was written
+            // reads as null (FORMAT.md §2.4).
+            if let m = catalog.measurement(id: meta.measurementID) {
+                do {
+                    try r.project(onto: m)
+                } catch {
+                    throw StoreError(.corrupt, "open segment", path: path, "\(error)")
+                }
+            }
             readers[meta.name] = r
             return r
         } catch let e as SegmentError {
@@ -109,7 +122,7 @@ public final class Snapshot {
     /// footers when it is missing or damaged.
     public func latestIndex() throws -> LatestIndex {
         if let l = cachedLatest { return l }
-        let l = try loadLatestIndex(manifest: manifest, layout: layout, fs: fs, logger: logger) { try self.reader($0) }
+        let l = try loadLatestIndex(manifest: manifest, catalog: catalog, layout: layout, fs: fs, logger: logger) { try self.reader($0) }
         cachedLatest = l
         return l
     }
@@ -120,7 +133,7 @@ public final class Snapshot {
 /// one, a later commit replaced the index (and removed the old file after its grace period),
 /// and the rebuild is the ordinary way to serve this older snapshot.
 func loadLatestIndex(
-    manifest: Manifest, layout: StoreLayout, fs: any StoreFileSystem, logger: Logger,
+    manifest: Manifest, catalog: Catalog, layout: StoreLayout, fs: any StoreFileSystem, logger: Logger,
     reader: (SegmentMeta) throws -> SegmentReader
 ) throws -> LatestIndex {
     if !manifest.latestIndex.isEmpty {
@@ -132,7 +145,7 @@ func loadLatestIndex(
             logger.warning("latest-status index missing or damaged; rebuilding from segment footers", metadata: ["path": "\(path)"])
         }
     }
-    return try rebuildLatestIndex(manifest: manifest, reader: reader)
+    return try rebuildLatestIndex(manifest: manifest, catalog: catalog, reader: reader)
 }
 
 /// The index file `manifest` names, when it is there and intact.
@@ -151,18 +164,23 @@ func manifestChanged(since manifest: Manifest, layout: StoreLayout, fs: any Stor
     return now != manifest
 }
 
-/// The latest status per vehicle from segment footers alone: each chunk records its last
-/// row's values, and chunks are time-sorted, so no block is decoded.
-func rebuildLatestIndex(manifest: Manifest, reader: (SegmentMeta) throws -> SegmentReader) throws -> LatestIndex {
+/// The latest index from segment footers alone: each chunk records its last row's values,
+/// and chunks are time-sorted, so no block is decoded. `reader` gives readers projected onto
+/// `catalog` (a latest column is never added later, so every segment has it).
+func rebuildLatestIndex(
+    manifest: Manifest, catalog: Catalog = .builtIn, reader: (SegmentMeta) throws -> SegmentReader
+) throws -> LatestIndex {
     var idx = LatestIndex()
-    for m in Measurement.all {
+    for m in catalog.measurements {
         guard let col = m.latestColumn else { continue }
         let floor = manifest.watermarks[m.id] ?? .min
         for s in manifest.segments where s.measurementID == m.id && s.maxTime >= floor {
             let r = try reader(s)
+            let k = r.footer.measurement.columnIndex(id: m.columns[col].id)
             for v in r.footer.vehicles {
-                guard let last = v.chunks.last else { continue }
-                idx.offer(vehicle: v.vehicle, LatestEntry(time: last.maxTime, seq: s.seq, status: last.stats[col].lastString))
+                guard let last = v.chunks.last, let k, let value = ColumnValue.last(of: last.stats[k], type: m.columns[col].type)
+                else { continue }
+                idx.offer(measurement: m.id, vehicle: v.vehicle, LatestEntry(time: last.maxTime, seq: s.seq, value: value))
             }
         }
     }

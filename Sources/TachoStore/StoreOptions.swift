@@ -27,6 +27,11 @@ public struct StoreOptions: Sendable {
     /// (readers open segments on demand). Default 60 s. Disk-budget drops and trims unlink
     /// at once: freeing space is their point.
     public var obsoleteFileGrace = 60.0
+    /// The measurements a writer declares (FORMAT.md §7): reconciled with the store's catalog
+    /// when it opens (new measurements and new nullable columns are added and persisted; a
+    /// contradiction is refused with a `CatalogError` before anything is written). Default
+    /// none: the catalog as stored (the built-ins when the store has no CATALOG file).
+    public var measurements: [Measurement] = []
 
     public init() {}
 }

@@ -47,7 +47,7 @@ extension StoreWriter {
         }
 
         /// What a row costs against `StoreOptions.bufferBytes`.
-        static func bytesPerRow(_ m: Measurement) -> Int { 12 + m.columns.reduce(0) { $0 + ($1.type == .string ? 4 : 8) } }
+        static func bytesPerRow(_ m: Measurement) -> Int { 12 + m.columns.reduce(0) { $0 + $1.type.codec.bufferBytesPerRow } }
     }
 }
 
@@ -93,11 +93,8 @@ struct RowBuffers {
             buf.vehicles.append(contentsOf: batch.vehicles[start..<end].lazy.map { map[Int($0)] })
             buf.times.append(contentsOf: batch.times[start..<end])
             for c in batch.columns.indices {
-                switch batch.columns[c].type {
-                case .int64: buf.columns[c].ints.append(contentsOf: batch.columns[c].ints[start..<end])
-                case .float64: buf.columns[c].doubles.append(contentsOf: batch.columns[c].doubles[start..<end])
-                case .string: buf.columns[c].ids.append(contentsOf: batch.columns[c].ids[start..<end].lazy.map { map[Int($0)] })
-                }
+                let src = batch.columns[c]
+                buf.columns[c].append(from: src, start..<end, remap: src.type.codec.usesDictionary ? map : nil)
             }
             buffers[key] = buf
             start = end

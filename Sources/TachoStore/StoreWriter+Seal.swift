@@ -273,6 +273,8 @@ struct IdentityOrder {
         case float([Double])
         case string(ids: [UInt32], rank: [UInt32])
     }
+    // Bools are int keys 0/1; string lists and nullable columns are never identity columns
+    // (`Catalog.validate`).
 
     let keys: [Key]
     /// The one string identity column of the usual schema (detections: object_type).
@@ -286,6 +288,8 @@ struct IdentityOrder {
             case .int64: keys.append(.int(col.ints))
             case .float64: keys.append(.float(col.doubles))
             case .string: keys.append(.string(ids: col.ids, rank: StoreWriter.byteOrderRanks(of: col.ids, strings: strings).rank))
+            case .bool: keys.append(.int(col.bools.map { $0 ? 1 : 0 }))
+            case .stringList: preconditionFailure("string-list identity column \(buf.measurement.columns[c].name): refused by Catalog.validate")
             }
         }
         self.keys = keys

@@ -10,6 +10,9 @@ import TachoFormat
 public final class StoreWriter {
     public let layout: StoreLayout
     public internal(set) var manifest: Manifest
+    /// The store's measurements (FORMAT.md §7): the stored catalog with
+    /// `StoreOptions.measurements` reconciled into it. Build batches with its measurements.
+    public let catalog: Catalog
     let options: StoreOptions
     var fs: any StoreFileSystem { options.fileSystem }
     var logger: Logger { options.logger }
@@ -44,6 +47,15 @@ public final class StoreWriter {
         try self.init(path: path, options: options, maintenanceOnly: false)
     }
 
+    /// Opens (creating if needed) the store at `path` with the `measurements` declared
+    /// (`StoreOptions.measurements`, FORMAT.md §7): throws `CatalogError` for a declaration
+    /// the store's catalog contradicts, before anything is written.
+    public convenience init(path: String, measurements: [Measurement], options: StoreOptions = StoreOptions()) throws {
+        var o = options
+        o.measurements = measurements
+        try self.init(path: path, options: o, maintenanceOnly: false)
+    }
+
     /// Opens an existing store for maintenance only (compaction switches, retention): takes
     /// the lock, reads the manifest and removes orphans, but neither loads the latest-status
     /// index nor the ledger (which a switch does not need: the lock is held briefly), and
@@ -60,12 +72,16 @@ public final class StoreWriter {
         self.maintenanceOnly = maintenanceOnly
         self.options = options
         let fs = options.fileSystem
+        // A declaration that contradicts the stored catalog is refused before anything is
+        // written, not even a new store's directory (checked again under the lock below).
+        if !options.measurements.isEmpty { _ = try CatalogFile.read(layout, fs: fs).resolving(options.measurements) }
         try fs.createDirectory(layout.root)
         let log = options.logger
         let wait = options.lockWaitSeconds
         let lock = try StoreLock(path: layout.lock, waitSeconds: wait) { pid in
             log.notice("store is locked by another writer; waiting", metadata: ["pid": "\(pid)", "up_to_seconds": "\(wait)"])
         }
+        catalog = try CatalogFile.open(declared: options.measurements, layout: layout, fs: fs, write: !maintenanceOnly)
         try fs.createDirectory(layout.segmentsDir)
         try fs.createDirectory(layout.indexDir)
         try layout.checkSubdirectories()
@@ -93,7 +109,7 @@ public final class StoreWriter {
         if maintenanceOnly {
             latest = LatestIndex()
         } else {
-            let snapshotForIndex = try Snapshot(layout: layout, manifest: manifest, fs: fs, logger: options.logger)
+            let snapshotForIndex = try Snapshot(layout: layout, manifest: manifest, catalog: catalog, fs: fs, logger: options.logger)
             latest = try snapshotForIndex.latestIndex()
         }
         committedLatest = latest
@@ -121,7 +137,7 @@ public final class StoreWriter {
 
     /// A snapshot of the last commit (for reads in the writer's process).
     public func snapshot() throws -> Snapshot {
-        try Snapshot(layout: layout, manifest: manifest, fs: fs, logger: logger, latest: committedLatest)
+        try Snapshot(layout: layout, manifest: manifest, catalog: catalog, fs: fs, logger: logger, latest: committedLatest)
     }
 
     /// Schedules files the manifest just stopped naming for removal after the grace period;
@@ -167,6 +183,7 @@ public final class StoreWriter {
     public func append(_ batch: RowBatch) throws {
         try checkWritable("append")
         guard !batch.isEmpty else { return }
+        try checkSchema(batch.measurement)
         let full = rows.add(batch, budget: options.bufferBytes, in: manifest)
         if let col = batch.measurement.latestColumn { offerLatest(batch, column: col) }
         if full { try spill() }
@@ -177,6 +194,7 @@ public final class StoreWriter {
     /// they keep the lower segment numbers, as they would have by arriving first.
     public func append(_ sealed: SealedRows) throws {
         try checkWritable("append")
+        for b in sealed.bodies { try checkSchema(b.measurement) }
         if !rows.buffers.isEmpty { try spill() }
         superseded.add(sealed.superseded)
         // Offer each batch's statuses when the sequential path would have: after the segments
@@ -198,12 +216,7 @@ public final class StoreWriter {
     private func offerLatest(_ batch: RowBatch, column: Int) {
         // Provisional seq: every segment this transaction writes gets a number ≥ nextNumber,
         // every earlier one got less; ties inside the transaction go to the later append.
-        let seq = manifest.nextNumber
-        for i in 0..<batch.count {
-            let v = batch.dictionary[Int(batch.vehicles[i])]
-            let e = LatestEntry(time: batch.times[i], seq: seq, status: batch.dictionary[Int(batch.columns[column].ids[i])])
-            if latest.offer(vehicle: v, e) { latestDirty = true }
-        }
+        if latest.offer(batch, column: column, seq: manifest.nextNumber) { latestDirty = true }
     }
 
     /// Seals every buffer into segment files (still invisible until commit).
@@ -271,6 +284,18 @@ public final class StoreWriter {
             in: layout.indexDir, "index/", live: Set(manifest.ledgers + [manifest.latestIndex]), reserved: reserved,
             path: layout.indexPath, notice: "removing orphan index file")
         try fs.unlink(layout.manifestTemp)
+        if !maintenanceOnly { try fs.unlink(layout.catalogTemp) }
+    }
+
+    /// Rows must be built for the catalog's schema of their measurement: its column ids are
+    /// what segments record (FORMAT.md §2.4).
+    func checkSchema(_ m: Measurement) throws {
+        guard catalog.measurement(id: m.id) == m else {
+            let known = catalog.measurement(id: m.id).map { "the catalog's \($0.name) has columns \($0.columns.map(\.name))" }
+                ?? "the catalog has no measurement \(m.id)"
+            throw StoreError(.invalidArgument, "append", path: layout.root,
+                             "rows of \(m.name) (columns \(m.columns.map(\.name))) are not built for the store's schema: \(known); build them with StoreWriter.catalog")
+        }
     }
 
     /// Unlinks every entry of `dir` whose name is not in `live`. One that cannot go (not ours

@@ -40,9 +40,7 @@ public enum Verifier {
             do {
                 let r = try snapshot.reader(s)
                 let f = r.footer
-                guard let measurement = Measurement.byID(s.measurementID), f.measurement.id == s.measurementID,
-                      f.measurement.columns == measurement.columns
-                else {
+                guard f.measurement.id == s.measurementID, snapshot.catalog.admits(f.measurement) else {
                     report.problems.append(VerifyProblem(path: path, problem: "schema differs from measurement \(s.measurementID)", segment: s))
                     continue
                 }
@@ -50,7 +48,7 @@ public enum Verifier {
                     || f.partitionStart != s.partitionStart {
                     report.problems.append(VerifyProblem(path: path, problem: "footer disagrees with manifest entry", segment: s))
                 }
-                var chunk = DecodedChunk(measurement: f.measurement)
+                var chunk = DecodedChunk(measurement: r.schema)
                 for v in f.vehicles {
                     for c in v.chunks {
                         try r.decode(c, into: &chunk)
@@ -142,7 +140,7 @@ extension StoreWriter {
         for s in manifest.segments where damaged.contains(s.name) {
             // Vehicles of the damaged segment, from its footer when that still parses.
             let vehicles = (try? snap.reader(s).footer.vehicles.map(\.vehicle)) ?? []
-            out.lost.append((Measurement.byID(s.measurementID)?.name ?? "\(s.measurementID)",
+            out.lost.append((snap.catalog.name(of: s.measurementID),
                              StoreLayout.partitionLabel(s.partitionStart), vehicles, s.rowCount))
             out.quarantined.append(s.name)
         }
@@ -152,8 +150,8 @@ extension StoreWriter {
         next.ledgers.removeAll { badLedgers.contains($0) }
         out.droppedLedgers = badLedgers
         // Rebuild the latest index from the surviving footers and publish it with the switch.
-        let survivors = try Snapshot(layout: layout, manifest: next, fs: fs, logger: logger)
-        let idx = try rebuildLatestIndex(manifest: next) { try survivors.reader($0) }
+        let survivors = try Snapshot(layout: layout, manifest: next, catalog: catalog, fs: fs, logger: logger)
+        let idx = try rebuildLatestIndex(manifest: next, catalog: catalog) { try survivors.reader($0) }
         let bytes = idx.encode()
         let name = StoreLayout.latestName(number: next.nextNumber)
         next.nextNumber += 1

@@ -2,9 +2,10 @@
 // streams (detection events, status reports). Every vehicle draws from its own PRNG streams,
 // so the rows do not depend on file sizes, layouts, shuffling or duplication.
 
-/// Object types in the brief's order; weights make cars the most frequent.
+/// Object types in the brief's order; weights make cars the most frequent. The default profile
+/// draws from the first five (`weights`); `--profile harder` from all eight, uniformly.
 enum ObjectTypes {
-    static let names = ["pedestrians", "cars", "signs", "trucks", "obstacles"]
+    static let names = ["pedestrians", "cars", "signs", "trucks", "obstacles", "bicycles", "motorcycles", "animals"]
     static let weights: [UInt64] = [22, 40, 18, 12, 8]
     /// Per type, the chance that a count goes one higher (geometric-ish, 0…9, skewed small).
     static let growth: [Chance] = [Chance(0.55), Chance(0.65), Chance(0.50), Chance(0.40), Chance(0.35)]
@@ -15,13 +16,15 @@ enum Statuses {
 }
 
 /// One detection event: 1…5 detections of distinct object types, packed as bytes
-/// `type << 4 | value` in `detections`, lowest byte first.
+/// `type << 4 | value` in `detections`, lowest byte first. Values above 9 (the harder
+/// profile) are in `wide` instead, one per detection.
 struct DetectionEvent {
     var time: Int64
     var vehicle: Int32
     var count: UInt8
     var flat: Bool
     var detections: UInt64
+    var wide: [Int64]? = nil
 
     @inline(__always) func type(_ i: Int) -> Int { Int((detections >> (UInt64(i) * 8)) >> 4 & 0xF) }
     @inline(__always) func value(_ i: Int) -> Int { Int((detections >> (UInt64(i) * 8)) & 0xF) }
@@ -69,10 +72,12 @@ struct DetectionStream {
     private var heapVehicle: [Int32]
     private var layout: Xoshiro256
     private let flatChance: Chance
+    /// The harder profile's per-vehicle model, or nil for the default profile.
+    private var harder: HarderModel?
     /// Exclusive end of simulated time; `Int64.max` means "until told to stop".
     let horizon: Int64
 
-    init(vehicles: Int, seed: UInt64, start: Int64, horizon: Int64, flatShare: Double) {
+    init(vehicles: Int, seed: UInt64, start: Int64, horizon: Int64, flatShare: Double, profile: Profile = .standard) {
         rngs = (0..<vehicles).map { Xoshiro256(seed: seed, stream: 2, substream: UInt64($0)) }
         heapTime = []
         heapVehicle = []
@@ -85,12 +90,20 @@ struct DetectionStream {
         layout = Xoshiro256(seed: seed, stream: 4)
         flatChance = Chance(flatShare)
         self.horizon = horizon
+        if profile == .harder { harder = HarderModel(vehicles: vehicles, seed: seed) }
         for i in stride(from: vehicles / 2 - 1, through: 0, by: -1) { siftDown(i) }
     }
 
     mutating func next() -> DetectionEvent? {
         guard let time = heapTime.first, time < horizon else { return nil }
         let v = Int(heapVehicle[0])
+        if let (event, nextTime) = harder?.draw(vehicle: v, time: time) {
+            var e = event
+            e.flat = layout.chance(flatChance)
+            heapTime[0] = nextTime
+            siftDown(0)
+            return e
+        }
         var packed: UInt64 = 0
         let count = Int(rngs[v].int(in: 1...5))
         var used: UInt8 = 0  // bit per type already chosen: types within an event are distinct

@@ -110,7 +110,7 @@ struct JSONWriter {
                 prefix.emit(&p)
                 clock.write(e.time, to: p); p += TimeFormatter.width
                 flatDetection[e.type(i)].emit(&p)
-                p.pointee = UInt8(48 + e.value(i)); p += 1
+                writeValue(e, i, &p)
                 flatClose.emit(&p)
             }
         } else {
@@ -120,13 +120,32 @@ struct JSONWriter {
             for i in 0..<n {
                 if i > 0 { nestedBetween.emit(&p) }
                 nestedDetection[e.type(i)].emit(&p)
-                p.pointee = UInt8(48 + e.value(i)); p += 1
+                writeValue(e, i, &p)
                 nestedValueClose.emit(&p)
             }
             nestedClose.emit(&p)
         }
         out.advance(p - start)
         return e.flat ? n : 1
+    }
+
+    /// Detection `i`'s value: one digit (the default profile), or `wide[i]` in decimal.
+    @inline(__always)
+    private func writeValue(_ e: DetectionEvent, _ i: Int, _ p: inout UnsafeMutablePointer<UInt8>) {
+        guard let wide = e.wide else {
+            p.pointee = UInt8(48 + e.value(i)); p += 1
+            return
+        }
+        var x = wide[i]
+        if x < 0 { p.pointee = 45; p += 1; x = -x }  // '-'; the generator draws no Int64.min
+        var digits = 1
+        var rest = x / 10
+        while rest > 0 { digits += 1; rest /= 10 }
+        for k in stride(from: digits - 1, through: 0, by: -1) {
+            p[k] = UInt8(48 + x % 10)
+            x /= 10
+        }
+        p += digits
     }
 
     @inline(__always)

@@ -94,6 +94,13 @@ struct TachoGen: ParsableCommand {
         """, valueName: "size"))
     var targetBytes: String?
 
+    @Option(help: ArgumentHelp("""
+        Detection model: default (above), or harder: random subsets of 1–5 of 8 object types, \
+        per-vehicle periods 0.5–5 s ± 20 %, vehicles offline for minutes, varied value \
+        distributions (HarderModel.swift).
+        """, valueName: "name"))
+    var profile = "default"
+
     @Flag(help: "Indent like the public fixtures (default: compact, one event per line).")
     var pretty = false
 
@@ -109,6 +116,9 @@ struct TachoGen: ParsableCommand {
             throw ValidationError("--status-every must be at least 0.001 seconds")
         }
         do { _ = try parseRFC3339(start) } catch { throw ValidationError("--start: \(error)") }
+        guard Profile(rawValue: profile) != nil else {
+            throw ValidationError("--profile must be one of: \(Profile.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
         if let t = targetBytes, parseSize(t) == nil {
             throw ValidationError("--target-bytes: cannot read '\(t)' (e.g. 1GiB, 500MB, 1048576)")
         }
@@ -128,7 +138,7 @@ struct TachoGen: ParsableCommand {
         var detections = DetectionStream(
             vehicles: vehicles, seed: seed, start: startMs,
             horizon: target == nil ? startMs + Int64((hours * 3_600_000).rounded()) : .max,
-            flatShare: flatShare)
+            flatShare: flatShare, profile: Profile(rawValue: profile) ?? .standard)
         let objects = try emitter.emit(
             prefix: "objects_detection", header: writer.objectsHeader, footer: writer.footer,
             perFile: eventsPerFile, emptyTime: startMs, stopAtTarget: target != nil,

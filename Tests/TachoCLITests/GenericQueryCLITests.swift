@@ -16,6 +16,7 @@ import TachoTestSupport
         let dir = NSTemporaryDirectory() + "tacho-generic-\(UUID().uuidString)"
         do {
             var o = StoreOptions()
+            o.measurements = [.locations, .power]
             o.logger.logLevel = .error
             let w = try StoreWriter(path: dir, options: o)
             var loc = RowBatch(.locations)

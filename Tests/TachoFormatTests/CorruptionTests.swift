@@ -7,10 +7,14 @@ import Testing
         case smallChunks
         /// Chunks of 16 rows of events sharing a time: time mode 3 (runs).
         case runs
+        /// Version 3's modes (FORMAT.md §2.7): events of sets of types, an offline gap and one
+        /// huge count per vehicle: time mode 4, string mode 3, int mode 3.
+        case patched
     }
 
     /// A segment with three vehicles, several chunks for some of them, all column types in use.
     static func sampleSegment(_ sample: Sample = .smallChunks) throws -> [UInt8] {
+        if sample == .patched { return try patchedSegment() }
         var opts = SegmentBuilder.Options()
         opts.chunkRows = sample == .runs ? 16 : 4
         var b = SegmentBuilder(measurement: .detections, partitionStart: 0, seq: 7, options: opts)
@@ -32,6 +36,97 @@ import Testing
         _ = b.finish()
         out += b.takePending()
         return out
+    }
+
+    /// Three vehicles of 8 events each (types a sorted subset of 4), 10 minutes offline after
+    /// the 4th event, the 6th row's count 10^6: one chunk each.
+    static func patchedSegment() throws -> [UInt8] {
+        var b = SegmentBuilder(measurement: .detections, partitionStart: 0, seq: 7)
+        let dict = ["cars", "pedestrians", "signs", "trucks"]
+        let events: [[UInt32]] = [[0, 2], [1], [0, 1, 3], [2, 3], [0], [1, 2, 3], [3], [0, 2]]
+        var out: [UInt8] = []
+        for (k, v) in ["v1", "v2", "v3"].enumerated() {
+            var times: [Int64] = []
+            var types = ColumnValues(type: .string), values = ColumnValues(type: .int64)
+            for (e, set) in events.enumerated() {
+                for t in set {
+                    times.append(Int64(e) * 1_500_000 + (e >= 4 ? 600_000_000_000 : 0) + Int64(k))
+                    types.ids.append(t)
+                    values.ints.append(types.ids.count == 6 ? 1_000_000 : Int64(types.ids.count % 3))
+                }
+            }
+            try b.appendVehicle(v, times: times, columns: [types, values], range: 0..<times.count, dictionary: dict)
+            out += b.takePending()
+        }
+        _ = b.finish()
+        out += b.takePending()
+        return out
+    }
+
+    @Test func patchedSampleUsesTheVersion3Modes() throws {
+        let bytes = try Self.sampleSegment(.patched)
+        let r = try SegmentReader(source: InMemorySegmentSource(bytes), path: "sample.tseg")
+        for v in r.footer.vehicles {
+            let c = try #require(v.chunks.first)
+            #expect(v.chunks.count == 1 && c.rowCount == 15)
+            for ref in c.blocks { #expect(bytes[Int(ref.offset) + Int(ref.length)] == 0) }  // raw
+            let block = { (i: Int) in Array(bytes[Int(c.blocks[i].offset)..<(Int(c.blocks[i].offset) + Int(c.blocks[i].length))]) }
+            #expect(block(0)[0] == 4)  // time: patched runs
+            #expect(block(2)[0] == 3)  // value: patched frame of reference
+            let kinds = block(1)  // dictionary of 4 sorted entries, then the mode
+            #expect(Array(kinds[0..<6]) == [0x04, 0x04, 0x63, 0x61, 0x72, 0x73])  // 4 entries, "cars"
+            #expect(kinds[1 + 5 + 12 + 6 + 7] == 3)  // sets
+        }
+        let rows = try Self.decodeAll(bytes)
+        #expect(rows.count == 45)
+        #expect(rows[5] == [3_000_000, 3, 1_000_000])
+        #expect(rows[6] == [4_500_000, 2, 1])
+        #expect(rows[7] == [4_500_000, 3, 2])
+        #expect(rows[8] == [600_006_000_000, 0, 0])
+    }
+
+    /// A version 3 block whose checksum is valid but which breaks a §2.7 rule is reported as a
+    /// SegmentError naming the file, the block's offset and its column.
+    @Test(arguments: ["time m 0", "time gap exception past end", "dictionary unsorted", "rank too large", "int width 65", "int exceptions above n"])
+    func malformedVersion3BlockIsReportedWithOffset(damage: String) throws {
+        var bytes = try Self.sampleSegment(.patched)
+        let r = try SegmentReader(source: InMemorySegmentSource(bytes), path: "sample.tseg")
+        let chunk = try #require(r.footer.vehicles.first?.chunks.first)
+        let column = damage.hasPrefix("time") ? 0 : damage.hasPrefix("int") ? 2 : 1
+        let ref = chunk.blocks[column]
+        let at = Int(ref.offset), len = Int(ref.length)
+        var block = Array(bytes[at..<(at + len)])
+        switch damage {
+        case "time m 0":
+            // mode 4, count 15, first 0, scale 1 500 000 (3 bytes), then m.
+            #expect(Array(block[0..<7]) == [0x04, 0x0F, 0x00, 0xE0, 0xC6, 0x5B, 0x08])
+            block[6] = 0
+        case "time gap exception past end":
+            // The last 5 bytes: one exception, skip 3 (index 3 of 7 gaps), high 400 000 (3 bytes).
+            #expect(block[len - 5] == 0x01 && block[len - 4] == 0x03)
+            block[len - 4] = 7
+        case "dictionary unsorted": block[2] = 0x7A  // "cars" → "zars", after "trucks"
+        case "rank too large": block[len - 1] = 0xFF
+        case "int width 65": block[2] = 65  // mode 3, base 0, width
+        case "int exceptions above n":
+            // The last 5 bytes: one exception, skip 5, high 250 000 (3 bytes); 16 exceptions > 15 rows.
+            #expect(Array(block[(len - 5)..<(len - 3)]) == [0x01, 0x05])
+            block[len - 5] = 16
+        default: Issue.record("unknown damage \(damage)")
+        }
+        bytes.replaceSubrange(at..<(at + len), with: block)
+        let crc = CRC32C.checksum(Array(bytes[at...(at + len)]))
+        for i in 0..<4 { bytes[at + len + 1 + i] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(i))) }
+        let damaged = try SegmentReader(source: InMemorySegmentSource(bytes), path: "sample.tseg")
+        var d = DecodedChunk(measurement: damaged.footer.measurement)
+        do {
+            try damaged.decode(chunk, into: &d)
+            Issue.record("\(damage) decoded")
+        } catch let e as SegmentError {
+            #expect(e.path == "sample.tseg")
+            #expect(e.offset == ref.offset)
+            #expect(e.problem == ["malformed time block", "malformed object_type block", "malformed value block"][column])
+        }
     }
 
     static func decodeAll(_ bytes: [UInt8]) throws -> [[Int64]] {

@@ -108,13 +108,25 @@ import TachoFormat
     /// In v2, truck-01's jittered one-second times (delta-of-delta in v1) are cheaper as
     /// runs of one row with bit-packed gaps, so zug-5 is what keeps mode 2 in the file.
     static func goldenRows(_ version: UInt16) -> [Rows] {
-        version < 2 ? goldenRowsV1 : goldenRowsV1 + [
+        version < 2 ? goldenRowsV1 : version >= 3 ? goldenRowsV2 + [zug6] : goldenRowsV2
+    }
+
+    static let goldenRowsV2: [Rows] = goldenRowsV1 + [
             Rows(vehicle: "zug-4", times: zugTimes, kind: zugKinds, value: zugValues, reading: zugReadings, status: zugStatus),
             Rows(
                 vehicle: "zug-5", times: rampTimes, kind: Array(repeating: "car", count: 20), value: (0..<20).map { Int64($0) },
                 reading: (0..<20).map { Double($0) }, status: Array(repeating: "ok", count: 20)),
         ]
-    }
+
+    /// zug-6 (v3 on): zug-4's events, but the vehicle is offline for 10 minutes in the middle
+    /// (time: patched runs, mode 4) and one count is huge (int: patched frame of reference,
+    /// mode 3); its kinds, like zug-4's, are one set per time (string mode 3).
+    static let zug6Gaps: [Int64] = [1, 2, 1, 1200, 2, 1, 1, 2, 1]  // × 500 ms
+    static let zug6EventTimes: [Int64] = zug6Gaps.reduce(into: [day + 50_400_000_000]) { $0.append($0.last! + $1 * 500_000) }
+    static let zug6Times: [Int64] = zip(zugRuns, zug6EventTimes).flatMap { Array(repeating: $1, count: $0) }
+    static let zug6Values: [Int64] = (0..<20).map { $0 == 11 ? 1_000_000 : Int64($0 * 3 % 4) }
+    static let zug6 = Rows(
+        vehicle: "zug-6", times: zug6Times, kind: zugKinds, value: zug6Values, reading: zugReadings, status: zugStatus)
 
     static func buildGolden() throws -> [UInt8] {
         var opts = SegmentBuilder.Options()
@@ -396,7 +408,7 @@ import TachoFormat
         }
     }
 
-    @Test(arguments: [UInt16(1), 2])
+    @Test(arguments: [UInt16(1), 2, 3])
     func exampleSegmentDecodes(version: UInt16) throws {
         let file = Self.exampleFile(version)
         let bytes = try Self.load(file)
@@ -480,7 +492,7 @@ import TachoFormat
     }
 
     /// Header and trailer must carry the same known version.
-    @Test(arguments: [(UInt16(1), UInt16(2)), (2, 1), (3, 3), (0, 0), (0x0102, 0x0102)])
+    @Test(arguments: [(UInt16(1), UInt16(2)), (2, 1), (3, 2), (4, 4), (0, 0), (0x0102, 0x0102)])
     func unknownOrMismatchedVersionsAreRejected(header: UInt16, trailer: UInt16) throws {
         let bytes = Self.relabel(try Self.load(Self.segmentFile(2)), header: header, trailer: trailer)
         #expect(throws: SegmentError.self) {

@@ -24,6 +24,7 @@ struct GenericFixture {
         var rng = SplitMix64(state: seed)
         dir = TempDir()
         var o = StoreOptions()
+        o.measurements = [.locations, .power]
         o.partitionWidth = hour
         o.bufferBytes = Int.random(in: 30_000...300_000, using: &rng)
         o.segment.chunkRows = [16, 64, 256][Int.random(in: 0..<3, using: &rng)]
@@ -122,6 +123,11 @@ struct GenericFixture {
         switch m.columns[c].type {
         case .string:
             let v: String = if case .string(let s)? = sample, Bool.random(using: &rng) { s } else { ["kW", "kWh", "cars", "x"].randomElement(using: &rng)! }
+            return ColumnFilter(name, Bool.random(using: &rng) ? .eq : .ne, v)
+        case .bool:
+            return ColumnFilter(name, Bool.random(using: &rng) ? .eq : .ne, Bool.random(using: &rng) ? "true" : "false")
+        case .stringList:
+            let v: String = if case .strings(let a)? = sample, let s = a.randomElement(using: &rng) { s } else { "x" }
             return ColumnFilter(name, Bool.random(using: &rng) ? .eq : .ne, v)
         case .int64, .float64:
             let op = FilterOp.allCases.randomElement(using: &rng)!

@@ -129,9 +129,11 @@ import TachoTestSupport
     }
 
     @Test func namesAreResolvedWithClearErrors() throws {
-        #expect(try MeasurementLookup.named("locations").id == 3)
+        let snap = try GenericFixture(seed: 9).snapshot()
+        #expect(try MeasurementLookup.named("locations", in: snap).id == 3)
+        #expect(throws: QueryError.self) { try MeasurementLookup.named("locations") }  // not a built-in: declared
         do {
-            _ = try MeasurementLookup.named("nope")
+            _ = try MeasurementLookup.named("nope", in: snap)
             Issue.record("unknown measurement accepted")
         } catch let e as QueryError {
             #expect(e.code == .unknownMeasurement)

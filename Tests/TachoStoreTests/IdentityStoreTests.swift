@@ -126,17 +126,21 @@ import TachoTestSupport
         }
         for parts in layouts {
             let dir = TempDir()
-            let w = try StoreWriter(path: dir.path, options: smallOptions())
+            var options = smallOptions()
+            options.measurements = [Self.probe]  // a declared measurement: the catalog numbers it
+            let w = try StoreWriter(path: dir.path, options: options)
             defer { w.close() }
+            let probe = try #require(w.catalog.measurement(named: "probe"))
+            #expect(probe.id == 3 && probe.columns == Self.probe.columns)
             var start = 0
             for n in parts {
-                var b = RowBatch(Self.probe)
+                var b = RowBatch(probe)
                 for r in rows[start..<(start + n)] { b.append(vehicle: "v", time: july1 + r.t, [.double(r.x), .int(r.v)]) }
                 start += n
                 try w.append(b)
                 try w.commit()
             }
-            let cursor = try ScanCursor(snapshot: try w.snapshot(), spec: ScanSpec(Self.probe))
+            let cursor = try ScanCursor(snapshot: try w.snapshot(), spec: ScanSpec(probe))
             var got: [ProbeRow] = []
             while let b = try cursor.next() {
                 for i in b.range {
