@@ -16,7 +16,7 @@ import TachoTestSupport
         let dir = NSTemporaryDirectory() + "tacho-generic-\(UUID().uuidString)"
         do {
             var o = StoreOptions()
-            o.measurements = [.locations, .power]
+            o.measurements = [.locations, .power, alarms]
             o.logger.logLevel = .error
             let w = try StoreWriter(path: dir, options: o)
             var loc = RowBatch(.locations)
@@ -32,6 +32,12 @@ import TachoTestSupport
                 power.append(vehicle: "3", time: t0 + Int64(i) * 15 * minute, [.double(v), .string("kWh")])
             }
             try w.append(power)
+            let m = w.catalog.measurement(named: "alarms") ?? alarms
+            var al = RowBatch(m)
+            al.append(vehicle: "356938035643809", time: t0 + 3 * minute,
+                      [.string("harsh_braking"), .int(2), .strings(["356938035643809/front.mp4", "356938035643809/cabin.mp4"]), .bool(true)])
+            al.append(vehicle: "356938035643809", time: t0 + 4 * minute, [.string("drowsy"), nil, .strings([]), nil])
+            try w.append(al)
             try w.commit()
             w.close()
             return .success(dir)
@@ -41,6 +47,31 @@ import TachoTestSupport
     }()
 
     struct StoreSetupError: Error { var message: String }
+
+    static let alarms = Measurement(id: 4, name: "alarms", columns: [
+        ColumnSpec("alarm_type", .string, identity: true), ColumnSpec("severity", .int64, nullable: true),
+        ColumnSpec("files", .stringList), ColumnSpec("acknowledged", .bool, nullable: true),
+    ])
+
+    /// String lists print as `a;b` in CSV, arrays in JSON; nulls empty in CSV, null in JSON.
+    @Test func listsBoolsAndNullsPrintPerFormat() throws {
+        let csv = try run(["query", "alarms"])
+        #expect(csv.stdout == """
+            vehicle_id,time,alarm_type,severity,files,acknowledged
+            356938035643809,2018-08-24T00:03:00.000Z,harsh_braking,2,356938035643809/front.mp4;356938035643809/cabin.mp4,true
+            356938035643809,2018-08-24T00:04:00.000Z,drowsy,,,
+
+            """)
+        let nd = try run(["query", "alarms", "--where", "files=356938035643809/cabin.mp4", "--where", "acknowledged=true", "--format", "ndjson"])
+        #expect(nd.stdout == #"{"vehicle_id":"356938035643809","time":"2018-08-24T00:03:00.000Z","alarm_type":"harsh_braking","severity":2,"files":["356938035643809/front.mp4","356938035643809/cabin.mp4"],"acknowledged":true}"# + "\n")
+        let latest = try run(["latest", "alarms", "--format", "json"])
+        #expect(latest.stdout == """
+            [
+            {"vehicle_id":"356938035643809","time":"2018-08-24T00:04:00.000Z","alarm_type":"drowsy","severity":null,"files":[],"acknowledged":null}
+            ]
+
+            """)
+    }
 
     func run(_ args: [String]) throws -> RunResult {
         let r = try tacho(args + ["--store", try Self.store.get()])
@@ -123,6 +154,7 @@ import TachoTestSupport
             detections,1,object_type:string;value:int64,vehicle_id;time;object_type,0
             status,2,status:string,vehicle_id;time,0
             locations,3,lat:float64;lon:float64;speed_kmh:float64;heading:int64,vehicle_id;time,3
+            alarms,4,alarm_type:string;severity:int64;files:string_list;acknowledged:bool,vehicle_id;time;alarm_type,2
             power,5,value:float64;units:string,vehicle_id;time,10
 
             """)
@@ -139,14 +171,14 @@ import TachoTestSupport
         #expect(all.stdout.hasPrefix("vehicle_id,first_time,last_time,detection_rows,status_rows\n2,2018-08-24T00:00:00.000Z,"))
         let stats = try run(["stats"])
         let names = stats.stdout.split(separator: "\n").map { $0.split(separator: ",").first ?? "" }
-        #expect(names == ["measurement", "detections", "status", "locations", "power", "total"])
+        #expect(names == ["measurement", "detections", "status", "locations", "alarms", "power", "total"])
         let one = try run(["stats", "--measurement", "locations"])
         #expect(one.stdout.split(separator: "\n").count == 2 && one.stdout.contains("\nlocations,1,1,3,3,"))
     }
 
     @Test func unknownNamesListWhatExists() throws {
         let m = try run(["query", "alarm"])
-        #expect(m.status != 0 && m.stderr.contains("unknown measurement \"alarm\"; known measurements: detections, status, locations, power"))
+        #expect(m.status != 0 && m.stderr.contains("unknown measurement \"alarm\"; known measurements: detections, status, locations, alarms, power"))
         let c = try run(["query", "locations", "--where", "speed=3"])
         #expect(c.status != 0 && c.stderr.contains("has no column \"speed\"") && c.stderr.contains("speed_kmh (float64)"))
         let op = try run(["query", "power", "--where", "units>kW"])
