@@ -165,9 +165,11 @@ struct AggregateEngine {
             default: break
             }
         }
+        footerChunks += 1
+        // A chunk whose field is null throughout adds no group, as decoding it would not.
+        guard acc.count > 0 else { return true }
         let key = plan.groupColumns.isEmpty ? -1 : intern(strings)
         add(acc, bucket: bucketStart(q), vehicle: vehicle, key: key)
-        footerChunks += 1
         return true
     }
 
