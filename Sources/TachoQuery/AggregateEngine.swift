@@ -11,46 +11,46 @@ struct AggregateEngine {
     struct GroupKey {
         var bucket: Int64
         var vehicle: Int32
-        var type: Int32
+        /// Index into `keyNames` (the grouping strings), -1 without string grouping.
+        var key: Int32
     }
 
     let query: AggregateQuery
+    let plan: AggregatePlan
     let snapshot: Snapshot
     let useFooterStats: Bool
     let width: Int64
-    let byVehicle: Bool
-    let byType: Bool
-    /// Either grouping by type or filtering on it: the object_type column matters.
-    let typeMatters: Bool
-    let needValues: Bool
     /// The scan's effective lower bound (the range start or the retention watermark).
     let effectiveFrom: Int64
     /// The last bucket index; its end does not fit in Int64.
     let lastBucket: Int64
 
     var vehicleNames: [String] = []
-    var typeNames: [String] = []
-    var typeLookup: [ByteString: Int32] = [:]
+    /// The grouping strings of each key, and their lookup.
+    var keyNames: [[String]] = []
+    var keyLookup: [[ByteString]: Int32] = [:]
     var table = GroupTable()
     var groups: [Accumulator] = []
     var keys: [GroupKey] = []
     /// Stored chunks answered from footer stats (for tests and `explain`).
     var footerChunks = 0
     // Scratch reused across chunks.
-    var localGroup: [Int32] = []
+    var keep: [Bool] = []
+    /// Per chunk: mixed-radix index of the grouping columns' dictionary ids → key, -2 unknown.
+    var localKey: [Int32] = []
+    var strides: [Int] = []
+    /// Per chunk-dictionary entry of `units`: 0 kW, 1 kWh, -1 other.
+    var unitKind: [Int8] = []
     var runAcc: [Accumulator] = []
     var touched: [Int32] = []
 
-    init(query: AggregateQuery, snapshot: Snapshot, useFooterStats: Bool) {
+    init(query: AggregateQuery, plan: AggregatePlan, snapshot: Snapshot, useFooterStats: Bool) throws {
         self.query = query
+        self.plan = plan
         self.snapshot = snapshot
         self.useFooterStats = useFooterStats
         width = query.bucketWidth
-        byVehicle = query.groupBy.contains(.vehicle)
-        byType = query.groupBy.contains(.type)
-        typeMatters = byType || query.types != nil
-        needValues = query.function != .count
-        effectiveFrom = max(query.from, snapshot.manifest.watermarks[Measurement.detections.id] ?? .min)
+        effectiveFrom = max(query.from, snapshot.manifest.watermarks[query.measurement.id] ?? .min)
         lastBucket = CivilDate.floorDiv(.max, query.bucketWidth)
     }
 
@@ -61,12 +61,12 @@ struct AggregateEngine {
     }
 
     mutating func run() throws {
-        let spec = ScanSpec(.detections, vehicles: query.vehicles, from: query.from, to: query.to,
-                            columns: [typeMatters, needValues])
+        let spec = ScanSpec(query.measurement, vehicles: query.vehicles, from: query.from, to: query.to,
+                            columns: plan.columns(query.measurement))
         let cursor = try ScanCursor(snapshot: snapshot, spec: spec)
         var vehicle: Int32 = -1
         while let item = try cursor.nextItem() {
-            if byVehicle {
+            if plan.byVehicle {
                 let name: String
                 switch item {
                 case .chunk(let v, _, _): name = v
@@ -77,168 +77,261 @@ struct AggregateEngine {
                     vehicle = Int32(vehicleNames.count - 1)
                 }
             }
-            if useFooterStats, case .chunk(_, _, let meta) = item, fromFooter(meta, vehicle: vehicle) { continue }
+            var all = plan.predicate.isEmpty
+            if useFooterStats, case .chunk(_, _, let meta) = item {
+                if !all {
+                    switch plan.predicate.verdict(meta) {
+                    case .none:
+                        footerChunks += 1
+                        continue
+                    case .all: all = true
+                    case .unknown: break
+                    }
+                }
+                if all && fromFooter(meta, vehicle: vehicle) { continue }
+            }
             let batch = try cursor.decode(item)
-            if !batch.range.isEmpty { fold(batch, vehicle: vehicle) }
+            if batch.range.isEmpty { continue }
+            if all {
+                fold(batch, batch.range, vehicle: vehicle)
+            } else {
+                switch plan.predicate.select(batch.chunk, batch.range, keep: &keep) {
+                case .range(let r): fold(batch, r, vehicle: vehicle)
+                case .indexes(let a): if !a.isEmpty { fold(batch, a, vehicle: vehicle) }
+                }
+            }
         }
     }
 
-    mutating func intern(_ type: String) -> Int32 {
-        let key = ByteString(type)
-        if let id = typeLookup[key] { return id }
-        let id = Int32(typeNames.count)
-        typeNames.append(type)
-        typeLookup[key] = id
+    mutating func intern(_ strings: [String]) -> Int32 {
+        let k = strings.map { ByteString($0) }
+        if let id = keyLookup[k] { return id }
+        let id = Int32(keyNames.count)
+        keyNames.append(strings)
+        keyLookup[k] = id
         return id
     }
 
-    mutating func add(_ acc: Accumulator, bucket: Int64, vehicle: Int32, type: Int32) {
-        let (i, isNew) = table.index(bucket: bucket, group: GroupTable.pack(vehicle: vehicle, type: type))
+    mutating func add(_ acc: Accumulator, bucket: Int64, vehicle: Int32, key: Int32) {
+        let (i, isNew) = table.index(bucket: bucket, group: GroupTable.pack(vehicle: vehicle, key: key))
         if isNew {
             groups.append(acc)
-            keys.append(GroupKey(bucket: bucket, vehicle: vehicle, type: type))
+            keys.append(GroupKey(bucket: bucket, vehicle: vehicle, key: key))
         } else {
-            groups[i].merge(acc)
+            groups[i].merge(acc, plan.mode)
         }
     }
 
-    /// Folds a whole stored chunk from its footer stats when it lies inside one bucket and
-    /// the range and its groups are known; false when it must be decoded.
+    /// Folds a whole stored chunk every row of which passes the filters from its footer
+    /// stats, when it lies inside one bucket and each grouping column holds one value;
+    /// false when it must be decoded.
     mutating func fromFooter(_ meta: ChunkMeta, vehicle: Int32) -> Bool {
         guard meta.minTime >= effectiveFrom, meta.maxTime < query.to else { return false }
         let q = CivilDate.floorDiv(meta.minTime, width)
         guard q == CivilDate.floorDiv(meta.maxTime, width) else { return false }
-        var type: Int32 = -1
-        if typeMatters {
-            let ts = meta.stats[0]
-            guard ts.distinct == 1 else { return false }
-            if let f = query.types, !f.contains(bytesOf: ts.lastString) {  // no row passes the filter
-                footerChunks += 1
-                return true
-            }
-            if byType { type = intern(ts.lastString) }
+        var strings: [String] = []
+        for c in plan.groupColumns {
+            guard let s = ChunkCells.singleString(meta, column: c) else { return false }
+            strings.append(s)
         }
-        let vs = meta.stats[1]
-        if vs.sumOverflow && (query.function == .sum || query.function == .avg) { return false }
         var acc = Accumulator()
-        acc.count = Int64(meta.rowCount)
-        if !vs.sumOverflow { acc.sum = vs.sumInt }
-        acc.min = vs.minInt
-        acc.max = vs.maxInt
-        add(acc, bucket: bucketStart(q), vehicle: vehicle, type: type)
+        switch plan.mode {
+        case .count:
+            acc.count = Int64(plan.field.map { ChunkCells.valueCount(meta, column: $0) } ?? meta.rowCount)
+        case .int:
+            guard let f = plan.field else { return false }
+            let sum = ChunkCells.intSum(meta, column: f)
+            if sum == nil && (query.function == .sum || query.function == .avg) { return false }
+            acc.count = Int64(ChunkCells.valueCount(meta, column: f))
+            if acc.count > 0 {
+                acc.sum = sum ?? 0
+                (acc.min, acc.max) = ChunkCells.intRange(meta, column: f)
+            }
+        case .double:
+            guard let f = plan.field else { return false }
+            acc.count = Int64(ChunkCells.valueCount(meta, column: f))
+            if acc.count > 0 {
+                acc.dsum = ChunkCells.doubleSum(meta, column: f)
+                (acc.dmin, acc.dmax) = ChunkCells.doubleRange(meta, column: f)
+            }
+        case .energy:
+            guard let f = plan.field, let u = plan.units, plan.fieldKind == .double,
+                  let unit = ChunkCells.singleString(meta, column: u) else { return false }
+            let n = Int64(ChunkCells.valueCount(meta, column: f))
+            acc.count = n
+            switch Self.unitKind(unit) {
+            case 0: acc.kwCount = n; acc.kwSum = ChunkCells.doubleSum(meta, column: f)
+            case 1: acc.kwhSum = ChunkCells.doubleSum(meta, column: f)
+            default: break
+            }
+        }
         footerChunks += 1
+        // A chunk whose field is null throughout adds no group, as decoding it would not.
+        guard acc.count > 0 else { return true }
+        let key = plan.groupColumns.isEmpty ? -1 : intern(strings)
+        add(acc, bucket: bucketStart(q), vehicle: vehicle, key: key)
         return true
     }
 
-    /// Folds decoded rows.
-    mutating func fold(_ batch: ScanBatch, vehicle: Int32) {
-        let chunk = batch.chunk
-        if typeMatters {
-            let dict = chunk.columns[0].dictionary
-            localGroup.removeAll(keepingCapacity: true)
-            var any = false
-            for s in dict {
-                if let f = query.types, !f.contains(bytesOf: s) {
-                    localGroup.append(-1)
-                } else {
-                    localGroup.append(byType ? intern(s) : 0)
-                    any = true
-                }
-            }
-            guard any else { return }
-            if runAcc.count < max(typeNames.count, 1) {
-                runAcc.append(contentsOf: repeatElement(Accumulator(), count: max(typeNames.count, 1) - runAcc.count))
-            }
+    static func unitKind(_ s: String) -> Int8 {
+        Identity.equal(s, "kW") ? 0 : Identity.equal(s, "kWh") ? 1 : -1
+    }
+
+    /// Prepares the chunk's dictionary-id → key table; false when it is too large to use.
+    mutating func prepareKeys(_ chunk: DecodedChunk) -> Bool {
+        strides.removeAll(keepingCapacity: true)
+        var n = 1
+        for c in plan.groupColumns {
+            strides.append(n)
+            let (p, o) = n.multipliedReportingOverflow(by: Swift.max(1, ChunkCells.dictionary(chunk, column: c).count))
+            if o || p > 1 << 20 { return false }
+            n = p
         }
-        chunk.times.withUnsafeBufferPointer { times in
-            chunk.columns[1].ints.withUnsafeBufferPointer { values in
-                chunk.columns[0].ids.withUnsafeBufferPointer { ids in
-                    var i = batch.range.lowerBound
-                    let end = batch.range.upperBound
-                    while i < end {
-                        let q = CivilDate.floorDiv(times[i], width)
-                        var j = i + 1
-                        if q == lastBucket {
-                            j = end
-                        } else {
-                            let bound = q &* width &+ width
-                            while j < end && times[j] < bound { j += 1 }
-                        }
-                        let start = bucketStart(q)
-                        if typeMatters {
-                            foldTyped(i..<j, ids: ids, values: values, bucket: start, vehicle: vehicle)
-                        } else {
-                            var acc = Accumulator()
-                            if needValues {
-                                for r in i..<j { acc.add(values[r]) }
-                            } else {
-                                acc.count = Int64(j - i)
-                            }
-                            add(acc, bucket: start, vehicle: vehicle, type: -1)
-                        }
-                        i = j
-                    }
-                }
+        localKey.removeAll(keepingCapacity: true)
+        localKey.append(contentsOf: repeatElement(-2, count: n))
+        return true
+    }
+
+    /// The key of chunk row `r` (slow path: strings hashed).
+    mutating func keyOfRow(_ chunk: DecodedChunk, _ r: Int) -> Int32 {
+        intern(plan.groupColumns.map { ChunkCells.string(chunk, column: $0, row: r) })
+    }
+
+    /// The value columns of one decoded chunk, borrowed for one fold.
+    struct RowValues {
+        let mode: AggregatePlan.Mode
+        let chunk: DecodedChunk
+        let field: Int
+        let nulls: Bool
+        let intField: Bool
+        let ints: UnsafeBufferPointer<Int64>
+        let doubles: UnsafeBufferPointer<Double>
+        let unitIDs: UnsafeBufferPointer<UInt32>
+        let unitKinds: UnsafeBufferPointer<Int8>
+
+        /// Row `r` into `acc`.
+        @inline(__always)
+        func accumulate(_ acc: inout Accumulator, _ r: Int) {
+            if nulls && ChunkCells.isNull(chunk, column: field, row: r) { return }
+            switch mode {
+            case .count: acc.count += 1
+            case .int: acc.add(ints[r])
+            case .double: acc.add(doubles[r])
+            case .energy:
+                let k = unitKinds[Int(unitIDs[r])]
+                if k < 0 { acc.count += 1; return }
+                acc.addEnergy(intField ? Double(ints[r]) : doubles[r], kWh: k == 1)
             }
         }
     }
 
-    /// Rows of one bucket, split by object type through the chunk's id → group table.
-    mutating func foldTyped(_ rows: Range<Int>, ids: UnsafeBufferPointer<UInt32>, values: UnsafeBufferPointer<Int64>,
-                            bucket: Int64, vehicle: Int32) {
-        localGroup.withUnsafeBufferPointer { groupOf in
+    /// Folds decoded rows `rows` (ascending chunk row indexes).
+    mutating func fold<C: RandomAccessCollection>(_ batch: ScanBatch, _ rows: C, vehicle: Int32) where C.Element == Int, C.Index == Int {
+        let chunk = batch.chunk
+        let grouped = !plan.groupColumns.isEmpty
+        let single = plan.groupColumns.count == 1
+        let fast = grouped && !single && prepareKeys(chunk)
+        if single {
+            // One grouping column: every dictionary entry interned up front, so a row's
+            // group is one array lookup.
+            localKey.removeAll(keepingCapacity: true)
+            for s in ChunkCells.dictionary(chunk, column: plan.groupColumns[0]) { localKey.append(intern([s])) }
+        }
+        if runAcc.count < keyNames.count {
+            runAcc.append(contentsOf: repeatElement(Accumulator(), count: keyNames.count - runAcc.count))
+        }
+        if plan.mode == .energy, let u = plan.units {
+            unitKind = ChunkCells.dictionary(chunk, column: u).map(Self.unitKind)
+        }
+        let f = plan.field ?? 0
+        let nulls = plan.field.map { ChunkCells.hasNulls(chunk, column: $0) } ?? false
+        let unitKinds = unitKind
+        chunk.times.withUnsafeBufferPointer { times in
+            ChunkCells.withInts(chunk, column: f) { ints in
+            ChunkCells.withDoubles(chunk, column: f) { doubles in
+            ChunkCells.withIDs(chunk, column: plan.units ?? 0) { unitIDs in
+            ChunkCells.withIDs(chunk, column: plan.groupColumns.first ?? 0) { firstIDs in
+            unitKinds.withUnsafeBufferPointer { kinds in
+                let values = RowValues(mode: plan.mode, chunk: chunk, field: f, nulls: nulls, intField: plan.fieldKind == .int,
+                                       ints: ints, doubles: doubles, unitIDs: unitIDs, unitKinds: kinds)
+                var i = rows.startIndex
+                let end = rows.endIndex
+                while i < end {
+                    let q = CivilDate.floorDiv(times[rows[i]], width)
+                    var j = i + 1
+                    if q == lastBucket {
+                        j = end
+                    } else {
+                        let bound = q &* width &+ width
+                        while j < end && times[rows[j]] < bound { j += 1 }
+                    }
+                    let start = bucketStart(q)
+                    if !grouped {
+                        var acc = Accumulator()
+                        if plan.mode == .count && !nulls {
+                            acc.count = Int64(j - i)
+                        } else {
+                            for k in i..<j { values.accumulate(&acc, rows[k]) }
+                        }
+                        add(acc, bucket: start, vehicle: vehicle, key: -1)
+                    } else {
+                        if single {
+                            foldSingle(rows[i..<j], firstIDs, values)
+                        } else {
+                            for k in i..<j {
+                                let r = rows[k]
+                                let g = fast ? fastKey(chunk, r, Int(firstIDs[r])) : keyOfRow(chunk, r)
+                                let slot = Int(g)
+                                if runAcc.count <= slot {
+                                    runAcc.append(contentsOf: repeatElement(Accumulator(), count: slot + 1 - runAcc.count))
+                                }
+                                let was = runAcc[slot].count
+                                values.accumulate(&runAcc[slot], r)
+                                if was == 0 && runAcc[slot].count != 0 { touched.append(g) }
+                            }
+                        }
+                        for g in touched {
+                            add(runAcc[Int(g)], bucket: start, vehicle: vehicle, key: g)
+                            runAcc[Int(g)] = Accumulator()
+                        }
+                        touched.removeAll(keepingCapacity: true)
+                    }
+                    i = j
+                }
+            }
+            }
+            }
+            }
+            }
+        }
+    }
+
+    /// The rows of one bucket run, one grouping column: groups through the chunk's id table.
+    mutating func foldSingle<S: Sequence>(_ rows: S, _ ids: UnsafeBufferPointer<UInt32>, _ values: RowValues) where S.Element == Int {
+        localKey.withUnsafeBufferPointer { keyOf in
             runAcc.withUnsafeMutableBufferPointer { acc in
                 for r in rows {
-                    let g = groupOf[Int(ids[r])]
-                    if g < 0 { continue }
-                    let slot = Int(g)
-                    if acc[slot].count == 0 { touched.append(g) }
-                    if needValues { acc[slot].add(values[r]) } else { acc[slot].count += 1 }
+                    let g = Int(keyOf[Int(ids[r])])
+                    let was = acc[g].count
+                    values.accumulate(&acc[g], r)
+                    if was == 0 && acc[g].count != 0 { touched.append(Int32(g)) }
                 }
             }
         }
-        for g in touched {
-            add(runAcc[Int(g)], bucket: bucket, vehicle: vehicle, type: byType ? g : -1)
-            runAcc[Int(g)] = Accumulator()
-        }
-        touched.removeAll(keepingCapacity: true)
     }
 
-    /// The groups in (bucket, vehicle, type) order with the function applied.
-    func rows() throws -> [AggregateRow] {
-        var typeRank = [Int32](repeating: 0, count: typeNames.count)
-        for (rank, id) in typeNames.indices.sorted(by: { Identity.less(typeNames[$0], typeNames[$1]) }).enumerated() {
-            typeRank[id] = Int32(rank)
+    /// The key of chunk row `r` through the chunk's id table (interning on first sight);
+    /// `first` is the row's id in the first grouping column.
+    @inline(__always)
+    mutating func fastKey(_ chunk: DecodedChunk, _ r: Int, _ first: Int) -> Int32 {
+        var idx = first
+        for n in plan.groupColumns.indices.dropFirst() {
+            idx += ChunkCells.withIDs(chunk, column: plan.groupColumns[n]) { Int($0[r]) } * strides[n]
         }
-        let order = keys.indices.sorted { a, b in
-            let x = keys[a], y = keys[b]
-            if x.bucket != y.bucket { return x.bucket < y.bucket }
-            if x.vehicle != y.vehicle { return x.vehicle < y.vehicle }  // vehicles were seen in sorted order
-            return (x.type < 0 ? -1 : typeRank[Int(x.type)]) < (y.type < 0 ? -1 : typeRank[Int(y.type)])
-        }
-        var out: [AggregateRow] = []
-        out.reserveCapacity(order.count)
-        for k in order {
-            let key = keys[k]
-            let g = groups[k]
-            let value: AggregateValue
-            switch query.function {
-            case .count: value = .int(g.count)
-            case .min: value = .int(g.min)
-            case .max: value = .int(g.max)
-            case .avg: value = .double(g.average)
-            case .sum:
-                guard let s = g.exactSum else {
-                    throw QueryError(.sumOverflow, "the sum of a group in bucket \(key.bucket) µs does not fit in a 64-bit integer; use avg or narrower groups")
-                }
-                value = .int(s)
-            }
-            out.append(AggregateRow(
-                bucket: key.bucket,
-                vehicle: key.vehicle < 0 ? nil : vehicleNames[Int(key.vehicle)],
-                objectType: key.type < 0 ? nil : typeNames[Int(key.type)],
-                value: value))
-        }
-        return out
+        let k = localKey[idx]
+        if k >= 0 { return k }
+        let g = keyOfRow(chunk, r)
+        localKey[idx] = g
+        return g
     }
 }

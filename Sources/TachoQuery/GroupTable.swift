@@ -1,4 +1,4 @@
-/// Open-addressing hash table from (bucket index, vehicle, type) to a dense group number.
+/// Open-addressing hash table from (bucket index, vehicle, group key) to a dense group number.
 /// Keys are plain integers, so a lookup is a multiply and a probe instead of a `Hasher`
 /// run — this is what keeps 1-second buckets over a million rows fast.
 struct GroupTable {
@@ -12,8 +12,8 @@ struct GroupTable {
     init() { resize(1024) }
 
     @inline(__always)
-    static func pack(vehicle: Int32, type: Int32) -> UInt64 {
-        UInt64(UInt32(bitPattern: vehicle)) << 32 | UInt64(UInt32(bitPattern: type))
+    static func pack(vehicle: Int32, key: Int32) -> UInt64 {
+        UInt64(UInt32(bitPattern: vehicle)) << 32 | UInt64(UInt32(bitPattern: key))
     }
 
     @inline(__always)
@@ -39,6 +39,17 @@ struct GroupTable {
         count += 1
         if count * 2 > slots.count { resize(slots.count * 2) }
         return (count - 1, true)
+    }
+
+    /// The group number of the key, or nil when it was never added.
+    func find(bucket: Int64, group: UInt64) -> Int? {
+        var i = home(bucket, group)
+        while true {
+            let s = slots[i]
+            if s == 0 { return nil }
+            if buckets[i] == bucket && groups[i] == group { return Int(s) - 1 }
+            i = (i + 1) & mask
+        }
     }
 
     private mutating func resize(_ capacity: Int) {

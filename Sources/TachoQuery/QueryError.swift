@@ -11,6 +11,12 @@ public struct QueryError: Error, Sendable, Hashable, CustomStringConvertible {
         case invalidArgument
         /// A `sum` whose exact value does not fit in Int64.
         case sumOverflow
+        /// No measurement has the asked name (the message lists those that exist).
+        case unknownMeasurement
+        /// The measurement has no column of the asked name (the message lists its columns).
+        case unknownColumn
+        /// A `--where` filter that is malformed or does not fit its column's type.
+        case badFilter
     }
 
     public var code: Code

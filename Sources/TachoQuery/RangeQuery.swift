@@ -1,39 +1,33 @@
 import TachoFormat
 import TachoStore
 
-/// Keep only rows whose string column `column` holds one of `values`.
-public struct StringFilter: Sendable, Hashable {
-    public var column: Int
-    /// Matched by bytes (`Identity`).
-    public var values: Set<ByteString>
-
-    public init(column: Int, values: Set<ByteString>) {
-        self.column = column
-        self.values = values
-    }
-}
-
 /// Rows of one measurement for a vehicle set and a time range `[from, to)`, optionally
-/// filtered on a string column and capped at `limit` rows. Rows come out ordered by
-/// (vehicle, time, identity columns) — for detections (vehicle_id, time, object_type) — with
-/// every identity once (the last ingested copy), as SEMANTICS §2 requires.
+/// filtered (`ColumnFilter`s, all of which must pass) and capped at `limit` rows. Rows come
+/// out ordered by (vehicle, time, identity columns) — for detections (vehicle_id, time,
+/// object_type) — with every identity once (the last ingested copy), as SEMANTICS §2 requires.
+///
+/// Chunks the footer shows no row of can pass (a string column holding one other value; a
+/// numeric column whose min/max lie outside the filter) are skipped without decoding; a
+/// string filter is tested once per chunk-dictionary entry, and a chunk none of whose
+/// entries pass yields nothing — found, while it pays, by decoding the string filter
+/// columns alone before the rest of the chunk.
 public struct RangeQuery: Sendable {
     public var measurement: Measurement
     /// nil: every vehicle.
     public var vehicles: Set<ByteString>?
     public var from: Int64
     public var to: Int64
-    public var filter: StringFilter?
+    public var filters: [ColumnFilter]
     /// nil: no limit.
     public var limit: Int?
 
     public init(_ measurement: Measurement, vehicles: Set<ByteString>? = nil, from: Int64 = .min, to: Int64 = .max,
-                filter: StringFilter? = nil, limit: Int? = nil) {
+                filters: [ColumnFilter] = [], limit: Int? = nil) {
         self.measurement = measurement
         self.vehicles = vehicles
         self.from = from
         self.to = to
-        self.filter = filter
+        self.filters = filters
         self.limit = limit
     }
 
@@ -41,26 +35,26 @@ public struct RangeQuery: Sendable {
     public static func detections(vehicles: Set<ByteString>? = nil, from: Int64 = .min, to: Int64 = .max,
                                   types: Set<ByteString>? = nil, limit: Int? = nil) -> RangeQuery {
         RangeQuery(.detections, vehicles: vehicles, from: from, to: to,
-                   filter: types.map { StringFilter(column: 0, values: $0) }, limit: limit)
+                   filters: types.map { [ColumnFilter("object_type", .eq, $0.map(\.string))] } ?? [], limit: limit)
     }
 
     /// Status reports, optionally only those whose status is in `statuses`.
     public static func status(vehicles: Set<ByteString>? = nil, from: Int64 = .min, to: Int64 = .max,
                               statuses: Set<ByteString>? = nil, limit: Int? = nil) -> RangeQuery {
         RangeQuery(.status, vehicles: vehicles, from: from, to: to,
-                   filter: statuses.map { StringFilter(column: 0, values: $0) }, limit: limit)
+                   filters: statuses.map { [ColumnFilter("status", .eq, $0.map(\.string))] } ?? [], limit: limit)
     }
 
-    func validate() throws {
+    @discardableResult
+    func validate() throws -> RowPredicate {
         try QueryError.checkRange(from: from, to: to)
         if let limit, limit < 0 { throw QueryError(.invalidArgument, "limit must not be negative (got \(limit))") }
-        if let f = filter {
-            guard measurement.columns.indices.contains(f.column), measurement.columns[f.column].type == .string else {
-                throw QueryError(.invalidArgument, "filter column \(f.column) of \(measurement) is not a string column")
-            }
-        }
+        return try RowPredicate(filters, in: measurement)
     }
 }
+
+/// Which `RowBlock` accessor reads a column: `int`, `double`, `string`, or `cell` (any value).
+public enum CellAccess: Sendable, Hashable { case int, double, string, cell }
 
 /// Which rows of a decoded chunk a `RowBlock` holds.
 public enum RowSelection: Sendable, Hashable {
@@ -93,9 +87,26 @@ public struct RowBlock: Sendable {
     }
 
     public func time(_ i: Int) -> Int64 { chunk.times[chunkRow(i)] }
-    public func string(column: Int, _ i: Int) -> String { chunk.columns[column].string(at: chunkRow(i)) }
-    public func int(column: Int, _ i: Int) -> Int64 { chunk.columns[column].ints[chunkRow(i)] }
-    public func double(column: Int, _ i: Int) -> Double { chunk.columns[column].doubles[chunkRow(i)] }
+    /// Row `i`'s value of schema column `column`.
+    public func cell(column: Int, _ i: Int) -> CellValue { ChunkCells.cell(chunk, column: column, row: chunkRow(i)) }
+    /// Row `i` with every column.
+    public func row(_ i: Int) -> Row {
+        Row(vehicle: vehicle, time: time(i), cells: measurement.columns.indices.map { cell(column: $0, i) })
+    }
+    /// How to read column `column` of this block fastest: a typed accessor below (`int`,
+    /// `double`, `string`) when every row has a value of that kind, else `cell`.
+    public func access(column: Int) -> CellAccess {
+        if ChunkCells.hasNulls(chunk, column: column) { return .cell }
+        switch ChunkCells.kind(measurement, column) {
+        case .int: return .int
+        case .double: return .double
+        case .string: return .string
+        case .bool, .stringList: return .cell
+        }
+    }
+    public func string(column: Int, _ i: Int) -> String { ChunkCells.string(chunk, column: column, row: chunkRow(i)) }
+    public func int(column: Int, _ i: Int) -> Int64 { ChunkCells.int(chunk, column: column, row: chunkRow(i)) }
+    public func double(column: Int, _ i: Int) -> Double { ChunkCells.double(chunk, column: column, row: chunkRow(i)) }
 
     /// The first `n` rows.
     func prefix(_ n: Int) -> RowBlock {
@@ -152,14 +163,26 @@ public struct StatusRow: Sendable, Hashable {
 public final class RowCursor {
     public let query: RangeQuery
     private let scan: ScanCursor
+    private let predicate: RowPredicate
     private var remaining: Int
     /// Per chunk-dictionary entry: does the filter keep it? Reused across chunks.
     private var keep: [Bool] = []
     private var pendingRows: RowBlock?
     private var rowIndex = 0
+    /// Stored chunks skipped on their footer alone (for tests).
+    private(set) var footerSkips = 0
+    /// Stored chunks skipped after decoding only their string filter columns (for tests).
+    private(set) var dictionarySkips = 0
+    /// The string filter columns a dictionary probe decodes (nil: no string filter).
+    private let probeColumns: [Bool]?
+    private var probe: DecodedChunk
+    private(set) var probes = 0
+    private var chunksSeen = 0
 
     public init(snapshot: Snapshot, query: RangeQuery) throws {
-        try query.validate()
+        predicate = try query.validate()
+        probeColumns = predicate.stringColumns(query.measurement)
+        probe = DecodedChunk(measurement: query.measurement)
         self.query = query
         remaining = query.limit ?? .max
         scan = try ScanCursor(snapshot: snapshot, spec: ScanSpec(
@@ -169,15 +192,22 @@ public final class RowCursor {
     /// The next block of rows, or nil at the end. A block is never empty.
     public func nextBatch() throws -> RowBlock? {
         while remaining > 0, let item = try scan.nextItem() {
-            if let f = query.filter, case .chunk(_, _, let meta) = item {
-                // A chunk holding one value of the filter column is kept or dropped whole.
-                let s = meta.stats[f.column]
-                if s.distinct == 1 && !f.values.contains(bytesOf: s.lastString) { continue }
+            var all = predicate.isEmpty
+            if !all, case .chunk(_, _, let meta) = item {
+                switch predicate.verdict(meta) {
+                case .none:
+                    footerSkips += 1
+                    continue
+                case .all: all = true
+                case .unknown:
+                    if try probeRulesOut(item) { continue }
+                }
             }
             let batch = try scan.decode(item)
             guard !batch.range.isEmpty else { continue }
+            let selection = all ? .range(batch.range) : predicate.select(batch.chunk, batch.range, keep: &keep)
             var block = RowBlock(measurement: query.measurement, vehicle: batch.vehicle, chunk: batch.chunk,
-                                 selection: select(batch))
+                                 selection: selection)
             let n = block.count
             guard n > 0 else { continue }
             if n > remaining { block = block.prefix(remaining) }
@@ -187,26 +217,20 @@ public final class RowCursor {
         return nil
     }
 
-    /// Applies the filter: strings are compared once per chunk dictionary entry, rows by id.
-    private func select(_ batch: ScanBatch) -> RowSelection {
-        guard let f = query.filter else { return .range(batch.range) }
-        let col = batch.chunk.columns[f.column]
-        keep.removeAll(keepingCapacity: true)
-        var kept = 0
-        for s in col.dictionary {
-            let k = f.values.contains(bytesOf: s)
-            keep.append(k)
-            if k { kept += 1 }
-        }
-        if kept == 0 { return .indexes([]) }
-        if kept == col.dictionary.count { return .range(batch.range) }
-        var rows: [Int] = []
-        keep.withUnsafeBufferPointer { keep in
-            col.ids.withUnsafeBufferPointer { ids in
-                for i in batch.range where keep[Int(ids[i])] { rows.append(i) }
-            }
-        }
-        return .indexes(rows)
+    /// A look at a stored chunk's string filter columns alone: true when their
+    /// dictionaries show no row can pass, so the other columns are never decompressed.
+    /// Probing costs a second decode of those columns when rows do pass, so it goes on only
+    /// while it pays: for the first chunks, while at least a quarter of probes skip, and on
+    /// every 32nd chunk to notice when the data changes.
+    private func probeRulesOut(_ item: ScanItem) throws -> Bool {
+        guard let cols = probeColumns, case .chunk(_, let reader, let meta) = item else { return false }
+        chunksSeen += 1
+        guard probes < 8 || dictionarySkips * 4 >= probes || chunksSeen % 32 == 0 else { return false }
+        probes += 1
+        try ChunkCells.decode(reader, meta, columns: cols, into: &probe)
+        guard predicate.dictionaryRulesOut(probe) else { return false }
+        dictionarySkips += 1
+        return true
     }
 
     private func expect(_ m: Measurement) throws {
@@ -215,7 +239,7 @@ public final class RowCursor {
         }
     }
 
-    private func nextRow() throws -> (RowBlock, Int)? {
+    private func nextIndex() throws -> (RowBlock, Int)? {
         while true {
             if let b = pendingRows, rowIndex < b.count {
                 rowIndex += 1
@@ -228,20 +252,23 @@ public final class RowCursor {
         }
     }
 
+    /// The next row of any measurement, or nil at the end.
+    public func nextRow() throws -> Row? {
+        guard let (b, i) = try nextIndex() else { return nil }
+        return b.row(i)
+    }
+
     /// The next detection row (for a detections query), or nil at the end.
     public func nextDetection() throws -> DetectionRow? {
         try expect(.detections)
-        guard let (b, i) = try nextRow() else { return nil }
-        let r = b.chunkRow(i)
-        return DetectionRow(vehicle: b.vehicle, time: b.chunk.times[r], objectType: b.chunk.columns[0].string(at: r),
-                            value: b.chunk.columns[1].ints[r])
+        guard let (b, i) = try nextIndex() else { return nil }
+        return DetectionRow(vehicle: b.vehicle, time: b.time(i), objectType: b.string(column: 0, i), value: b.int(column: 1, i))
     }
 
     /// The next status row (for a status query), or nil at the end.
     public func nextStatus() throws -> StatusRow? {
         try expect(.status)
-        guard let (b, i) = try nextRow() else { return nil }
-        let r = b.chunkRow(i)
-        return StatusRow(vehicle: b.vehicle, time: b.chunk.times[r], status: b.chunk.columns[0].string(at: r))
+        guard let (b, i) = try nextIndex() else { return nil }
+        return StatusRow(vehicle: b.vehicle, time: b.time(i), status: b.string(column: 0, i))
     }
 }

@@ -21,6 +21,9 @@ enum Cell {
     case double(Double)
     case time(Int64)
     case null
+    case bool(Bool)
+    /// A string list: `a;b` in CSV and table, an array in JSON.
+    case strings([String])
 }
 
 /// Streams rows to stdout in the chosen format through one buffer (no per-row syscalls).
@@ -59,6 +62,8 @@ struct RowPrinter: ~Copyable {
                 case .double(let v): emit(formatDouble(v))
                 case .time(let t): Timestamp.append(t, to: &out)
                 case .null: break
+                case .bool(let b): emit(b ? "true" : "false")
+                case .strings(let a): emit(csvEscape(a.joined(separator: ";")))
                 }
             }
             out.append(UInt8(ascii: "\n"))
@@ -77,6 +82,14 @@ struct RowPrinter: ~Copyable {
                     Timestamp.append(t, to: &out)
                     out.append(UInt8(ascii: "\""))
                 case .null: emit("null")
+                case .bool(let b): emit(b ? "true" : "false")
+                case .strings(let a):
+                    out.append(UInt8(ascii: "["))
+                    for (k, x) in a.enumerated() {
+                        if k > 0 { out.append(UInt8(ascii: ",")) }
+                        appendJSONString(x)
+                    }
+                    out.append(UInt8(ascii: "]"))
                 }
             }
             out.append(UInt8(ascii: "}"))
@@ -89,6 +102,8 @@ struct RowPrinter: ~Copyable {
                 case .double(let v): formatDouble(v)
                 case .time(let t): Timestamp.format(t)
                 case .null: ""
+                case .bool(let b): b ? "true" : "false"
+                case .strings(let a): a.joined(separator: ";")
                 }
             })
         }

@@ -17,27 +17,123 @@ func noteUnknownVehicles(_ vehicles: [String], in snap: Snapshot) throws {
     for v in vehicles where !known.contains(bytesOf: v) { printError("note: no data for vehicle \(v)") }
 }
 
-/// Prints every row of `q` (`cells(block, i)` per row), then notes the requested vehicles
-/// the store has never seen when nothing matched.
-func printRows(_ q: RangeQuery, on snap: Snapshot, _ format: OutputFormat, _ vehicles: [String], columns: [String],
-               cells: (RowBlock, Int) -> [Cell]) throws {
+extension Cell {
+    /// A query value as printed.
+    init(_ v: CellValue) {
+        switch v {
+        case .null: self = .null
+        case .int(let x): self = .int(x)
+        case .double(let x): self = .double(x)
+        case .string(let s): self = .text(s)
+        case .bool(let b): self = .bool(b)
+        case .strings(let a): self = .strings(a)
+        }
+    }
+}
+
+/// `vehicle_id,time,<the measurement's columns…>`.
+func rowColumns(_ m: Measurement) -> [String] { ["vehicle_id", "time"] + m.columns.map(\.name) }
+
+/// The rows of `q`, then a note on stderr for the requested vehicles the store has never
+/// seen when nothing matched.
+func printRows(_ q: RangeQuery, on snap: Snapshot, _ format: OutputFormat, _ vehicles: [String]) throws {
     let cursor = try RowCursor(snapshot: snap, query: q)
-    var p = RowPrinter(format, columns: columns)
+    let m = q.measurement
+    var p = RowPrinter(format, columns: rowColumns(m))
+    var cells: [Cell] = []
+    cells.reserveCapacity(m.columns.count + 2)
     var n = 0
+    var reads: [CellAccess] = []
     while let b = try cursor.nextBatch() {
-        for i in 0..<b.count { p.row(cells(b, i)) }
+        reads = m.columns.indices.map { b.access(column: $0) }  // typed reads: no CellValue per cell
+        for i in 0..<b.count {
+            cells.removeAll(keepingCapacity: true)
+            cells.append(.text(b.vehicle))
+            cells.append(.time(b.time(i)))
+            for (c, read) in reads.enumerated() {
+                switch read {
+                case .int: cells.append(.int(b.int(column: c, i)))
+                case .double: cells.append(.double(b.double(column: c, i)))
+                case .string: cells.append(.text(b.string(column: c, i)))
+                case .cell: cells.append(Cell(b.cell(column: c, i)))
+                }
+            }
+            p.row(cells)
+        }
         n += b.count
     }
     p.finish()
     if n == 0 { try noteUnknownVehicles(vehicles, in: snap) }
 }
 
+/// `--where` and the shorthand value lists of detections and status.
+struct FilterOptionGroup: ParsableArguments {
+    @Option(name: .customLong("where"), help: ArgumentHelp(
+        "Keep rows where COLUMN OP VALUE (repeat: all must hold). OP: = != on strings and bools (true/false), "
+            + "= != < <= > >= on numbers; on a string list, = means contains.", valueName: "FILTER"))
+    var filters: [String] = []
+    @Option(name: .customLong("type"), help: "Detections: only these object types (repeat for several).")
+    var types: [String] = []
+    @Option(name: .customLong("status"), help: "Status: only these statuses (repeat for several).")
+    var statuses: [String] = []
+
+    func columnFilters() throws -> [ColumnFilter] {
+        var out = try filters.map { try ColumnFilter.parse($0) }
+        if !types.isEmpty { out.append(ColumnFilter("object_type", .eq, types)) }
+        if !statuses.isEmpty { out.append(ColumnFilter("status", .eq, statuses)) }
+        return out
+    }
+}
+
+struct QueryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "query",
+        abstract: "Rows of a measurement in a time range: vehicle_id,time,<its columns…>.",
+        discussion: """
+            Rows are ordered by (vehicle_id, time, identity columns), each identity once. `tacho measurements`
+            lists the measurements and their columns. String lists print as a;b in csv/table and as arrays
+            in json/ndjson.
+
+            Examples:
+              tacho query detections --from 2022-06-05 --to 2022-06-06 --type cars
+              tacho query locations --vehicle 356938035643809 --where 'speed_kmh>80'
+              tacho query power --where units=kWh --format ndjson
+              tacho query alarms --where alarm_type=harsh_braking --where 'severity>=2'
+            """)
+
+    @Argument(help: "The measurement (see `tacho measurements`).") var measurement: String?
+    @OptionGroup var storeOption: StoreOptionGroup
+    @OptionGroup var log: LogOptionGroup
+    @OptionGroup var output: FormatOptionGroup
+    @OptionGroup var range: RangeOptionGroup
+    @OptionGroup var filter: FilterOptionGroup
+    @Option(help: "At most this many rows.") var limit: Int?
+
+    func run() throws {
+        let snap = try openSnapshot(storeOption, log)
+        let m = try MeasurementLookup.required(measurement, in: snap)
+        let q = RangeQuery(m, vehicles: range.vehicleSet, from: range.fromMicros, to: range.toMicros,
+                           filters: try filter.columnFilters(), limit: limit)
+        try printRows(q, on: snap, output.format, range.vehicles)
+    }
+}
+
 struct LatestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "latest",
-        abstract: "Latest status per vehicle: the report with the greatest time (columns vehicle_id,time,status).",
-        discussion: "With --at, the latest report at or before that time. A late, older file never moves it back.")
+        abstract: "Latest status per vehicle (vehicle_id,time,status), or the newest row per vehicle of a measurement.",
+        discussion: """
+            Without a measurement: the status report with the greatest time per vehicle. With one: each
+            vehicle's newest row (vehicle_id,time,<its columns…>). With --at, the latest at or before
+            that time. A late, older file never moves it back.
 
+            Examples:
+              tacho latest
+              tacho latest locations              # the last location of every vehicle
+              tacho latest power --vehicle ship-07 --at 2025-09-14T06:00:00Z
+            """)
+
+    @Argument(help: "A measurement (see `tacho measurements`); none: the status.") var measurement: String?
     @OptionGroup var storeOption: StoreOptionGroup
     @OptionGroup var log: LogOptionGroup
     @OptionGroup var output: FormatOptionGroup
@@ -47,134 +143,24 @@ struct LatestCommand: ParsableCommand {
 
     func run() throws {
         let snap = try openSnapshot(storeOption, log)
-        let rows = try LatestQuery(vehicles: vehicles.isEmpty ? nil : Set(bytesOf: vehicles), at: at?.micros).run(on: snap)
+        let wanted = vehicles.isEmpty ? nil : Set(bytesOf: vehicles)
+        let found: Set<ByteString>
+        if let measurement {
+            let m = try MeasurementLookup.named(measurement, in: snap)
+            let rows = try LatestRowQuery(m, vehicles: wanted, at: at?.micros).run(on: snap)
+            var p = RowPrinter(output.format, columns: rowColumns(m))
+            for r in rows { p.row([.text(r.vehicle), .time(r.time)] + r.cells.map(Cell.init)) }
+            p.finish()
+            found = Set(bytesOf: rows.map(\.vehicle))
+            for v in vehicles where !found.contains(bytesOf: v) { printError("note: no \(m.name) rows for vehicle \(v)") }
+            return
+        }
+        let rows = try LatestQuery(vehicles: wanted, at: at?.micros).run(on: snap)
         var p = RowPrinter(output.format, columns: ["vehicle_id", "time", "status"])
         for r in rows { p.row([.text(r.vehicle), .time(r.time), .text(r.status)]) }
         p.finish()
-        let found = Set(bytesOf: rows.map(\.vehicle))
+        found = Set(bytesOf: rows.map(\.vehicle))
         for v in vehicles where !found.contains(bytesOf: v) { printError("note: no status for vehicle \(v)") }
-    }
-}
-
-struct QueryCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "query",
-        abstract: "Rows in a time range, ordered by (vehicle_id, time, object_type).",
-        subcommands: [QueryDetections.self, QueryStatus.self])
-}
-
-struct QueryDetections: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "detections", abstract: "Detection rows: vehicle_id,time,object_type,value.")
-
-    @OptionGroup var storeOption: StoreOptionGroup
-    @OptionGroup var log: LogOptionGroup
-    @OptionGroup var output: FormatOptionGroup
-    @OptionGroup var range: RangeOptionGroup
-    @Option(name: .customLong("type"), help: "Only these object types (repeat for several).") var types: [String] = []
-    @Option(help: "At most this many rows.") var limit: Int?
-
-    func run() throws {
-        let q = RangeQuery.detections(
-            vehicles: range.vehicleSet, from: range.fromMicros, to: range.toMicros,
-            types: types.isEmpty ? nil : Set(bytesOf: types), limit: limit)
-        try printRows(q, on: openSnapshot(storeOption, log), output.format, range.vehicles,
-                      columns: ["vehicle_id", "time", "object_type", "value"]) { b, i in
-            [.text(b.vehicle), .time(b.time(i)), .text(b.string(column: 0, i)), .int(b.int(column: 1, i))]
-        }
-    }
-}
-
-struct QueryStatus: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "status", abstract: "Status rows: vehicle_id,time,status.")
-
-    @OptionGroup var storeOption: StoreOptionGroup
-    @OptionGroup var log: LogOptionGroup
-    @OptionGroup var output: FormatOptionGroup
-    @OptionGroup var range: RangeOptionGroup
-    @Option(name: .customLong("status"), help: "Only these statuses (repeat for several).") var statuses: [String] = []
-    @Option(help: "At most this many rows.") var limit: Int?
-
-    func run() throws {
-        let q = RangeQuery.status(
-            vehicles: range.vehicleSet, from: range.fromMicros, to: range.toMicros,
-            statuses: statuses.isEmpty ? nil : Set(bytesOf: statuses), limit: limit)
-        try printRows(q, on: openSnapshot(storeOption, log), output.format, range.vehicles,
-                      columns: ["vehicle_id", "time", "status"]) { b, i in
-            [.text(b.vehicle), .time(b.time(i)), .text(b.string(column: 0, i))]
-        }
-    }
-}
-
-extension AggregateFunction: ExpressibleByArgument {}
-
-struct AggCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "agg", abstract: "Time-bucketed aggregates.", subcommands: [AggDetections.self])
-}
-
-struct AggDetections: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "detections",
-        abstract: "Aggregate detection values per time bucket: bucket,[vehicle_id,][object_type,]value.",
-        discussion: "Buckets are aligned to the UTC epoch; --every from 1s to 366d (e.g. 15m, 1h, 1d).")
-
-    @OptionGroup var storeOption: StoreOptionGroup
-    @OptionGroup var log: LogOptionGroup
-    @OptionGroup var output: FormatOptionGroup
-    @OptionGroup var range: RangeOptionGroup
-    @Option(help: ArgumentHelp("Bucket width, e.g. 15m, 1h, 1d.", valueName: "DURATION")) var every: String
-    @Option(help: "count, sum, min, max or avg of the detection value.") var fn: AggregateFunction
-    @Option(help: ArgumentHelp("Group by: vehicle, type, or vehicle,type.", valueName: "COLUMNS")) var by: String?
-    @Option(name: .customLong("type"), help: "Only these object types (repeat for several).") var types: [String] = []
-
-    func validate() throws {
-        guard let w = Units.durationMicros(every), AggregateQuery.bucketWidthRange.contains(w) else {
-            throw ValidationError("--every \(every): expected a duration from 1s to 366d, like 15m or 1h")
-        }
-        _ = try grouping()
-    }
-
-    func grouping() throws -> AggregateGrouping {
-        var g: AggregateGrouping = []
-        for part in (by ?? "").split(separator: ",") {
-            switch part.trimmingCharacters() {
-            case "vehicle", "vehicle_id": g.insert(.vehicle)
-            case "type", "object_type": g.insert(.type)
-            default: throw ValidationError("--by \(part): expected vehicle, type or vehicle,type")
-            }
-        }
-        return g
-    }
-
-    func run() throws {
-        let snap = try openSnapshot(storeOption, log)
-        let g = try grouping()
-        let q = AggregateQuery(
-            fn, every: Units.durationMicros(every) ?? 0, groupBy: g, vehicles: range.vehicleSet,
-            from: range.fromMicros, to: range.toMicros, types: types.isEmpty ? nil : Set(bytesOf: types))
-        let rows = try q.run(on: snap)
-        var cols = ["bucket"]
-        if g.contains(.vehicle) { cols.append("vehicle_id") }
-        if g.contains(.type) { cols.append("object_type") }
-        cols.append("value")
-        var p = RowPrinter(output.format, columns: cols)
-        var cells: [Cell] = []  // one buffer for every row, not one grown per row
-        cells.reserveCapacity(cols.count)
-        for r in rows {
-            cells.removeAll(keepingCapacity: true)
-            cells.append(.time(r.bucket))
-            if g.contains(.vehicle) { cells.append(.text(r.vehicle ?? "")) }
-            if g.contains(.type) { cells.append(.text(r.objectType ?? "")) }
-            switch r.value {
-            case .int(let v): cells.append(.int(v))
-            case .double(let v): cells.append(.double(v))
-            }
-            p.row(cells)
-        }
-        p.finish()
-        if rows.isEmpty { try noteUnknownVehicles(range.vehicles, in: snap) }
     }
 }
 
@@ -184,48 +170,5 @@ extension Substring {
         while s.first == " " { s.removeFirst() }
         while s.last == " " { s.removeLast() }
         return String(s)
-    }
-}
-
-struct VehiclesCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "vehicles",
-        abstract: "Every vehicle: vehicle_id,first_time,last_time,detection_rows,status_rows.")
-
-    @OptionGroup var storeOption: StoreOptionGroup
-    @OptionGroup var log: LogOptionGroup
-    @OptionGroup var output: FormatOptionGroup
-
-    func run() throws {
-        let snap = try openSnapshot(storeOption, log)
-        var p = RowPrinter(output.format, columns: ["vehicle_id", "first_time", "last_time", "detection_rows", "status_rows"])
-        for v in try VehicleSummary.compute(on: snap) {
-            p.row([.text(v.vehicle), .time(v.firstTime), .time(v.lastTime), .int(Int64(v.detectionRows)), .int(Int64(v.statusRows))])
-        }
-        p.finish()
-    }
-}
-
-struct StatsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "stats",
-        abstract: "Partitions, segments, rows, bytes and bytes/row, per measurement and in total.",
-        discussion: "rows counts distinct visible rows (a scan); stored_rows counts rows in segment files.")
-
-    @OptionGroup var storeOption: StoreOptionGroup
-    @OptionGroup var log: LogOptionGroup
-    @OptionGroup var output: FormatOptionGroup
-
-    func run() throws {
-        let snap = try openSnapshot(storeOption, log)
-        let s = try StoreStats.compute(on: snap, exactRows: true)
-        var p = RowPrinter(output.format, columns: ["measurement", "partitions", "segments", "rows", "stored_rows", "bytes", "bytes_per_row"])
-        for m in s.measurements {
-            p.row([.text(m.name), .int(Int64(m.partitions)), .int(Int64(m.segments)), .int(Int64(m.rows ?? m.storedRows)),
-                   .int(Int64(m.storedRows)), .int(Int64(m.segmentBytes)), .double((m.bytesPerRow * 1000).rounded() / 1000)])
-        }
-        p.row([.text("total"), .int(Int64(s.partitions)), .int(Int64(s.segments)), .int(Int64(s.rows ?? s.storedRows)),
-               .int(Int64(s.storedRows)), .int(Int64(s.totalBytes)), .double((s.bytesPerRow * 1000).rounded() / 1000)])
-        p.finish()
     }
 }

@@ -34,13 +34,17 @@ struct Tacho: ParsableCommand {
               tacho latest --vehicle ebab5f787798416fb2b8afc1340d7a4e
               tacho query detections --from 2022-06-05 --to 2022-06-06 --type cars
               tacho agg detections --every 15m --fn sum --by vehicle,type
+              tacho measurements                  # what can be queried: names, columns, rows
+              tacho query locations --where 'speed_kmh>80'
+              tacho latest locations              # the last location of every vehicle
+              tacho agg power --every 15m --fn energy --label right --fill 0
               tacho compact --retention detections=30d,status=365d --max-bytes 2GiB
             """,
         version: TachoVersion.description,
         subcommands: [
             RunCommand.self, IngestCommand.self, LatestCommand.self, QueryCommand.self, AggCommand.self,
-            VehiclesCommand.self, StatsCommand.self, CompactCommand.self, VerifyCommand.self, InspectCommand.self,
-            ConfigCommand.self,
+            VehiclesCommand.self, StatsCommand.self, MeasurementsCommand.self, CompactCommand.self, VerifyCommand.self,
+            InspectCommand.self, ConfigCommand.self,
         ]
     )
 

@@ -60,7 +60,7 @@ import TachoTestSupport
         #expect(throws: QueryError.self) { try RowCursor(snapshot: snap, query: .detections(from: 11, to: 10)) }
         #expect(throws: QueryError.self) { try RowCursor(snapshot: snap, query: .detections(limit: -1)) }
         #expect(throws: QueryError.self) {
-            try RowCursor(snapshot: snap, query: RangeQuery(.detections, filter: StringFilter(column: 1, values: ["x"])))
+            try RowCursor(snapshot: snap, query: RangeQuery(.detections, filters: [ColumnFilter("value", .eq, "x")]))
         }
         // Reading a status cursor as detections is an error, not a crash.
         #expect(throws: QueryError.self) { try RowCursor(snapshot: snap, query: .status()).nextDetection() }

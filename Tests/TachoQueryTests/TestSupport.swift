@@ -155,6 +155,7 @@ func readAllByBlocks(_ c: RowCursor) throws -> [DetectionRow] {
 /// Default store options without info logs.
 func quiet() -> StoreOptions {
     var o = StoreOptions()
+    o.measurements = [.locations, .power]  // declared, as TOML will
     o.logger.logLevel = .error
     return o
 }

@@ -59,7 +59,7 @@ public final class QueryWorkload {
 
     /// `agg detections --every 15m --fn sum --by vehicle,type` over everything: the number of groups.
     public func aggregate15m() throws -> Int {
-        try AggregateQuery(.sum, every: 900_000_000, groupBy: [.vehicle, .type]).run(on: snapshot).count
+        try AggregateQuery(.sum, every: 900_000_000, groupBy: ["vehicle", "type"]).run(on: snapshot).count
     }
 
     func scan(_ q: RangeQuery) throws -> (rows: Int, sum: Int64) {

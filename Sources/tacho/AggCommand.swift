@@ -1,0 +1,95 @@
+import ArgumentParser
+import TachoFormat
+import TachoQuery
+import TachoStore
+
+extension AggregateFunction: ExpressibleByArgument {}
+extension BucketLabel: ExpressibleByArgument {}
+extension FillMode: ExpressibleByArgument {}
+
+struct AggCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "agg",
+        abstract: "Time-bucketed aggregates of a measurement: bucket,[vehicle_id,][group columns,]value.",
+        discussion: """
+            Windows are [t, t+every), aligned to the UTC epoch; --every from 1s to 366d (15m, 1h, 1d).
+            --fn count|sum|min|max|avg of --field (a numeric column; the only one by default), or energy:
+            kWh per window from power readings (the `units` column: a window's kWh = mean of its kW samples
+            × window hours + sum of its kWh readings; grouped by vehicle unless --by says otherwise).
+            --by groups by vehicle and/or string columns (type = object_type). --label right names a window
+            by its end; --fill 0|previous prints every window of [--from, --to) (of the data's span when
+            open) for every group, empty ones as 0 or as the group's previous value.
+
+            Examples:
+              tacho agg detections --every 15m --fn sum --by vehicle,type
+              tacho agg locations --every 1h --fn max --field speed_kmh --by vehicle
+              tacho agg power --every 15m --fn energy --label right --fill 0
+              tacho agg alarms --every 1d --fn count --by alarm_type --where 'severity>=2'
+            """)
+
+    @Argument(help: "The measurement (see `tacho measurements`).") var measurement: String?
+    @OptionGroup var storeOption: StoreOptionGroup
+    @OptionGroup var log: LogOptionGroup
+    @OptionGroup var output: FormatOptionGroup
+    @OptionGroup var range: RangeOptionGroup
+    @OptionGroup var filter: FilterOptionGroup
+    @Option(help: ArgumentHelp("Bucket width, e.g. 15m, 1h, 1d.", valueName: "DURATION")) var every: String
+    @Option(help: "count, sum, min, max, avg (of --field), or energy (kWh from power readings).") var fn: AggregateFunction
+    @Option(help: ArgumentHelp("The numeric column to aggregate (default: the measurement's only numeric column).",
+                               valueName: "COLUMN")) var field: String?
+    @Option(help: ArgumentHelp("Group by: vehicle and/or string columns, comma-separated (e.g. vehicle,type).",
+                               valueName: "COLUMNS")) var by: String?
+    @Option(help: "Label a window by its left (start, the default) or right (end) edge.") var label: BucketLabel = .left
+    @Option(help: "Windows without rows: none (omitted, the default), 0, or previous (the group's last value).")
+    var fill: FillMode = .none
+
+    func validate() throws {
+        guard let w = Units.durationMicros(every), AggregateQuery.bucketWidthRange.contains(w) else {
+            throw ValidationError("--every \(every): expected a duration from 1s to 366d, like 15m or 1h")
+        }
+    }
+
+    /// `--by` as names; energy groups by vehicle when --by is absent.
+    func grouping() -> [String] {
+        guard let by else { return fn == .energy ? ["vehicle"] : [] }
+        return by.split(separator: ",").map { $0.trimmingCharacters() }.filter { !$0.isEmpty }
+    }
+
+    func run() throws {
+        let snap = try openSnapshot(storeOption, log)
+        let m = try MeasurementLookup.required(measurement, in: snap)
+        let g = grouping()
+        let q = AggregateQuery(
+            m, fn, field: field, every: Units.durationMicros(every) ?? 0, groupBy: g, vehicles: range.vehicleSet,
+            from: range.fromMicros, to: range.toMicros, filters: try filter.columnFilters(), label: label, fill: fill)
+        let rows = try q.run(on: snap)
+        // The header: vehicle first, then the string columns by their real names, once each.
+        var cols = ["bucket"]
+        if g.contains(where: { $0 == "vehicle" || $0 == "vehicle_id" }) { cols.append("vehicle_id") }
+        var groupNames: [String] = []
+        for name in g where name != "vehicle" && name != "vehicle_id" {
+            let real = m.columns[try MeasurementLookup.column(name, of: m)].name
+            if !groupNames.contains(real) { groupNames.append(real) }
+        }
+        cols += groupNames
+        cols.append("value")
+        var p = RowPrinter(output.format, columns: cols)
+        var cells: [Cell] = []  // one buffer for every row, not one grown per row
+        cells.reserveCapacity(cols.count)
+        let byVehicle = cols.count > 1 && cols[1] == "vehicle_id"
+        for r in rows {
+            cells.removeAll(keepingCapacity: true)
+            cells.append(.time(r.bucket))
+            if byVehicle { cells.append(.text(r.vehicle ?? "")) }
+            for s in r.groups { cells.append(.text(s)) }
+            switch r.value {
+            case .int(let v): cells.append(.int(v))
+            case .double(let v): cells.append(.double(v))
+            case .null: cells.append(.null)
+            }
+            p.row(cells)
+        }
+        p.finish()
+        if rows.isEmpty { try noteUnknownVehicles(range.vehicles, in: snap) }
+    }
+}

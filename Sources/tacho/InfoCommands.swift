@@ -1,0 +1,107 @@
+import ArgumentParser
+import TachoFormat
+import TachoQuery
+import TachoStore
+
+struct VehiclesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vehicles",
+        abstract: "Every vehicle: vehicle_id,first_time,last_time,detection_rows,status_rows.",
+        discussion: """
+            first_time and last_time span every measurement. With --measurement M: only vehicles with rows
+            of M, as vehicle_id,first_time,last_time,rows.
+
+            Examples:
+              tacho vehicles
+              tacho vehicles --measurement locations
+            """)
+
+    @OptionGroup var storeOption: StoreOptionGroup
+    @OptionGroup var log: LogOptionGroup
+    @OptionGroup var output: FormatOptionGroup
+    @Option(help: ArgumentHelp("Only this measurement's rows (see `tacho measurements`).", valueName: "NAME"))
+    var measurement: String?
+
+    func run() throws {
+        let snap = try openSnapshot(storeOption, log)
+        if let measurement {
+            let m = try MeasurementLookup.named(measurement, in: snap)
+            var p = RowPrinter(output.format, columns: ["vehicle_id", "first_time", "last_time", "rows"])
+            for v in try VehicleSummary.compute(on: snap, measurements: [m]) {
+                p.row([.text(v.vehicle), .time(v.firstTime), .time(v.lastTime), .int(Int64(v.rows(of: m)))])
+            }
+            p.finish()
+            return
+        }
+        var p = RowPrinter(output.format, columns: ["vehicle_id", "first_time", "last_time", "detection_rows", "status_rows"])
+        for v in try VehicleSummary.compute(on: snap) {
+            p.row([.text(v.vehicle), .time(v.firstTime), .time(v.lastTime), .int(Int64(v.detectionRows)), .int(Int64(v.statusRows))])
+        }
+        p.finish()
+    }
+}
+
+struct StatsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stats",
+        abstract: "Partitions, segments, rows, bytes and bytes/row, per measurement and in total.",
+        discussion: """
+            rows counts distinct visible rows (a scan); stored_rows counts rows in segment files. Every
+            measurement with segments has a row (detections and status always do). With --measurement M:
+            M's row only.
+
+            Examples:
+              tacho stats --format table
+              tacho stats --measurement power
+            """)
+
+    @OptionGroup var storeOption: StoreOptionGroup
+    @OptionGroup var log: LogOptionGroup
+    @OptionGroup var output: FormatOptionGroup
+    @Option(help: ArgumentHelp("Only this measurement (see `tacho measurements`).", valueName: "NAME"))
+    var measurement: String?
+
+    func run() throws {
+        let snap = try openSnapshot(storeOption, log)
+        let only = try measurement.map { try MeasurementLookup.named($0, in: snap) }
+        let s = try StoreStats.compute(on: snap, exactRows: true, measurements: only.map { [$0] })
+        var p = RowPrinter(output.format, columns: ["measurement", "partitions", "segments", "rows", "stored_rows", "bytes", "bytes_per_row"])
+        for m in s.measurements {
+            p.row([.text(m.name), .int(Int64(m.partitions)), .int(Int64(m.segments)), .int(Int64(m.rows ?? m.storedRows)),
+                   .int(Int64(m.storedRows)), .int(Int64(m.segmentBytes)), .double((m.bytesPerRow * 1000).rounded() / 1000)])
+        }
+        if only == nil {
+            p.row([.text("total"), .int(Int64(s.partitions)), .int(Int64(s.segments)), .int(Int64(s.rows ?? s.storedRows)),
+                   .int(Int64(s.storedRows)), .int(Int64(s.totalBytes)), .double((s.bytesPerRow * 1000).rounded() / 1000)])
+        }
+        p.finish()
+    }
+}
+
+struct MeasurementsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "measurements",
+        abstract: "The measurements the store knows: name,id,columns,identity,rows.",
+        discussion: """
+            columns lists name:type per column (int64, float64, string, …); identity the columns that
+            identify a row (a later row with the same identity replaces the earlier one); rows the
+            distinct visible rows. Lists print as a;b in csv/table and as arrays in json/ndjson.
+
+            Example:
+              tacho measurements --format table
+            """)
+
+    @OptionGroup var storeOption: StoreOptionGroup
+    @OptionGroup var log: LogOptionGroup
+    @OptionGroup var output: FormatOptionGroup
+
+    func run() throws {
+        let snap = try openSnapshot(storeOption, log)
+        var p = RowPrinter(output.format, columns: ["name", "id", "columns", "identity", "rows"])
+        for m in MeasurementLookup.all(in: snap) {
+            p.row([.text(m.name), .int(Int64(m.id)), .strings(m.columns.map { "\($0.name):\($0.type)" }),
+                   .strings(MeasurementLookup.identity(of: m)), .int(Int64(try VehicleSummary.rowCount(of: m, on: snap)))])
+        }
+        p.finish()
+    }
+}
