@@ -1,0 +1,211 @@
+import TachoFormat
+import TachoJSON
+
+/// A `RecordLayout` prepared for reading: its fields numbered as slots (0 the vehicle, 1 the
+/// time, 2… the fields in order) and its keys in a table matched on raw key bytes.
+struct LayoutPlan {
+    enum Slot {
+        case vehicle(FieldLayout)
+        case time(TimeLayout)
+        case field(FieldLayout, ColumnType)
+    }
+
+    let layout: RecordLayout
+    let slots: [Slot]
+    let names: [String]
+    let keys: KeyTable
+    /// Slots a record must carry itself (`FieldScope.record`).
+    let recordScope: UInt64
+    /// Slots that may come from enclosing objects.
+    let inherited: UInt64
+    /// Slots without which a record is rejected.
+    let required: UInt64
+    /// Every slot.
+    let all: UInt64
+    /// Slots holding dictionary ids (the vehicle, string columns).
+    let stringSlots: UInt64
+    /// The measurement column of each slot (-1 for the vehicle and time).
+    let slotColumns: [Int]
+    /// Per slot: how its value is read, and the allowed strings and list separator.
+    let kinds: [SlotKind]
+    let allowed: [[[UInt8]]]
+    let separators: [[UInt8]]
+    /// Number of path steps: records sit at level `depth` (level 0 is the document).
+    var depth: Int { layout.path.count }
+    var count: Int { slots.count }
+
+    init(_ layout: RecordLayout) {
+        self.layout = layout
+        var slots: [Slot] = [.vehicle(layout.vehicle), .time(layout.time)]
+        var names = [layout.vehicle.name, layout.time.name]
+        for f in layout.fields {
+            let type = layout.measurement.columns.indices.contains(f.column) ? layout.measurement.columns[f.column].type : .string
+            slots.append(.field(f, type))
+            names.append(f.name)
+        }
+        precondition(slots.count <= 64, "a layout has at most 62 fields")
+        self.slots = slots
+        self.names = names
+        var table = KeyTable()
+        var recordScope: UInt64 = 0, required: UInt64 = 0
+        for (s, slot) in slots.enumerated() {
+            let bit = UInt64(1) << UInt64(s)
+            switch slot {
+            case .vehicle(let f):
+                for k in f.keys { table.add(k, target: s) }
+                if f.scope == .record { recordScope |= bit }
+                required |= bit
+            case .time(let t):
+                for k in t.keys { table.add(k, target: s) }
+                if t.scope == .record { recordScope |= bit }
+                required |= bit
+            case .field(let f, _):
+                for k in f.keys { table.add(k, target: s) }
+                if f.scope == .record { recordScope |= bit }
+                if f.required || f.defaultValue == nil { required |= bit }
+            }
+        }
+        for (k, step) in layout.path.enumerated() { table.add(step.key, target: KeyTable.step(k)) }
+        keys = table
+        self.recordScope = recordScope
+        self.required = required
+        let all: UInt64 = slots.count == 64 ? ~0 : (UInt64(1) << UInt64(slots.count)) - 1
+        self.all = all
+        inherited = all & ~recordScope
+        var stringSlots: UInt64 = 1
+        var slotColumns = [-1, -1]
+        for f in layout.fields {
+            let c = f.column
+            precondition(
+                layout.measurement.columns.indices.contains(c) && !slotColumns.contains(c),
+                "layout of \(layout.measurement.name): field \(f.name) names column \(c), which is missing or taken")
+            if layout.measurement.columns[c].type == .string { stringSlots |= 1 << UInt64(slotColumns.count) }
+            slotColumns.append(c)
+        }
+        precondition(
+            slotColumns.count - 2 == layout.measurement.columns.count,
+            "layout of \(layout.measurement.name): \(slotColumns.count - 2) fields for \(layout.measurement.columns.count) columns")
+        self.stringSlots = stringSlots
+        self.slotColumns = slotColumns
+        kinds = slots.map(SlotKind.init)
+        allowed = slots.map { slot in
+            if case .field(let f, _) = slot, let a = f.rule.allowed { return a.map { Array($0.utf8) } }
+            return []
+        }
+        separators = slots.map { slot in
+            if case .field(let f, _) = slot, case .joinedStrings(let sep) = f.input { return Array(sep.utf8) }
+            return []
+        }
+    }
+
+    /// "object_type/object_value": the record's own fields, for messages.
+    var recordFieldNames: String {
+        names.indices.filter { recordScope & (1 << UInt64($0)) != 0 }.map { names[$0] }.joined(separator: "/")
+    }
+
+    /// The default of an absent optional slot, if it has one.
+    func defaultValue(_ s: Int) -> FieldDefault? {
+        if case .field(let f, _) = slots[s] { return f.defaultValue }
+        return nil
+    }
+}
+
+/// Input keys → slot (≥ 0) or path step (`step(k)`, < 0), compared on raw bytes: length and
+/// first eight bytes as one word, then the rest. Layouts have a handful of keys, so a
+/// linear scan beats hashing.
+struct KeyTable {
+    struct Entry {
+        let bytes: [UInt8]
+        let head: UInt64
+        let target: Int
+    }
+
+    private(set) var entries: [Entry] = []
+
+    static func step(_ k: Int) -> Int { -(k + 1) }
+    static let none = Int.min
+
+    static func head(_ b: UnsafeRawBufferPointer) -> UInt64 {
+        var w: UInt64 = 0
+        for i in 0..<min(8, b.count) { w |= UInt64(b[i]) << UInt64(8 * i) }
+        return w
+    }
+
+    mutating func add(_ key: String, target: Int) {
+        let bytes = Array(key.utf8)
+        guard !entries.contains(where: { $0.bytes == bytes }) else { return }
+        entries.append(Entry(bytes: bytes, head: bytes.withUnsafeBytes(Self.head), target: target))
+    }
+
+    /// The target of `key`, or `none`.
+    @inline(__always)
+    func lookup(_ key: UnsafeRawBufferPointer) -> Int {
+        let n = key.count
+        var head: UInt64 = 0
+        if n >= 8 {
+            head = key.loadUnaligned(as: UInt64.self)
+        } else {
+            for i in 0..<n { head |= UInt64(key[i]) << UInt64(8 * i) }
+        }
+        for e in entries where e.bytes.count == n && e.head == head {
+            if n <= 8 { return e.target }
+            let same = e.bytes.withUnsafeBytes { memcmpEqual($0.baseAddress! + 8, key.baseAddress! + 8, n - 8) }
+            if same { return e.target }
+        }
+        return Self.none
+    }
+}
+
+/// A slot's reading rules as plain values (no arrays), cheap to copy on the hot path.
+struct SlotKind {
+    enum Input: UInt8 { case string, stringOrInteger, time, integer, number, bool, joined }
+
+    var input: Input
+    var timeFormat: TimeFormat = .rfc3339
+    var min: Double?
+    var max: Double?
+    var maxBytes = 1 << 20
+    var hasAllowed = false
+
+    init(_ slot: LayoutPlan.Slot) {
+        switch slot {
+        case .vehicle(let f):
+            input = f.input == .string(numbers: true) ? .stringOrInteger : .string
+            maxBytes = f.rule.maxBytes ?? maxBytes
+        case .time(let t):
+            input = .time
+            timeFormat = t.format
+        case .field(let f, _):
+            switch f.input {
+            case .string(let numbers): input = numbers ? .stringOrInteger : .string
+            case .integer: input = .integer
+            case .number: input = .number
+            case .joinedStrings: input = .joined
+            case .bool: input = .bool
+            }
+            min = f.rule.min
+            max = f.rule.max
+            maxBytes = f.rule.maxBytes ?? maxBytes
+            hasAllowed = f.rule.allowed != nil
+        }
+    }
+
+    /// " ≥ 0", " ≥ -90 and ≤ 90", or "".
+    var rangeText: String {
+        var parts: [String] = []
+        if let min { parts.append("≥ \(Self.format(min))") }
+        if let max { parts.append("≤ \(Self.format(max))") }
+        return parts.isEmpty ? "" : " " + parts.joined(separator: " and ")
+    }
+
+    @inline(__always)
+    func contains(_ v: Double) -> Bool {
+        if let min, v < min { return false }
+        if let max, v > max { return false }
+        return true
+    }
+
+    static func format(_ d: Double) -> String {
+        d == d.rounded() && d.magnitude < 1e15 ? String(Int64(d)) : String(d)
+    }
+}
