@@ -190,6 +190,19 @@ struct SlotKind {
         }
     }
 
+    /// What a value of the wrong JSON type should have been.
+    var want: String {
+        switch input {
+        case .string: "a string"
+        case .stringOrInteger: "a string or an integer"
+        case .time: timeFormat == .rfc3339 ? "a string" : "a number (\(timeFormat.rawValue))"
+        case .integer: "an integer" + rangeText
+        case .number: "a number" + rangeText
+        case .bool: "true or false"
+        case .joined: "an array of strings"
+        }
+    }
+
     /// " ≥ 0", " ≥ -90 and ≤ 90", or "".
     var rangeText: String {
         var parts: [String] = []

@@ -78,7 +78,7 @@ extension LayoutReader {
         case (.bool, .bool(let b)):
             return .value(b ? 1 : 0)
         default:
-            return .problem("\(name) has the wrong type (\(value.typeName))")
+            return .problem("\(name) must be \(k.want)")
         }
     }
 
@@ -151,16 +151,5 @@ extension LayoutReader {
             if times.count >= options.batchRows { try flush(sink) }
         }
         waitingRecords = 0
-    }
-}
-
-extension DocMember.Value {
-    var typeName: String {
-        switch self {
-        case .string: "a string"
-        case .number: "a number"
-        case .bool: "a boolean"
-        case .null: "null"
-        }
     }
 }

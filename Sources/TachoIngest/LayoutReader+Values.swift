@@ -25,27 +25,27 @@ extension LayoutReader {
             } else if k.input == .stringOrInteger, t == .number, let v = parser.int64Value {
                 outcome = Array(String(v).utf8).withUnsafeBytes { stringOutcome($0, s, k) }
             } else {
-                return try mismatch(t, s, f, k.input == .stringOrInteger ? "a string or an integer" : "a string")
+                return try mismatch(t, s, f, k.want)
             }
         case .time:
             if k.timeFormat == .rfc3339 {
-                guard t == .string else { return try mismatch(t, s, f, "a string") }
+                guard t == .string else { return try mismatch(t, s, f, k.want) }
                 outcome = parser.withStringBytes { timeOutcome(string: $0, s) }
             } else {
-                guard t == .number else { return try mismatch(t, s, f, "a number (\(k.timeFormat.rawValue))") }
+                guard t == .number else { return try mismatch(t, s, f, k.want) }
                 outcome = timeOutcome(exact: parser.int64Value, double: parser.doubleValue, text: numberText(), s, k.timeFormat)
             }
         case .integer:
-            guard t == .number else { return try mismatch(t, s, f, "an integer" + k.rangeText) }
+            guard t == .number else { return try mismatch(t, s, f, k.want) }
             outcome = integerOutcome(parser.asExactInt64, parser.doubleValue, s, k)
         case .number:
-            guard t == .number else { return try mismatch(t, s, f, "a number" + k.rangeText) }
+            guard t == .number else { return try mismatch(t, s, f, k.want) }
             outcome = numberOutcome(parser.doubleValue, s, k)
         case .bool:
-            guard case .bool(let b) = t else { return try mismatch(t, s, f, "true or false") }
+            guard case .bool(let b) = t else { return try mismatch(t, s, f, k.want) }
             outcome = .value(b ? 1 : 0)
         case .joined:
-            guard t == .beginArray else { return try mismatch(t, s, f, "an array of strings") }
+            guard t == .beginArray else { return try mismatch(t, s, f, k.want) }
             outcome = try joinedOutcome(s, k)
         }
         store(outcome, s, into: f)
