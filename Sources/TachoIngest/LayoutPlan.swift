@@ -43,10 +43,11 @@ struct LayoutPlan {
             slots.append(.field(f, type))
             names.append(f.name)
         }
-        precondition(slots.count <= 64, "a layout has at most 62 fields")
+        precondition(slots.count <= LevelStore.slots, "a layout has at most 62 fields")
+        precondition(layout.path.count >= 1 && layout.path.count < LevelStore.scratch, "a layout's path has 1 to 7 steps")
         self.slots = slots
         self.names = names
-        var table = KeyTable()
+        let table = KeyTable()
         var recordScope: UInt64 = 0, required: UInt64 = 0
         for (s, slot) in slots.enumerated() {
             let bit = UInt64(1) << UInt64(s)
@@ -66,6 +67,7 @@ struct LayoutPlan {
             }
         }
         for (k, step) in layout.path.enumerated() { table.add(step.key, target: KeyTable.step(k)) }
+        table.seal()
         keys = table
         self.recordScope = recordScope
         self.required = required
@@ -110,49 +112,80 @@ struct LayoutPlan {
     }
 }
 
-/// Input keys → slot (≥ 0) or path step (`step(k)`, < 0), compared on raw bytes: length and
-/// first eight bytes as one word, then the rest. Layouts have a handful of keys, so a
-/// linear scan beats hashing.
-struct KeyTable {
-    struct Entry {
-        let bytes: [UInt8]
-        let head: UInt64
-        let target: Int
-    }
-
-    private(set) var entries: [Entry] = []
-
+/// Input keys → slot (≥ 0) or path step (`step(k)`, < 0). Owns the key bytes; `view`
+/// reads them.
+final class KeyTable: @unchecked Sendable {
     static func step(_ k: Int) -> Int { -(k + 1) }
     static let none = Int.min
 
+    private(set) var keys: [(bytes: [UInt8], target: Int)] = []
+    private var storage: UnsafeMutableRawPointer?
+    private(set) var view = KeyView()
+
+    func add(_ key: String, target: Int) {
+        let bytes = Array(key.utf8)
+        guard !keys.contains(where: { $0.bytes == bytes }) else { return }
+        keys.append((bytes, target))
+    }
+
+    /// Lays the keys out for `view`; call once, after the last `add`.
+    func seal() {
+        let n = keys.count
+        let bytes = keys.reduce(0) { $0 + $1.bytes.count }
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: n * 32 + bytes + 8, alignment: 8)
+        storage = raw
+        let lens = raw.bindMemory(to: Int.self, capacity: n)
+        let heads = (raw + n * 8).bindMemory(to: UInt64.self, capacity: n)
+        let targets = (raw + n * 16).bindMemory(to: Int.self, capacity: n)
+        let offsets = (raw + n * 24).bindMemory(to: Int.self, capacity: n)
+        let text = (raw + n * 32).bindMemory(to: UInt8.self, capacity: bytes + 8)
+        var at = 0
+        for (i, k) in keys.enumerated() {
+            lens[i] = k.bytes.count
+            heads[i] = k.bytes.withUnsafeBytes(KeyView.head)
+            targets[i] = k.target
+            offsets[i] = at
+            for b in k.bytes {
+                text[at] = b
+                at += 1
+            }
+        }
+        view = KeyView(count: n, lens: lens, heads: heads, targets: targets, offsets: offsets, text: text)
+    }
+
+    deinit { storage?.deallocate() }
+}
+
+/// A `KeyTable`'s keys in raw memory, matched on raw key bytes: length and first eight bytes
+/// as one word, then the rest. Layouts have a handful of keys, so a linear scan beats hashing.
+/// Valid while its table lives.
+struct KeyView {
+    var count = 0
+    var lens: UnsafePointer<Int>?
+    var heads: UnsafePointer<UInt64>?
+    var targets: UnsafePointer<Int>?
+    var offsets: UnsafePointer<Int>?
+    var text: UnsafePointer<UInt8>?
+
+    @inline(__always)
     static func head(_ b: UnsafeRawBufferPointer) -> UInt64 {
+        let n = b.count
+        if n >= 8 { return b.loadUnaligned(as: UInt64.self) }
         var w: UInt64 = 0
-        for i in 0..<min(8, b.count) { w |= UInt64(b[i]) << UInt64(8 * i) }
+        for i in 0..<n { w |= UInt64(b[i]) << UInt64(8 * i) }
         return w
     }
 
-    mutating func add(_ key: String, target: Int) {
-        let bytes = Array(key.utf8)
-        guard !entries.contains(where: { $0.bytes == bytes }) else { return }
-        entries.append(Entry(bytes: bytes, head: bytes.withUnsafeBytes(Self.head), target: target))
-    }
-
-    /// The target of `key`, or `none`.
+    /// The target of `key`, or `KeyTable.none`.
     @inline(__always)
     func lookup(_ key: UnsafeRawBufferPointer) -> Int {
+        guard let lens, let heads, let targets, let offsets, let text else { return KeyTable.none }
         let n = key.count
-        var head: UInt64 = 0
-        if n >= 8 {
-            head = key.loadUnaligned(as: UInt64.self)
-        } else {
-            for i in 0..<n { head |= UInt64(key[i]) << UInt64(8 * i) }
+        let head = Self.head(key)
+        for i in 0..<count where lens[i] == n && heads[i] == head {
+            if n <= 8 || memcmpEqual(text + offsets[i] + 8, key.baseAddress! + 8, n - 8) { return targets[i] }
         }
-        for e in entries where e.bytes.count == n && e.head == head {
-            if n <= 8 { return e.target }
-            let same = e.bytes.withUnsafeBytes { memcmpEqual($0.baseAddress! + 8, key.baseAddress! + 8, n - 8) }
-            if same { return e.target }
-        }
-        return Self.none
+        return KeyTable.none
     }
 }
 

@@ -43,21 +43,28 @@ extension LayoutReader {
 
     /// The envelope's values for the current layout, read from `docMembers` (once per
     /// dictionary epoch: string ids die with each flush).
-    func documentFrame() -> Frame {
+    func documentFrame() -> DocFrame {
         if let cached = docFrames[current], cached.epoch == epoch { return cached.frame }
-        let f = Frame(count: plan.count)
+        let k = LevelStore.scratch
+        lv.found[k] = 0
+        lv.bad[k] = 0
+        problems[k].removeAll()
+        lv.problemCount[k] = 0
         for m in docMembers {
-            let s = m.key.withUnsafeBytes { plan.keys.lookup($0) }
+            let s = m.key.withUnsafeBytes { keys.lookup($0) }
             guard s >= 0, plan.inherited & (1 << UInt64(s)) != 0 else { continue }
-            store(outcome(of: m.value, s), s, into: f)
+            store(outcome(of: m.value, s), s, into: k)
         }
+        let f = DocFrame(
+            vals: Array(UnsafeBufferPointer(start: lv.values(k), count: stride)), found: lv.found[k], bad: lv.bad[k],
+            problems: problems[k])
         docFrames[current] = (epoch, f)
         return f
     }
 
     /// `readSlot` for a kept envelope value.
     private func outcome(of value: DocMember.Value, _ s: Int) -> Outcome {
-        let k = plan.kinds[s]
+        let k = kinds[s]
         let name = plan.names[s]
         switch (k.input, value) {
         case (.string, .string(let b)), (.stringOrInteger, .string(let b)):
@@ -83,7 +90,7 @@ extension LayoutReader {
     }
 
     /// The envelope's problem with a slot the records lack (units "MW"), if any.
-    func docProblem(_ doc: Frame, _ lacking: UInt64) -> Problem? {
+    func docProblem(_ doc: DocFrame, _ lacking: UInt64) -> Problem? {
         let bad = doc.bad & lacking & ~doc.found
         guard bad != 0 else {
             // A valid value that still rejects (an expired envelope time).
@@ -103,7 +110,7 @@ extension LayoutReader {
         if waitingRecords > options.maxWaitingRecords {
             throw FileError(
                 path: report.path, line: start.line, column: start.column, offset: start.offset,
-                message: "more than \(options.maxWaitingRecords) \(plan.layout.measurement.name) records wait for a field that may follow their array (\(bitNames(pendingMissing.reduce(0, |) & plan.all).joined(separator: ", "))); put such fields before the array")
+                message: "more than \(options.maxWaitingRecords) \(plan.layout.measurement.name) records wait for a field that may follow their array (\(bitNames(pendingMissing.reduce(0, |) & allMask).joined(separator: ", "))); put such fields before the array")
         }
         var w = WaitingElement(layout: current, index: index, start: start, text: text, values: pending, missing: pendingMissing, strings: [])
         for r in 0..<n {
@@ -139,7 +146,7 @@ extension LayoutReader {
                     reject(w.index, w.start, p, record: w.text)
                     continue
                 }
-                fill(from: doc, records: 0)
+                doc.vals.withUnsafeBufferPointer { fill(from: $0.baseAddress!, doc.found, records: 0) }
                 lacking = pendingMissing.reduce(0, |)
             }
             if let p = missingProblem(lacking) {
@@ -148,7 +155,7 @@ extension LayoutReader {
             }
             applyDefaults()
             commitPending()
-            if times.count >= options.batchRows { try flush(sink) }
+            if rowCount >= options.batchRows { try flush(sink) }
         }
         waitingRecords = 0
     }

@@ -14,9 +14,9 @@ extension LayoutReader {
     /// Reads the value of slot `s` (its key just read) into `f`. A value of the wrong JSON
     /// type is skipped whole and noted as a problem; `null` for an optional field is absence.
     @inline(__always)
-    func readSlot(_ s: Int, into f: Frame) throws {
+    func readSlot(_ s: Int, level f: Int) throws {
         let t = try parser.next()
-        let k = plan.kinds[s]
+        let k = kinds[s]
         let outcome: Outcome
         switch k.input {
         case .string, .stringOrInteger:
@@ -52,27 +52,27 @@ extension LayoutReader {
     }
 
     @inline(__always)
-    func store(_ outcome: Outcome, _ s: Int, into f: Frame) {
+    func store(_ outcome: Outcome, _ s: Int, into f: Int) {
         let bit = UInt64(1) << UInt64(s)
         switch outcome {
         case .value(let v):
-            f.vals[s] = v
-            f.found |= bit
+            lv.values(f)[s] = v
+            lv.found[f] |= bit
         case .problem(let why):
-            f.bad |= bit
-            f.problems.append(Problem(field: plan.names[s], reason: why))
+            lv.bad[f] |= bit
+            addProblem(f, Problem(field: plan.names[s], reason: why))
         case .flagged(let v, let why):
-            f.vals[s] = v
-            f.found |= bit
-            f.problems.append(Problem(field: plan.names[s], reason: why))
+            lv.values(f)[s] = v
+            lv.found[f] |= bit
+            addProblem(f, Problem(field: plan.names[s], reason: why))
         }
     }
 
     /// A value of the wrong JSON type: skipped, and noted unless it is the `null` of an
     /// optional field.
-    private func mismatch(_ t: JSONToken, _ s: Int, _ f: Frame, _ want: String) throws {
+    private func mismatch(_ t: JSONToken, _ s: Int, _ f: Int, _ want: String) throws {
         if t == .beginObject || t == .beginArray { try parser.skipToEndOfContainer() }
-        if t == .null && plan.required & (1 << UInt64(s)) == 0 { return }
+        if t == .null && requiredMask & (1 << UInt64(s)) == 0 { return }
         store(.problem("\(plan.names[s]) must be \(want)"), s, into: f)
     }
 
@@ -126,11 +126,12 @@ extension LayoutReader {
         return expiry(micros, text, s)
     }
 
-    private func expiry(_ micros: Int64, _ text: String, _ s: Int) -> Outcome {
+    @inline(__always)
+    private func expiry(_ micros: Int64, _ text: @autoclosure () -> String, _ s: Int) -> Outcome {
         guard micros < expiredBefore else { return .value(micros) }
         return .flagged(
             micros,
-            "\(plan.names[s]) \(text) is older than the retention watermark of \(plan.layout.measurement.name) (\(Timestamp.format(expiredBefore))): expired on arrival, not stored")
+            "\(plan.names[s]) \(text()) is older than the retention watermark of \(plan.layout.measurement.name) (\(Timestamp.format(expiredBefore))): expired on arrival, not stored")
     }
 
     /// Any grammatical number arrives here (the parser leaves range to us): one the column
@@ -198,7 +199,7 @@ extension LayoutReader {
             let i = Int(v)
             return interner.strings.indices.contains(i) ? jsonQuoted(interner.strings[i]) : "null"
         }
-        if plan.kinds[s].input == .number { return "\(Double(bitPattern: UInt64(bitPattern: v)))" }
+        if kinds[s].input == .number { return "\(Double(bitPattern: UInt64(bitPattern: v)))" }
         return "\(v)"
     }
 }

@@ -30,12 +30,22 @@ final class LayoutReader {
     @exclusivity(unchecked) var current = 0
     @exclusivity(unchecked) var plan: LayoutPlan
     @exclusivity(unchecked) var expiredBefore: Int64 = .min
-    /// The batch being filled: vehicles, times and one stage per column.
-    @exclusivity(unchecked) var vehicles: [UInt32] = []
-    @exclusivity(unchecked) var times: [Int64] = []
-    @exclusivity(unchecked) var stages: [ColumnStage] = []
-    /// Per level (1…depth) of the current layout: the values found in the open object.
-    @exclusivity(unchecked) var frames: [Frame] = []
+    /// The rows read since the last flush, row-major in slot order (vehicle, time,
+    /// fields): a complete element's records are appended with one copy.
+    @exclusivity(unchecked) var rows: [Int64] = []
+    @exclusivity(unchecked) var rowCount = 0
+    /// The open objects on the path, per level (raw memory, see `LevelStore`), and their
+    /// problems (counted in `lv.problemCount`/`lv.childCount`).
+    let lv = LevelStore()
+    @exclusivity(unchecked) var problems: [[Problem]] = Array(repeating: [], count: LevelStore.levels)
+    @exclusivity(unchecked) var childProblems: [[Problem]] = Array(repeating: [], count: LevelStore.levels)
+    /// The current plan's facts the hot path reads, as plain values.
+    @exclusivity(unchecked) var keys = KeyView()
+    let kinds = UnsafeMutablePointer<SlotKind>.allocate(capacity: LevelStore.slots)
+    @exclusivity(unchecked) var depth = 1
+    @exclusivity(unchecked) var recordScope: UInt64 = 0
+    @exclusivity(unchecked) var requiredMask: UInt64 = 0
+    @exclusivity(unchecked) var allMask: UInt64 = 0
     /// Records of the current top-level element: `stride` values each, and the slots each
     /// still lacks.
     @exclusivity(unchecked) var pending: [Int64] = []
@@ -43,7 +53,7 @@ final class LayoutReader {
     @exclusivity(unchecked) var stride = 2
     /// Top-level scalar members (envelope fields), as read; `docFrames` their values per layout.
     @exclusivity(unchecked) var docMembers: [DocMember] = []
-    @exclusivity(unchecked) var docFrames: [Int: (epoch: Int, frame: Frame)] = [:]
+    @exclusivity(unchecked) var docFrames: [Int: (epoch: Int, frame: DocFrame)] = [:]
     /// The document is still open: an envelope field may yet come.
     @exclusivity(unchecked) var docOpen = true
     /// Elements whose records lack a field the document may still supply.
@@ -64,6 +74,11 @@ final class LayoutReader {
         report = FileReport(path: path)
         let fileName = path.split(separator: "/").last.map(String.init) ?? path
         guessed = layouts.firstIndex { $0.matches(fileName: fileName) }
+    }
+
+    deinit {
+        lv.deallocate()
+        kinds.deallocate()
     }
 
     func fail(_ message: String) -> FileError {
@@ -125,7 +140,7 @@ final class LayoutReader {
             if t == .endOfDocument { break }
             try readElement(t, index: index)
             index += 1
-            if times.count >= options.batchRows { try flush(sink) }
+            if rowCount >= options.batchRows { try flush(sink) }
         }
         report.kind = plans[k].layout
         report.kinds = [plans[k].layout]
@@ -135,8 +150,8 @@ final class LayoutReader {
     /// The layout whose first path step is the current key (the file name's layout first).
     private func arrayLayout() -> Int? {
         parser.withStringBytes { b in
-            if let g = guessed, plans[g].keys.lookup(b) == KeyTable.step(0) { return g }
-            return plans.indices.first { plans[$0].keys.lookup(b) == KeyTable.step(0) }
+            if let g = guessed, plans[g].keys.view.lookup(b) == KeyTable.step(0) { return g }
+            return plans.indices.first { plans[$0].keys.view.lookup(b) == KeyTable.step(0) }
         }
     }
 
@@ -144,7 +159,7 @@ final class LayoutReader {
     private func isEnvelopeKey() -> Bool {
         parser.withStringBytes { b in
             plans.contains { p in
-                let s = p.keys.lookup(b)
+                let s = p.keys.view.lookup(b)
                 return s >= 0 && p.inherited & (1 << UInt64(s)) != 0
             }
         }
@@ -156,36 +171,59 @@ final class LayoutReader {
         plan = plans[k]
         expiredBefore = options.expiredBefore[plan.layout.measurement.id] ?? .min
         stride = plan.count
-        frames = (0...plan.depth).map { _ in Frame(count: plan.count) }
-        stages = plan.layout.measurement.columns.map { ColumnStage(type: $0.type) }
-        reserveRows()
-    }
-
-    private func reserveRows() {
-        let n = options.batchRows
-        vehicles.reserveCapacity(n)
-        times.reserveCapacity(n)
-        for s in stages { s.reserve(n) }
+        keys = plan.keys.view
+        depth = plan.depth
+        recordScope = plan.recordScope
+        requiredMask = plan.required
+        allMask = plan.all
+        for (i, k) in plan.kinds.enumerated() { kinds[i] = k }
+        rows.reserveCapacity(options.batchRows * stride)
     }
 
     /// Hands the rows read so far to the sink, as a batch made of this reader's arrays. A
     /// batch the sink gave back (`recycled`) lends its storage for the next rows.
     func flush(_ sink: (RowBatch) throws -> Void) throws {
-        guard !times.isEmpty else { return }
+        guard rowCount > 0 else { return }
         let measurement = plan.layout.measurement
         var batch = RowBatch(measurement)
         if let reuse = recycled?(), reuse.measurement == measurement {
             batch = reuse
             batch.removeAll()
         }
-        swap(&batch.vehicles, &vehicles)
-        swap(&batch.times, &times)
-        for (c, stage) in stages.enumerated() { stage.swapInto(&batch.columns[c]) }
+        transpose(into: &batch)
         batch.setDictionary(interner.strings)
+        rows.removeAll(keepingCapacity: true)
+        rowCount = 0
         try sink(batch)
         interner.removeAll()
         epoch += 1
-        reserveRows()
+    }
+
+    /// The row-major rows into the batch's columns.
+    private func transpose(into batch: inout RowBatch) {
+        let n = rowCount, w = stride
+        rows.withUnsafeBufferPointer { p in
+            batch.vehicles.reserveCapacity(n)
+            batch.times.reserveCapacity(n)
+            for r in 0..<n {
+                batch.vehicles.append(UInt32(truncatingIfNeeded: p[r * w]))
+                batch.times.append(p[r * w + 1])
+            }
+            for s in 2..<w {
+                let c = plan.slotColumns[s]
+                switch batch.columns[c].type {
+                case .int64:
+                    batch.columns[c].ints.reserveCapacity(n)
+                    for r in 0..<n { batch.columns[c].ints.append(p[r * w + s]) }
+                case .float64:
+                    batch.columns[c].doubles.reserveCapacity(n)
+                    for r in 0..<n { batch.columns[c].doubles.append(Double(bitPattern: UInt64(bitPattern: p[r * w + s]))) }
+                case .string:
+                    batch.columns[c].ids.reserveCapacity(n)
+                    for r in 0..<n { batch.columns[c].ids.append(UInt32(truncatingIfNeeded: p[r * w + s])) }
+                }
+            }
+        }
     }
 
     /// Reads the first array of the current layout: its elements, one by one.
@@ -197,7 +235,7 @@ final class LayoutReader {
             if t == .endArray { return }
             try readElement(t, index: index)
             index += 1
-            if times.count >= options.batchRows { try flush(sink) }
+            if rowCount >= options.batchRows { try flush(sink) }
         }
     }
 
@@ -239,42 +277,6 @@ final class LayoutReader {
 func article(_ word: String) -> String {
     guard let c = word.first else { return word }
     return ("aeiou".contains(c) ? "an " : "a ") + word
-}
-
-/// One column of the batch being filled. A class so each append checks one array.
-final class ColumnStage {
-    let type: ColumnType
-    @exclusivity(unchecked) var ints: [Int64] = []
-    @exclusivity(unchecked) var doubles: [Double] = []
-    @exclusivity(unchecked) var ids: [UInt32] = []
-
-    init(type: ColumnType) { self.type = type }
-
-    func reserve(_ n: Int) {
-        switch type {
-        case .int64: ints.reserveCapacity(n)
-        case .float64: doubles.reserveCapacity(n)
-        case .string: ids.reserveCapacity(n)
-        }
-    }
-
-    /// Appends a slot value (ids and doubles travel as Int64 bit patterns).
-    @inline(__always)
-    func append(_ v: Int64) {
-        switch type {
-        case .int64: ints.append(v)
-        case .float64: doubles.append(Double(bitPattern: UInt64(bitPattern: v)))
-        case .string: ids.append(UInt32(truncatingIfNeeded: v))
-        }
-    }
-
-    func swapInto(_ column: inout ColumnValues) {
-        switch type {
-        case .int64: swap(&column.ints, &ints)
-        case .float64: swap(&column.doubles, &doubles)
-        case .string: swap(&column.ids, &ids)
-        }
-    }
 }
 
 /// A problem with a record: which field (nil: the record as a whole) and why.
