@@ -132,17 +132,19 @@ final class KeyTable: @unchecked Sendable {
     func seal() {
         let n = keys.count
         let bytes = keys.reduce(0) { $0 + $1.bytes.count }
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: n * 32 + bytes + 8, alignment: 8)
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: n * 40 + bytes + 8, alignment: 8)
         storage = raw
         let lens = raw.bindMemory(to: Int.self, capacity: n)
         let heads = (raw + n * 8).bindMemory(to: UInt64.self, capacity: n)
         let targets = (raw + n * 16).bindMemory(to: Int.self, capacity: n)
         let offsets = (raw + n * 24).bindMemory(to: Int.self, capacity: n)
-        let text = (raw + n * 32).bindMemory(to: UInt8.self, capacity: bytes + 8)
+        let tails = (raw + n * 32).bindMemory(to: UInt64.self, capacity: n)
+        let text = (raw + n * 40).bindMemory(to: UInt8.self, capacity: bytes + 8)
         var at = 0
         for (i, k) in keys.enumerated() {
             lens[i] = k.bytes.count
             heads[i] = k.bytes.withUnsafeBytes(KeyView.head)
+            tails[i] = k.bytes.withUnsafeBytes(KeyView.tail)
             targets[i] = k.target
             offsets[i] = at
             for b in k.bytes {
@@ -150,19 +152,20 @@ final class KeyTable: @unchecked Sendable {
                 at += 1
             }
         }
-        view = KeyView(count: n, lens: lens, heads: heads, targets: targets, offsets: offsets, text: text)
+        view = KeyView(count: n, lens: lens, heads: heads, tails: tails, targets: targets, offsets: offsets, text: text)
     }
 
     deinit { storage?.deallocate() }
 }
 
-/// A `KeyTable`'s keys in raw memory, matched on raw key bytes: length and first eight bytes
-/// as one word, then the rest. Layouts have a handful of keys, so a linear scan beats hashing.
+/// A `KeyTable`'s keys in raw memory, matched on raw key bytes: length, first and last eight
+/// bytes as words (all of a key up to 16 bytes), then the middle. Layouts have a handful of keys, so a linear scan beats hashing.
 /// Valid while its table lives.
 struct KeyView {
     var count = 0
     var lens: UnsafePointer<Int>?
     var heads: UnsafePointer<UInt64>?
+    var tails: UnsafePointer<UInt64>?
     var targets: UnsafePointer<Int>?
     var offsets: UnsafePointer<Int>?
     var text: UnsafePointer<UInt8>?
@@ -176,14 +179,20 @@ struct KeyView {
         return w
     }
 
+    /// The last eight bytes of a key longer than eight, as a word (0 otherwise).
+    @inline(__always)
+    static func tail(_ b: UnsafeRawBufferPointer) -> UInt64 {
+        b.count > 8 ? b.loadUnaligned(fromByteOffset: b.count - 8, as: UInt64.self) : 0
+    }
+
     /// The target of `key`, or `KeyTable.none`.
     @inline(__always)
     func lookup(_ key: UnsafeRawBufferPointer) -> Int {
-        guard let lens, let heads, let targets, let offsets, let text else { return KeyTable.none }
+        guard let lens, let heads, let tails, let targets, let offsets, let text else { return KeyTable.none }
         let n = key.count
-        let head = Self.head(key)
-        for i in 0..<count where lens[i] == n && heads[i] == head {
-            if n <= 8 || memcmpEqual(text + offsets[i] + 8, key.baseAddress! + 8, n - 8) { return targets[i] }
+        let head = Self.head(key), tail = Self.tail(key)
+        for i in 0..<count where lens[i] == n && heads[i] == head && tails[i] == tail {
+            if n <= 16 || memcmpEqual(text + offsets[i] + 8, key.baseAddress! + 8, n - 16) { return targets[i] }
         }
         return KeyTable.none
     }

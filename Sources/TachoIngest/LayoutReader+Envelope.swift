@@ -112,11 +112,12 @@ extension LayoutReader {
                 path: report.path, line: start.line, column: start.column, offset: start.offset,
                 message: "more than \(options.maxWaitingRecords) \(plan.layout.measurement.name) records wait for a field that may follow their array (\(bitNames(pendingMissing.reduce(0, |) & allMask).joined(separator: ", "))); put such fields before the array")
         }
-        var w = WaitingElement(layout: current, index: index, start: start, text: text, values: pending, missing: pendingMissing, strings: [])
+        var w = WaitingElement(
+            layout: current, index: index, start: start, text: text, values: Array(rows[pendBase...]), missing: pendingMissing, strings: [])
         for r in 0..<n {
             forEachBit(plan.stringSlots & ~pendingMissing[r]) { s in
                 let i = r * stride + s
-                let id = Int(pending[i])
+                let id = Int(w.values[i])
                 w.values[i] = Int64(w.strings.count)
                 w.strings.append(interner.strings[id])
             }
@@ -131,12 +132,13 @@ extension LayoutReader {
         waiting.removeAll()
         for w in all {
             if w.layout != current { try switchLayout(w.layout, sink) }
-            pending = w.values
+            pendBase = rows.count
+            rows.append(contentsOf: w.values)
             pendingMissing = w.missing
             for r in 0..<w.missing.count {
                 forEachBit(plan.stringSlots & ~w.missing[r]) { s in
                     let i = r * stride + s
-                    pending[i] = Int64(Array(w.strings[Int(w.values[i])].utf8).withUnsafeBytes { interner.intern($0) })
+                    rows[pendBase + i] = Int64(Array(w.strings[Int(w.values[i])].utf8).withUnsafeBytes { interner.intern($0) })
                 }
             }
             var lacking = pendingMissing.reduce(0, |)
@@ -144,6 +146,7 @@ extension LayoutReader {
                 let doc = documentFrame()
                 if let p = docProblem(doc, lacking) {
                     reject(w.index, w.start, p, record: w.text)
+                    dropPending()
                     continue
                 }
                 doc.vals.withUnsafeBufferPointer { fill(from: $0.baseAddress!, doc.found, records: 0) }
@@ -151,6 +154,7 @@ extension LayoutReader {
             }
             if let p = missingProblem(lacking) {
                 reject(w.index, w.start, p, record: w.text)
+                dropPending()
                 continue
             }
             applyDefaults()

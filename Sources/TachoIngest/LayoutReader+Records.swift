@@ -149,7 +149,7 @@ extension LayoutReader {
         let item = plan.layout.path[j - 1].item
         if let first = problems[j].first {
             let start = lv.pendStart[j]
-            pending.removeLast(pending.count - start * stride)
+            rows.removeLast(rows.count - (pendBase + start * stride))
             pendingMissing.removeLast(pendingMissing.count - start)
             addChildProblem(j - 1, Problem(field: first.field, reason: "\(item) \(i): \(first.reason)"))
         }
@@ -225,16 +225,16 @@ extension LayoutReader {
         return true
     }
 
-    /// Adds the record whose values level `k` holds to `pending`; record fields it lacks
+    /// Adds the record whose values level `k` holds to the pending rows; record fields it lacks
     /// take their defaults, inherited ones are left to its enclosing objects.
     @inline(__always)
     private func pushRecord(level k: Int) {
-        let base = pending.count
-        pending.append(contentsOf: UnsafeBufferPointer(start: lv.values(k), count: stride))
+        let base = rows.count
+        rows.append(contentsOf: UnsafeBufferPointer(start: lv.values(k), count: stride))
         var missing = ~lv.found[k] & allMask
         let defaults = missing & recordScope
         if defaults != 0 {
-            forEachBit(defaults) { s in pending[base + s] = defaultSlotValue(s) }
+            forEachBit(defaults) { s in rows[base + s] = defaultSlotValue(s) }
             missing &= ~defaults
         }
         pendingMissing.append(missing)
@@ -249,7 +249,8 @@ extension LayoutReader {
         for r in start..<n {
             let m = pendingMissing[r] & have
             if m == 0 { continue }
-            forEachBit(m) { s in pending[r * stride + s] = vals[s] }
+            let base = pendBase + r * stride
+            forEachBit(m) { s in rows[base + s] = vals[s] }
             pendingMissing[r] &= ~m
         }
     }
@@ -264,7 +265,7 @@ extension LayoutReader {
             let ps = problems[1]
             let reason = ps.map(\.reason).joined(separator: "; ")
             reject(index, start, Problem(field: ps[0].field, reason: reason), record: elementText(records: true))
-            return
+            return dropPending()
         }
         if lv.childCount[1] != 0 {
             let text = elementText(records: false)
@@ -279,7 +280,7 @@ extension LayoutReader {
                 let doc = documentFrame()
                 if let p = docProblem(doc, lacking) {
                     reject(index, start, p, record: elementText(records: true))
-                    return
+                    return dropPending()
                 }
                 doc.vals.withUnsafeBufferPointer { fill(from: $0.baseAddress!, doc.found, records: 0) }
                 lacking = 0
@@ -288,11 +289,11 @@ extension LayoutReader {
             if lacking != 0 {
                 if docOpen {
                     try park(index: index, start: start, text: elementText(records: true))
-                    return
+                    return dropPending()
                 }
                 if let p = missingProblem(lacking) {
                     reject(index, start, p, record: elementText(records: true))
-                    return
+                    return dropPending()
                 }
                 applyDefaults()
             }
@@ -300,12 +301,17 @@ extension LayoutReader {
         commitPending()
     }
 
-    /// Appends the pending records (complete) to the batch: row-major, as they are.
+    /// Keeps the pending records (complete) in the batch: they are its last rows already.
     @inline(__always)
     func commitPending() {
-        rows.append(contentsOf: pending)
         rowCount += pendingMissing.count
         report.rows += pendingMissing.count
+    }
+
+    /// Removes the current element's records (rejected, or parked to wait).
+    func dropPending() {
+        rows.removeLast(rows.count - pendBase)
+        pendingMissing.removeAll(keepingCapacity: true)
     }
 
     /// "missing vehicle_id; missing units" for required slots no object supplied; nil when
@@ -320,7 +326,7 @@ extension LayoutReader {
     /// Absent optional inherited slots take their defaults.
     func applyDefaults() {
         for r in 0..<pendingMissing.count where pendingMissing[r] != 0 {
-            forEachBit(pendingMissing[r]) { s in pending[r * stride + s] = defaultSlotValue(s) }
+            forEachBit(pendingMissing[r]) { s in rows[pendBase + r * stride + s] = defaultSlotValue(s) }
             pendingMissing[r] = 0
         }
     }
@@ -346,7 +352,7 @@ extension LayoutReader {
             for r in 0..<pendingMissing.count {
                 var fields: [String] = []
                 forEachBit(recordScope & ~pendingMissing[r]) { s in
-                    fields.append("\(jsonQuoted(plan.names[s])):\(valueText(s, pending[r * stride + s]))")
+                    fields.append("\(jsonQuoted(plan.names[s])):\(valueText(s, rows[pendBase + r * stride + s]))")
                 }
                 recs.append("{" + fields.joined(separator: ",") + "}")
             }

@@ -17,6 +17,41 @@ extension LayoutReader {
     func readSlot(_ s: Int, level f: Int) throws {
         let t = try parser.next()
         let k = kinds[s]
+        // Fast paths: a valid value of the common kinds goes straight to the level's state.
+        switch k.input {
+        case .string:
+            if t == .string && !k.hasAllowed {
+                let maxBytes = k.maxBytes
+                let id: UInt32? = parser.withStringBytes { b in
+                    // An interned string passed every check but the length when first seen.
+                    b.isEmpty || b.count > maxBytes ? nil : interner.find(b)
+                }
+                if let id { return put(Int64(id), s, f) }
+            }
+        case .time:
+            if t == .string && k.timeFormat == .rfc3339, let m = parser.withStringBytes({ Timestamp.parseMicros($0) }),
+                m >= expiredBefore
+            {
+                return put(m, s, f)
+            }
+        case .integer:
+            if t == .number, let v = parser.asExactInt64, k.contains(Double(v)) { return put(v, s, f) }
+        default:
+            break
+        }
+        try readSlotChecked(t, s, f, k)
+    }
+
+    @inline(__always)
+    private func put(_ v: Int64, _ s: Int, _ f: Int) {
+        lv.values(f)[s] = v
+        lv.found[f] |= UInt64(1) << UInt64(s)
+    }
+
+    /// `readSlot` for everything but the fast paths: new strings, other kinds, and values
+    /// that fail a check (with the reason).
+    @inline(never)
+    private func readSlotChecked(_ t: JSONToken, _ s: Int, _ f: Int, _ k: SlotKind) throws {
         let outcome: Outcome
         switch k.input {
         case .string, .stringOrInteger:
@@ -33,7 +68,7 @@ extension LayoutReader {
                 outcome = parser.withStringBytes { timeOutcome(string: $0, s) }
             } else {
                 guard t == .number else { return try mismatch(t, s, f, k.want) }
-                outcome = timeOutcome(exact: parser.int64Value, double: parser.doubleValue, text: numberText(), s, k.timeFormat)
+                outcome = timeOutcome(exact: parser.int64Value, double: parser.doubleValue, text: self.numberText(), s, k.timeFormat)
             }
         case .integer:
             guard t == .number else { return try mismatch(t, s, f, k.want) }
@@ -103,7 +138,7 @@ extension LayoutReader {
         return expiry(micros, jsonQuoted(String(decoding: b, as: UTF8.self)), s)
     }
 
-    func timeOutcome(exact: Int64?, double: Double, text: String, _ s: Int, _ format: TimeFormat) -> Outcome {
+    func timeOutcome(exact: Int64?, double: Double, text: @autoclosure () -> String, _ s: Int, _ format: TimeFormat) -> Outcome {
         let perUnit: Int64
         switch format {
         case .unixSeconds: perUnit = 1_000_000
@@ -121,9 +156,9 @@ extension LayoutReader {
             micros = m.magnitude < 0x1p62 ? Int64(m) : nil
         }
         guard let micros, micros.magnitude < 253_402_300_800_000_000 else {
-            return .problem("\(plan.names[s]) \(text) is not a time in \(format.rawValue)")
+            return .problem("\(plan.names[s]) \(text()) is not a time in \(format.rawValue)")
         }
-        return expiry(micros, text, s)
+        return expiry(micros, text(), s)
     }
 
     @inline(__always)

@@ -46,9 +46,10 @@ final class LayoutReader {
     @exclusivity(unchecked) var recordScope: UInt64 = 0
     @exclusivity(unchecked) var requiredMask: UInt64 = 0
     @exclusivity(unchecked) var allMask: UInt64 = 0
-    /// Records of the current top-level element: `stride` values each, and the slots each
-    /// still lacks.
-    @exclusivity(unchecked) var pending: [Int64] = []
+    /// Records of the current top-level element: `rows` from `pendBase` on (`stride` values
+    /// each; kept when the element is stored, cut off when it is rejected), and the slots
+    /// each still lacks.
+    @exclusivity(unchecked) var pendBase = 0
     @exclusivity(unchecked) var pendingMissing: [UInt64] = []
     @exclusivity(unchecked) var stride = 2
     /// Top-level scalar members (envelope fields), as read; `docFrames` their values per layout.
@@ -202,25 +203,26 @@ final class LayoutReader {
     /// The row-major rows into the batch's columns.
     private func transpose(into batch: inout RowBatch) {
         let n = rowCount, w = stride
-        rows.withUnsafeBufferPointer { p in
-            batch.vehicles.reserveCapacity(n)
-            batch.times.reserveCapacity(n)
-            for r in 0..<n {
-                batch.vehicles.append(UInt32(truncatingIfNeeded: p[r * w]))
-                batch.times.append(p[r * w + 1])
+        rows.withUnsafeBufferPointer { rows in
+            let p = rows.baseAddress!
+            func column<T>(_ slot: Int, _ convert: (Int64) -> T) -> [T] {
+                [T](unsafeUninitializedCapacity: n) { out, count in
+                    var src = p + slot
+                    for r in 0..<n {
+                        (out.baseAddress! + r).initialize(to: convert(src.pointee))
+                        src += w
+                    }
+                    count = n
+                }
             }
+            batch.vehicles = column(0) { UInt32(truncatingIfNeeded: $0) }
+            batch.times = column(1) { $0 }
             for s in 2..<w {
                 let c = plan.slotColumns[s]
                 switch batch.columns[c].type {
-                case .int64:
-                    batch.columns[c].ints.reserveCapacity(n)
-                    for r in 0..<n { batch.columns[c].ints.append(p[r * w + s]) }
-                case .float64:
-                    batch.columns[c].doubles.reserveCapacity(n)
-                    for r in 0..<n { batch.columns[c].doubles.append(Double(bitPattern: UInt64(bitPattern: p[r * w + s]))) }
-                case .string:
-                    batch.columns[c].ids.reserveCapacity(n)
-                    for r in 0..<n { batch.columns[c].ids.append(UInt32(truncatingIfNeeded: p[r * w + s])) }
+                case .int64: batch.columns[c].ints = column(s) { $0 }
+                case .float64: batch.columns[c].doubles = column(s) { Double(bitPattern: UInt64(bitPattern: $0)) }
+                case .string: batch.columns[c].ids = column(s) { UInt32(truncatingIfNeeded: $0) }
                 }
             }
         }
@@ -257,7 +259,7 @@ final class LayoutReader {
             reject(index, p, Problem(field: nil, reason: "expected \(article(plan.layout.path[0].item)) object"), record: text)
             return
         }
-        pending.removeAll(keepingCapacity: true)
+        pendBase = rows.count
         pendingMissing.removeAll(keepingCapacity: true)
         try readObject(level: 1, start: p)
         try closeElement(index: index, start: p)
