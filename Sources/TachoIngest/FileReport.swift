@@ -85,8 +85,8 @@ public struct ReaderOptions: Sendable {
     /// them. Default detections and status, the measurements the store holds.
     public var layouts: [RecordLayout] = [.detections, .status]
     /// Most records that may wait for an envelope field that follows their array (power's
-    /// `units` after `data`) before the file is rejected. Default 1,048,576 (about 24 MiB
-    /// of waiting values for a three-column layout).
+    /// `units` after `data`) before the file is rejected. Default 1,048,576 (each keeps
+    /// its values and the text of its strings until the document closes).
     public var maxWaitingRecords = 1 << 20
 
     public init(lenient: Bool = false) { self.lenient = lenient }
