@@ -152,7 +152,9 @@ final class KeyTable: @unchecked Sendable {
                 at += 1
             }
         }
-        view = KeyView(count: n, lens: lens, heads: heads, tails: tails, targets: targets, offsets: offsets, text: text)
+        view = KeyView(
+            count: n, lens: UnsafePointer(lens), heads: UnsafePointer(heads), tails: UnsafePointer(tails),
+            targets: UnsafePointer(targets), offsets: UnsafePointer(offsets), text: UnsafePointer(text))
     }
 
     deinit { storage?.deallocate() }
@@ -163,12 +165,15 @@ final class KeyTable: @unchecked Sendable {
 /// Valid while its table lives.
 struct KeyView {
     var count = 0
-    var lens: UnsafePointer<Int>?
-    var heads: UnsafePointer<UInt64>?
-    var tails: UnsafePointer<UInt64>?
-    var targets: UnsafePointer<Int>?
-    var offsets: UnsafePointer<Int>?
-    var text: UnsafePointer<UInt8>?
+    var lens = KeyView.empty.assumingMemoryBound(to: Int.self)
+    var heads = KeyView.empty.assumingMemoryBound(to: UInt64.self)
+    var tails = KeyView.empty.assumingMemoryBound(to: UInt64.self)
+    var targets = KeyView.empty.assumingMemoryBound(to: Int.self)
+    var offsets = KeyView.empty.assumingMemoryBound(to: Int.self)
+    var text = KeyView.empty.assumingMemoryBound(to: UInt8.self)
+
+    /// What an empty view points at (never read: its count is 0).
+    nonisolated(unsafe) static let empty = UnsafeRawPointer(UnsafeMutableRawPointer.allocate(byteCount: 16, alignment: 8))
 
     @inline(__always)
     static func head(_ b: UnsafeRawBufferPointer) -> UInt64 {
@@ -188,7 +193,6 @@ struct KeyView {
     /// The target of `key`, or `KeyTable.none`.
     @inline(__always)
     func lookup(_ key: UnsafeRawBufferPointer) -> Int {
-        guard let lens, let heads, let tails, let targets, let offsets, let text else { return KeyTable.none }
         let n = key.count
         let head = Self.head(key), tail = Self.tail(key)
         for i in 0..<count where lens[i] == n && heads[i] == head && tails[i] == tail {

@@ -138,7 +138,8 @@ extension LayoutReader {
                 addChildProblem(parent, Problem(field: nil, reason: "\(item) \(i): \(item) must be an object"))
                 continue
             }
-            try readObject(level: j, start: parser.position)
+            // Where a record starts matters only for the repair message of an enclosing one.
+            try readObject(level: j, start: j < depth ? parser.position : JSONPosition(line: 0, column: 0, offset: 0))
             if lv.problemCount[j] != 0 || lv.childCount[j] != 0 { childFailed(level: j, index: i) }
         }
     }
@@ -246,12 +247,17 @@ extension LayoutReader {
         guard have != 0 else { return }
         let n = pendingMissing.count
         guard start < n else { return }
-        for r in start..<n {
-            let m = pendingMissing[r] & have
-            if m == 0 { continue }
-            let base = pendBase + r * stride
-            forEachBit(m) { s in rows[base + s] = vals[s] }
-            pendingMissing[r] &= ~m
+        let w = stride, pb = pendBase
+        rows.withUnsafeMutableBufferPointer { rows in
+            pendingMissing.withUnsafeMutableBufferPointer { missing in
+                for r in start..<n {
+                    let m = missing[r] & have
+                    if m == 0 { continue }
+                    let row = rows.baseAddress! + pb + r * w
+                    forEachBit(m) { s in row[s] = vals[s] }
+                    missing[r] = missing[r] & ~m
+                }
+            }
         }
     }
 

@@ -16,12 +16,12 @@ extension LayoutReader {
     @inline(__always)
     func readSlot(_ s: Int, level f: Int) throws {
         let t = try parser.next()
-        let k = kinds[s]
+        let k = kinds + s
         // Fast paths: a valid value of the common kinds goes straight to the level's state.
-        switch k.input {
+        switch k.pointee.input {
         case .string:
-            if t == .string && !k.hasAllowed {
-                let maxBytes = k.maxBytes
+            if t == .string && !k.pointee.hasAllowed {
+                let maxBytes = k.pointee.maxBytes
                 let id: UInt32? = parser.withStringBytes { b in
                     // An interned string passed every check but the length when first seen.
                     b.isEmpty || b.count > maxBytes ? nil : interner.find(b)
@@ -29,17 +29,17 @@ extension LayoutReader {
                 if let id { return put(Int64(id), s, f) }
             }
         case .time:
-            if t == .string && k.timeFormat == .rfc3339, let m = parser.withStringBytes({ Timestamp.parseMicros($0) }),
+            if t == .string && k.pointee.timeFormat == .rfc3339, let m = parser.withStringBytes({ Timestamp.parseMicros($0) }),
                 m >= expiredBefore
             {
                 return put(m, s, f)
             }
         case .integer:
-            if t == .number, let v = parser.asExactInt64, k.contains(Double(v)) { return put(v, s, f) }
+            if t == .number, let v = parser.asExactInt64, k.pointee.contains(Double(v)) { return put(v, s, f) }
         default:
             break
         }
-        try readSlotChecked(t, s, f, k)
+        try readSlotChecked(t, s, f, k.pointee)
     }
 
     @inline(__always)
