@@ -307,10 +307,10 @@ extension LayoutReader {
         commitPending()
     }
 
-    /// Keeps the pending records (complete) in the batch: they are its last rows already.
+    /// Stores the pending records (complete) in the batch.
     @inline(__always)
     func commitPending() {
-        rowCount += pendingMissing.count
+        storePending()
         report.rows += pendingMissing.count
     }
 
