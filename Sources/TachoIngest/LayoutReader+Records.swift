@@ -307,10 +307,10 @@ extension LayoutReader {
         commitPending()
     }
 
-    /// Stores the pending records (complete) in the batch.
+    /// Keeps the pending records (complete) in the batch: they are its last rows already.
     @inline(__always)
     func commitPending() {
-        storePending()
+        rowCount += pendingMissing.count
         report.rows += pendingMissing.count
     }
 

@@ -30,19 +30,10 @@ final class LayoutReader {
     @exclusivity(unchecked) var current = 0
     @exclusivity(unchecked) var plan: LayoutPlan
     @exclusivity(unchecked) var expiredBefore: Int64 = .min
-    /// The current element's records, row-major in slot order (vehicle, time, fields),
-    /// from `pendBase` on: small and reused, they go to the columns when the element is stored.
+    /// The rows read since the last flush, row-major in slot order (vehicle, time,
+    /// fields): a complete element's records are appended with one copy.
     @exclusivity(unchecked) var rows: [Int64] = []
-    /// The rows read since the last flush, column by column: they become the next batch.
-    @exclusivity(unchecked) var vehicles: [UInt32] = []
-    @exclusivity(unchecked) var times: [Int64] = []
-    @exclusivity(unchecked) var ints: [[Int64]] = []
-    @exclusivity(unchecked) var doubles: [[Double]] = []
-    @exclusivity(unchecked) var ids: [[UInt32]] = []
-    /// Per slot: its column's type (0 int, 1 double, 2 id) and index.
-    let slotType = UnsafeMutablePointer<UInt8>.allocate(capacity: LevelStore.slots)
-    let slotColumn = UnsafeMutablePointer<Int>.allocate(capacity: LevelStore.slots)
-    var rowCount: Int { times.count }
+    @exclusivity(unchecked) var rowCount = 0
     /// The open objects on the path, per level (raw memory, see `LevelStore`), and their
     /// problems (counted in `lv.problemCount`/`lv.childCount`).
     let lv = LevelStore()
@@ -89,8 +80,6 @@ final class LayoutReader {
     deinit {
         lv.deallocate()
         kinds.deallocate()
-        slotType.deallocate()
-        slotColumn.deallocate()
     }
 
     func fail(_ message: String) -> FileError {
@@ -189,56 +178,7 @@ final class LayoutReader {
         requiredMask = plan.required
         allMask = plan.all
         for (i, k) in plan.kinds.enumerated() { kinds[i] = k }
-        let columns = plan.layout.measurement.columns
-        for s in 2..<max(2, stride) {
-            let c = plan.slotColumns[s]
-            slotColumn[s] = c
-            switch columns[c].type {
-            case .int64: slotType[s] = 0
-            case .float64: slotType[s] = 1
-            case .string: slotType[s] = 2
-            }
-        }
-        ints = Array(repeating: [], count: columns.count)
-        doubles = Array(repeating: [], count: columns.count)
-        ids = Array(repeating: [], count: columns.count)
-        reserveRows()
-    }
-
-    private func reserveRows() {
-        let n = options.batchRows
-        vehicles.reserveCapacity(n)
-        times.reserveCapacity(n)
-        for s in 2..<max(2, stride) {
-            let c = slotColumn[s]
-            switch slotType[s] {
-            case 0: ints[c].reserveCapacity(n)
-            case 1: doubles[c].reserveCapacity(n)
-            default: ids[c].reserveCapacity(n)
-            }
-        }
-    }
-
-    /// Moves the pending records (complete) into the columns.
-    @inline(__always)
-    func storePending() {
-        let n = pendingMissing.count, w = stride, pb = pendBase
-        rows.withUnsafeBufferPointer { p in
-            for r in 0..<n {
-                let row = p.baseAddress! + pb + r * w
-                vehicles.append(UInt32(truncatingIfNeeded: row[0]))
-                times.append(row[1])
-                for s in 2..<w {
-                    let c = slotColumn[s]
-                    switch slotType[s] {
-                    case 0: ints[c].append(row[s])
-                    case 1: doubles[c].append(Double(bitPattern: UInt64(bitPattern: row[s])))
-                    default: ids[c].append(UInt32(truncatingIfNeeded: row[s]))
-                    }
-                }
-            }
-        }
-        rows.removeLast(rows.count - pb)
+        rows.reserveCapacity(options.batchRows * stride)
     }
 
     /// Hands the rows read so far to the sink, as a batch made of this reader's arrays. A
@@ -251,20 +191,41 @@ final class LayoutReader {
             batch = reuse
             batch.removeAll()
         }
-        swap(&batch.vehicles, &vehicles)
-        swap(&batch.times, &times)
-        for (c, col) in plan.layout.measurement.columns.enumerated() {
-            switch col.type {
-            case .int64: swap(&batch.columns[c].ints, &ints[c])
-            case .float64: swap(&batch.columns[c].doubles, &doubles[c])
-            case .string: swap(&batch.columns[c].ids, &ids[c])
-            }
-        }
+        transpose(into: &batch)
         batch.setDictionary(interner.strings)
+        rows.removeAll(keepingCapacity: true)
+        rowCount = 0
         try sink(batch)
         interner.removeAll()
         epoch += 1
-        reserveRows()
+    }
+
+    /// The row-major rows into the batch's columns.
+    private func transpose(into batch: inout RowBatch) {
+        let n = rowCount, w = stride
+        rows.withUnsafeBufferPointer { rows in
+            let p = rows.baseAddress!
+            func column<T>(_ slot: Int, _ convert: (Int64) -> T) -> [T] {
+                [T](unsafeUninitializedCapacity: n) { out, count in
+                    var src = p + slot
+                    for r in 0..<n {
+                        (out.baseAddress! + r).initialize(to: convert(src.pointee))
+                        src += w
+                    }
+                    count = n
+                }
+            }
+            batch.vehicles = column(0) { UInt32(truncatingIfNeeded: $0) }
+            batch.times = column(1) { $0 }
+            for s in 2..<w {
+                let c = plan.slotColumns[s]
+                switch batch.columns[c].type {
+                case .int64: batch.columns[c].ints = column(s) { $0 }
+                case .float64: batch.columns[c].doubles = column(s) { Double(bitPattern: UInt64(bitPattern: $0)) }
+                case .string: batch.columns[c].ids = column(s) { UInt32(truncatingIfNeeded: $0) }
+                }
+            }
+        }
     }
 
     /// Reads the first array of the current layout: its elements, one by one.
