@@ -15,6 +15,11 @@ struct TOMLKeyLocator {
     private var openString: [UInt8]?
     /// An array left open at the end of the current line, and its next item's index.
     private var openArray: (path: [Part], next: Int)?
+    /// The first table header whose name does not start with a key character, `"`, `'` or `]`
+    /// (`[.a]`, `[=]`, `[` at a line's end). toml++ 3.4 *assumes* it never meets one
+    /// (`TOML_ASSERT_ASSUME` in `parse_key`: an abort in a debug build, undefined behaviour in
+    /// a release build), so `TOMLReader` refuses such text before TOMLKit sees it.
+    private(set) var unsafeHeader: TOMLPosition?
 
     /// Where `path` is written: its value (keys), its header (tables) or its first byte (array
     /// items), when that is known and unambiguous.
@@ -23,7 +28,8 @@ struct TOMLKeyLocator {
     init(_ bytes: [UInt8]) {
         var current: [Part] = []
         var arrayCounts: [[Part]: Int] = [:]
-        for (n, line) in bytes.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() {
+        let lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false)
+        for (n, line) in lines.enumerated() {
             let l = Array(line), lineNo = n + 1
             if let d = openString {
                 if let end = Self.find(d, in: l, from: 0) { openString = nil; _ = end }
@@ -38,6 +44,12 @@ struct TOMLKeyLocator {
             guard i < l.count, l[i] != Self.hash else { continue }
             if l[i] == Self.lbracket {
                 let double = i + 1 < l.count && l[i + 1] == Self.lbracket
+                var name = i + (double ? 2 : 1)
+                while name < l.count, l[name] == 0x20 || l[name] == 0x09 { name += 1 }
+                let safe = name < l.count
+                    ? TOMLWriter.isBareKeyByte(l[name]) || [Self.quote, Self.apostrophe, Self.rbracket].contains(l[name])
+                    : n == lines.count - 1
+                if !safe, unsafeHeader == nil { unsafeHeader = TOMLPosition(line: lineNo, column: name + 1) }
                 guard let (parts, _) = Self.keyParts(l, i + (double ? 2 : 1)) else { continue }
                 var p: [Part] = []
                 for k in parts.dropLast() {
@@ -77,6 +89,8 @@ struct TOMLKeyLocator {
     /// Skips the value at `l[j]`, recording what it holds; the index after it, or nil when it
     /// does not end on this line.
     private mutating func value(_ l: [UInt8], _ j: Int, _ path: [Part], _ line: Int) -> Int? {
+        // The walk may run before TOMLKit has refused deep nesting: give up instead of recursing.
+        guard path.count <= 2 * TOMLReader.maxDepth else { return nil }
         switch l[j] {
         case Self.quote, Self.apostrophe: return skipString(l, j)
         case Self.lbrace:

@@ -15,6 +15,9 @@ public enum TOMLReader {
 
     public static func parse(bytes: [UInt8]) throws(TOMLError) -> TOMLTable {
         let text = try checkedText(bytes)
+        let locator = TOMLKeyLocator(bytes)
+        if let at = locator.unsafeHeader { throw TOMLError(position: at, message: "expected a table name after '['") }
+        if let at = strayBraceInArray(bytes) { throw TOMLError(position: at, message: "expected a value or ']' in the array, found '}'") }
         let root: TOMLKit.TOMLTable
         do {
             root = try TOMLKit.TOMLTable(string: text)
@@ -24,10 +27,13 @@ public enum TOMLReader {
             throw TOMLError(position: TOMLPosition(line: 1, column: 1), message: "\(error)")
         }
         let start = TOMLPosition(line: 1, column: 1)
-        return try table(root, path: [], at: start, TOMLKeyLocator(bytes))
+        return try table(root, path: [], at: start, locator)
     }
 
     static let dateTimeRefused = "date and time values are not used in a Tacho config: write times as strings"
+    /// Tables and arrays nested deeper are refused (toml++ bounds arrays and inline tables, not
+    /// dotted keys; the conversion recurses once per level).
+    static let maxDepth = 64
 
     /// TOMLKit reads a C string: a NUL byte would end the document early, and bytes that are
     /// not UTF-8 would be replaced before toml++ could refuse them. Both are refused here.
@@ -49,6 +55,49 @@ public enum TOMLReader {
         }
     }
 
+    /// A `}` where an array expects a value (`[}]`, `[1, }]`): toml++ 3.4 assumes it never
+    /// meets one (`TOML_ASSERT_ASSUME(!is_value_terminator(*cp))` in `parse_value`: an abort
+    /// in a debug build, undefined behaviour in a release build). Found by a scan that skips
+    /// strings and comments and tracks `[`/`{` nesting; nil when there is none.
+    static func strayBraceInArray(_ b: [UInt8]) -> TOMLPosition? {
+        let q = UInt8(ascii: "\""), a = UInt8(ascii: "'"), bs = UInt8(ascii: "\\")
+        var i = 0, line = 1, lineStart = 0
+        var open: [UInt8] = [], last: UInt8 = 0
+        func at(_ s: [UInt8]) -> Bool { i + s.count <= b.count && b[i..<(i + s.count)].elementsEqual(s) }
+        while i < b.count {
+            let c = b[i]
+            switch c {
+            case 0x0A: line += 1; lineStart = i + 1; i += 1
+            case 0x20, 0x09, 0x0D: i += 1
+            case UInt8(ascii: "#"): while i < b.count, b[i] != 0x0A { i += 1 }
+            case q, a:
+                let triple = [c, c, c], multi = at(triple)
+                i += multi ? 3 : 1
+                while i < b.count {
+                    if c == q, b[i] == bs { i += 2; continue }
+                    if b[i] == 0x0A { if !multi { break }; line += 1; lineStart = i + 1 }
+                    if multi ? at(triple) : b[i] == c {
+                        i += multi ? 3 : 1
+                        // Up to two quotes right before the closing three belong to the string.
+                        while multi, i < b.count, b[i] == c { i += 1 }
+                        break
+                    }
+                    i += 1
+                }
+                last = c
+            default:
+                if c == UInt8(ascii: "}"), open.last == UInt8(ascii: "["), last == UInt8(ascii: "[") || last == UInt8(ascii: ",") {
+                    return TOMLPosition(line: line, column: i - lineStart + 1)
+                }
+                if c == UInt8(ascii: "[") || c == UInt8(ascii: "{") { open.append(c) }
+                if c == UInt8(ascii: "]") || c == UInt8(ascii: "}") { _ = open.popLast() }
+                last = c
+                i += 1
+            }
+        }
+        return nil
+    }
+
     private static func table(_ t: TOMLKit.TOMLTable, path: [TOMLKeyLocator.Part], at position: TOMLPosition, _ locator: TOMLKeyLocator) throws(TOMLError) -> TOMLTable {
         var entries: [(key: String, node: TOMLNode, order: (Int, Int))] = []
         for (n, key) in t.keys.enumerated() {
@@ -64,6 +113,9 @@ public enum TOMLReader {
     }
 
     private static func value(_ v: any TOMLValueConvertible, path: [TOMLKeyLocator.Part], at position: TOMLPosition, _ locator: TOMLKeyLocator) throws(TOMLError) -> TOMLValue {
+        if path.count > maxDepth, v.type == .table || v.type == .array {
+            throw TOMLError(position: position, message: "tables and arrays nested more than \(maxDepth) deep")
+        }
         switch v.type {
         case .string: return .string(v.string ?? "")
         case .int: return .integer(Int64(v.int ?? 0))
