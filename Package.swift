@@ -78,7 +78,8 @@ let package = Package(
         .target(
             name: "TachoIngest",
             dependencies: [
-                "TachoJSON", "TachoFormat", "TachoStore",
+                // TachoSchema: declarations become the reader's RecordLayouts (RecordLayout+Declaration.swift).
+                "TachoJSON", "TachoFormat", "TachoStore", "TachoSchema", "TachoLineProtocol",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],

@@ -19,6 +19,9 @@ public struct InboxConfig: Sendable {
     public var rejected: String?
     /// Lenient JSON (SEMANTICS §1). Default off.
     public var lenient = false
+    /// The layouts files are read by (the declared measurements, `RecordLayout.layouts`).
+    /// Default detections and status.
+    public var layouts: [RecordLayout] = ReaderOptions().layouts
     /// Poll the directory instead of inotify (also used automatically without inotify).
     public var poll = false
     /// Seconds a file's size and mtime must stay unchanged before a polled (or already
@@ -138,6 +141,7 @@ public final class InboxDaemon {
         self.writer = writer
         self.logger = logger
         var readerOptions = ReaderOptions(lenient: config.lenient)
+        readerOptions.layouts = config.layouts
         readerOptions.partitionWidth = writer.manifest.partitionWidth
         self.readerOptions = readerOptions
         try mover.ensureDirectory(config.inbox)

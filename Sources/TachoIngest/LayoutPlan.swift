@@ -81,7 +81,7 @@ struct LayoutPlan {
             precondition(
                 layout.measurement.columns.indices.contains(c) && !slotColumns.contains(c),
                 "layout of \(layout.measurement.name): field \(f.name) names column \(c), which is missing or taken")
-            if layout.measurement.columns[c].type == .string { stringSlots |= 1 << UInt64(slotColumns.count) }
+            if [.string, .stringList].contains(layout.measurement.columns[c].type) { stringSlots |= 1 << UInt64(slotColumns.count) }
             slotColumns.append(c)
         }
         precondition(

@@ -223,12 +223,14 @@ extension LayoutReader {
         case .int(let v): return v
         case .double(let d): return Int64(bitPattern: d.bitPattern)
         case .string(let str): return Int64(Array(str.utf8).withUnsafeBytes { interner.intern($0) })
+        case .null: return LayoutReader.nullSlot
         case nil: return 0
         }
     }
 
     /// A slot value as JSON text, for reject records.
     func valueText(_ s: Int, _ v: Int64) -> String {
+        if s > 1 && v == LayoutReader.nullSlot && plan.defaultValue(s) == .null { return "null" }
         if s == 1 { return "\"\(Timestamp.format(v))\"" }
         if plan.stringSlots & (1 << UInt64(s)) != 0 {
             let i = Int(v)

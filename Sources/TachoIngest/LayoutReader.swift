@@ -219,12 +219,62 @@ final class LayoutReader {
             batch.times = column(1) { $0 }
             for s in 2..<w {
                 let c = plan.slotColumns[s]
+                let nullable = plan.defaultValue(s) == .null
                 switch batch.columns[c].type {
                 case .int64: batch.columns[c].ints = column(s) { $0 }
                 case .float64: batch.columns[c].doubles = column(s) { Double(bitPattern: UInt64(bitPattern: $0)) }
                 case .string: batch.columns[c].ids = column(s) { UInt32(truncatingIfNeeded: $0) }
+                case .bool: batch.columns[c].bools = column(s) { $0 == 1 }
+                case .stringList: fillLists(&batch.columns[c], slot: s, rows: p, count: n, stride: w)
+                }
+                if nullable { markNulls(&batch.columns[c], slot: s, rows: p, count: n, stride: w) }
+            }
+        }
+    }
+
+    /// The value of an absent optional field of a nullable column while it is read: a NaN
+    /// bit pattern, which no finite float, string id or bool takes (an integer field of a
+    /// nullable column holding exactly 9221120237041090287 would read as null).
+    static let nullSlot = Int64(bitPattern: 0x7FF8_0000_DEAD_BEEF)
+
+    /// Null rows of a nullable column: its flags, and the type's zero value in place of the
+    /// marker (string columns: the id of "").
+    private func markNulls(_ col: inout ColumnValues, slot s: Int, rows p: UnsafePointer<Int64>, count n: Int, stride w: Int) {
+        var any = false
+        for r in 0..<n where p[r * w + s] == Self.nullSlot { any = true; break }
+        guard any else { return }
+        let empty = UInt32(Array("".utf8).withUnsafeBytes { interner.intern($0) })
+        var nulls = [Bool](repeating: false, count: n)
+        for r in 0..<n where p[r * w + s] == Self.nullSlot {
+            nulls[r] = true
+            switch col.type {
+            case .int64: col.ints[r] = 0
+            case .float64: col.doubles[r] = 0
+            case .string: col.ids[r] = empty
+            case .bool: col.bools[r] = false
+            case .stringList: break
+            }
+        }
+        col.nulls = nulls
+    }
+
+    /// A stringList column from the rows' joined lists (`RecordLayout.listSeparator`): each
+    /// row's elements interned one by one.
+    private func fillLists(_ col: inout ColumnValues, slot s: Int, rows p: UnsafePointer<Int64>, count n: Int, stride w: Int) {
+        col.ids.removeAll(keepingCapacity: true)
+        col.listEnds.removeAll(keepingCapacity: true)
+        let sep = UInt8(0x1F)
+        for r in 0..<n {
+            let v = p[r * w + s]
+            if v != Self.nullSlot, interner.strings.indices.contains(Int(v)) {
+                let bytes = Array(interner.strings[Int(v)].utf8)
+                if !bytes.isEmpty {
+                    for part in bytes.split(separator: sep, omittingEmptySubsequences: false) {
+                        col.ids.append(UInt32(Array(part).withUnsafeBytes { interner.intern($0) }))
+                    }
                 }
             }
+            col.listEnds.append(UInt32(col.ids.count))
         }
     }
 

@@ -33,6 +33,10 @@ public struct RecordLayout: Sendable, Hashable, CustomStringConvertible {
         self.filePrefixes = filePrefixes
     }
 
+    /// The separator of a list read for a stringList column: a control character, which
+    /// every string check rejects inside an element, so no element is ever refused for it.
+    public static let listSeparator = "\u{1F}"
+
     /// The top-level key whose array holds this layout's records: it tells the kind of a
     /// file whose name has no known prefix.
     public var topLevelKey: String { path.first?.key ?? "" }
@@ -117,10 +121,12 @@ public enum FieldInput: Sendable, Hashable {
     case integer
     /// Any finite number.
     case number
-    /// An array of strings, stored joined by `separator` in a string column (the column
-    /// types hold no lists; an element containing the separator is rejected).
+    /// An array of strings, joined by `separator` while read (an element containing the
+    /// separator is rejected): stored as one string in a string column, or split again into
+    /// the row's list in a stringList column (`RecordLayout.listSeparator`, which no accepted
+    /// element can contain).
     case joinedStrings(separator: String)
-    /// `true`/`false`, stored as 1/0 in an integer column.
+    /// `true`/`false`, stored as 1/0 in an integer column or as a bool column's value.
     case bool
 }
 
@@ -148,6 +154,8 @@ public enum FieldDefault: Sendable, Hashable {
     case int(Int64)
     case double(Double)
     case string(String)
+    /// Stored as null (the column is nullable): `LayoutReader.nullSlot` until the batch is built.
+    case null
 }
 
 /// The time field and its format.

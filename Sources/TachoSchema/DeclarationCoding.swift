@@ -5,7 +5,7 @@ enum DeclarationCoding {
     static let measurementKeys = ["name", "records", "files", "vehicle", "time", "fields", "identity", "latest", "retention"]
     static let fileKeys = ["prefixes", "key", "ndjson"]
     static let vehicleKeys = ["column", "keys"]
-    static let timeKeys = ["column", "key", "format"]
+    static let timeKeys = ["column", "key", "alt_keys", "format"]
     static let fieldKeys = ["name", "key", "type", "required", "min", "max", "allowed", "max_bytes"]
     static let reservedNames = ["vehicle_id", "time"]
 
@@ -72,6 +72,8 @@ enum DeclarationCoding {
         if timeColumn == vehicleColumn { throw t.error("column", .duplicateColumn(timeColumn)) }
         guard let timeKey = try t.string("key") else { throw t.error(nil, .missingKey("key")) }
         if let why = inputKeyProblem(timeKey) { throw t.error("key", .invalidInputKey(timeKey, why: why)) }
+        let altKeys = try t.strings("alt_keys") ?? []
+        for k in altKeys { if let why = inputKeyProblem(k) { throw t.error("alt_keys", .invalidInputKey(k, why: why)) } }
         let formatText = try t.string("format") ?? TimeFormat.rfc3339.rawValue
         guard let format = TimeFormat(rawValue: formatText) else { throw t.error("format", .unknownTimeFormat(formatText)) }
 
@@ -109,7 +111,7 @@ enum DeclarationCoding {
         }
         return MeasurementDeclaration(
             name: name, vehicle: VehicleSource(column: vehicleColumn, keys: vkeys),
-            time: TimeSource(column: timeColumn, key: timeKey, format: format), fields: fields, identity: identity,
+            time: TimeSource(column: timeColumn, key: timeKey, format: format, altKeys: altKeys), fields: fields, identity: identity,
             latest: latest, records: records, files: files, retention: retention)
     }
 
@@ -170,6 +172,7 @@ enum DeclarationCoding {
         var time: [String] = []
         if d.time.column != "time" { time.append("column = \(q(d.time.column))") }
         time.append("key = \(q(d.time.key))")
+        if !d.time.altKeys.isEmpty { time.append("alt_keys = \(list(d.time.altKeys))") }
         time.append("format = \(q(d.time.format.rawValue))")
         out += "time = { \(time.joined(separator: ", ")) }\n"
         if !d.identity.isEmpty { out += "identity = \(list(d.identity))\n" }

@@ -1,3 +1,5 @@
+import TachoFormat
+
 /// The five measurements every Tacho knows, declared in the same TOML form an operator uses
 /// (docs/CONFIG.md; input formats in docs/SEMANTICS.md §1). `tacho config defaults` prints
 /// this text. A config file's `[[measurement]]` with one of these names replaces it whole.
@@ -68,9 +70,9 @@ public enum DefaultDeclarations {
         [[measurement]]
         name = "power"
         records = "data[]"
-        files = { prefixes = ["power_"] }
+        files = { prefixes = ["power_"], key = "data" }
         vehicle = { keys = ["spaceship_id"] }
-        time = { key = "timestamp", format = "rfc3339" }
+        time = { key = "timestamp", alt_keys = ["datetime"], format = "rfc3339" }
         identity = ["units"]
         fields = [
           { name = "value", type = "float64", min = 0 },
@@ -91,5 +93,13 @@ public enum DefaultDeclarations {
 
     /// The measurement ids of today's engine for the built-ins (FORMAT.md §2.1); other
     /// measurements get theirs from the store's catalog.
-    public static let builtinIDs: [String: UInt8] = ["detections": 1, "status": 2]
+    public static let builtinIDs: [String: UInt8] = ["detections": 1, "status": 2, "locations": 3, "alarms": 4, "power": 5]
+
+    /// The engine's schemas of `declarations`: the built-ins with their fixed ids, others
+    /// with id 0 (the store's catalog gives them one, `Catalog.resolving`).
+    public static func measurements(_ declarations: [MeasurementDeclaration]) throws(ConfigError) -> [Measurement] {
+        var out: [Measurement] = []
+        for d in declarations { out.append(try d.measurement(id: builtinIDs[d.name] ?? 0)) }
+        return out
+    }
 }

@@ -55,12 +55,18 @@ public struct TimeSource: Sendable, Hashable {
     public var column: String
     public var key: String
     public var format: TimeFormat
+    /// Other input keys that may hold the time (`datetime` beside `timestamp`), tried after `key`.
+    public var altKeys: [String]
 
-    public init(column: String = "time", key: String, format: TimeFormat = .rfc3339) {
+    public init(column: String = "time", key: String, format: TimeFormat = .rfc3339, altKeys: [String] = []) {
         self.column = column
         self.key = key
         self.format = format
+        self.altKeys = altKeys
     }
+
+    /// `key`, then `altKeys`.
+    public var keys: [String] { [key] + altKeys }
 }
 
 /// How an input writes a time.

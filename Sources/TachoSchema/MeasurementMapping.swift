@@ -9,17 +9,15 @@ public enum ColumnTypeAdapter {
         case .int64: .int64
         case .float64: .float64
         case .string: .string
-        // PENDING(engine): `ColumnType.bool` and `.stringList` are added to TachoFormat by the
-        // engine work of issue 13; until they exist these two declared types cannot be stored.
-        // When they land, map them here (`.bool`, `.stringList`) and nowhere else.
-        case .bool, .stringList: nil
+        case .bool: .bool
+        case .stringList: .stringList
         }
     }
 }
 
 extension MeasurementDeclaration {
     /// The engine's schema of this measurement with the one-byte `id` the store's catalog
-    /// gives it (`DefaultDeclarations.builtinIDs` for detections and status): the fields as
+    /// gives it (`DefaultDeclarations.builtinIDs` for the built-ins; 0: the catalog assigns one): the fields as
     /// columns in declaration order, identity flags, the latest column's index.
     /// Throws `.typeNotStorable` for a type the engine cannot hold yet (`ColumnTypeAdapter`).
     public func measurement(id: UInt8) throws(ConfigError) -> Measurement {
@@ -28,9 +26,8 @@ extension MeasurementDeclaration {
             guard let t = ColumnTypeAdapter.columnType(f.type) else {
                 throw ConfigError(path: "measurement", measurement: name, column: f.name, .typeNotStorable(f.type.rawValue))
             }
-            // Nullable (optional) fields: the engine's ColumnSpec gains its flag with the
-            // engine work of issue 13 (PENDING(engine)); `required` is carried here until then.
-            columns.append(ColumnSpec(f.name, t, identity: identity.contains(f.name)))
+            // An optional field is a nullable column: a record without it stores a null.
+            columns.append(ColumnSpec(f.name, t, identity: identity.contains(f.name), nullable: !f.required))
         }
         return Measurement(id: id, name: name, columns: columns, latestColumn: latest.flatMap { l in fields.firstIndex { $0.name == l } })
     }

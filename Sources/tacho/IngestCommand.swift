@@ -51,8 +51,13 @@ struct IngestCommand: ParsableCommand {
 
     func run() throws {
         let logger = log.logger("tacho.ingest")
+        let loaded = try storeOption.loadedConfig()
+        // Declarations are checked before anything is opened or written (a hostile one never
+        // creates a store).
+        try loaded.checkDeclarations()
         var storeOpts = StoreOptions()
         storeOpts.logger = logger
+        storeOpts.measurements = try loaded.engineMeasurements()
         if let s = try lockWait.seconds() { storeOpts.lockWaitSeconds = s }
         let (files, skipped) = try InputFiles.expand(paths)
         for s in skipped { printError("tacho ingest: skipping \(escapedForLog(s.path)): \(s.why)") }
@@ -63,7 +68,9 @@ struct IngestCommand: ParsableCommand {
         }
         let writer = try openWriter(storeOption.path, options: storeOpts, command: "ingest")
         defer { writer.close() }
-        let ingestor = Ingestor(writer: writer, options: ReaderOptions(lenient: lenient), logger: logger)
+        var readerOpts = ReaderOptions(lenient: lenient)
+        readerOpts.layouts = try loaded.layouts(catalog: writer.catalog)
+        let ingestor = Ingestor(writer: writer, options: readerOpts, logger: logger)
         ingestor.ignoreLedger = force
         // Replay in commit order, not name order: a correction must land after what it corrects.
         let ordered = force ? ingestor.replayOrder(files) : files

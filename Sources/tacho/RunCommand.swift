@@ -98,12 +98,15 @@ struct RunCommand: ParsableCommand {
         // Retention and compaction settings (flags and file) are checked before the store is
         // opened (and perhaps created): a bad value stops the daemon before it does anything.
         _ = try maintenance.resolve(config: loaded, processed: nil, rejected: nil)
+        try loaded.checkDeclarations()
         let storePath = storeOption.path
         var opts = StoreOptions()
         opts.logger = logger
+        opts.measurements = try loaded.engineMeasurements()
         // Another writer holds the store: exit 75 (EX_TEMPFAIL) like ingest and compact.
         let writer = try openWriter(storePath, options: opts, command: "run")
         defer { writer.close() }
+        c.layouts = try loaded.layouts(catalog: writer.catalog)
         let daemon = try InboxDaemon(config: c, writer: writer, logger: logger)
         let maint = try maintenanceJob(writer: writer, inbox: c, config: loaded, logger: logger)
         defer { maint?.shutdown() }

@@ -1,0 +1,42 @@
+import ArgumentParser
+import TachoFormat
+import TachoIngest
+import TachoSchema
+import TachoStore
+
+/// The declared measurements of this process (`--config` TOML, else the built-in
+/// declarations) as the engine's schemas and the reader's layouts: every command that
+/// writes a store declares them (the store's catalog adds or checks them before anything is
+/// written) and reads files by them.
+extension LoadedConfig {
+    /// The engine's schemas of every declaration in force. A declaration the engine cannot
+    /// store is refused here, naming the measurement and column.
+    func engineMeasurements() throws -> [Measurement] {
+        do {
+            return try DefaultDeclarations.measurements(measurements)
+        } catch {
+            throw ValidationError("\(path ?? "built-in declarations"): \(error)")
+        }
+    }
+
+    /// The reader's layouts of every declaration, stored as `catalog`'s measurements.
+    func layouts(catalog: Catalog) throws -> [RecordLayout] {
+        do {
+            return try RecordLayout.layouts(measurements, catalog: catalog)
+        } catch {
+            throw ValidationError("\(path ?? "built-in declarations"): \(error)")
+        }
+    }
+
+    /// Checks what a writer would refuse, before a store is opened (or created): the
+    /// catalog's rules and the reader's, on a catalog of the declarations alone.
+    func checkDeclarations() throws {
+        let ms = try engineMeasurements()
+        do {
+            let catalog = try Catalog.builtIn.resolving(ms)
+            _ = try layouts(catalog: catalog)
+        } catch let e as CatalogError {
+            throw ValidationError("\(path ?? "built-in declarations"): \(e)")
+        }
+    }
+}
