@@ -88,6 +88,8 @@ public struct ReaderOptions: Sendable {
     /// `units` after `data`) before the file is rejected. Default 1,048,576 (each keeps
     /// its values and the text of its strings until the document closes).
     public var maxWaitingRecords = 1 << 20
+    /// How `*.lp` files are read (`LineProtocolFileReader`).
+    public var lineProtocol = LineInputOptions()
 
     public init(lenient: Bool = false) { self.lenient = lenient }
 }

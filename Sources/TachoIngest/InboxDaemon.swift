@@ -22,6 +22,8 @@ public struct InboxConfig: Sendable {
     /// The layouts files are read by (the declared measurements, `RecordLayout.layouts`).
     /// Default detections and status.
     public var layouts: [RecordLayout] = ReaderOptions().layouts
+    /// How `*.lp` files are read. The daemon reads lines of declared measurements only.
+    public var lineProtocol = LineInputOptions()
     /// Poll the directory instead of inotify (also used automatically without inotify).
     public var poll = false
     /// Seconds a file's size and mtime must stay unchanged before a polled (or already
@@ -142,6 +144,7 @@ public final class InboxDaemon {
         self.logger = logger
         var readerOptions = ReaderOptions(lenient: config.lenient)
         readerOptions.layouts = config.layouts
+        readerOptions.lineProtocol = config.lineProtocol
         readerOptions.partitionWidth = writer.manifest.partitionWidth
         self.readerOptions = readerOptions
         try mover.ensureDirectory(config.inbox)

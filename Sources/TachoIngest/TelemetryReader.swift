@@ -57,6 +57,12 @@ public struct TelemetryReader: Sendable {
         }
         let source: any HashingByteSource = readAhead ? ReadAheadSource(fileSource) : HashingSource(fileSource)
         defer { source.close() }
+        if LineProtocolSchemas.isLineProtocol(path) {
+            var report = try LineProtocolFileReader(path: path, options: options).read(source: source, sink: sink)
+            report.size = source.hasher.length
+            report.hash = source.hasher.finish()
+            return report
+        }
         let lines = Self.isLineDelimited(path)
         let parse = LayoutReader(
             path: path,

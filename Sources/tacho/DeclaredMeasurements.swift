@@ -1,6 +1,7 @@
 import ArgumentParser
 import TachoFormat
 import TachoIngest
+import TachoLineProtocol
 import TachoSchema
 import TachoStore
 
@@ -26,6 +27,25 @@ extension LoadedConfig {
         } catch {
             throw ValidationError("\(path ?? "built-in declarations"): \(error)")
         }
+    }
+
+    /// `[line_protocol]` as the readers take it.
+    var lineInput: LineInputOptions {
+        var o = LineInputOptions()
+        let l = config.lineProtocol
+        o.autoCreate = l.autoCreate
+        o.vehicleTag = l.vehicleTag
+        o.precision = LinePrecision(name: l.precision.rawValue) ?? .nanoseconds
+        return o
+    }
+
+    /// The same config with `extra` declarations (measurements created by line protocol).
+    func adding(_ extra: [MeasurementDeclaration]) -> LoadedConfig {
+        guard !extra.isEmpty else { return self }
+        var c = self
+        c.config.declaredMeasurements += extra
+        c.config.measurements += extra
+        return c
     }
 
     /// Checks what a writer would refuse, before a store is opened (or created): the

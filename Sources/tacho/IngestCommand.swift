@@ -51,15 +51,19 @@ struct IngestCommand: ParsableCommand {
 
     func run() throws {
         let logger = log.logger("tacho.ingest")
-        let loaded = try storeOption.loadedConfig()
+        var loaded = try storeOption.loadedConfig()
+        var storeOpts = StoreOptions()
+        storeOpts.logger = logger
+        if let s = try lockWait.seconds() { storeOpts.lockWaitSeconds = s }
+        let (files, skipped) = try InputFiles.expand(paths)
+        // Line protocol creates the measurements its lines name that nothing declares (schema
+        // on write): they join the declarations, so the catalog holds them before their rows.
+        loaded = loaded.adding(LineProtocolSchemas.discover(
+            paths: files, declared: Set(loaded.measurements.map(\.name)), options: loaded.lineInput))
         // Declarations are checked before anything is opened or written (a hostile one never
         // creates a store).
         try loaded.checkDeclarations()
-        var storeOpts = StoreOptions()
-        storeOpts.logger = logger
         storeOpts.measurements = try loaded.engineMeasurements()
-        if let s = try lockWait.seconds() { storeOpts.lockWaitSeconds = s }
-        let (files, skipped) = try InputFiles.expand(paths)
         for s in skipped { printError("tacho ingest: skipping \(escapedForLog(s.path)): \(s.why)") }
         guard !files.isEmpty else {
             // An empty inbox is normal for a cron job: say so, succeed.
@@ -70,6 +74,7 @@ struct IngestCommand: ParsableCommand {
         defer { writer.close() }
         var readerOpts = ReaderOptions(lenient: lenient)
         readerOpts.layouts = try loaded.layouts(catalog: writer.catalog)
+        readerOpts.lineProtocol = loaded.lineInput
         let ingestor = Ingestor(writer: writer, options: readerOpts, logger: logger)
         ingestor.ignoreLedger = force
         // Replay in commit order, not name order: a correction must land after what it corrects.

@@ -107,6 +107,7 @@ struct RunCommand: ParsableCommand {
         let writer = try openWriter(storePath, options: opts, command: "run")
         defer { writer.close() }
         c.layouts = try loaded.layouts(catalog: writer.catalog)
+        c.lineProtocol = loaded.lineInput
         let daemon = try InboxDaemon(config: c, writer: writer, logger: logger)
         let maint = try maintenanceJob(writer: writer, inbox: c, config: loaded, logger: logger)
         defer { maint?.shutdown() }

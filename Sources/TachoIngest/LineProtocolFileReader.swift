@@ -1,0 +1,272 @@
+import TachoFormat
+import TachoJSON
+import TachoLineProtocol
+import TachoSchema
+import TachoStore
+
+/// Line-protocol settings of the readers (`[line_protocol]` of the config file).
+public struct LineInputOptions: Sendable, Hashable {
+    /// The tag holding the vehicle id. Default `vehicle_id`.
+    public var vehicleTag = "vehicle_id"
+    /// Undeclared measurements are declared from their first line (`tacho ingest`, see
+    /// `LineProtocolSchemas`); off: their lines are rejected. Default on.
+    public var autoCreate = true
+    public var precision: LinePrecision = .nanoseconds
+
+    public init() {}
+}
+
+/// The line-protocol byte source over the hashing file source (the ledger hash as for JSON).
+struct LineBytes: LineProtocolByteSource {
+    var inner: any HashingByteSource
+    mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int { try inner.read(into: buffer) }
+}
+
+/// Reads an InfluxDB line-protocol file (`*.lp`, docs/SEMANTICS.md "Line protocol input")
+/// into rows of the declared measurements (`ReaderOptions.layouts`, by measurement name):
+/// tags and fields are matched to columns by the declared input key, the vehicle comes from
+/// `LineInputOptions.vehicleTag`, the time from the timestamp. A line is rejected (with its
+/// line:column, measurement, field and reason) when it is malformed, lacks the vehicle tag or
+/// the timestamp, names an undeclared measurement, carries a key the measurement lacks, or a
+/// value of another type than its column; an optional column the line lacks is null.
+struct LineProtocolFileReader {
+    let path: String
+    let options: ReaderOptions
+
+    func read(source: any HashingByteSource, sink: (RowBatch) throws -> Void) throws -> FileReport {
+        var report = FileReport(path: path)
+        let parser = LineProtocolParser(
+            source: LineBytes(inner: source), options: LineProtocolOptions(precision: options.lineProtocol.precision))
+        var batches: [String: RowBatch] = [:]
+        var byName: [String: RecordLayout] = [:]
+        for l in options.layouts where byName[l.measurement.name] == nil { byName[l.measurement.name] = l }
+        var index = 0
+        var used: [RecordLayout] = []
+        func reject(_ line: Int, _ column: Int, _ reason: String, measurement: String, field: String?, text: String) {
+            report.rejectCount += 1
+            guard report.rejects.count < options.maxRejectsKept else { return }
+            report.rejects.append(RecordReject(
+                index: index, line: line, column: column, reason: reason, record: "{\"line\":\(jsonQuoted(text))}",
+                measurement: measurement, field: field))
+        }
+        var p = LinePoint()
+        while true {
+            let outcome: LineOutcome
+            do {
+                outcome = try parser.next(into: &p)
+            } catch {
+                if error.kind == .io { throw InputReadError(path: path, message: error.message) }
+                throw FileError(path: path, line: error.line, column: error.column, message: error.message)
+            }
+            switch outcome {
+            case .end:
+                for (_, b) in batches where !b.isEmpty { try sink(b) }
+                report.kind = used.first
+                report.kinds = used
+                return report
+            case .rejected(let e):
+                reject(e.line, e.column, e.message, measurement: "", field: nil, text: "")
+                index += 1
+                continue
+            case .point:
+                break
+            }
+            defer { index += 1 }
+            let name = p.measurement
+            guard let layout = byName[name] else {
+                let why = options.lineProtocol.autoCreate
+                    ? "measurement '\(name)' is not declared (lines create measurements in tacho ingest only)"
+                    : LineMappingError.undeclaredMeasurement(name).description
+                reject(p.line, 1, why, measurement: name, field: nil, text: Self.text(p))
+                continue
+            }
+            switch Self.row(p, layout, options.lineProtocol) {
+            case .failure(let problem):
+                reject(p.line, 1, problem.reason, measurement: name, field: problem.field, text: Self.text(p))
+            case .success(let row):
+                if batches[name] == nil { batches[name] = RowBatch(layout.measurement) }
+                batches[name]!.append(vehicle: row.vehicle, time: row.time, row.values)
+                report.rows += 1
+                report.events += 1
+                if !used.contains(where: { $0.measurement.name == name }) { used.append(layout) }
+                if batches[name]!.count >= options.batchRows {
+                    try sink(batches[name]!)
+                    batches[name] = RowBatch(layout.measurement)
+                }
+            }
+        }
+    }
+
+    struct Row {
+        var vehicle: String
+        var time: Int64
+        var values: [ColumnValue?]
+    }
+
+    struct Problem: Error {
+        var field: String?
+        var reason: String
+    }
+
+    /// The point as one row of `layout`'s measurement, or why not.
+    static func row(_ p: LinePoint, _ layout: RecordLayout, _ o: LineInputOptions) -> Result<Row, Problem> {
+        guard let v = p.tagValue(o.vehicleTag.utf8) else {
+            return .failure(Problem(field: o.vehicleTag, reason: LineMappingError.missingVehicleTag(tag: o.vehicleTag).description))
+        }
+        let vehicle = p.string(v)
+        if let why = check(vehicle, maxBytes: RecordLayout.maxVehicleBytes) { return .failure(Problem(field: o.vehicleTag, reason: "\(o.vehicleTag) \(why)")) }
+        guard let ns = p.timestamp else { return .failure(Problem(field: "time", reason: LineMappingError.missingTimestamp.description)) }
+        let time = LineMapping.microseconds(fromNanoseconds: ns)
+        let m = layout.measurement
+        var values = [ColumnValue?](repeating: nil, count: m.columns.count)
+        var seen = Set<Int>()
+        for tag in p.tags where !p[tag.key].elementsEqual(o.vehicleTag.utf8) {
+            let key = p.string(tag.key)
+            guard let f = layout.fields.first(where: { $0.keys.contains(key) }) else {
+                return .failure(Problem(field: key, reason: LineMappingError.unknownColumn(key).description))
+            }
+            let col = m.columns[f.column]
+            guard col.type == .string || col.type == .stringList else {
+                return .failure(Problem(field: key, reason: "tag '\(key)' is a string, but the column is declared \(col.type)"))
+            }
+            let s = p.string(tag.value)
+            if let why = validate(string: s, f) { return .failure(Problem(field: key, reason: "\(key) \(why)")) }
+            values[f.column] = col.type == .string ? .string(s) : .strings(Self.list(s))
+            seen.insert(f.column)
+        }
+        for field in p.fields {
+            let key = p.string(field.key)
+            guard let f = layout.fields.first(where: { $0.keys.contains(key) }) else {
+                return .failure(Problem(field: key, reason: LineMappingError.unknownColumn(key).description))
+            }
+            let col = m.columns[f.column]
+            let mismatch = Problem(field: key, reason: "field '\(key)' is \(LineMapping.type(of: field.value)), but the column is declared \(col.type)")
+            let value: ColumnValue
+            switch (col.type, field.value) {
+            case (.int64, .int(let x)): value = .int(x)
+            case (.int64, .uint(let x)):
+                guard x <= UInt64(Int64.max) else {
+                    return .failure(Problem(field: key, reason: LineMappingError.unsignedOutOfRange(column: key, value: x).description))
+                }
+                value = .int(Int64(x))
+            case (.float64, .float(let d)): value = .double(d)
+            case (.bool, .bool(let b)): value = .bool(b)
+            case (.string, .string(let r)):
+                let s = p.string(r)
+                if let why = validate(string: s, f) { return .failure(Problem(field: key, reason: "\(key) \(why)")) }
+                value = .string(s)
+            case (.stringList, .string(let r)): value = .strings(Self.list(p.string(r)))
+            default: return .failure(mismatch)
+            }
+            switch value {
+            case .int(let x): if !f.rule.accepts(Double(x)) { return .failure(Problem(field: key, reason: "\(key) = \(x) is out of range")) }
+            case .double(let d):
+                if !d.isFinite || !f.rule.accepts(d) { return .failure(Problem(field: key, reason: "\(key) = \(d) is out of range")) }
+            default: break
+            }
+            values[f.column] = value
+            seen.insert(f.column)
+        }
+        for f in layout.fields where !seen.contains(f.column) && (f.required || f.defaultValue == nil) {
+            return .failure(Problem(field: f.name, reason: LineMappingError.missingColumn(f.name).description))
+        }
+        return .success(Row(vehicle: vehicle, time: time, values: values))
+    }
+
+    /// A string list from a line-protocol string: its `;`-separated parts ("" is the empty list).
+    static func list(_ s: String) -> [String] { s.isEmpty ? [] : s.split(separator: ";", omittingEmptySubsequences: false).map(String.init) }
+
+    static func check(_ s: String, maxBytes: Int) -> String? {
+        Array(s.utf8).withUnsafeBytes { FieldText.problem($0, max: maxBytes) }
+    }
+
+    static func validate(string s: String, _ f: FieldLayout) -> String? {
+        if let why = check(s, maxBytes: f.rule.maxBytes ?? (1 << 20)) { return why }
+        if let a = f.rule.allowed, !a.contains(s) { return "is \(jsonQuoted(s)), not one of \(a.joined(separator: ", "))" }
+        return nil
+    }
+
+    /// The point, for reject records: measurement, tags and fields as read.
+    static func text(_ p: LinePoint) -> String {
+        var parts = [p.measurement]
+        for t in p.tags { parts.append("\(p.string(t.key))=\(p.string(t.value))") }
+        var fields: [String] = []
+        for f in p.fields {
+            let v: String
+            switch f.value {
+            case .float(let d): v = "\(d)"
+            case .int(let x): v = "\(x)i"
+            case .uint(let x): v = "\(x)u"
+            case .bool(let b): v = b ? "true" : "false"
+            case .string(let r): v = jsonQuoted(p.string(r))
+            }
+            fields.append("\(p.string(f.key))=\(v)")
+        }
+        return parts.joined(separator: ",") + " " + fields.joined(separator: ",") + (p.timestamp.map { " \($0)" } ?? "")
+    }
+}
+
+extension FieldRule {
+    func accepts(_ d: Double) -> Bool {
+        if let min, d < min { return false }
+        if let max, d > max { return false }
+        return true
+    }
+}
+
+/// Measurements created by line protocol (schema on write, docs/SEMANTICS.md "Line protocol
+/// input"): an undeclared measurement of a `*.lp` input is declared from its first line, its
+/// tags (but the vehicle tag) as required string identity columns, its fields as optional
+/// columns of their types. `tacho ingest` reads its `.lp` inputs for these before it opens
+/// the store, so the catalog holds them before any of their rows.
+public enum LineProtocolSchemas {
+    public static func isLineProtocol(_ path: String) -> Bool { path.hasSuffix(".lp") }
+
+    /// Declarations for the measurements of `paths`' lines that `declared` lacks.
+    public static func discover(
+        paths: [String], declared: Set<String>, options: LineInputOptions
+    ) -> [MeasurementDeclaration] {
+        guard options.autoCreate else { return [] }
+        var out: [MeasurementDeclaration] = []
+        var known = declared
+        let mapping = LineMappingOptions(vehicleTag: options.vehicleTag, autoCreate: true)
+        for path in paths where isLineProtocol(path) {
+            guard let src = try? FileDescriptorSource(path: path) else { continue }
+            let parser = LineProtocolParser(
+                source: LineBytes(inner: HashingSource(src)), options: LineProtocolOptions(precision: options.precision))
+            try? parser.forEach(point: { p in
+                let name = p.measurement
+                guard !known.contains(name), DeclarationText.isName(name),
+                      case .success(let cols) = LineMapping.inferSchema(p, options: mapping),
+                      !cols.isEmpty, cols.allSatisfy({ DeclarationText.isName($0.name) }) else { return }
+                var fields: [FieldDeclaration] = []
+                for c in cols {
+                    let t: FieldType
+                    switch c.type {
+                    case .string: t = .string
+                    case .int64: t = .int64
+                    case .float64: t = .float64
+                    case .bool: t = .bool
+                    }
+                    fields.append(FieldDeclaration(name: c.name, type: t, required: c.isTag))
+                }
+                out.append(MeasurementDeclaration(
+                    name: name, vehicle: VehicleSource(keys: [options.vehicleTag]), time: TimeSource(key: "time", format: .unixNanos),
+                    fields: fields, identity: cols.filter(\.isTag).map(\.name), records: RecordPath(steps: [.init(name, isArray: true)]),
+                    files: FileMatch(prefixes: [], key: name)))
+                known.insert(name)
+            })
+        }
+        return out
+    }
+}
+
+/// Names a line may give a measurement or column (those of declarations).
+enum DeclarationText {
+    static func isName(_ n: String) -> Bool {
+        let u = Array(n.utf8)
+        guard !u.isEmpty, u.count <= 64, n != "vehicle_id", n != "time" else { return false }
+        func letter(_ c: UInt8) -> Bool { (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x5F }
+        return letter(u[0]) && u.allSatisfy { letter($0) || ($0 >= 0x30 && $0 <= 0x39) }
+    }
+}
