@@ -29,7 +29,8 @@ public struct RejectFiles: Sendable {
         guard !rejects.isEmpty else { return }
         var text = ""
         for r in rejects {
-            text += "{\"index\":\(r.index),\"line\":\(r.line),\"column\":\(r.column),\"reason\":\(jsonQuoted(r.reason)),\"record\":\(r.record)}\n"
+            let field = r.field.map(jsonQuoted) ?? "null"
+            text += "{\"index\":\(r.index),\"line\":\(r.line),\"column\":\(r.column),\"measurement\":\(jsonQuoted(r.measurement)),\"field\":\(field),\"reason\":\(jsonQuoted(r.reason)),\"record\":\(r.record)}\n"
         }
         try write(rejectsPath(for: input), text)
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import TachoFormat
 import TachoIngest
 import TachoJSON
 import TachoStore
@@ -41,15 +42,18 @@ struct MaintenanceOptionGroup: ParsableArguments {
     /// Flags, then the config file (`[store]` keys: retention, max_bytes, min_free,
     /// compact_rate_mb_s, cold_after, cold_level, ledger_max_age, max_clock_lead; and the
     /// declared measurements' retention), then defaults.
-    func resolve(config: LoadedConfig, processed: String?, rejected: String?) throws -> (RetentionPolicy, CompactionOptions) {
+    /// Measurement names resolve in `catalog` (the store's); before the store is open, in
+    /// the catalog of the declarations alone (names checked; ids resolved again once open).
+    func resolve(config: LoadedConfig, processed: String?, rejected: String?, catalog: Catalog? = nil) throws -> (RetentionPolicy, CompactionOptions) {
         let file = config.config.store
         var p = RetentionPolicy()
         p.processedDirectory = processed
         p.rejectedDirectory = rejected
-        let ages: String? = retention ?? config.retentionSpec
+        let names = try catalog ?? config.declarationCatalog()
+        let ages: String? = retention ?? config.retentionSpec(in: names)
         if let ages {
             do {
-                p.maxAge = try RetentionPolicy.parseAges(ages, parseDuration: Units.durationMicros)
+                p.maxAge = try RetentionPolicy.parseAges(ages, catalog: names, parseDuration: Units.durationMicros)
             } catch {
                 throw ValidationError("--retention \(ages): \(error)")
             }
@@ -138,13 +142,16 @@ struct CompactCommand: ParsableCommand {
             if file.deleteProcessed != true { processedDir = processedDir ?? ic.processedDir }
             rejectedDir = rejectedDir ?? ic.rejectedDir
         }
-        var (policy, copts) = try maintenance.resolve(config: loaded, processed: processedDir, rejected: rejectedDir)
+        _ = try maintenance.resolve(config: loaded, processed: processedDir, rejected: rejectedDir)
         let storePath = storeOption.path
         var opts = StoreOptions()
         opts.logger = logger
         if let s = try lockWait.seconds() { opts.lockWaitSeconds = s }
         // Never create a store here: compacting a path that is not one is a mistake.
-        _ = try Snapshot.open(path: storePath, options: opts)
+        let opened = try Snapshot.open(path: storePath, options: opts)
+        // Retention by name: the ids of the store's catalog.
+        var (policy, copts) = try maintenance.resolve(
+            config: loaded, processed: processedDir, rejected: rejectedDir, catalog: opened.catalog)
         if dryRun {
             try printDryRun(storePath, policy: policy, compaction: copts, options: opts)
             return

@@ -49,12 +49,12 @@ struct LoadedConfig: Sendable {
     }
 
     /// Age retention in the flag's form: `[store] retention`, then the declared default
-    /// retention of each measurement it does not name, for the measurements the engine's
-    /// retention policy knows today (`Measurement.named`).
-    var retentionSpec: String? {
+    /// retention of each measurement it does not name that `catalog` holds (the store's; a
+    /// measurement the store has never seen has nothing to expire).
+    func retentionSpec(in catalog: Catalog) -> String? {
         var parts = config.store.retention.map { [$0] } ?? []
         let named = Set((config.store.retention ?? "").split(separator: ",").compactMap { $0.split(separator: "=").first.map(String.init) })
-        for m in config.measurements where !named.contains(m.name) && Measurement.named(m.name) != nil {
+        for m in config.measurements where !named.contains(m.name) && catalog.measurement(named: m.name) != nil {
             if let r = m.retention { parts.append("\(m.name)=\(r.text)") }
         }
         return parts.isEmpty ? nil : parts.joined(separator: ",")

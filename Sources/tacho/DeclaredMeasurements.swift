@@ -29,6 +29,15 @@ extension LoadedConfig {
         }
     }
 
+    /// The catalog the declarations alone make (the built-ins and every declared measurement).
+    func declarationCatalog() throws -> Catalog {
+        do {
+            return try Catalog.builtIn.resolving(try engineMeasurements())
+        } catch let e as CatalogError {
+            throw ValidationError("\(path ?? "built-in declarations"): \(e)")
+        }
+    }
+
     /// `[line_protocol]` as the readers take it.
     var lineInput: LineInputOptions {
         var o = LineInputOptions()

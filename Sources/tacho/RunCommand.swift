@@ -135,7 +135,7 @@ extension RunCommand {
     /// Retention and scheduled compaction for the daemon's hooks; nil when neither is wanted.
     func maintenanceJob(writer: StoreWriter, inbox c: InboxConfig, config: LoadedConfig, logger: Logger) throws -> StoreMaintenance? {
         let (policy, copts) = try maintenance.resolve(
-            config: config, processed: c.deleteProcessed ? nil : c.processedDir, rejected: c.rejectedDir)
+            config: config, processed: c.deleteProcessed ? nil : c.processedDir, rejected: c.rejectedDir, catalog: writer.catalog)
         var every = 3600.0
         if let s = compactEvery ?? config.config.run.compactEvery {
             guard let d = Units.durationMicrosOrZero(s) else { throw ValidationError("--compact-every \(s): expected a duration like 1h, 30m, or 0") }
