@@ -142,7 +142,6 @@ struct CompactCommand: ParsableCommand {
             if file.deleteProcessed != true { processedDir = processedDir ?? ic.processedDir }
             rejectedDir = rejectedDir ?? ic.rejectedDir
         }
-        _ = try maintenance.resolve(config: loaded, processed: processedDir, rejected: rejectedDir)
         let storePath = storeOption.path
         var opts = StoreOptions()
         opts.logger = logger

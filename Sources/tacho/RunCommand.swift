@@ -97,7 +97,9 @@ struct RunCommand: ParsableCommand {
         }
         // Retention and compaction settings (flags and file) are checked before the store is
         // opened (and perhaps created): a bad value stops the daemon before it does anything.
-        _ = try maintenance.resolve(config: loaded, processed: nil, rejected: nil)
+        _ = try maintenance.resolve(
+            config: loaded, processed: nil, rejected: nil,
+            catalog: (try? Snapshot.open(path: storeOption.path))?.catalog.resolving(loaded.engineMeasurements()))
         try loaded.checkDeclarations()
         let storePath = storeOption.path
         var opts = StoreOptions()
