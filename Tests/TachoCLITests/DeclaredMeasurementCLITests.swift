@@ -311,14 +311,17 @@ import TachoTestSupport
     }
 
     /// A hostile declaration is refused before anything is written: no store is created.
+    /// (Too many fields: 1,025, one over the limit. The TOML reading is quadratic in the
+    /// number of array elements today, so 10,000 would take minutes in a debug build.)
     @Test(arguments: [
         ("unknown type", #"{ name = "x", type = "decimal" }"#, "decimal"),
         ("duplicate column", #"{ name = "x", type = "int64" }, { name = "x", type = "float64" }"#, "x"),
         ("slash", #"{ name = "a/b", type = "int64" }"#, "/"),
         ("dots", #"{ name = "a..b", type = "int64" }"#, ".."),
-        ("10,000 fields", (0..<10_000).map { "{ name = \"f\($0)\", type = \"int64\" }" }.joined(separator: ", "), "10000"),
+        ("too many fields", "1025", "1025 fields"),
     ])
-    func hostileDeclarationIsRefusedBeforeWriting(_ label: String, fields: String, mention: String) throws {
+    func hostileDeclarationIsRefusedBeforeWriting(_ label: String, fields spec: String, mention: String) throws {
+        let fields = Int(spec).map { n in (0..<n).map { "{ name = \"f\($0)\", type = \"int64\" }" }.joined(separator: ", ") } ?? spec
         let dir = TempDir("tacho-declared")
         let cfg = dir.path + "/tacho.toml"
         try """

@@ -59,10 +59,13 @@ func modelRows(_ b: RowBatch) -> [ModelRow] {
         ModelRow(
             vehicle: b.dictionary[Int(b.vehicles[i])], time: b.times[i],
             values: b.columns.map { c in
+                if c.isNull(i) { return "null" }
                 switch c.type {
-                case .int64: String(c.ints[i])
-                case .float64: String(c.doubles[i])
-                case .string: b.dictionary[Int(c.ids[i])]
+                case .int64: return String(c.ints[i])
+                case .float64: return String(c.doubles[i])
+                case .string: return b.dictionary[Int(c.ids[i])]
+                case .bool: return String(c.bools[i])
+                case .stringList: return c.listRange(i).map { b.dictionary[Int(c.ids[$0])] }.joined(separator: ";")
                 }
             })
     }
