@@ -42,7 +42,7 @@ import TachoTestSupport
         #expect(vehicles == ["../../etc/passwd", ".", "..", #"a/b\c"#], "\(q.stdout)")
         // Nothing was created from a vehicle id: the store holds only its own names.
         let names = tree(store)
-        #expect(names.allSatisfy { $0 == "LOCK" || $0 == "MANIFEST" || $0.hasPrefix("segments") || $0.hasPrefix("index") }, "\(names)")
+        #expect(names.allSatisfy { $0 == "LOCK" || $0 == "MANIFEST" || $0 == "CATALOG" || $0.hasPrefix("segments") || $0.hasPrefix("index") }, "\(names)")
         #expect(files(in: dir.path).sorted() == ["objects_detection_1.json", "rejected", "store"])
         #expect(try tacho(["verify", "--store", store]).status == 0)
     }
