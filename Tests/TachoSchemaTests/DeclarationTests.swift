@@ -54,7 +54,7 @@ import TachoFormat
         #expect(loc.columns.map(\.name) == ["lat", "lon", "speed_kmh", "heading"])
         #expect(loc.columns.allSatisfy { $0.type == .float64 && !$0.isIdentity })
         let power = try #require(c.measurement(named: "power")).measurement(id: 5)
-        #expect(power.columns == [ColumnSpec("value", .float64), ColumnSpec("units", .string, identity: true)])
+        #expect(power == Measurement(id: 5, name: "power", columns: [ColumnSpec("value", .float64), ColumnSpec("units", .string, identity: true)]))
         let power2 = try #require(c.measurement(named: "power"))
         #expect(power2.field(named: "units")?.allowed == ["kW", "kWh"])
         #expect(power2.vehicle.keys == ["spaceship_id"])
@@ -80,8 +80,8 @@ import TachoFormat
         #expect(d.retention?.micros == fortnight)
         #expect(d.field(named: "unit")?.required == false)
         #expect(try d.measurement(id: 16) == Measurement(id: 16, name: "can_signals", columns: [
-            ColumnSpec("signal", .string, identity: true), ColumnSpec("value", .float64), ColumnSpec("unit", .string),
-        ]))
+            ColumnSpec("signal", .string, identity: true), ColumnSpec("value", .float64), ColumnSpec("unit", .string, nullable: true),
+        ]), "an optional field is a nullable column")
     }
 
     @Test func aUserDeclarationReplacesABuiltInOfTheSameName() throws {
