@@ -27,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        // The config file's TOML reader (docs/CONFIG.md: what it costs in RSS).
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         .systemLibrary(
@@ -49,9 +51,13 @@ let package = Package(
             dependencies: ["CZstd", "CCRC32C"],
             swiftSettings: swiftSettings
         ),
-        // Declared measurements and the config file (TOML, read by its own Foundation-free
-        // reader): declarations → TachoFormat.Measurement; built-ins as embedded TOML text.
-        .target(name: "TachoSchema", dependencies: ["TachoFormat"], swiftSettings: swiftSettings),
+        // Declared measurements and the config file (TOML, read by TOMLKit through one
+        // adapter): declarations → TachoFormat.Measurement; built-ins as embedded TOML text.
+        .target(
+            name: "TachoSchema",
+            dependencies: ["TachoFormat", .product(name: "TOMLKit", package: "TOMLKit")],
+            swiftSettings: swiftSettings
+        ),
         // Directories: file names, manifest, lock, writer, latest index, snapshots.
         .target(
             name: "TachoStore",

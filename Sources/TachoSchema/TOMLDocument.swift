@@ -1,10 +1,10 @@
 /// A parsed TOML document: tables whose keys keep the order they were written in, every
 /// value with the line and column where it starts (for errors that point into the file).
 ///
-/// Tacho reads its config with its own TOML 1.0 reader (`TOMLParser`) rather than a package:
-/// the `tacho` binary links no Foundation (ConfigFileTests), and errors name line:column.
-/// Everything of TOML 1.0 is read except date and time values, which a Tacho config never
-/// holds (times are strings such as "30d" or RFC 3339 text); they are refused with a message.
+/// TOMLKit reads the text (`TOMLReader`, the adapter); this model is what the rest of the
+/// module reads, so positions and key order survive for errors. Everything of TOML 1.0 is
+/// read except date and time values, which a Tacho config never holds (times are strings
+/// such as "30d" or RFC 3339 text); they are refused with a message.
 public struct TOMLPosition: Sendable, Hashable, CustomStringConvertible {
     public var line: Int
     public var column: Int

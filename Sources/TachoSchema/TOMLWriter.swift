@@ -1,5 +1,17 @@
-/// Writes TOML text: quoting and values, as `TOMLParser` reads them back.
+/// Writes TOML text: quoting and values, as `TOMLReader` reads them back. Kept rather than
+/// TOMLKit's `convert(to: .toml)`: toml++ keeps a table's keys sorted and drops comments, so
+/// the commented, ordered `tacho config defaults` text and the error messages' quoting are
+/// written here.
 public enum TOMLWriter {
+    /// A key as TOML writes it: bare when it can be, else quoted.
+    public static func quotedKey(_ k: String) -> String {
+        !k.isEmpty && k.utf8.allSatisfy(isBareKeyByte) ? k : quote(k)
+    }
+
+    static func isBareKeyByte(_ c: UInt8) -> Bool {
+        (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39) || c == 0x5F || c == 0x2D
+    }
+
     /// A basic string with the escapes TOML needs.
     public static func quote(_ s: String) -> String {
         var out = "\""
@@ -31,7 +43,7 @@ public enum TOMLWriter {
         case .bool(let b): b ? "true" : "false"
         case .array(let items): "[" + items.map { inline($0.value) }.joined(separator: ", ") + "]"
         case .table(let t):
-            t.isEmpty ? "{}" : "{ " + t.entries.map { "\(TOMLParser.quotedKey($0.key)) = \(inline($0.node.value))" }.joined(separator: ", ") + " }"
+            t.isEmpty ? "{}" : "{ " + t.entries.map { "\(quotedKey($0.key)) = \(inline($0.node.value))" }.joined(separator: ", ") + " }"
         }
     }
 

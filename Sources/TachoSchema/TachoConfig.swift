@@ -92,7 +92,7 @@ extension TachoConfig {
     public static func parse(bytes: [UInt8], file: String?, includeDefaults: Bool = true) throws(ConfigError) -> TachoConfig {
         let doc: TOMLTable
         do {
-            doc = try TOMLParser.parse(bytes: bytes)
+            doc = try TOMLReader.parse(bytes: bytes)
         } catch {
             throw ConfigError(file: file, position: error.position, path: "", .syntax(error.message))
         }
