@@ -84,10 +84,15 @@ public struct JSONParserOptions: Sendable, Hashable {
     /// Bytes requested from the source per read; the parser's buffer has this size.
     /// Default 256 KiB. Values below 1 are treated as 1.
     public var chunkSize: Int
+    /// Read a sequence of top-level values, each starting on a new line (NDJSON / JSON
+    /// Lines): after a value, `next()` returns the next one's first token, and
+    /// `.endOfDocument` only at the end of the input. Default `false` (one value).
+    public var valueSequence: Bool
 
-    public init(lenient: Bool = false, limits: JSONLimits = .default, chunkSize: Int = 256 * 1024) {
+    public init(lenient: Bool = false, limits: JSONLimits = .default, chunkSize: Int = 256 * 1024, valueSequence: Bool = false) {
         self.lenient = lenient
         self.limits = limits
         self.chunkSize = max(1, chunkSize)
+        self.valueSequence = valueSequence
     }
 }

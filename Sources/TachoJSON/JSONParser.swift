@@ -236,6 +236,9 @@ public final class JSONParser {
                 if c == 0xEF && tokOffset == 0 { try skipByteOrderMark(); continue }
                 return try readValue(c, "expected a JSON value")
             case .done:
+                if options.valueSequence && line != lineBefore {
+                    return try readValue(c, "expected a JSON value")
+                }
                 throw JSONError(kind: .trailingContent, position: position,
                                 message: "unexpected \(describeByte(c)) after the top-level value")
             case .finished:

@@ -2,66 +2,32 @@ import TachoFormat
 import TachoJSON
 import TachoStore
 
-/// The kinds of telemetry file Tacho reads (SEMANTICS §1). The kind is the file name's prefix;
-/// when the prefix is unknown, the first known top-level key decides. Every known top-level
-/// array of a file is read as its own kind, whatever the prefix (`FileParse.readDocument`).
-public enum TelemetryKind: String, Sendable, CaseIterable {
-    case detections
-    case status
-
-    public var measurement: Measurement {
-        switch self {
-        case .detections: .detections
-        case .status: .status
-        }
-    }
-
-    public var filePrefix: String {
-        switch self {
-        case .detections: "objects_detection"
-        case .status: "vehicles_status"
-        }
-    }
-
-    /// The top-level key holding the array of events (singular `vehicle_status` in the wild).
-    public var arrayKey: StaticString {
-        switch self {
-        case .detections: "objects_detection_events"
-        case .status: "vehicle_status"
-        }
-    }
-
-    public var timeKey: StaticString {
-        switch self {
-        case .detections: "detection_time"
-        case .status: "report_time"
-        }
-    }
-
-    public static func fromFileName(_ name: String) -> TelemetryKind? {
-        allCases.first { name.hasPrefix($0.filePrefix) }
-    }
-}
-
 /// A record (event) that parsed but failed validation: skipped, counted, reported.
 public struct RecordReject: Sendable, Hashable {
-    /// 0-based index of the event in the file's array.
+    /// 0-based index of the element (event, sample) in the file's first array, or of the
+    /// line in an NDJSON file.
     public var index: Int
+    /// Where the element starts.
     public var line: Int
     public var column: Int
+    /// Why, naming the field ("vehicle_id is empty", "detection 1: missing object_type").
     public var reason: String
     /// The fields that were read, as a JSON object text.
     public var record: String
+    /// The measurement the record was read for.
+    public var measurement: String = ""
+    /// The field the (first) problem is about; nil when it is the record as a whole.
+    public var field: String?
 }
 
 /// What reading one file produced.
 public struct FileReport: Sendable {
     public var path: String
-    /// The file's kind: its name's, else that of the first array read.
-    public var kind: TelemetryKind?
-    /// The kinds whose arrays the file held, in order of first appearance (a file may hold
-    /// more than one: each is read as its kind).
-    public var kinds: [TelemetryKind] = []
+    /// The file's layout: its name's, else that of the first array read.
+    public var kind: RecordLayout?
+    /// The layouts whose arrays the file held, in order of first appearance (a file may hold
+    /// more than one: each is read as its layout).
+    public var kinds: [RecordLayout] = []
     /// Valid rows read.
     public var rows = 0
     /// Of `rows`, those another row of the same file replaced (same identity, e.g. one event
@@ -115,6 +81,13 @@ public struct ReaderOptions: Sendable {
     public var maxPartitionsPerFile = 400
     /// The store's partition width (µs), for `maxPartitionsPerFile`. Default one day.
     public var partitionWidth: Int64 = 86_400_000_000
+    /// The layouts read (docs/SEMANTICS.md §1): a file's name prefix or top-level key picks
+    /// them. Default detections and status, the measurements the store holds.
+    public var layouts: [RecordLayout] = [.detections, .status]
+    /// Most records that may wait for an envelope field that follows their array (power's
+    /// `units` after `data`) before the file is rejected. Default 1,048,576 (each keeps
+    /// its values and the text of its strings until the document closes).
+    public var maxWaitingRecords = 1 << 20
 
     public init(lenient: Bool = false) { self.lenient = lenient }
 }
