@@ -226,6 +226,12 @@ final class LayoutReader {
                 case .int64: batch.columns[c].ints = column(s) { $0 }
                 case .float64: batch.columns[c].doubles = column(s) { Double(bitPattern: UInt64(bitPattern: $0)) }
                 case .string: batch.columns[c].ids = column(s) { UInt32(truncatingIfNeeded: $0) }
+                case .bool: batch.columns[c].bools = column(s) { $0 != 0 }
+                case .stringList:
+                    // No layout plans a list slot: RecordLayout stores a list field joined into
+                    // a string column (FieldInput.joinedStrings). Rows stay consistent: an
+                    // empty list per row.
+                    batch.columns[c].listEnds = [UInt32](repeating: 0, count: n)
                 }
             }
         }

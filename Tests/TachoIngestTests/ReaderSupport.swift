@@ -63,6 +63,10 @@ func modelRows(_ b: RowBatch) -> [ModelRow] {
                 case .int64: String(c.ints[i])
                 case .float64: String(c.doubles[i])
                 case .string: b.dictionary[Int(c.ids[i])]
+                case .bool: String(c.bools[i])
+                case .stringList:
+                    ((i == 0 ? 0 : Int(c.listEnds[i - 1]))..<Int(c.listEnds[i]))
+                        .map { b.dictionary[Int(c.ids[$0])] }.joined(separator: ";")
                 }
             })
     }
