@@ -108,6 +108,14 @@ let package = Package(
             path: "Sources/tacho-gen",
             swiftSettings: swiftSettings
         ),
+        // Writes locations JSON into a store through StoreWriter for tools/bench-locations, until
+        // `tacho ingest` routes locations files to their declared measurement; not shipped.
+        .executableTarget(
+            name: "tacho-bench-locations",
+            dependencies: ["TachoStore", "TachoFormat"],
+            path: "Sources/tacho-bench-locations",
+            swiftSettings: swiftSettings
+        ),
         // Helpers every test target shares (seeded RNG, temp directories); not shipped.
         .target(name: "TachoTestSupport", path: "Tests/TachoTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "TachoSchemaTests", dependencies: ["TachoSchema", "TachoFormat", "TachoTestSupport"], swiftSettings: swiftSettings),

@@ -110,29 +110,3 @@ public enum IntCodec {
         }
     }
 }
-
-/// Float64 column encoding (FORMAT.md §2.3.4): raw little-endian IEEE 754; zstd does the rest.
-public enum FloatCodec {
-    public static func encode(_ v: UnsafeBufferPointer<Double>, into w: inout ByteWriter) {
-        w.writeUInt8(0)
-        appendRaw(&w, count: v.count * 8) { p in
-            let o = UnsafeMutableRawPointer(p)
-            for (i, x) in v.enumerated() { o.storeBytes(of: x.bitPattern.littleEndian, toByteOffset: i * 8, as: UInt64.self) }
-        }
-    }
-
-    public static func decode(_ raw: UnsafeRawBufferPointer, count n: Int, into out: inout [Double]) -> Bool {
-        var r = ByteReader(raw)
-        guard n >= 0, r.readUInt8() == 0, r.remaining == n * 8 else {
-            out.removeAll(keepingCapacity: true)
-            return false
-        }
-        resize(&out, to: n, fill: 0)
-        out.withUnsafeMutableBufferPointer { o in
-            for k in 0..<n {
-                o[k] = Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 1 + k * 8, as: UInt64.self)))
-            }
-        }
-        return true
-    }
-}

@@ -174,7 +174,7 @@ public enum Float64Column: ColumnCodec {
     public static func decode(
         _ raw: UnsafeRawBufferPointer, count: Int, version: UInt16, times: [Int64], into out: inout DecodedColumn
     ) -> Bool {
-        FloatCodec.decode(raw, count: count, into: &out.values.doubles)
+        FloatCodec.decode(raw, count: count, version: version, into: &out.values.doubles)
     }
     public static func writeStats(_ s: ColumnStats, into w: inout ByteWriter) {
         w.writeDouble(s.minDouble)

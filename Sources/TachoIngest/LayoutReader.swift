@@ -1,3 +1,4 @@
+import Synchronization
 import TachoFormat
 import TachoJSON
 import TachoStore
@@ -75,9 +76,11 @@ final class LayoutReader {
         report = FileReport(path: path)
         let fileName = path.split(separator: "/").last.map(String.init) ?? path
         guessed = layouts.firstIndex { $0.matches(fileName: fileName) }
+        rows = RowBuffers.take()
     }
 
     deinit {
+        RowBuffers.give(rows)
         lv.deallocate()
         kinds.deallocate()
     }
@@ -322,6 +325,21 @@ final class LayoutReader {
             RecordReject(
                 index: index, line: p.line, column: p.column, reason: problem.reason, record: record,
                 measurement: plan.layout.measurement.name, field: problem.field))
+    }
+}
+
+/// Row buffers of finished readers, for the next ones: a parse thread reads many small
+/// files, and a fresh buffer per file would be faulted in page by page each time. At most
+/// two are kept (up to 2 MiB each at the default batch size).
+enum RowBuffers {
+    private static let free = Mutex<[[Int64]]>([])
+
+    static func take() -> [Int64] { free.withLock { $0.popLast() } ?? [] }
+
+    static func give(_ buffer: [Int64]) {
+        var b = buffer
+        b.removeAll(keepingCapacity: true)
+        free.withLock { if $0.count < 2 { $0.append(b) } }
     }
 }
 

@@ -285,7 +285,7 @@ private struct ConfigParser {
     }
 }
 
-// MARK: - Small POSIX helpers (no Foundation in the binary)
+// MARK: - Small POSIX helpers (the CLI module imports no Foundation)
 
 /// The environment variable `name`, or nil when unset or empty (`TACHO_STORE= tacho …` means
 /// the default, as it does for `--store` in every command).

@@ -340,7 +340,7 @@ import TachoTestSupport
             for c in v.chunks {
                 let blocks = try c.blocks.map { try GoldenFormatTests.rawBlock(v3, $0) }
                 let usesV3 = blocks[0][0] == 4 || blocks[2][0] == 3 || Self.stringMode(blocks[1]) == 3
-                    || Self.stringMode(blocks[4]) == 3
+                    || Self.stringMode(blocks[4]) == 3 || blocks[3][0] != 0  // float modes 1, 2 (§2.3.4)
                 do {
                     try r.decode(c, into: &chunk)
                     #expect(!usesV3, "a v3 mode decoded in a v2 segment (\(v.vehicle))")
@@ -353,6 +353,7 @@ import TachoTestSupport
             }
         }
         #expect(rejected.contains("zug-4") && rejected.contains("zug-6"), "\(rejected)")
-        #expect(!rejected.contains("bus-7") && !rejected.contains("zug-5"), "\(rejected)")
+        // bus-7 (-0.5) and zug-5 (0, 1, … 19) use no v3 mode but float mode 1, decimal (§2.3.4).
+        #expect(rejected.contains("bus-7") && rejected.contains("zug-5"), "\(rejected)")
     }
 }
