@@ -139,7 +139,9 @@ struct TOMLKeyLocator {
     private mutating func skipString(_ l: [UInt8], _ j: Int) -> Int? {
         let q = l[j]
         let triple = [q, q, q]
-        if Self.find(triple, in: l, from: j) == j {
+        // Only a look at the three bytes here: searching the rest of the line for them made a
+        // one-line array of n inline tables cost O(n²) (10,000 fields took minutes).
+        if j + 3 <= l.count, l[j + 1] == q, l[j + 2] == q {
             if let end = Self.find(triple, in: l, from: j + 3) { return end + 3 }
             openString = triple
             return nil
