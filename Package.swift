@@ -117,7 +117,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // Helpers every test target shares (seeded RNG, temp directories); not shipped.
-        .target(name: "TachoTestSupport", path: "Tests/TachoTestSupport", swiftSettings: swiftSettings),
+        .target(name: "TachoTestSupport", dependencies: ["TachoFormat"], path: "Tests/TachoTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "TachoSchemaTests", dependencies: ["TachoSchema", "TachoFormat", "TachoTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "TachoJSONTests", dependencies: ["TachoJSON", "TachoTestSupport"], swiftSettings: swiftSettings),
         // Runs tacho-gen's extra kinds in-process and reads the files back with the parsers.

@@ -98,21 +98,6 @@ public struct Measurement: Sendable, Hashable, CustomStringConvertible {
         latestColumn: 0
     )
 
-    /// One row per location fix: (vehicle_id, time, lat, lon, speed_kmh, heading).
-    /// Built in until TOML declarations (issue 13) replace it.
-    public static let locations = Measurement(
-        id: 3, name: "locations",
-        columns: [ColumnSpec("lat", .float64), ColumnSpec("lon", .float64), ColumnSpec("speed_kmh", .float64),
-                  ColumnSpec("heading", .int64)]
-    )
-    /// One row per power reading: (vehicle_id, time, value, units) with units `kW` (a power
-    /// sample) or `kWh` (energy used in the sample's interval). Built in until TOML
-    /// declarations (issue 13) replace it.
-    public static let power = Measurement(
-        id: 5, name: "power",
-        columns: [ColumnSpec("value", .float64), ColumnSpec("units", .string)]
-    )
-
     /// The built-in measurements: what a store without a catalog file holds (FORMAT.md §7).
     /// Look measurements up in a store's `Catalog`, not here.
     public static let builtIns: [Measurement] = [.detections, .status]
