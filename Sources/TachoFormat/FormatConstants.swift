@@ -30,7 +30,11 @@ public enum FormatConstants {
 
     /// FORMAT.md §3 "Manifest": `TMAN`.
     public static let manifestMagic: UInt32 = 0x4E41_4D54  // "TMAN"
-    public static let manifestVersion: UInt16 = 1
+    /// Version 2 names the catalog generation the commit was made with (§3.1, §7); a manifest
+    /// that names none is still written as version 1, byte for byte as before, and both are read.
+    public static let manifestVersion: UInt16 = 2
+    /// The manifest version written when no catalog generation is named (§3.1).
+    public static let manifestVersionWithoutCatalog: UInt16 = 1
     /// FORMAT.md §4 "Latest-status index": `TLST`.
     public static let latestMagic: UInt32 = 0x5453_4C54  // "TLST"
     /// Version 2 (§4) holds every measurement with a latest column; version 1 (status only) is still read.

@@ -24,7 +24,10 @@ extension InboxDaemon {
     /// when the watermarks changed.
     private func ingestAhead(_ paths: [String], stop: StopFlag) throws -> ArraySlice<String> {
         let units = grouping.plan(sizes: paths.map(CommitGrouping.size(of:)))
-        let reader = self.reader
+        // Measurements created by these files' lines and never stored (their files rejected,
+        // a failed commit) are taken back once the batch is done (after the parsers stopped).
+        defer { writer.forgetUnstoredDeclarations() }
+        let reader = readerCreatingMeasurements(for: paths)
         let watermarks = writer.manifest.watermarks
         let ahead = ParseAhead(
             paths: paths, units: units, reader: reader, sealing: writer.sealParameters, ledger: writer.ledger,
@@ -35,7 +38,7 @@ extension InboxDaemon {
             if writer.manifest.watermarks != watermarks { return paths[unit.files.lowerBound...] }
             switch ahead.take(u) {
             case .stream:
-                try ingestLarge(paths[unit.files.lowerBound], stop: stop)
+                try ingestLarge(paths[unit.files.lowerBound], reader: reader, stop: stop)
                 ahead.release()
             case .group(let g):
                 ingestGroup(g, paths: Array(paths[unit.files]), reader: reader, written: ahead.release)
@@ -102,7 +105,7 @@ extension InboxDaemon {
     }
 
     /// A file larger than a group: streamed through the writer with bounded memory.
-    func ingestLarge(_ path: String, stop: StopFlag) throws {
+    func ingestLarge(_ path: String, reader: TelemetryReader, stop: StopFlag) throws {
         let start = monotonicNanos()
         var rep: FileReport
         do {

@@ -22,7 +22,8 @@ public struct InboxConfig: Sendable {
     /// The layouts files are read by (the declared measurements, `RecordLayout.layouts`).
     /// Default detections and status.
     public var layouts: [RecordLayout] = ReaderOptions().layouts
-    /// How `*.lp` files are read. The daemon reads lines of declared measurements only.
+    /// How `*.lp` files are read. Lines of undeclared measurements create them unless
+    /// `autoCreate` is off (`InboxDaemon.readerCreatingMeasurements`).
     public var lineProtocol = LineInputOptions()
     /// Poll the directory instead of inotify (also used automatically without inotify).
     public var poll = false

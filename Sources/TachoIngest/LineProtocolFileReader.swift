@@ -8,10 +8,13 @@ import TachoStore
 public struct LineInputOptions: Sendable, Hashable {
     /// The tag holding the vehicle id. Default `vehicle_id`.
     public var vehicleTag = "vehicle_id"
-    /// Undeclared measurements are declared from their first line (`tacho ingest`, see
-    /// `LineProtocolSchemas`); off: their lines are rejected. Default on.
+    /// Undeclared measurements are declared from their first line (`tacho ingest` and
+    /// `tacho run`, see `LineProtocolSchemas`); off: their lines are rejected. Default on.
     public var autoCreate = true
     public var precision: LinePrecision = .nanoseconds
+    /// Measurements whose lines could not create them (the store's catalog contradicts the
+    /// declaration their first line makes), with the reason their lines are rejected with.
+    public var refused: [String: String] = [:]
 
     public init() {}
 }
@@ -74,10 +77,8 @@ struct LineProtocolFileReader {
             defer { index += 1 }
             let name = p.measurement
             guard let layout = byName[name] else {
-                let why = options.lineProtocol.autoCreate
-                    ? "measurement '\(name)' is not declared (lines create measurements in tacho ingest only)"
-                    : LineMappingError.undeclaredMeasurement(name).description
-                reject(p.line, 1, why, measurement: name, field: nil, text: Self.text(p))
+                let (why, field) = Self.undeclared(p, options.lineProtocol)
+                reject(p.line, 1, why, measurement: name, field: field, text: Self.text(p))
                 continue
             }
             switch Self.row(p, layout, options.lineProtocol) {
@@ -173,6 +174,22 @@ struct LineProtocolFileReader {
         return .success(Row(vehicle: vehicle, time: time, values: values))
     }
 
+    /// Why a line of a measurement without a layout is rejected (and the field at fault):
+    /// creation is off or was refused, or no line of it could create it (this one's own
+    /// problem, such as a missing vehicle tag, when it has one).
+    static func undeclared(_ p: LinePoint, _ o: LineInputOptions) -> (String, String?) {
+        let name = p.measurement
+        if let why = o.refused[name] { return (why, nil) }
+        guard o.autoCreate else { return (LineMappingError.undeclaredMeasurement(name).description, nil) }
+        let mapping = LineMappingOptions(vehicleTag: o.vehicleTag, autoCreate: true)
+        switch LineMapping.inferSchema(p, options: mapping) {
+        case .failure(.missingVehicleTag(let tag)): return (LineMappingError.missingVehicleTag(tag: tag).description, tag)
+        case .failure(let e): return (e.description, nil)
+        case .success:
+            return ("measurement '\(name)' is not declared, and its lines cannot create it: names of measurements, tags and fields must match [A-Za-z_][A-Za-z0-9_]{0,63} (not vehicle_id or time), and a line needs a field", nil)
+        }
+    }
+
     /// A string list from a line-protocol string: its `;`-separated parts ("" is the empty list).
     static func list(_ s: String) -> [String] { s.isEmpty ? [] : s.split(separator: ";", omittingEmptySubsequences: false).map(String.init) }
 
@@ -218,13 +235,18 @@ extension FieldRule {
 /// input"): an undeclared measurement of a `*.lp` input is declared from its first line, its
 /// tags (but the vehicle tag) as required string identity columns, its fields as optional
 /// columns of their types. `tacho ingest` reads its `.lp` inputs for these before it opens
-/// the store, so the catalog holds them before any of their rows.
+/// the store, `tacho run` before it parses each batch of inbox files; either way the writer's
+/// catalog has them before their rows are built, and the commit that stores their first rows
+/// stores their catalog entries in the same manifest switch (FORMAT.md §7).
 public enum LineProtocolSchemas {
     public static func isLineProtocol(_ path: String) -> Bool { path.hasSuffix(".lp") }
+    public static func isLineProtocolAmong(_ paths: [String]) -> Bool { paths.contains(where: isLineProtocol) }
 
-    /// Declarations for the measurements of `paths`' lines that `declared` lacks.
+    /// Declarations for the measurements of `paths`' lines that `declared` lacks. One that
+    /// `catalog` (the store's) already holds, created by lines before, is declared as stored
+    /// (its columns, types and identity) plus the fields of its first line the store lacks.
     public static func discover(
-        paths: [String], declared: Set<String>, options: LineInputOptions
+        paths: [String], declared: Set<String>, options: LineInputOptions, catalog: Catalog = .builtIn
     ) -> [MeasurementDeclaration] {
         guard options.autoCreate else { return [] }
         var out: [MeasurementDeclaration] = []
@@ -240,7 +262,12 @@ public enum LineProtocolSchemas {
                       case .success(let cols) = LineMapping.inferSchema(p, options: mapping),
                       !cols.isEmpty, cols.allSatisfy({ DeclarationText.isName($0.name) }) else { return }
                 var fields: [FieldDeclaration] = []
-                for c in cols {
+                var identity: [String] = []
+                for c in catalog.measurement(named: name)?.columns ?? [] {
+                    fields.append(FieldDeclaration(name: c.name, type: fieldType(c.type), required: !c.isNullable))
+                    if c.isIdentity { identity.append(c.name) }
+                }
+                for c in cols where !fields.contains(where: { $0.name == c.name }) {
                     let t: FieldType
                     switch c.type {
                     case .string: t = .string
@@ -249,15 +276,28 @@ public enum LineProtocolSchemas {
                     case .bool: t = .bool
                     }
                     fields.append(FieldDeclaration(name: c.name, type: t, required: c.isTag))
+                    if c.isTag { identity.append(c.name) }
                 }
                 out.append(MeasurementDeclaration(
                     name: name, vehicle: VehicleSource(keys: [options.vehicleTag]), time: TimeSource(key: "time", format: .unixNanos),
-                    fields: fields, identity: cols.filter(\.isTag).map(\.name), records: RecordPath(steps: [.init(name, isArray: true)]),
+                    fields: fields, identity: identity, records: RecordPath(steps: [.init(name, isArray: true)]),
                     files: FileMatch(prefixes: [], key: name)))
                 known.insert(name)
             })
         }
         return out
+    }
+}
+
+extension LineProtocolSchemas {
+    static func fieldType(_ t: ColumnType) -> FieldType {
+        switch t {
+        case .int64: .int64
+        case .float64: .float64
+        case .string: .string
+        case .bool: .bool
+        case .stringList: .stringList
+        }
     }
 }
 

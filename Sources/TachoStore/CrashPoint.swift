@@ -12,6 +12,8 @@ public enum CrashPoint {
     public static let beforeManifestSwitch = "commit.before-switch"
     public static let afterManifestSwitch = "commit.after-switch"
     public static let ledgerWritten = "commit.ledger-written"
+    /// A commit's new catalog generation is written and fsynced; the manifest does not name it yet.
+    public static let catalogWritten = "commit.catalog-written"
     public static let afterFileMove = "ingest.after-move"
     /// `tacho compact`: output numbers reserved and committed, the lock about to be released.
     public static let compactionReserved = "compact.reserved"

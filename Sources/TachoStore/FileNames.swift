@@ -10,12 +10,13 @@ import Glibc
 ///     <store>/LOCK                                  writer lock (flock), holds the writer's pid
 ///     <store>/MANIFEST                              current manifest, replaced by rename
 ///     <store>/MANIFEST.tmp                          a manifest being written
-///     <store>/CATALOG                               schema catalog (absent: the built-ins), replaced by rename
-///     <store>/CATALOG.tmp                           a catalog being written
+///     <store>/CATALOG                               legacy schema catalog (before manifest v2), still read
+///     <store>/CATALOG.tmp                           a legacy catalog being written
 ///     <store>/COMPACTING                            a standalone compaction's claim (flock), its reserved numbers
 ///     <store>/segments/<measurement>-<partition>-<number>.tseg
 ///     <store>/index/latest-<number>.idx             latest-status index
 ///     <store>/index/ledger-<number>.led             ingest ledger file
+///     <store>/index/catalog-<number>.cat            schema catalog generation, named by the manifest
 ///     <store>/quarantine/                           damaged files moved aside by `verify --repair`
 public struct StoreLayout: Sendable {
     public let root: String
@@ -44,6 +45,7 @@ public struct StoreLayout: Sendable {
 
     public static func latestName(number: UInt64) -> String { "latest-\(hex(number)).idx" }
     public static func ledgerName(number: UInt64) -> String { "ledger-\(hex(number)).led" }
+    public static func catalogName(number: UInt64) -> String { "catalog-\(hex(number)).cat" }
     public func indexPath(_ name: String) -> String { indexDir + "/" + name }
 
     public static func isTemporary(_ name: String) -> Bool { name.hasSuffix(".tmp") }

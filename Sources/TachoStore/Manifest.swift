@@ -31,12 +31,18 @@ public struct Manifest: Sendable, Equatable {
     /// Rows of a measurement older than its watermark are expired (retention): hidden from
     /// queries at once, deleted physically later. Keyed by measurement id.
     public var watermarks: [UInt8: Int64] = [:]
+    /// The catalog generation of this commit (FORMAT.md §7), a file in `index/`, and its own
+    /// trailing CRC; "" when the store has none (then the legacy `CATALOG` file, or the
+    /// built-ins). A manifest naming one is written as version 2, else as version 1.
+    public var catalog = ""
+    public var catalogCRC: UInt32 = 0
 
     public init() {}
 
     public func encode() -> [UInt8] {
-        MetadataFile.encode(
-            magic: FormatConstants.manifestMagic, version: FormatConstants.manifestVersion, capacity: 64 + segments.count * 64
+        let version = catalog.isEmpty ? FormatConstants.manifestVersionWithoutCatalog : FormatConstants.manifestVersion
+        return MetadataFile.encode(
+            magic: FormatConstants.manifestMagic, version: version, capacity: 64 + segments.count * 64
         ) { w in encodeBody(into: &w) }
     }
 
@@ -64,6 +70,10 @@ public struct Manifest: Sendable, Equatable {
             w.writeUInt8(k)
             w.writeInt64(v)
         }
+        if !catalog.isEmpty {
+            w.writeString(catalog)
+            w.writeUInt32(catalogCRC)
+        }
     }
 
     public static func decode(_ bytes: [UInt8], path: String) throws -> Manifest {
@@ -76,7 +86,10 @@ public struct Manifest: Sendable, Equatable {
             guard let b = MetadataFile.checkedBody(raw) else { throw bad("checksum mismatch", body) }
             var r = ByteReader(b)
             guard r.readUInt32() == FormatConstants.manifestMagic else { throw bad("bad magic, expected TMAN", 0) }
-            guard let v = r.readUInt16(), v == FormatConstants.manifestVersion, r.readUInt16() == 0 else {
+            guard let v = r.readUInt16(),
+                  v == FormatConstants.manifestVersion || v == FormatConstants.manifestVersionWithoutCatalog,
+                  r.readUInt16() == 0
+            else {
                 throw bad("unsupported manifest version", 4)
             }
             var m = Manifest()
@@ -105,6 +118,12 @@ public struct Manifest: Sendable, Equatable {
             for _ in 0..<nw {
                 guard let k = r.readUInt8(), let v = r.readInt64() else { throw bad("malformed watermark", r.offset) }
                 m.watermarks[k] = v
+            }
+            if v == FormatConstants.manifestVersion {
+                guard let name = r.readString(limit: 255), !name.isEmpty, let crc = r.readUInt32() else {
+                    throw bad("malformed catalog entry", r.offset)
+                }
+                (m.catalog, m.catalogCRC) = (name, crc)
             }
             guard r.isAtEnd else { throw bad("\(r.remaining) trailing bytes", r.offset) }
             return m

@@ -52,10 +52,6 @@ extension StoreWriter {
             log.notice("store is locked by another writer; waiting", metadata: ["pid": "\(pid)"])
         }
         defer { lock.release() }
-        // The catalog is its own file (FORMAT.md §7): segments are checked against it. A
-        // damaged catalog stops the rebuild (measurements cannot be guessed).
-        let catalog = try CatalogFile.read(layout, fs: fs)
-
         var out = ManifestRecovery()
         var bytes: [UInt8]?
         do {
@@ -86,12 +82,33 @@ extension StoreWriter {
         if bytes == nil && segmentNames.isEmpty && indexNames.isEmpty {
             throw StoreError(.notFound, "rebuild manifest", path: path, "no MANIFEST and no segment or index files: not a Tacho store, nothing to rebuild")
         }
+        // Segments are checked against the catalog (FORMAT.md §7): the newest generation in
+        // index/ that is intact (generations only grow; an orphan of an interrupted commit
+        // describes the orphan segments included below), else the legacy CATALOG file (whose
+        // damage stops the rebuild: measurements cannot be guessed), else the built-ins.
+        // Damaged generations are quarantined.
+        var damaged: [(name: String, problem: String, dir: String)] = []
+        var catalogGeneration: (name: String, crc: UInt32)?
+        var newest: Catalog?
+        let generations = indexNames.filter { $0.hasPrefix("catalog-") && $0.hasSuffix(".cat") }
+            .compactMap { n in Self.fileNumber(n).map { ($0, n) } }.sorted { $0.0 > $1.0 }
+        for (_, name) in generations {
+            let p = layout.indexPath(name)
+            guard let b = try? readFile(p, fs: fs), let c = try? CatalogFile.decode(b, path: p) else {
+                damaged.append((name, "catalog file damaged", layout.indexDir))
+                continue
+            }
+            if newest == nil {
+                newest = c
+                catalogGeneration = (name, MetadataFile.storedCRC(b))
+            }
+        }
+        let catalog = try newest ?? CatalogFile.read(layout, manifest: nil, fs: fs)
 
         // Segments: every file, read in full. A file whose footer parses but that does not
         // decode is damage like any other: verify --repair would quarantine it too.
         var maxNumber: UInt64 = reserved.map { $0.upperBound > 0 ? $0.upperBound - 1 : 0 } ?? 0
         var intact: [(meta: SegmentMeta, lo: Int64, hi: Int64)] = []
-        var damaged: [(name: String, problem: String, dir: String)] = []
         for name in segmentNames {
             if let n = Self.fileNumber(name) { maxNumber = max(maxNumber, n) }
             let p = layout.segmentPath(name)
@@ -150,6 +167,7 @@ extension StoreWriter {
         m.segments = intact.map(\.meta)
         m.ledgers = ledgers.map(\.name)
         m.nextNumber = maxNumber &+ 1
+        if let g = catalogGeneration { (m.catalog, m.catalogCRC) = g }
         // Watermarks are not on disk anywhere else: none (expired rows may reappear until
         // retention runs again). The latest-status index is rebuilt from the footers.
         let snap = try Snapshot(layout: layout, manifest: m, catalog: catalog, fs: fs, logger: log)
@@ -264,7 +282,7 @@ extension StoreWriter {
     static func fileNumber(_ name: String) -> UInt64? {
         guard let dot = name.lastIndex(of: "."), let dash = name[..<dot].lastIndex(of: "-") else { return nil }
         let ext = name[dot...]
-        guard ext == ".tseg" || ext == ".idx" || ext == ".led" else { return nil }
+        guard ext == ".tseg" || ext == ".idx" || ext == ".led" || ext == ".cat" else { return nil }
         return UInt64(name[name.index(after: dash)..<dot], radix: 16)
     }
 

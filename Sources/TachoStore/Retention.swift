@@ -129,7 +129,7 @@ public enum StoreUsage {
         var out = Set<String>()
         let live = Set(manifest.segments.map(\.name))
         for name in directoryEntries(layout.segmentsDir) ?? [] where !live.contains(name) { out.insert(layout.segmentPath(name)) }
-        let liveIndex = Set(manifest.ledgers + [manifest.latestIndex])
+        let liveIndex = Set(manifest.ledgers + [manifest.latestIndex, manifest.catalog])
         for name in directoryEntries(layout.indexDir) ?? [] where !liveIndex.contains(name) { out.insert(layout.indexPath(name)) }
         return out
     }

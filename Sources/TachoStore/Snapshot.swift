@@ -37,7 +37,14 @@ public final class Snapshot {
             }
             throw StoreError(.notFound, "open store", path: path, "no MANIFEST: not a Tacho store (create one with `tacho ingest` or `tacho run`)")
         }
-        return try Snapshot(layout: layout, manifest: m, fs: options.fileSystem, logger: options.logger)
+        do {
+            return try Snapshot(layout: layout, manifest: m, fs: options.fileSystem, logger: options.logger)
+        } catch let e as StoreError where e.code == .notFound && !m.catalog.isEmpty {
+            // The catalog generation this MANIFEST names was replaced (and, its grace over,
+            // removed) since we read it: open the newer commit.
+            guard let now = try readManifest(layout, fs: options.fileSystem), now != m else { throw e }
+            return try Snapshot(layout: layout, manifest: now, fs: options.fileSystem, logger: options.logger)
+        }
     }
 
     /// `pinned`: open every segment of `manifest` now and keep it open for the snapshot's
@@ -48,7 +55,7 @@ public final class Snapshot {
          latest: LatestIndex? = nil, pinned pin: Bool = false, descriptorCapacity: Int? = nil) throws {
         self.layout = layout
         self.manifest = manifest
-        self.catalog = try catalog ?? CatalogFile.read(layout, fs: fs)
+        self.catalog = try catalog ?? CatalogFile.read(layout, manifest: manifest, fs: fs)
         self.fs = fs
         self.logger = logger
         cachedLatest = latest

@@ -38,6 +38,10 @@ extension StoreWriter {
         var next = manifest
         // Index and ledger files of this commit: removed again if it fails before the switch.
         var written: [String] = []
+        // The catalog entries of the measurements this commit writes rows of, if the stored
+        // catalog lacks them (or has an older form): a new generation, named by the manifest,
+        // so a schema and its first rows are published by one switch (FORMAT.md §7).
+        let toStore = CatalogFile.storing(Set(pendingSegments.map(\.measurementID)), of: catalog, into: storedCatalog)
         do {
             if !pendingSegments.isEmpty { try fs.syncDirectory(layout.segmentsDir) }
             if latestDirty {
@@ -61,7 +65,18 @@ extension StoreWriter {
                 next.ledgers.append(name)
                 CrashPoint.hit(CrashPoint.ledgerWritten)
             }
-            if latestDirty || !entries.isEmpty { try fs.syncDirectory(layout.indexDir) }
+            if toStore != storedCatalog {
+                let bytes = toStore.encode()
+                let name = StoreLayout.catalogName(number: next.nextNumber)
+                next.nextNumber += 1
+                manifest.nextNumber = next.nextNumber
+                try writeNewFile(layout.indexPath(name), bytes)
+                written.append(layout.indexPath(name))
+                next.catalog = name
+                next.catalogCRC = MetadataFile.storedCRC(bytes)
+                CrashPoint.hit(CrashPoint.catalogWritten)
+            }
+            if latestDirty || !entries.isEmpty || next.catalog != manifest.catalog { try fs.syncDirectory(layout.indexDir) }
             next.segments.append(contentsOf: pendingSegments)
             next.commit += 1
             try Self.writeManifestTemp(next, layout: layout, fs: fs)
@@ -74,6 +89,7 @@ extension StoreWriter {
         // follows fails (abort() after this point has nothing left to discard).
         let old = manifest
         manifest = next
+        storedCatalog = toStore
         let rows = pendingSegments.reduce(0) { $0 + $1.rowCount }
         let bytes = pendingSegments.reduce(UInt64(0)) { $0 + $1.fileSize }
         let count = pendingSegments.count
@@ -89,6 +105,10 @@ extension StoreWriter {
         removeObsoleteFiles()
         if old.latestIndex != next.latestIndex && !old.latestIndex.isEmpty {
             retire([layout.indexPath(old.latestIndex)])
+        }
+        if old.catalog != next.catalog {
+            // The generation this one replaces; a store's first generation replaces the legacy file.
+            retire([old.catalog.isEmpty ? layout.catalog : layout.indexPath(old.catalog)])
         }
         logger.debug("commit", metadata: ["commit": "\(next.commit)", "segments": "\(count)", "rows": "\(rows)"])
         return CommitSummary(commit: next.commit, segments: count, rows: rows, bytes: bytes, superseded: superseded)
@@ -156,8 +176,8 @@ extension StoreWriter {
         for s in old.segments where !live.contains(s.name) && !keep.contains(s.name) {
             replaced.append(layout.segmentPath(s.name))
         }
-        let liveIndex = Set(n.ledgers + [n.latestIndex])
-        for name in old.ledgers + [old.latestIndex] where !name.isEmpty && !liveIndex.contains(name) {
+        let liveIndex = Set(n.ledgers + [n.latestIndex, n.catalog])
+        for name in old.ledgers + [old.latestIndex, old.catalog] where !name.isEmpty && !liveIndex.contains(name) {
             replaced.append(layout.indexPath(name))
         }
         retire(replaced, urgent: urgent)

@@ -11,8 +11,14 @@ public final class StoreWriter {
     public let layout: StoreLayout
     public internal(set) var manifest: Manifest
     /// The store's measurements (FORMAT.md §7): the stored catalog with
-    /// `StoreOptions.measurements` reconciled into it. Build batches with its measurements.
-    public let catalog: Catalog
+    /// `StoreOptions.measurements` (and `declare(_:)`) reconciled into it. Build batches with
+    /// its measurements. A measurement enters the stored catalog with the commit that first
+    /// writes its rows (`storedCatalog`).
+    public private(set) var catalog: Catalog
+    /// The catalog the current manifest names (what a reader opening the store sees).
+    public internal(set) var storedCatalog: Catalog
+    /// Measurements `declare(_:)` added or changed in `catalog`.
+    private var declaredIDs = Set<UInt8>()
     let options: StoreOptions
     var fs: any StoreFileSystem { options.fileSystem }
     var logger: Logger { options.logger }
@@ -74,14 +80,16 @@ public final class StoreWriter {
         let fs = options.fileSystem
         // A declaration that contradicts the stored catalog is refused before anything is
         // written, not even a new store's directory (checked again under the lock below).
-        if !options.measurements.isEmpty { _ = try CatalogFile.read(layout, fs: fs).resolving(options.measurements) }
+        if !options.measurements.isEmpty {
+            let m = try? readManifest(layout, fs: fs)
+            _ = try CatalogFile.read(layout, manifest: m ?? nil, fs: fs).resolving(options.measurements)
+        }
         try fs.createDirectory(layout.root)
         let log = options.logger
         let wait = options.lockWaitSeconds
         let lock = try StoreLock(path: layout.lock, waitSeconds: wait) { pid in
             log.notice("store is locked by another writer; waiting", metadata: ["pid": "\(pid)", "up_to_seconds": "\(wait)"])
         }
-        catalog = try CatalogFile.open(declared: options.measurements, layout: layout, fs: fs, write: !maintenanceOnly)
         try fs.createDirectory(layout.segmentsDir)
         try fs.createDirectory(layout.indexDir)
         try layout.checkSubdirectories()
@@ -105,6 +113,10 @@ public final class StoreWriter {
             try Self.writeManifest(m, layout: layout, fs: fs)
             options.logger.info("created store", metadata: ["path": "\(layout.root)"])
         }
+        // Nothing is written for the declarations here: each measurement's entry is stored by
+        // the commit that writes its first rows (FORMAT.md §7).
+        storedCatalog = try CatalogFile.read(layout, manifest: manifest, fs: fs)
+        catalog = try storedCatalog.resolving(options.measurements)
         self.lock = lock
         if maintenanceOnly {
             latest = LatestIndex()
@@ -281,10 +293,33 @@ public final class StoreWriter {
             in: layout.segmentsDir, "segments/", live: Set(manifest.segments.map(\.name)), reserved: reserved,
             path: layout.segmentPath, notice: "removing orphan segment from an interrupted commit")
         try removeUnreferenced(
-            in: layout.indexDir, "index/", live: Set(manifest.ledgers + [manifest.latestIndex]), reserved: reserved,
+            in: layout.indexDir, "index/", live: Set(manifest.ledgers + [manifest.latestIndex, manifest.catalog]), reserved: reserved,
             path: layout.indexPath, notice: "removing orphan index file")
         try fs.unlink(layout.manifestTemp)
         if !maintenanceOnly { try fs.unlink(layout.catalogTemp) }
+    }
+
+    /// Adds `measurements` to `catalog` (as `StoreOptions.measurements` are: `Catalog.resolving`)
+    /// and returns it: measurements created while the writer is open (line protocol's schema on
+    /// write). Each is stored with the commit that writes its first rows, in the same manifest
+    /// switch (FORMAT.md §7); throws `CatalogError` for a contradiction, changing nothing.
+    @discardableResult
+    public func declare(_ measurements: [Measurement]) throws -> Catalog {
+        let next = try catalog.resolving(measurements)
+        for m in next.measurements where catalog.measurement(id: m.id) != m { declaredIDs.insert(m.id) }
+        catalog = next
+        return catalog
+    }
+
+    /// Takes back what `declare(_:)` added that no commit stored: each such measurement is
+    /// the stored one again, or gone. Layouts and rows built with it must not be used after.
+    /// Does nothing while a transaction is open.
+    public func forgetUnstoredDeclarations() {
+        guard !hasOpenTransaction, !declaredIDs.isEmpty else { return }
+        var ms = catalog.measurements.filter { !declaredIDs.contains($0.id) }
+        for id in declaredIDs { if let m = storedCatalog.measurement(id: id) { ms.append(m) } }
+        catalog = Catalog(ms)
+        declaredIDs.removeAll()
     }
 
     /// Rows must be built for the catalog's schema of their measurement: its column ids are

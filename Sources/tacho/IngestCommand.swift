@@ -57,9 +57,12 @@ struct IngestCommand: ParsableCommand {
         if let s = try lockWait.seconds() { storeOpts.lockWaitSeconds = s }
         let (files, skipped) = try InputFiles.expand(paths)
         // Line protocol creates the measurements its lines name that nothing declares (schema
-        // on write): they join the declarations, so the catalog holds them before their rows.
+        // on write): they join the declarations, so the writer's catalog has them before their
+        // rows are built; each is stored by the commit that stores its first rows (FORMAT.md §7).
+        // One the store holds already (created by earlier lines) keeps its stored columns.
+        let stored = LineProtocolSchemas.isLineProtocolAmong(files) ? (try? Snapshot.open(path: storeOption.path))?.catalog : nil
         loaded = loaded.adding(LineProtocolSchemas.discover(
-            paths: files, declared: Set(loaded.measurements.map(\.name)), options: loaded.lineInput))
+            paths: files, declared: Set(loaded.measurements.map(\.name)), options: loaded.lineInput, catalog: stored ?? .builtIn))
         // Declarations are checked before anything is opened or written (a hostile one never
         // creates a store).
         try loaded.checkDeclarations()
