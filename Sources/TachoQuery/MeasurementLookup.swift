@@ -6,12 +6,23 @@ import TachoStore
 public enum MeasurementLookup {
     /// Every measurement the store knows, ordered by id.
     public static func all(in snapshot: Snapshot? = nil) -> [Measurement] {
-        (snapshot?.catalog ?? Catalog.builtIn).measurements.sorted { $0.id < $1.id }
+        all(in: snapshot?.catalog ?? Catalog.builtIn)
+    }
+
+    /// Every measurement of `catalog` (a store's, perhaps with declared measurements it has
+    /// no rows of yet), ordered by id.
+    public static func all(in catalog: Catalog) -> [Measurement] {
+        catalog.measurements.sorted { $0.id < $1.id }
     }
 
     /// The measurement called `name`; an unknown name throws an error listing the known ones.
     public static func named(_ name: String, in snapshot: Snapshot? = nil) throws -> Measurement {
-        let known = all(in: snapshot)
+        try named(name, in: snapshot?.catalog ?? Catalog.builtIn)
+    }
+
+    /// The measurement of `catalog` called `name`; an unknown name throws an error listing the known ones.
+    public static func named(_ name: String, in catalog: Catalog) throws -> Measurement {
+        let known = all(in: catalog)
         if let m = known.first(where: { Identity.equal($0.name, name) }) { return m }
         throw QueryError(.unknownMeasurement,
                          "unknown measurement \"\(name)\"; known measurements: \(known.map(\.name).joined(separator: ", "))")
@@ -19,11 +30,16 @@ public enum MeasurementLookup {
 
     /// `named(name)`, with an error listing the measurements when no name was given.
     public static func required(_ name: String?, in snapshot: Snapshot? = nil) throws -> Measurement {
+        try required(name, in: snapshot?.catalog ?? Catalog.builtIn)
+    }
+
+    /// `named(name, in: catalog)`, with an error listing the measurements when no name was given.
+    public static func required(_ name: String?, in catalog: Catalog) throws -> Measurement {
         guard let name else {
             throw QueryError(.unknownMeasurement,
-                             "name a measurement: one of \(all(in: snapshot).map(\.name).joined(separator: ", "))")
+                             "name a measurement: one of \(all(in: catalog).map(\.name).joined(separator: ", "))")
         }
-        return try named(name, in: snapshot)
+        return try named(name, in: catalog)
     }
 
     /// Other names operators use for columns (`--by type` for detections' `object_type`).

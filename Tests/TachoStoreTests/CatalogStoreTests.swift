@@ -166,7 +166,8 @@ typealias Measurement = TachoFormat.Measurement
         w.close()
         func files() throws -> [String: Data] {
             var out: [String: Data] = [:]
-            for name in ["CATALOG", "MANIFEST"] { out[name] = try Data(contentsOf: URL(fileURLWithPath: dir.path + "/" + name)) }
+            let names = ["MANIFEST"] + (try FileManager.default.contentsOfDirectory(atPath: dir.path + "/index")).map { "index/" + $0 }
+            for name in names { out[name] = try Data(contentsOf: URL(fileURLWithPath: dir.path + "/" + name)) }
             return out
         }
         let saved = try files()
@@ -191,19 +192,35 @@ typealias Measurement = TachoFormat.Measurement
         #expect(!FileManager.default.fileExists(atPath: fresh))
     }
 
-    /// Built-ins only: no CATALOG file is written, so a store stays as the previous release
-    /// wrote it; a damaged CATALOG stops writers and readers alike.
+    /// Built-ins only: no catalog is written, so a store stays as the previous release wrote
+    /// it (MANIFEST version 1); a declared measurement without rows writes nothing either. Its
+    /// first rows' commit stores its entry in a catalog generation the MANIFEST (version 2)
+    /// names; a damaged generation stops writers and readers alike.
     @Test func catalogFileOnlyWhenNeededAndDamageIsDetected() throws {
         let plain = TempDir()
         let w0 = try StoreWriter(path: plain.path, options: Self.options([.detections, .status]))
         #expect(w0.catalog == .builtIn)
+        try w0.append(Self.batch(.status, [Row(vehicle: "v", time: july1, values: [.string("parked")])]))
+        try w0.commit()
         w0.close()
         #expect(!FileManager.default.fileExists(atPath: plain.path + "/CATALOG"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: plain.path + "/index").allSatisfy { !$0.hasPrefix("catalog-") })
+        #expect(try [UInt8](Data(contentsOf: URL(fileURLWithPath: plain.path + "/MANIFEST")))[4] == 1)
 
         let dir = TempDir()
+        let declaredOnly = try StoreWriter(path: dir.path, options: Self.options([Self.alarms]))
+        declaredOnly.close()
+        #expect(try Snapshot.open(path: dir.path).catalog == .builtIn)
         let w = try StoreWriter(path: dir.path, options: Self.options([Self.alarms]))
+        let m = try #require(w.catalog.measurement(named: "alarms"))
+        try w.append(Self.batch(m, [Row(vehicle: "v", time: july1, values: [.string("fire"), .int(1), nil, nil, nil, nil])]))
+        try w.commit()
         w.close()
-        let path = dir.path + "/CATALOG"
+        let manifest = try #require(try readManifest(StoreLayout(root: dir.path), fs: PosixFileSystem()))
+        #expect(manifest.catalog.hasPrefix("catalog-") && manifest.catalog.hasSuffix(".cat"))
+        #expect(try [UInt8](Data(contentsOf: URL(fileURLWithPath: dir.path + "/MANIFEST")))[4] == 2)
+        #expect(try Snapshot.open(path: dir.path).catalog.measurement(named: "alarms") == m)
+        let path = dir.path + "/index/" + manifest.catalog
         var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
         bytes[bytes.count / 2] ^= 0x10
         try Data(bytes).write(to: URL(fileURLWithPath: path))
