@@ -57,11 +57,13 @@ struct AggCommand: ParsableCommand {
 
     func run() throws {
         let snap = try openSnapshot(storeOption, log)
-        let m = try MeasurementLookup.required(measurement, in: snap)
+        let scope = try ReadScope(snap, storeOption)
+        let m = try scope.measurement(measurement)
         let g = grouping()
+        let (filters, vehicles, named) = try filter.splitVehicle(of: m, in: scope, vehicles: range.vehicles)
         let q = AggregateQuery(
-            m, fn, field: field, every: Units.durationMicros(every) ?? 0, groupBy: g, vehicles: range.vehicleSet,
-            from: range.fromMicros, to: range.toMicros, filters: try filter.columnFilters(), label: label, fill: fill)
+            m, fn, field: field, every: Units.durationMicros(every) ?? 0, groupBy: g, vehicles: vehicles,
+            from: range.fromMicros, to: range.toMicros, filters: filters, label: label, fill: fill)
         let rows = try q.run(on: snap)
         // The header: vehicle first, then the string columns by their real names, once each.
         var cols = ["bucket"]
@@ -90,6 +92,6 @@ struct AggCommand: ParsableCommand {
             p.row(cells)
         }
         p.finish()
-        if rows.isEmpty { try noteUnknownVehicles(range.vehicles, in: snap) }
+        if rows.isEmpty { try noteUnknownVehicles(named, in: snap) }
     }
 }

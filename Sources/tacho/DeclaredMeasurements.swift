@@ -2,6 +2,7 @@ import ArgumentParser
 import TachoFormat
 import TachoIngest
 import TachoLineProtocol
+import TachoQuery
 import TachoSchema
 import TachoStore
 
@@ -67,5 +68,77 @@ extension LoadedConfig {
         } catch let e as CatalogError {
             throw ValidationError("\(path ?? "built-in declarations"): \(e)")
         }
+    }
+}
+
+/// What a read-only command resolves measurement and column names against: the store's
+/// catalog, plus every measurement the declarations in force (`--config`, else the built-in
+/// ones) name that the store has no rows of yet. Such a measurement is known: a query of it
+/// prints its header and no row, `tacho measurements` lists it without an id.
+struct ReadScope {
+    /// The store's catalog with the declared-only measurements added (their ids provisional).
+    var catalog: Catalog
+    /// Names of the measurements that are declared but not in the store.
+    var declaredOnly: Set<String>
+    var declarations: [MeasurementDeclaration]
+
+    init(_ snap: Snapshot, config: LoadedConfig) {
+        var c = snap.catalog
+        var only = Set<String>()
+        // A declaration the engine cannot store is the writers' business (they refuse it);
+        // here it is simply not known.
+        for d in config.measurements where c.measurement(named: d.name) == nil {
+            guard let m = try? DefaultDeclarations.measurements([d]), let next = try? c.resolving(m) else { continue }
+            c = next
+            only.insert(d.name)
+        }
+        catalog = c
+        declaredOnly = only
+        declarations = config.measurements
+    }
+
+    init(_ snap: Snapshot, _ store: StoreOptionGroup) throws {
+        self.init(snap, config: try store.loadedConfig())
+    }
+
+    func measurement(_ name: String?) throws -> Measurement { try MeasurementLookup.required(name, in: catalog) }
+
+    /// The names `--where` may give `m`'s vehicle column: `vehicle_id` (as printed), the
+    /// declared column name and the declared input keys (`imei`, `spaceship_id`, a tag), unless
+    /// `m` has a column of that name.
+    func vehicleNames(of m: Measurement) -> Set<String> {
+        var names: Set<String> = ["vehicle_id"]
+        if let d = declarations.first(where: { $0.name == m.name }) {
+            names.insert(d.vehicle.column)
+            names.formUnion(d.vehicle.keys)
+        }
+        return names.filter { n in !m.columns.contains { $0.name == n } }
+    }
+}
+
+extension FilterOptionGroup {
+    /// `columnFilters()` with the filters on `m`'s vehicle column (`--where imei=X`) taken out
+    /// as vehicles: each must hold, so the vehicles are the values every one of them and
+    /// `--vehicle` (when given) allow. Only `=` compares the vehicle column.
+    /// `named`: every vehicle named, for the notes on vehicles without data.
+    func splitVehicle(of m: Measurement, in scope: ReadScope, vehicles: [String]) throws
+        -> (filters: [ColumnFilter], vehicles: Set<ByteString>?, named: [String]) {
+        let names = scope.vehicleNames(of: m)
+        var allowed: Set<ByteString>? = vehicles.isEmpty ? nil : Set(bytesOf: vehicles)
+        var named = vehicles
+        var rest: [ColumnFilter] = []
+        for f in try columnFilters() {
+            guard names.contains(f.column) else {
+                rest.append(f)
+                continue
+            }
+            guard f.op == .eq else {
+                throw ValidationError("filter on the vehicle column \(f.column): only = compares it (or use --vehicle)")
+            }
+            let these = Set(bytesOf: f.values)
+            allowed = allowed.map { $0.intersection(these) } ?? these
+            named += f.values.filter { !named.contains($0) }
+        }
+        return (rest, allowed, named)
     }
 }

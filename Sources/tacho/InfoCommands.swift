@@ -25,7 +25,7 @@ struct VehiclesCommand: ParsableCommand {
     func run() throws {
         let snap = try openSnapshot(storeOption, log)
         if let measurement {
-            let m = try MeasurementLookup.named(measurement, in: snap)
+            let m = try ReadScope(snap, storeOption).measurement(measurement)
             var p = RowPrinter(output.format, columns: ["vehicle_id", "first_time", "last_time", "rows"])
             for v in try VehicleSummary.compute(on: snap, measurements: [m]) {
                 p.row([.text(v.vehicle), .time(v.firstTime), .time(v.lastTime), .int(Int64(v.rows(of: m)))])
@@ -63,7 +63,8 @@ struct StatsCommand: ParsableCommand {
 
     func run() throws {
         let snap = try openSnapshot(storeOption, log)
-        let only = try measurement.map { try MeasurementLookup.named($0, in: snap) }
+        let scope = try ReadScope(snap, storeOption)
+        let only = try measurement.map { try scope.measurement($0) }
         let s = try StoreStats.compute(on: snap, exactRows: true, measurements: only.map { [$0] })
         var p = RowPrinter(output.format, columns: ["measurement", "partitions", "segments", "rows", "stored_rows", "bytes", "bytes_per_row"])
         for m in s.measurements {
@@ -86,6 +87,8 @@ struct MeasurementsCommand: ParsableCommand {
             columns lists name:type per column (int64, float64, string, …); identity the columns that
             identify a row (a later row with the same identity replaces the earlier one); rows the
             distinct visible rows. Lists print as a;b in csv/table and as arrays in json/ndjson.
+            A measurement declared (--config, else the built-in declarations) that the store has no
+            rows of yet is listed last, with no id (the store gives it one with its first rows) and 0 rows.
 
             Example:
               tacho measurements --format table
@@ -97,10 +100,13 @@ struct MeasurementsCommand: ParsableCommand {
 
     func run() throws {
         let snap = try openSnapshot(storeOption, log)
+        let scope = try ReadScope(snap, storeOption)
         var p = RowPrinter(output.format, columns: ["name", "id", "columns", "identity", "rows"])
-        for m in MeasurementLookup.all(in: snap) {
-            p.row([.text(m.name), .int(Int64(m.id)), .strings(m.columns.map { "\($0.name):\($0.type)" }),
-                   .strings(MeasurementLookup.identity(of: m)), .int(Int64(try VehicleSummary.rowCount(of: m, on: snap)))])
+        let all = MeasurementLookup.all(in: scope.catalog)
+        for m in all.filter({ !scope.declaredOnly.contains($0.name) }) + all.filter({ scope.declaredOnly.contains($0.name) }) {
+            let stored = !scope.declaredOnly.contains(m.name)
+            p.row([.text(m.name), stored ? .int(Int64(m.id)) : .null, .strings(m.columns.map { "\($0.name):\($0.type)" }),
+                   .strings(MeasurementLookup.identity(of: m)), .int(stored ? Int64(try VehicleSummary.rowCount(of: m, on: snap)) : 0)])
         }
         p.finish()
     }

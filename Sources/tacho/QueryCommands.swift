@@ -111,10 +111,11 @@ struct QueryCommand: ParsableCommand {
 
     func run() throws {
         let snap = try openSnapshot(storeOption, log)
-        let m = try MeasurementLookup.required(measurement, in: snap)
-        let q = RangeQuery(m, vehicles: range.vehicleSet, from: range.fromMicros, to: range.toMicros,
-                           filters: try filter.columnFilters(), limit: limit)
-        try printRows(q, on: snap, output.format, range.vehicles)
+        let scope = try ReadScope(snap, storeOption)
+        let m = try scope.measurement(measurement)
+        let (filters, vehicles, named) = try filter.splitVehicle(of: m, in: scope, vehicles: range.vehicles)
+        let q = RangeQuery(m, vehicles: vehicles, from: range.fromMicros, to: range.toMicros, filters: filters, limit: limit)
+        try printRows(q, on: snap, output.format, named)
     }
 }
 
@@ -146,7 +147,7 @@ struct LatestCommand: ParsableCommand {
         let wanted = vehicles.isEmpty ? nil : Set(bytesOf: vehicles)
         let found: Set<ByteString>
         if let measurement {
-            let m = try MeasurementLookup.named(measurement, in: snap)
+            let m = try ReadScope(snap, storeOption).measurement(measurement)
             let rows = try LatestRowQuery(m, vehicles: wanted, at: at?.micros).run(on: snap)
             var p = RowPrinter(output.format, columns: rowColumns(m))
             for r in rows { p.row([.text(r.vehicle), .time(r.time)] + r.cells.map(Cell.init)) }
