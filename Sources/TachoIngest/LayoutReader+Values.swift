@@ -35,7 +35,10 @@ extension LayoutReader {
                 return put(m, s, f)
             }
         case .integer:
-            if t == .number, let v = parser.asExactInt64, k.pointee.contains(Double(v)) { return put(v, s, f) }
+            if t == .number, let v = parser.asExactInt64, k.pointee.contains(Double(v)) {
+                if v == intNull { avoidIntNull() }
+                return put(v, s, f)
+            }
         default:
             break
         }
@@ -91,12 +94,14 @@ extension LayoutReader {
         let bit = UInt64(1) << UInt64(s)
         switch outcome {
         case .value(let v):
+            if v == intNull { avoidIntNull() }
             lv.values(f)[s] = v
             lv.found[f] |= bit
         case .problem(let why):
             lv.bad[f] |= bit
             addProblem(f, Problem(field: plan.names[s], reason: why))
         case .flagged(let v, let why):
+            if v == intNull { avoidIntNull() }
             lv.values(f)[s] = v
             lv.found[f] |= bit
             addProblem(f, Problem(field: plan.names[s], reason: why))
@@ -223,14 +228,14 @@ extension LayoutReader {
         case .int(let v): return v
         case .double(let d): return Int64(bitPattern: d.bitPattern)
         case .string(let str): return Int64(Array(str.utf8).withUnsafeBytes { interner.intern($0) })
-        case .null: return LayoutReader.nullSlot
+        case .null: return isIntColumn(s) ? intNull : LayoutReader.nullSlot
         case nil: return 0
         }
     }
 
     /// A slot value as JSON text, for reject records.
     func valueText(_ s: Int, _ v: Int64) -> String {
-        if s > 1 && v == LayoutReader.nullSlot && plan.defaultValue(s) == .null { return "null" }
+        if s > 1 && v == (isIntColumn(s) ? intNull : LayoutReader.nullSlot) && plan.defaultValue(s) == .null { return "null" }
         if s == 1 { return "\"\(Timestamp.format(v))\"" }
         if plan.stringSlots & (1 << UInt64(s)) != 0 {
             let i = Int(v)

@@ -53,6 +53,9 @@ final class LayoutReader {
     @exclusivity(unchecked) var pendBase = 0
     @exclusivity(unchecked) var pendingMissing: [UInt64] = []
     @exclusivity(unchecked) var stride = 2
+    /// The marker of an absent optional field of a nullable int64 column while it is read
+    /// (`nullSlot` until a value read equals it, then one no value read has: `avoidIntNull`).
+    @exclusivity(unchecked) var intNull = LayoutReader.nullSlot
     /// Top-level scalar members (envelope fields), as read; `docFrames` their values per layout.
     @exclusivity(unchecked) var docMembers: [DocMember] = []
     @exclusivity(unchecked) var docFrames: [Int: (epoch: Int, frame: DocFrame)] = [:]
@@ -236,19 +239,20 @@ final class LayoutReader {
     }
 
     /// The value of an absent optional field of a nullable column while it is read: a NaN
-    /// bit pattern, which no finite float, string id or bool takes (an integer field of a
-    /// nullable column holding exactly 9221120237041090287 would read as null).
+    /// bit pattern, which no finite float, string id or bool takes. Every int64 can be a
+    /// value: int64 columns use `intNull`, which moves away from the values read.
     static let nullSlot = Int64(bitPattern: 0x7FF8_0000_DEAD_BEEF)
 
     /// Null rows of a nullable column: its flags, and the type's zero value in place of the
     /// marker (string columns: the id of "").
     private func markNulls(_ col: inout ColumnValues, slot s: Int, rows p: UnsafePointer<Int64>, count n: Int, stride w: Int) {
+        let marker = col.type == .int64 ? intNull : Self.nullSlot
         var any = false
-        for r in 0..<n where p[r * w + s] == Self.nullSlot { any = true; break }
+        for r in 0..<n where p[r * w + s] == marker { any = true; break }
         guard any else { return }
         let empty = UInt32(Array("".utf8).withUnsafeBytes { interner.intern($0) })
         var nulls = [Bool](repeating: false, count: n)
-        for r in 0..<n where p[r * w + s] == Self.nullSlot {
+        for r in 0..<n where p[r * w + s] == marker {
             nulls[r] = true
             switch col.type {
             case .int64: col.ints[r] = 0
