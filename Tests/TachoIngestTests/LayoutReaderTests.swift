@@ -29,10 +29,10 @@ import TachoTestSupport
         }
         let p = try String(contentsOfFile: fixtures + "/fleet-power/post_example1_kWh_hourly.json", encoding: .utf8)
         let rows = try readFile(p, name: "post_example1_kWh_hourly.json", layouts: RecordLayout.builtin).rows
-        #expect(rows.first == ModelRow(vehicle: "1", time: Timestamp.parseMicros("2018-08-24T00:00:00Z") ?? 0, values: ["kWh", "12.0"]))
+        #expect(rows.first == ModelRow(vehicle: "1", time: Timestamp.parseMicros("2018-08-24T00:00:00Z") ?? 0, values: ["12.0", "kWh"]))
         let kw = try String(contentsOfFile: fixtures + "/fleet-power/post_example2_kW_5min.json", encoding: .utf8)
         let kwRows = try readFile(kw, name: "post_example2_kW_5min.json", layouts: RecordLayout.builtin).rows
-        #expect(!kwRows.isEmpty && kwRows.allSatisfy { $0.vehicle == "2" && $0.values[0] == "kW" })
+        #expect(!kwRows.isEmpty && kwRows.allSatisfy { $0.vehicle == "2" && $0.values[1] == "kW" })
     }
 
     /// The malformed appendix: lenient keeps the event-level pair beside `detections` as one
@@ -57,7 +57,7 @@ import TachoTestSupport
         let samples = (0..<10).map { #"{"timestamp":"2024-01-01T00:0\#($0):00Z","value":\#($0)}"# }.joined(separator: ",")
         let after = #"{"data":[\#(samples)],"units":"kW","spaceship_id":"s"}"#
         let ok = try readFile(after, name: "power_a.json", layouts: [.power], maxWaiting: 10)
-        #expect(ok.rows.count == 10 && ok.rows.allSatisfy { $0.vehicle == "s" && $0.values[0] == "kW" })
+        #expect(ok.rows.count == 10 && ok.rows.allSatisfy { $0.vehicle == "s" && $0.values[1] == "kW" })
         #expect(throws: FileError.self) {
             try readFile(after, name: "power_a.json", layouts: [.power], maxWaiting: 9)
         }

@@ -100,10 +100,12 @@ func object(_ fields: [GenField], extra: [String] = []) -> String {
 enum Gen {
     static let base: Int64 = 1_725_000_000_000_000
 
-    static func vehicle(_ d: inout Dice, key: String) -> GenField {
+    /// `numbers`: an integer is taken as its decimal text (ids under a key other than
+    /// `vehicle_id`, such as `imei`).
+    static func vehicle(_ d: inout Dice, key: String, numbers: Bool = false) -> GenField {
         switch d.int(0...19) {
         case 0: return GenField(key: key, json: "\"\"", problem: "\(key) is empty")
-        case 1: return GenField(key: key, json: "7", problem: "\(key) must be a string")
+        case 1: return numbers ? GenField(key: key, json: "7", value: "7") : GenField(key: key, json: "7", problem: "\(key) must be a string")
         default:
             let v = d.pick(["v1", "v2", "qbae3f", "é", "e\u{301}"])
             return GenField(key: key, json: jsonQuoted(v), value: v)
