@@ -15,7 +15,8 @@ extension InboxDaemon {
         guard base.options.lineProtocol.autoCreate, paths.contains(where: LineProtocolSchemas.isLineProtocol) else { return base }
         var o = base.options
         let found = LineProtocolSchemas.discover(
-            paths: paths, declared: Set(o.layouts.map(\.measurement.name)), options: o.lineProtocol, catalog: writer.storedCatalog)
+            paths: paths, declared: Set(o.layouts.map(\.measurement.name)), options: o.lineProtocol, catalog: writer.storedCatalog,
+            afterEachFile: { [heartbeat] in heartbeat?() })  // the watchdog, while a backlog of .lp files is read
         guard !found.isEmpty else { return base }
         for d in found {
             do {

@@ -246,13 +246,15 @@ public enum LineProtocolSchemas {
     /// `catalog` (the store's) already holds, created by lines before, is declared as stored
     /// (its columns, types and identity) plus the fields of its first line the store lacks.
     public static func discover(
-        paths: [String], declared: Set<String>, options: LineInputOptions, catalog: Catalog = .builtIn
+        paths: [String], declared: Set<String>, options: LineInputOptions, catalog: Catalog = .builtIn,
+        afterEachFile: () -> Void = {}
     ) -> [MeasurementDeclaration] {
         guard options.autoCreate else { return [] }
         var out: [MeasurementDeclaration] = []
         var known = declared
         let mapping = LineMappingOptions(vehicleTag: options.vehicleTag, autoCreate: true)
         for path in paths where isLineProtocol(path) {
+            defer { afterEachFile() }
             guard let src = try? FileDescriptorSource(path: path) else { continue }
             let parser = LineProtocolParser(
                 source: LineBytes(inner: HashingSource(src)), options: LineProtocolOptions(precision: options.precision))
