@@ -20,6 +20,10 @@ public enum StringCodec {
         /// that order.
         var position: [Int] = []
         var sorted: [Int] = []
+        /// Sets mode: each row's position, and each local id's sort key (its first eight
+        /// bytes, big-endian).
+        var rowPositions: [UInt8] = []
+        var prefixes: [UInt64] = []
         public init() {}
     }
 
@@ -95,26 +99,67 @@ public enum StringCodec {
         rleBytes: Int, scratch s: inout Scratch, into w: inout ByteWriter
     ) -> Bool {
         let d = s.order.count
-        let order = s.order
-        s.sorted.removeAll(keepingCapacity: true)
-        s.sorted.append(contentsOf: 0..<d)
-        s.sorted.sort { byteLess(dictionary[Int(order[$0])], dictionary[Int(order[$1])]) }
-        resize(&s.position, to: d, fill: 0)
-        for (p, local) in s.sorted.enumerated() { s.position[local] = p }
+        sortByBytes(dictionary, &s)
         let packedBytes = BitPacking.packedSize(count: ids.count, width: BitPacking.bitWidth(UInt64(d - 1)))
         let rle = rleBytes &+ varintSize(UInt64(runs))
-        return s.local.withUnsafeBufferPointer { local in
+        // Each row's position in byte order, once; planning and writing read it.
+        if s.rowPositions.count < ids.count { resize(&s.rowPositions, to: ids.count, fill: 0) }
+        let fits: Bool = s.local.withUnsafeBufferPointer { local in
             s.position.withUnsafeBufferPointer { position in
-                let at = { (row: Int) -> Int in position[Int(local[Int(ids[row])] &- 1)] }
-                guard let bits = StringSets.plan(times: times, d: d, position: at), (bits + 7) / 8 < min(packedBytes, rle)
-                else { return false }
-                w.writeVarint(UInt64(d))
-                for local in s.sorted { w.writeString(dictionary[Int(order[local])]) }
-                w.writeUInt8(StringSets.mode)
-                StringSets.write(times: times, d: d, position: at, into: &w)
-                return true
+                s.rowPositions.withUnsafeMutableBufferPointer { rows in
+                    for r in 0..<ids.count { rows[r] = UInt8(truncatingIfNeeded: position[Int(local[Int(ids[r])] &- 1)]) }
+                    let positions = UnsafeBufferPointer(rebasing: rows[0..<ids.count])
+                    guard let bits = StringSets.plan(times: times, d: d, positions: positions) else { return false }
+                    return (bits + 7) / 8 < min(packedBytes, rle)
+                }
             }
         }
+        guard fits else { return false }
+        w.writeVarint(UInt64(d))
+        for local in s.sorted { w.writeString(dictionary[Int(s.order[local])]) }
+        w.writeUInt8(StringSets.mode)
+        s.rowPositions.withUnsafeBufferPointer { rows in
+            StringSets.write(times: times, d: d, positions: UnsafeBufferPointer(rebasing: rows[0..<ids.count]), into: &w)
+        }
+        return true
+    }
+
+    /// `s.sorted`: the local ids in byte order of their strings; `s.position`: each local id's
+    /// place in that order. An insertion sort on each string's first eight bytes (big-endian,
+    /// so integer order is byte order), comparing whole strings only on equal prefixes.
+    private static func sortByBytes(_ dictionary: [String], _ s: inout Scratch) {
+        let d = s.order.count
+        resize(&s.prefixes, to: d, fill: 0)
+        resize(&s.sorted, to: d, fill: 0)
+        resize(&s.position, to: d, fill: 0)
+        for l in 0..<d {
+            var key: UInt64 = 0
+            var n = 0
+            for b in dictionary[Int(s.order[l])].utf8 {
+                if n == 8 { break }
+                key |= UInt64(b) << UInt64(56 - 8 * n)
+                n += 1
+            }
+            s.prefixes[l] = key
+        }
+        let order = s.order
+        s.prefixes.withUnsafeBufferPointer { prefix in
+            s.sorted.withUnsafeMutableBufferPointer { sorted in
+                func less(_ a: Int, _ b: Int) -> Bool {
+                    if prefix[a] != prefix[b] { return prefix[a] < prefix[b] }
+                    return byteLess(dictionary[Int(order[a])], dictionary[Int(order[b])])
+                }
+                for l in 0..<d {
+                    var j = l
+                    while j > 0 && less(l, sorted[j - 1]) {
+                        sorted[j] = sorted[j - 1]
+                        j -= 1
+                    }
+                    sorted[j] = l
+                }
+            }
+        }
+        for (p, local) in s.sorted.enumerated() { s.position[local] = p }
     }
 
     /// Decodes into `out.ids` / `out.dictionary`. False on malformed input, including mode 3

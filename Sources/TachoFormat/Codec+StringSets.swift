@@ -12,14 +12,17 @@ enum StringSets {
     static let sinceVersion: UInt16 = 3
     static let maxEntries = 64
 
-    /// C(a, b) for 0 ≤ a, b ≤ 64 (0 when b > a); every value fits in u64 (C(64, 32) < 2^61).
-    static let binomial: [UInt64] = {
-        var c = [UInt64](repeating: 0, count: 65 * 65)
+    /// C(a, b) for 0 ≤ a, b ≤ 64 (0 when b > a), at `a * 65 + b`; every value fits in u64
+    /// (C(64, 32) < 2^61). Raw memory that lives as long as the process: the hot loops read
+    /// it through a pointer bound once, with no lazy-global check or bounds check per entry.
+    nonisolated(unsafe) static let binomial: UnsafePointer<UInt64> = {
+        let c = UnsafeMutablePointer<UInt64>.allocate(capacity: 65 * 65)
+        c.initialize(repeating: 0, count: 65 * 65)
         for a in 0...64 {
             c[a * 65] = 1
             if a > 0 { for b in 1...a { c[a * 65 + b] = c[(a - 1) * 65 + b - 1] &+ c[(a - 1) * 65 + b] } }
         }
-        return c
+        return UnsafePointer(c)
     }()
 
     @inline(__always) static func choose(_ a: Int, _ b: Int) -> UInt64 { binomial[a &* 65 &+ b] }
@@ -41,34 +44,34 @@ enum StringSets {
         return true
     }
 
-    /// The bits of the rank stream, or nil when some group's sorted positions are not strictly
-    /// ascending (the column is not a set per time). `position(row)` is the row's entry's
+    /// The bits of the rank stream, or nil when some group's positions are not strictly
+    /// ascending (the column is not a set per time). `positions[row]` is the row's entry's
     /// index in the byte-sorted dictionary of `d` entries.
-    @inline(__always)
-    static func plan(times: UnsafeBufferPointer<Int64>, d: Int, position: (Int) -> Int) -> Int? {
+    static func plan(times: UnsafeBufferPointer<Int64>, d: Int, positions: UnsafeBufferPointer<UInt8>) -> Int? {
         var bits = 0
+        let widths = binomial + d &* 65
         let ok = forEachGroup(times) { i, j in
             var prev = -1
             for r in i..<j {
-                let p = position(r)
+                let p = Int(positions[r])
                 guard p > prev else { return false }
                 prev = p
             }
-            bits &+= width(d, j &- i)
+            bits &+= BitPacking.bitWidth(widths[j &- i] &- 1)
             return true
         }
         return ok ? bits : nil
     }
 
     /// Writes the rank stream. REQUIRES: `plan` returned non-nil for the same input.
-    @inline(__always)
-    static func write(times: UnsafeBufferPointer<Int64>, d: Int, position: (Int) -> Int, into w: inout ByteWriter) {
+    static func write(times: UnsafeBufferPointer<Int64>, d: Int, positions: UnsafeBufferPointer<UInt8>, into w: inout ByteWriter) {
         var acc: UInt64 = 0, bits = 0
+        let c = binomial
         _ = forEachGroup(times) { i, j in
             var rank: UInt64 = 0
-            for r in i..<j { rank &+= choose(position(r), r &- i &+ 1) }
+            for r in i..<j { rank &+= c[Int(positions[r]) &* 65 &+ (r &- i &+ 1)] }
             // Append width(d, k) ≤ 61 bits in pieces of at most 32, flushing whole bytes.
-            var v = rank, width = width(d, j &- i)
+            var v = rank, width = BitPacking.bitWidth(c[d &* 65 &+ (j &- i)] &- 1)
             while width > 0 {
                 let take = min(width, 32)
                 acc |= (v & ((1 << UInt64(take)) &- 1)) << UInt64(bits)

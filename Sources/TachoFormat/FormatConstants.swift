@@ -44,7 +44,9 @@ public enum FormatConstants {
     public static let catalogVersion: UInt16 = 1
     /// FORMAT.md §5 "Ingest ledger file": `TLED`.
     public static let ledgerMagic: UInt32 = 0x4445_4C54  // "TLED"
-    public static let ledgerVersion: UInt16 = 1
+    /// Written by new stores; version 1 (another content hash, same layout) is still read and,
+    /// in a store that holds it, still written (`ContentHashAlgorithm`).
+    public static let ledgerVersion: UInt16 = 2
 }
 
 /// How a block's payload is stored (FORMAT.md §2.2).

@@ -90,6 +90,9 @@ public struct ReaderOptions: Sendable {
     public var maxWaitingRecords = 1 << 20
     /// How `*.lp` files are read (`LineProtocolFileReader`).
     public var lineProtocol = LineInputOptions()
+    /// How the ledger hashes files: the store's (`StoreWriter.hashAlgorithm`). Default the
+    /// current algorithm, which a new store uses.
+    public var hashAlgorithm = ContentHashAlgorithm.current
 
     public init(lenient: Bool = false) { self.lenient = lenient }
 }

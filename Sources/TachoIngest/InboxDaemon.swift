@@ -169,6 +169,7 @@ public final class InboxDaemon {
     var reader: TelemetryReader {
         var o = readerOptions
         o.expiredBefore = writer.manifest.watermarks
+        o.hashAlgorithm = writer.hashAlgorithm
         return TelemetryReader(options: o)
     }
 

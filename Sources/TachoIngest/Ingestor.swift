@@ -67,6 +67,7 @@ public final class Ingestor {
         // The watermarks cannot rise during one ingest (retention runs under the writer this
         // ingestor holds, and it runs none), so the reader rejects expired rows by them.
         options.expiredBefore = writer.manifest.watermarks
+        options.hashAlgorithm = writer.hashAlgorithm
         options.partitionWidth = writer.manifest.partitionWidth
         reader = TelemetryReader(options: options)
         self.logger = logger

@@ -113,7 +113,7 @@ extension LayoutReader {
                 message: "more than \(options.maxWaitingRecords) \(plan.layout.measurement.name) records wait for a field that may follow their array (\(bitNames(pendingMissing.reduce(0, |) & allMask).joined(separator: ", "))); put such fields before the array")
         }
         var w = WaitingElement(
-            layout: current, index: index, start: start, text: text, values: Array(rows[pendBase...]), missing: pendingMissing, strings: [])
+            layout: current, index: index, start: start, text: text, values: rows.copy(from: pendBase), missing: pendingMissing, strings: [])
         for r in 0..<n {
             forEachBit(plan.stringSlots & ~pendingMissing[r]) { s in
                 let i = r * stride + s

@@ -150,7 +150,7 @@ extension LayoutReader {
         let item = plan.layout.path[j - 1].item
         if let first = problems[j].first {
             let start = lv.pendStart[j]
-            rows.removeLast(rows.count - (pendBase + start * stride))
+            rows.truncate(to: pendBase + start * stride)
             pendingMissing.removeLast(pendingMissing.count - start)
             addChildProblem(j - 1, Problem(field: first.field, reason: "\(item) \(i): \(first.reason)"))
         }
@@ -231,7 +231,7 @@ extension LayoutReader {
     @inline(__always)
     private func pushRecord(level k: Int) {
         let base = rows.count
-        rows.append(contentsOf: UnsafeBufferPointer(start: lv.values(k), count: stride))
+        rows.append(lv.values(k), count: stride)
         var missing = ~lv.found[k] & allMask
         let defaults = missing & recordScope
         if defaults != 0 {
@@ -248,12 +248,13 @@ extension LayoutReader {
         let n = pendingMissing.count
         guard start < n else { return }
         let w = stride, pb = pendBase
-        rows.withUnsafeMutableBufferPointer { rows in
+        let rows = self.rows.base
+        do {
             pendingMissing.withUnsafeMutableBufferPointer { missing in
                 for r in start..<n {
                     let m = missing[r] & have
                     if m == 0 { continue }
-                    let row = rows.baseAddress! + pb + r * w
+                    let row = rows + pb + r * w
                     forEachBit(m) { s in row[s] = vals[s] }
                     missing[r] = missing[r] & ~m
                 }
@@ -316,7 +317,7 @@ extension LayoutReader {
 
     /// Removes the current element's records (rejected, or parked to wait).
     func dropPending() {
-        rows.removeLast(rows.count - pendBase)
+        rows.truncate(to: pendBase)
         pendingMissing.removeAll(keepingCapacity: true)
     }
 

@@ -1,4 +1,3 @@
-import Synchronization
 import TachoFormat
 import TachoJSON
 import TachoStore
@@ -33,7 +32,7 @@ final class LayoutReader {
     @exclusivity(unchecked) var expiredBefore: Int64 = .min
     /// The rows read since the last flush, row-major in slot order (vehicle, time,
     /// fields): a complete element's records are appended with one copy.
-    @exclusivity(unchecked) var rows: [Int64] = []
+    @exclusivity(unchecked) var rows = RowStore()
     @exclusivity(unchecked) var rowCount = 0
     /// The open objects on the path, per level (raw memory, see `LevelStore`), and their
     /// problems (counted in `lv.problemCount`/`lv.childCount`).
@@ -79,11 +78,9 @@ final class LayoutReader {
         report = FileReport(path: path)
         let fileName = path.split(separator: "/").last.map(String.init) ?? path
         guessed = layouts.firstIndex { $0.matches(fileName: fileName) }
-        rows = RowBuffers.take()
     }
 
     deinit {
-        RowBuffers.give(rows)
         lv.deallocate()
         kinds.deallocate()
     }
@@ -184,7 +181,7 @@ final class LayoutReader {
         requiredMask = plan.required
         allMask = plan.all
         for (i, k) in plan.kinds.enumerated() { kinds[i] = k }
-        rows.reserveCapacity(options.batchRows * stride)
+        rows.reserve(options.batchRows * stride)
     }
 
     /// Hands the rows read so far to the sink, as a batch made of this reader's arrays. A
@@ -199,7 +196,7 @@ final class LayoutReader {
         }
         transpose(into: &batch)
         batch.setDictionary(interner.strings)
-        rows.removeAll(keepingCapacity: true)
+        rows.removeAll()
         rowCount = 0
         try sink(batch)
         interner.removeAll()
@@ -209,8 +206,8 @@ final class LayoutReader {
     /// The row-major rows into the batch's columns.
     private func transpose(into batch: inout RowBatch) {
         let n = rowCount, w = stride
-        rows.withUnsafeBufferPointer { rows in
-            let p = rows.baseAddress!
+        do {
+            let p = UnsafePointer(rows.base)
             func column<T>(_ slot: Int, _ convert: (Int64) -> T) -> [T] {
                 [T](unsafeUninitializedCapacity: n) { out, count in
                     var src = p + slot
@@ -329,21 +326,6 @@ final class LayoutReader {
             RecordReject(
                 index: index, line: p.line, column: p.column, reason: problem.reason, record: record,
                 measurement: plan.layout.measurement.name, field: problem.field))
-    }
-}
-
-/// Row buffers of finished readers, for the next ones: a parse thread reads many small
-/// files, and a fresh buffer per file would be faulted in page by page each time. At most
-/// two are kept (up to 2 MiB each at the default batch size).
-enum RowBuffers {
-    private static let free = Mutex<[[Int64]]>([])
-
-    static func take() -> [Int64] { free.withLock { $0.popLast() } ?? [] }
-
-    static func give(_ buffer: [Int64]) {
-        var b = buffer
-        b.removeAll(keepingCapacity: true)
-        free.withLock { if $0.count < 2 { $0.append(b) } }
     }
 }
 

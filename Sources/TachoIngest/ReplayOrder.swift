@@ -16,7 +16,7 @@ extension Ingestor {
         var unknown: [String] = []
         for (k, p) in paths.enumerated() {
             if case .file(_, let size, _) = InputFiles.stat(p), sizes.contains(size),
-               let hash = Self.contentHash(p), writer.ledger[hash]?.size == size,
+               let hash = Self.contentHash(p, writer.hashAlgorithm), writer.ledger[hash]?.size == size,
                let position = writer.ledgerPosition[hash] {
                 known.append((position, k))
             } else {
@@ -28,11 +28,11 @@ extension Ingestor {
     }
 
     /// The ledger's content hash of the file at `path`, nil when it cannot be read.
-    static func contentHash(_ path: String) -> ContentHash? {
+    static func contentHash(_ path: String, _ algorithm: ContentHashAlgorithm) -> ContentHash? {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
-        var hasher = ContentHasher()
+        var hasher = ContentHasher(algorithm)
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         while true {
             let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }

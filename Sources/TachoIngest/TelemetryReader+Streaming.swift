@@ -105,8 +105,8 @@ final class ReadAheadSource: HashingByteSource {
     private var length: Int?
     private var finished = false
 
-    init(_ file: FileDescriptorSource, slots: Int = 4, chunk: Int = 256 << 10) {
-        ring = ReadAheadRing(file: file, slots: slots, chunk: chunk)
+    init(_ file: FileDescriptorSource, hashing algorithm: ContentHashAlgorithm, slots: Int = 4, chunk: Int = 256 << 10) {
+        ring = ReadAheadRing(file: file, hasher: ContentHasher(algorithm), slots: slots, chunk: chunk)
         let ring = self.ring
         spawnThread { ring.produce() }
     }
@@ -158,15 +158,16 @@ final class ReadAheadRing: @unchecked Sendable {
     /// the two threads touch different elements, and an Array's copy-on-write check is not
     /// safe against a concurrent reader.
     let lengths: UnsafeMutablePointer<Int>
-    var hasher = ContentHasher()
+    var hasher: ContentHasher
     let filled = DispatchSemaphore(value: 0)
     let free: DispatchSemaphore
     private let done = DispatchSemaphore(value: 0)
     private let stopping = Atomic<Bool>(false)
     private let stopped = Atomic<Bool>(false)
 
-    init(file: FileDescriptorSource, slots: Int, chunk: Int) {
+    init(file: FileDescriptorSource, hasher: ContentHasher, slots: Int, chunk: Int) {
         self.file = file
+        self.hasher = hasher
         self.slots = slots
         self.chunk = chunk
         memory = .allocate(byteCount: slots * chunk, alignment: 64)

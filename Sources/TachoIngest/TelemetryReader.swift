@@ -13,9 +13,12 @@ protocol HashingByteSource: JSONByteSource {
 /// A byte source that hashes what it reads, on the parser's thread.
 final class HashingSource: HashingByteSource {
     let inner: FileDescriptorSource
-    var hasher = ContentHasher()
+    var hasher: ContentHasher
 
-    init(_ inner: FileDescriptorSource) { self.inner = inner }
+    init(_ inner: FileDescriptorSource, hashing algorithm: ContentHashAlgorithm = .current) {
+        self.inner = inner
+        hasher = ContentHasher(algorithm)
+    }
 
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         let n = try inner.read(into: buffer)
@@ -55,7 +58,9 @@ public struct TelemetryReader: Sendable {
         } catch {
             throw InputReadError(path: path, message: "\(error)")
         }
-        let source: any HashingByteSource = readAhead ? ReadAheadSource(fileSource) : HashingSource(fileSource)
+        let source: any HashingByteSource = readAhead
+            ? ReadAheadSource(fileSource, hashing: options.hashAlgorithm)
+            : HashingSource(fileSource, hashing: options.hashAlgorithm)
         defer { source.close() }
         if LineProtocolSchemas.isLineProtocol(path) {
             var report = try LineProtocolFileReader(path: path, options: options).read(source: source, sink: sink)

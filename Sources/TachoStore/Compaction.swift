@@ -375,19 +375,23 @@ public enum Compactor {
         precondition(t.outputNumber > 0, "ledger merge without a reserved number")
         var entries: [LedgerEntry] = []
         var bytesIn: UInt64 = 0
+        // The oldest algorithm among the inputs: the writer hashes by it while such a ledger
+        // is listed (inputs of two versions come only from a downgrade; see FORMAT.md §5).
+        var algorithm = ContentHashAlgorithm.current
         for name in t.inputs {
             let path = layout.indexPath(name)
             let bytes = try readFile(path, fs: fs)
-            guard let e = LedgerFile.decode(bytes) else {
+            guard let e = LedgerFile.decodeContents(bytes) else {
                 throw StoreError(.corrupt, "read ledger", path: path, "checksum or structure mismatch")
             }
             bytesIn += UInt64(bytes.count)
-            entries.append(contentsOf: e)
+            if e.algorithm.rawValue < algorithm.rawValue { algorithm = e.algorithm }
+            entries.append(contentsOf: e.entries)
         }
         let count = entries.count
         if let before = t.pruneBefore { entries.removeAll { $0.ingestedAt < before } }
         let name = StoreLayout.ledgerName(number: t.outputNumber)
-        let out = LedgerFile.encode(entries)
+        let out = LedgerFile.encode(entries, algorithm: algorithm)
         try StoreWriter.writeNewFile(layout.indexPath(name), out, fs: fs)
         return LedgerMergeResult(task: t, name: name, entriesIn: count, entriesOut: entries.count,
                                  bytesIn: bytesIn, bytesOut: UInt64(out.count))

@@ -60,7 +60,7 @@ extension StoreWriter {
                 let name = StoreLayout.ledgerName(number: next.nextNumber)
                 next.nextNumber += 1
                 manifest.nextNumber = next.nextNumber
-                try writeNewFile(layout.indexPath(name), LedgerFile.encode(entries))
+                try writeNewFile(layout.indexPath(name), LedgerFile.encode(entries, algorithm: hashAlgorithm))
                 written.append(layout.indexPath(name))
                 next.ledgers.append(name)
                 CrashPoint.hit(CrashPoint.ledgerWritten)

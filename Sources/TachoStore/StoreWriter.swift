@@ -45,6 +45,10 @@ public final class StoreWriter {
     /// ledger files in order, entries in file order): the order `tacho ingest --force` replays
     /// files in, so a later correction is replayed after what it corrected.
     public private(set) var ledgerPosition: [ContentHash: Int] = [:]
+    /// How this store's ledger hashes files (FORMAT.md §5): version 1's algorithm while any
+    /// listed ledger file is version 1 (a store written before version 2, whose entries must
+    /// keep matching re-deliveries), else the current one.
+    public private(set) var hashAlgorithm = ContentHashAlgorithm.current
     private var recordedEntries = 0
 
     /// Opens (creating if needed) the store at `path` for writing: takes the lock, removes
@@ -275,11 +279,12 @@ public final class StoreWriter {
             // The ledger only recognises re-deliveries: a damaged one must not keep the writer
             // (and `verify --repair`, which drops it) from opening. Its files, if delivered
             // again, are ingested again; their rows replace themselves by identity.
-            guard let entries = (try? readFile(path, fs: fs)).flatMap(LedgerFile.decode) else {
+            guard let contents = (try? readFile(path, fs: fs)).flatMap(LedgerFile.decodeContents) else {
                 logger.error("ledger file missing or damaged; re-deliveries of its files will be ingested again; run `tacho verify --repair`", metadata: ["file": "\(path)"])
                 continue
             }
-            recordLedger(entries)
+            if contents.algorithm.rawValue < hashAlgorithm.rawValue { hashAlgorithm = contents.algorithm }
+            recordLedger(contents.entries)
         }
     }
 

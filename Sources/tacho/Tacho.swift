@@ -9,7 +9,7 @@ enum TachoVersion {
         let r = FormatConstants.readableSegmentVersions
         return "tacho \(release) (segment format v\(FormatConstants.segmentVersion), reads v\(r.lowerBound)–v\(r.upperBound); "
             + "manifest v\(FormatConstants.manifestVersion); latest index v\(FormatConstants.latestVersion); "
-            + "ledger v\(FormatConstants.ledgerVersion); catalog v\(FormatConstants.catalogVersion))"
+            + "ledger v\(FormatConstants.ledgerVersion), reads v1–v\(FormatConstants.ledgerVersion); catalog v\(FormatConstants.catalogVersion))"
     }
 }
 #if canImport(Glibc)

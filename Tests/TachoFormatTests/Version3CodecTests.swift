@@ -245,7 +245,10 @@ import TachoTestSupport
                 let subset = (0..<d).filter { mask & (1 << $0) != 0 }
                 let times = [Int64](repeating: 7, count: subset.count)
                 var w = ByteWriter()
-                times.withUnsafeBufferPointer { StringSets.write(times: $0, d: d, position: { subset[$0] }, into: &w) }
+                let positions = subset.map(UInt8.init)
+                times.withUnsafeBufferPointer { t in
+                    positions.withUnsafeBufferPointer { StringSets.write(times: t, d: d, positions: $0, into: &w) }
+                }
                 var ids = [UInt32](repeating: 0, count: subset.count)
                 let ok = w.bytes.withUnsafeBytes { raw in
                     times.withUnsafeBufferPointer { t in ids.withUnsafeMutableBufferPointer { StringSets.decode(raw, times: t, d: d, into: $0) } }
