@@ -85,8 +85,8 @@ public final class StoreWriter {
         // A declaration that contradicts the stored catalog is refused before anything is
         // written, not even a new store's directory (checked again under the lock below).
         if !options.measurements.isEmpty {
-            let m = try? readManifest(layout, fs: fs)
-            _ = try CatalogFile.read(layout, manifest: m ?? nil, fs: fs).resolving(options.measurements)
+            let m: Manifest? = (try? readManifest(layout, fs: fs)) ?? nil
+            _ = try CatalogFile.read(layout, manifest: m, fs: fs).resolving(options.measurements)
         }
         try fs.createDirectory(layout.root)
         let log = options.logger
