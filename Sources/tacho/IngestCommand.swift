@@ -60,9 +60,23 @@ struct IngestCommand: ParsableCommand {
         // on write): they join the declarations, so the writer's catalog has them before their
         // rows are built; each is stored by the commit that stores its first rows (FORMAT.md §7).
         // One the store holds already (created by earlier lines) keeps its stored columns.
-        let stored = LineProtocolSchemas.isLineProtocolAmong(files) ? (try? Snapshot.open(path: storeOption.path))?.catalog : nil
-        loaded = loaded.adding(LineProtocolSchemas.discover(
-            paths: files, declared: Set(loaded.measurements.map(\.name)), options: loaded.lineInput, catalog: stored ?? .builtIn))
+        // One the store's catalog contradicts (other tags) is not created: its lines are
+        // rejected with the reason, as `tacho run` does, and the rest is ingested.
+        var lineInput = loaded.lineInput
+        if LineProtocolSchemas.isLineProtocolAmong(files) {
+            let stored = (try? Snapshot.open(path: storeOption.path))?.catalog ?? .builtIn
+            for d in LineProtocolSchemas.discover(
+                paths: files, declared: Set(loaded.measurements.map(\.name)), options: lineInput, catalog: stored) {
+                let trial = loaded.adding([d])
+                do {
+                    try trial.checkDeclarations()
+                    _ = try stored.resolving(trial.engineMeasurements())
+                    loaded = trial
+                } catch {
+                    lineInput.refused[d.name] = "measurement '\(d.name)' cannot be created from its lines: \(error)"
+                }
+            }
+        }
         // Declarations are checked before anything is opened or written (a hostile one never
         // creates a store).
         try loaded.checkDeclarations()
@@ -77,7 +91,7 @@ struct IngestCommand: ParsableCommand {
         defer { writer.close() }
         var readerOpts = ReaderOptions(lenient: lenient)
         readerOpts.layouts = try loaded.layouts(catalog: writer.catalog)
-        readerOpts.lineProtocol = loaded.lineInput
+        readerOpts.lineProtocol = lineInput
         let ingestor = Ingestor(writer: writer, options: readerOpts, logger: logger)
         ingestor.ignoreLedger = force
         // Replay in commit order, not name order: a correction must land after what it corrects.

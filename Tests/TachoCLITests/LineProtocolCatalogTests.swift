@@ -76,6 +76,40 @@ import TachoTestSupport
             """, "\(q2.stdout)\(q2.stderr)")
     }
 
+    /// A measurement created by earlier lines whose new first line has other tags (another
+    /// identity) is not changed: its lines are rejected with the reason, the other lines of
+    /// the same files are stored, by `tacho ingest` and `tacho run` alike.
+    @Test(arguments: [false, true])
+    func contradictedMeasurementRejectsOnlyItsLines(daemon: Bool) throws {
+        let dir = TempDir("tacho-lp-run")
+        let inbox = dir.path + "/inbox"
+        try FileManager.default.createDirectory(atPath: inbox, withIntermediateDirectories: true)
+        let store = dir.path + "/store"
+        try Self.engineLines.write(toFile: dir.path + "/e.lp", atomically: true, encoding: .utf8)
+        #expect(try tacho(["ingest", "--store", store, dir.path + "/e.lp"]).status == 1)
+        try """
+            engine,vehicle_id=V5,bank=A,cyl=2 temp_c=70.5 1719792000000000000
+            gearbox,vehicle_id=V5 oil_c=55.5 1719792000000000000
+
+            """.write(toFile: inbox + "/g.lp", atomically: true, encoding: .utf8)
+        let rejects: String
+        if daemon {
+            let p = try drain(dir.path)
+            #expect(waitUntil(20) { files(in: inbox).isEmpty }, "inbox still holds \(files(in: inbox))")
+            stop(p)
+            rejects = try String(contentsOfFile: dir.path + "/rejected/g.lp.rejects.ndjson", encoding: .utf8)
+        } else {
+            let r = try tacho(["ingest", "--store", store, "--rejected", dir.path + "/rej", inbox])
+            #expect(r.status == 1, "\(r.stderr)")
+            rejects = try String(contentsOfFile: dir.path + "/rej/g.lp.rejects.ndjson", encoding: .utf8)
+        }
+        #expect(rejects.contains("measurement 'engine' cannot be created from its lines: measurement engine: column cyl changes the identity of stored rows"), "\(rejects)")
+        let q = try tacho(["query", "engine", "--store", store])
+        #expect(q.stdout == Self.engineRows, "\(q.stdout)\(q.stderr)")
+        let g = try tacho(["query", "gearbox", "--store", store])
+        #expect(g.stdout == "vehicle_id,time,oil_c\nV5,2024-07-01T00:00:00.000Z,55.5\n", "\(g.stdout)\(g.stderr)")
+    }
+
     /// `auto_create = false`: the daemon rejects lines of undeclared measurements, creates nothing.
     @Test func runWithAutoCreateOffRejectsUndeclaredLines() throws {
         let dir = TempDir("tacho-lp-run")
