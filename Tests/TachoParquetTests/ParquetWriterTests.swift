@@ -77,7 +77,8 @@ typealias RB = ParquetReadBack
             if let i = (0..<min(got.count, rows.count)).first(where: { got[$0] != rows[$0] }) {
                 Issue.record("\(engine): row \(i) is\n\(got[i])\nexpected\n\(rows[i])")
             }
-            #expect(r.statisticsOK, "\(engine): \(r.statistics)")
+            let statsOK = r.statisticsOK
+            #expect(statsOK, "\(engine): \(r.statistics)")
         }
     }
 
