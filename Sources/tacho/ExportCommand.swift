@@ -13,23 +13,26 @@ struct ExportCommand: ParsableCommand {
         commandName: "export",
         abstract: "Write measurements as Parquet files (one per measurement and partition) for DuckDB, Spark, pyarrow.",
         discussion: """
-            Files go to OUT/<measurement>/date=YYYY-MM-DD/<box-id>-<partition>-<seq>.parquet: the date and
-            <partition> (YYYYMMDDTHHMMSSZ) are the store partition's start in UTC, <seq> the partition's newest
-            segment, so a file's name changes whenever its partition's content may have. Many boxes can write
-            into one prefix; readers see `date` as a Hive partition column.
+            Layout: OUT/<measurement>/date=YYYY-MM-DD/<box-id>-<partition>-<seq>.parquet, one file per \
+            measurement and store partition. The date and <partition> (YYYYMMDDTHHMMSSZ) are the partition's \
+            start in UTC; <seq> is its newest segment, so a file's name changes whenever its content may have. \
+            Many boxes can write into one prefix; readers see `date` as a Hive partition column.
 
-            Columns: vehicle_id (string), time (timestamp[us, UTC]), then the measurement's own columns
-            (int64, double, bool, string, list<string>; nullable ones optional). Rows are sorted by
-            (vehicle_id, time) and hold exactly what `tacho query <measurement>` prints. Row groups of at
-            most --row-group-rows rows; zstd pages; min/max/null-count statistics. Partitions are written one
-            at a time (memory: one row group); each file appears whole (temporary name, fsync, rename). A
-            partition with no matching row writes no file. Paths of the files written go to stdout.
+            Columns: vehicle_id (string), time (timestamp[us, UTC]), then the measurement's own columns \
+            (int64, double, bool, string, list<string>; nullable ones optional). The rows are exactly what \
+            `tacho query <measurement>` prints, in its order (vehicle_id, time). Row groups of at most \
+            --row-group-rows rows, zstd pages, min/max/null-count statistics (docs/EXPORT.md).
+
+            Partitions are written one at a time (memory: one row group); each file appears whole \
+            (temporary name, fsync, rename). A partition without matching rows writes no file. The paths \
+            written go to stdout, a summary to stderr.
 
             Examples:
-              tacho export --out /srv/lake                                  # every measurement, all time
+              tacho export --out /srv/lake                   # everything
               tacho export --out /srv/lake --measurement locations --from -7d
-              tacho export --out lake --vehicle 356938035643809 --from 2025-09-01 --to 2025-10-01
-              duckdb -c "SELECT count(*) FROM read_parquet('/srv/lake/locations/*/*.parquet', hive_partitioning=true)"
+              tacho export --out lake --vehicle 356938035643809 --from 2025-09-01
+              duckdb -c "SELECT count(*) FROM read_parquet(
+                  'lake/locations/*/*.parquet', hive_partitioning=true)"
             """)
 
     @OptionGroup var storeOption: StoreOptionGroup
