@@ -71,6 +71,10 @@ public struct Statistics: Sendable, Equatable {
     public var minValue: [UInt8]?
     public var maxValue: [UInt8]?
 
+    public init(nullCount: Int64, minValue: [UInt8]? = nil, maxValue: [UInt8]? = nil) {
+        (self.nullCount, self.minValue, self.maxValue) = (nullCount, minValue, maxValue)
+    }
+
     func encode(_ w: inout ThriftCompactWriter) {
         w.field(3, i64: nullCount)
         if let maxValue { w.field(5, binary: maxValue) }

@@ -164,6 +164,32 @@ typealias RB = ParquetReadBack
         try Self.expectReadBack(path, rows)
     }
 
+    /// Columns whose every row is null (or an empty list): pages of levels without values,
+    /// an empty dictionary, statistics with a null count and no min/max.
+    @Test func columnsWithoutAnyValue() throws {
+        let dir = TempDir("parquet")
+        let path = dir.path + "/nulls.parquet"
+        let sink = try AtomicFileSink(path: path)
+        let w = try ParquetWriter(columns: Self.schema, sink: sink)
+        var rows: [String] = []
+        for i in 0..<10 {
+            let c = w.columns
+            c[0].append(string: "v")
+            c[1].append(Int64(i))
+            for k in [2, 4, 5, 6, 9] { try c[k].appendNull() }
+            c[3].append(Double(i))
+            c[7].append(list: [])
+            c[8].append(Int64(i))
+            try w.commitRows(1)
+            rows.append([RB.string("v"), RB.time(Int64(i)), "N", RB.double(Double(i)), "N", "N", "N", RB.list([]),
+                         RB.int(Int64(i)), "N"].joined(separator: "\t"))
+        }
+        try w.close()
+        try sink.commit()
+        #expect(w.rowGroups[0].columns[2].metaData.statistics == Statistics(nullCount: 10, minValue: nil, maxValue: nil))
+        try Self.expectReadBack(path, rows)
+    }
+
     @Test func aNullInARequiredColumnIsRefused() throws {
         let w = try ParquetWriter(columns: [ParquetColumn("x", .int64)], sink: MemorySink())
         #expect(throws: ParquetError.nullInRequiredColumn(column: "x")) { try w.columns[0].appendNull() }
