@@ -88,14 +88,12 @@ public final class ParquetWriter {
         }
         rowGroups.append(RowGroup(
             columns: chunks, totalByteSize: uncompressed, numRows: Int64(pending),
-            sortingColumns: options.sortedBy.map { SortingColumn(columnIndex: Int32(leafIndex(ofColumn: $0))) },
+            // Every column is one leaf, so a column's index is its leaf index.
+            sortingColumns: options.sortedBy.map { SortingColumn(columnIndex: Int32($0)) },
             fileOffset: start, totalCompressedSize: sink.offset - start, ordinal: Int16(truncatingIfNeeded: rowGroups.count)))
         totalRows += Int64(pending)
         pending = 0
     }
-
-    /// Column `i`'s index among the leaf columns.
-    private func leafIndex(ofColumn i: Int) -> Int { i }
 
     /// Writes the last row group and the footer. The sink then holds a complete file.
     public func close() throws {
