@@ -6,7 +6,7 @@ import Foundation
 public enum ParquetReadBack {
     public enum Engine: String, CaseIterable, Sendable { case pyarrow, duckdb }
 
-    public struct Failure: Error, CustomStringConvertible {
+    public struct Failure: Error, Sendable, CustomStringConvertible {
         public var description: String
     }
 
@@ -29,16 +29,22 @@ public enum ParquetReadBack {
         return parts.joined(separator: "/")
     }()
 
-    /// The venv's python (made by tools/pyenv on first use).
-    public static func python() throws -> String {
-        let r = try run("/bin/bash", [root + "/tools/pyenv"])
-        let path = r.out.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard r.status == 0, FileManager.default.isExecutableFile(atPath: path) else {
-            throw Failure(description: "tools/pyenv could not provide pyarrow and duckdb (status \(r.status)): \(r.err)\n"
-                + "the Parquet tests need them: run `make test-deps` (or tools/pyenv) with network access to PyPI")
+    /// The venv's python (made by tools/pyenv on first use, once per process).
+    public static func python() throws -> String { try venvPython.get() }
+
+    private static let venvPython: Swift.Result<String, Failure> = {
+        do {
+            let r = try run("/bin/bash", [root + "/tools/pyenv"])
+            let path = r.out.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard r.status == 0, FileManager.default.isExecutableFile(atPath: path) else {
+                return .failure(Failure(description: "tools/pyenv could not provide pyarrow and duckdb (status \(r.status)): \(r.err)\n"
+                    + "the Parquet tests need them: run `make test-deps` (or tools/pyenv) with network access to PyPI"))
+            }
+            return .success(path)
+        } catch {
+            return .failure(Failure(description: "running tools/pyenv: \(error)"))
         }
-        return path
-    }
+    }()
 
     /// Reads `paths` with `engine`.
     public static func read(_ paths: [String], engine: Engine) throws -> Result {
