@@ -21,7 +21,7 @@ import TachoTestSupport
     ]
     static let vehicles = ["356938035643809", "ü-Straße 🚚", String(repeating: "7", count: 128), "a\"quote\\slash"]
 
-    static func makeStore(_ dir: String) throws {
+    static func makeStore(_ dir: String, vehicles: [String] = vehicles, offset: Int64 = 0) throws {
         var o = StoreOptions()
         o.measurements = [.locations, .power, alarms]
         o.logger.logLevel = .error
@@ -31,7 +31,7 @@ import TachoTestSupport
         var al = RowBatch(w.catalog.measurement(named: "alarms") ?? alarms)
         for v in vehicles {
             for i in 0..<400 {
-                let t = t0 + Int64(i) * 600_000_123  // 10 minutes apart: rows on 3 days
+                let t = t0 + offset + Int64(i) * 600_000_123  // 10 minutes apart: rows on 3 days
                 det.append(vehicle: v, time: t, [.string(["cars", "people", "é-bikes"][i % 3]), .int(Int64(i % 17) - 3)])
                 if i % 4 == 0 { st.append(vehicle: v, time: t, [.string(i % 8 == 0 ? "driving" : "parked — ✓")]) }
                 let speed = Double(Int.random(in: 0...20_000, using: &rng)) / 100

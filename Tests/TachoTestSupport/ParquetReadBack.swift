@@ -32,19 +32,30 @@ public enum ParquetReadBack {
     /// The venv's python (made by tools/pyenv on first use, once per process).
     public static func python() throws -> String { try venvPython.get() }
 
-    private static let venvPython: Swift.Result<String, Failure> = {
+    /// The python of `tools/pyenv --spark` (pyspark, pyarrow, duckdb), once per process.
+    public static func sparkPython() throws -> String { try sparkVenvPython.get() }
+
+    private static let venvPython = makeVenv([])
+    private static let sparkVenvPython = makeVenv(["--spark"])
+
+    /// Runs `tools/script args` with `python`: (status, stdout, stderr).
+    public static func runTool(_ python: String, _ script: String, _ args: [String]) throws -> (status: Int32, out: String, err: String) {
+        try run(python, [root + "/tools/" + script] + args)
+    }
+
+    private static func makeVenv(_ args: [String]) -> Swift.Result<String, Failure> {
         do {
-            let r = try run("/bin/bash", [root + "/tools/pyenv"])
+            let r = try run("/bin/bash", [root + "/tools/pyenv"] + args)
             let path = r.out.trimmingCharacters(in: .whitespacesAndNewlines)
             guard r.status == 0, FileManager.default.isExecutableFile(atPath: path) else {
-                return .failure(Failure(description: "tools/pyenv could not provide pyarrow and duckdb (status \(r.status)): \(r.err)\n"
-                    + "the Parquet tests need them: run `make test-deps` (or tools/pyenv) with network access to PyPI"))
+                return .failure(Failure(description: "tools/pyenv \(args.joined()) could not make its venv (status \(r.status)): \(r.err)\n"
+                    + "the Parquet tests need it: run `make test-deps` (or tools/pyenv) with network access to PyPI"))
             }
             return .success(path)
         } catch {
             return .failure(Failure(description: "running tools/pyenv: \(error)"))
         }
-    }()
+    }
 
     /// Reads `paths` with `engine`.
     public static func read(_ paths: [String], engine: Engine) throws -> Result {
