@@ -24,14 +24,20 @@ run: build
 	@mkdir -p $(INBOX)
 	$(TACHO) run --inbox $(INBOX) --store $(STORE)
 
-## test-deps: tools the packaging tests use (PackageTests, SystemdTests): lintian, debootstrap, dpkg-dev
+## test-deps: tools the packaging tests use (PackageTests, SystemdTests): lintian, debootstrap, dpkg-dev;
+## .venv-test (tools/pyenv: pyarrow, duckdb from PyPI) that the Parquet export tests read files with, and
+## .venv-spark (tools/pyenv --spark: pyspark; Java 17+) for the fleet-query test; a JRE when java is missing
 test-deps:
 	@need=""; \
 	command -v lintian >/dev/null || need="$$need lintian"; \
 	command -v debootstrap >/dev/null || [ -x /usr/sbin/debootstrap ] || need="$$need debootstrap"; \
 	command -v dpkg-shlibdeps >/dev/null || need="$$need dpkg-dev"; \
+	python3 -c 'import ensurepip, venv' 2>/dev/null || need="$$need python3-venv"; \
+	command -v java >/dev/null || need="$$need default-jre-headless"; \
 	if [ -n "$$need" ]; then echo "installing$$need"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$need >/dev/null; fi
+	@bash tools/pyenv >/dev/null
+	@bash tools/pyenv --spark >/dev/null
 
 ## test: the whole test suite (unit, property, crash and end-to-end tests; the package test
 ## installs the static binary's .deb in a Debian root without Swift)

@@ -7,6 +7,7 @@
 //                tacho → TachoSchema (declared measurements, the TOML config) → TachoFormat
 // (TachoTime, calendar arithmetic without dependencies, sits below TachoJSON and TachoStore.)
 // (TachoLineProtocol, InfluxDB line protocol, imports nothing; tacho-gen writes .lp with it.)
+//   export       tacho → TachoExport → TachoQuery, TachoParquet (a Parquet writer) → CZstd
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
@@ -74,6 +75,15 @@ let package = Package(
             dependencies: ["TachoStore", "TachoFormat", "TachoTime"],
             swiftSettings: swiftSettings
         ),
+        // A Parquet file writer from the format's spec (Thrift compact footer, dictionary, RLE/
+        // bit-packed, DELTA_BINARY_PACKED, 3-level lists, zstd pages): knows nothing of Tacho.
+        .target(name: "TachoParquet", dependencies: ["CZstd"], swiftSettings: swiftSettings),
+        // `tacho export`: a snapshot's measurements → Hive-style Parquet files (docs/EXPORT.md).
+        .target(
+            name: "TachoExport",
+            dependencies: ["TachoParquet", "TachoQuery", "TachoStore", "TachoFormat", "TachoTime"],
+            swiftSettings: swiftSettings
+        ),
         // Telemetry files → validated row batches → the store writer; inbox watcher.
         .target(
             name: "TachoIngest",
@@ -95,6 +105,7 @@ let package = Package(
             name: "tacho",
             dependencies: [
                 "TachoStore", "TachoQuery", "TachoIngest", "TachoFormat", "TachoJSON", "TachoSchema", "TachoSystemd",
+                "TachoExport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -152,6 +163,12 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
             exclude: ["golden"],
+            swiftSettings: swiftSettings
+        ),
+        // The Parquet writer and the export, read back by pyarrow and DuckDB (tools/pyenv).
+        .testTarget(
+            name: "TachoParquetTests",
+            dependencies: ["TachoParquet", "TachoExport", "TachoQuery", "TachoStore", "TachoFormat", "TachoTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
