@@ -24,8 +24,10 @@ run: build
 	@mkdir -p $(INBOX)
 	$(TACHO) run --inbox $(INBOX) --store $(STORE)
 
-## test-deps: tools the packaging tests use (PackageTests, SystemdTests): lintian, debootstrap, dpkg-dev
+## test-deps: tools the packaging tests use (PackageTests, SystemdTests): lintian, debootstrap, dpkg-dev;
+## moto's S3 server for the shipping tests (tools/s3-test-server, a venv in .venv-s3)
 test-deps:
+	@bash tools/s3-test-server --install
 	@need=""; \
 	command -v lintian >/dev/null || need="$$need lintian"; \
 	command -v debootstrap >/dev/null || [ -x /usr/sbin/debootstrap ] || need="$$need debootstrap"; \
