@@ -27,7 +27,9 @@ run: build
 ## test-deps: tools the packaging tests use (PackageTests, SystemdTests): lintian, debootstrap, dpkg-dev;
 ## .venv-test (tools/pyenv: pyarrow, duckdb from PyPI) that the Parquet export tests read files with, and
 ## .venv-spark (tools/pyenv --spark: pyspark; Java 17+) for the fleet-query test; a JRE when java is missing
+## moto's S3 server for the shipping tests (tools/s3-test-server, a venv in .venv-s3)
 test-deps:
+	@bash tools/s3-test-server --install
 	@need=""; \
 	command -v lintian >/dev/null || need="$$need lintian"; \
 	command -v debootstrap >/dev/null || [ -x /usr/sbin/debootstrap ] || need="$$need debootstrap"; \

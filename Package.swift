@@ -30,6 +30,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         // The config file's TOML reader (docs/CONFIG.md: what it costs in RSS).
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        // The S3 client of `tacho ship` (TachoS3): HTTP, and HMAC/SHA-256 for Signature V4.
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         .systemLibrary(
@@ -95,6 +99,21 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // S3-compatible object storage: AWS Signature V4 (written here over swift-crypto's HMAC),
+        // objects and multipart uploads over async-http-client, and the shipping ledger that
+        // makes `tacho ship` resumable (docs/SHIPPING.md). Knows nothing of segments.
+        .target(
+            name: "TachoS3",
+            dependencies: [
+                "TachoTime",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // systemd integration for `tacho run`: sd_notify datagrams, journald log priorities.
         .target(
             name: "TachoSystemd",
@@ -105,7 +124,7 @@ let package = Package(
             name: "tacho",
             dependencies: [
                 "TachoStore", "TachoQuery", "TachoIngest", "TachoFormat", "TachoJSON", "TachoSchema", "TachoSystemd",
-                "TachoExport",
+                "TachoExport", "TachoS3",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -169,6 +188,13 @@ let package = Package(
         .testTarget(
             name: "TachoParquetTests",
             dependencies: ["TachoParquet", "TachoExport", "TachoQuery", "TachoStore", "TachoFormat", "TachoTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        // Signature V4 against AWS's published examples; the client and the shipping ledger
+        // against a real S3 API on loopback (moto's server, started by the tests).
+        .testTarget(
+            name: "TachoS3Tests",
+            dependencies: ["TachoS3", "TachoTestSupport", "tacho"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
