@@ -26,10 +26,9 @@ run: build
 
 ## test-deps: tools the packaging tests use (PackageTests, SystemdTests): lintian, debootstrap, dpkg-dev;
 ## .venv-test (tools/pyenv: pyarrow, duckdb from PyPI) that the Parquet export tests read files with, and
-## .venv-spark (tools/pyenv --spark: pyspark; Java 17+) for the fleet-query test; a JRE when java is missing
-## moto's S3 server for the shipping tests (tools/s3-test-server, a venv in .venv-s3)
+## .venv-spark (tools/pyenv --spark: pyspark; Java 17+) for the fleet-query test; a JRE when java is missing;
+## .venv-s3 (tools/pyenv --s3: moto[server]), the S3 API tools/s3-test-server runs for the shipping tests
 test-deps:
-	@bash tools/s3-test-server --install
 	@need=""; \
 	command -v lintian >/dev/null || need="$$need lintian"; \
 	command -v debootstrap >/dev/null || [ -x /usr/sbin/debootstrap ] || need="$$need debootstrap"; \
@@ -40,6 +39,7 @@ test-deps:
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$need >/dev/null; fi
 	@bash tools/pyenv >/dev/null
 	@bash tools/pyenv --spark >/dev/null
+	@bash tools/pyenv --s3 >/dev/null
 
 ## test: the whole test suite (unit, property, crash and end-to-end tests; the package test
 ## installs the static binary's .deb in a Debian root without Swift)
