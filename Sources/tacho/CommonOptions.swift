@@ -43,6 +43,9 @@ struct LockWaitOptionGroup: ParsableArguments {
         valueName: "DURATION"))
     var waitLock: String?
 
+    /// A bad duration is a usage error of the subcommand, before anything runs.
+    func validate() throws { _ = try seconds() }
+
     /// Seconds to wait; the store's default (0.2 s) without the option.
     func seconds() throws -> Double? {
         guard let waitLock else { return nil }

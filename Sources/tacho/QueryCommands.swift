@@ -107,7 +107,12 @@ struct QueryCommand: ParsableCommand {
     @OptionGroup var output: FormatOptionGroup
     @OptionGroup var range: RangeOptionGroup
     @OptionGroup var filter: FilterOptionGroup
-    @Option(help: "At most this many rows.") var limit: Int?
+    // Unconditional: `--limit -1` reaches validate() (else "Missing value", as if -1 were a flag).
+    @Option(parsing: .unconditional, help: ArgumentHelp("At most this many rows (0 or more).", valueName: "N")) var limit: Int?
+
+    func validate() throws {
+        if let limit, limit < 0 { throw ValidationError("--limit \(limit): expected a row count of 0 or more") }
+    }
 
     func run() throws {
         let snap = try openSnapshot(storeOption, log)
