@@ -61,7 +61,7 @@ extension Tacho {
         // --help, --version, completion scripts: ArgumentParser's own output, exit 0.
         if exitCode(for: error) == .success { Self.exit(withError: error) }
         let sub = command == Tacho.self ? nil : command ?? subcommand(named: arguments)
-        let prefix = sub.map { "tacho \($0._commandName): " } ?? "tacho: "
+        let prefix = sub.map { "tacho \(commandPath($0)): " } ?? "tacho: "
         if let e = error as? StoreError, e.code == .locked {
             printError(prefix + "\(e) (run again later, or with --wait-lock)")
             Glibc.exit(ExitStatus.tempFail)
@@ -83,6 +83,18 @@ extension Tacho {
     static func usageBlock(_ sub: ParsableCommand.Type) -> String {
         let usage = usageString(for: sub)
         return "Usage: \(usage.hasPrefix("tacho") ? usage : "tacho " + usage)\n"
-            + "  See 'tacho \(sub._commandName) --help' for more information."
+            + "  See 'tacho \(commandPath(sub)) --help' for more information."
+    }
+
+    /// `config check` for a nested subcommand, `query` for a top-level one.
+    static func commandPath(_ type: ParsableCommand.Type) -> String {
+        func find(_ c: ParsableCommand.Type, _ path: [String]) -> [String]? {
+            if c == type { return path }
+            for s in c.configuration.subcommands {
+                if let p = find(s, path + [s._commandName]) { return p }
+            }
+            return nil
+        }
+        return find(Tacho.self, [])?.joined(separator: " ") ?? type._commandName
     }
 }

@@ -6,10 +6,10 @@ import TachoStore
 struct VehiclesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vehicles",
-        abstract: "Every vehicle: vehicle_id,first_time,last_time,detection_rows,status_rows.",
+        abstract: "Every vehicle with its first and last time and its rows.",
+        usage: "tacho vehicles [<options>]",
         discussion: """
-            first_time and last_time span every measurement. With --measurement M: only vehicles with rows
-            of M, as vehicle_id,first_time,last_time,rows.
+            Columns: vehicle_id,first_time,last_time,detection_rows,status_rows. first_time and last_time span every measurement. With --measurement M: only vehicles with rows of M, as vehicle_id,first_time,last_time,rows.
 
             Examples:
               tacho vehicles
@@ -45,10 +45,9 @@ struct StatsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stats",
         abstract: "Partitions, segments, rows, bytes and bytes/row, per measurement and in total.",
+        usage: "tacho stats [<options>]",
         discussion: """
-            rows counts distinct visible rows (a scan); stored_rows counts rows in segment files. Every
-            measurement with segments has a row (detections and status always do). With --measurement M:
-            M's row only.
+            rows counts distinct visible rows (a scan); stored_rows counts rows in segment files. Every measurement with segments has a row (detections and status always do). With --measurement M: M's row only.
 
             Examples:
               tacho stats --format table
@@ -82,10 +81,9 @@ struct MeasurementsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "measurements",
         abstract: "The measurements the store knows: name,id,columns,identity,rows.",
+        usage: "tacho measurements [<options>]",
         discussion: """
-            columns lists name:type per column (int64, float64, string, …); identity the columns that
-            identify a row (a later row with the same identity replaces the earlier one); rows the
-            distinct visible rows. Lists print as a;b in csv/table and as arrays in json/ndjson.
+            columns lists name:type per column (int64, float64, string, …); identity the columns that identify a row (a later row with the same identity replaces the earlier one); rows the distinct visible rows. Lists print as a;b in csv/table and as arrays in json/ndjson.
 
             Example:
               tacho measurements --format table

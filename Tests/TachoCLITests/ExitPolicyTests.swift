@@ -28,7 +28,9 @@ import TachoTestSupport
             let r = try tacho(args)
             if name == "verify" && r.status == 0 { continue }  // a clean store needs no lock
             #expect(r.status == 75, "\(name): \(r.status) \(r.stderr)")
-            #expect(r.stderr.hasPrefix("tacho \(name): "), "\(name): \(r.stderr)")
+            // The error line (after the store's log line about waiting) carries the prefix.
+            let errorLine = r.stderr.split(separator: "\n").last.map(String.init) ?? ""
+            #expect(errorLine.hasPrefix("tacho \(name): ") && errorLine.contains("another writer holds it"), "\(name): \(r.stderr)")
         }
     }
 
