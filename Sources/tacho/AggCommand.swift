@@ -24,7 +24,7 @@ struct AggCommand: ParsableCommand {
     @Argument(help: "The measurement (see `tacho measurements`).") var measurement: String?
     @OptionGroup var storeOption: StoreOptionGroup
     @OptionGroup var log: LogOptionGroup
-    @OptionGroup var output: FormatOptionGroup
+    @OptionGroup var output: ChartableFormatOptionGroup
     @OptionGroup var range: RangeOptionGroup
     @OptionGroup var filter: FilterOptionGroup
     @Option(help: ArgumentHelp("Bucket width, e.g. 15m, 1h, 1d.", valueName: "DURATION")) var every: String

@@ -56,13 +56,14 @@ struct StatsCommand: ParsableCommand {
 
     @OptionGroup var storeOption: StoreOptionGroup
     @OptionGroup var log: LogOptionGroup
-    @OptionGroup var output: FormatOptionGroup
+    @OptionGroup var output: ChartableFormatOptionGroup
     @Option(help: ArgumentHelp("Only this measurement (see `tacho measurements`).", valueName: "NAME"))
     var measurement: String?
 
     func run() throws {
         let snap = try openSnapshot(storeOption, log)
         let only = try measurement.map { try MeasurementLookup.named($0, in: snap) }
+        if output.format == .chart { return printPartitionChart(snap, only: only) }
         let s = try StoreStats.compute(on: snap, exactRows: true, measurements: only.map { [$0] })
         var p = RowPrinter(output.format, columns: ["measurement", "partitions", "segments", "rows", "stored_rows", "bytes", "bytes_per_row"])
         for m in s.measurements {

@@ -7,6 +7,20 @@ import Glibc
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case table, csv, json, ndjson
+    /// Only `agg` and `stats` draw charts (`ChartableFormatOptionGroup`).
+    case chart
+
+    init?(argument: String) {
+        guard argument != "chart", let f = OutputFormat(rawValue: argument) else { return nil }
+        self = f
+    }
+
+    static var allValueStrings: [String] { ["table", "csv", "json", "ndjson"] }
+}
+
+/// The formats of `agg` and `stats`: those of every query command, and `chart`.
+enum ChartableFormat: String, ExpressibleByArgument, CaseIterable {
+    case table, csv, json, ndjson, chart
 }
 
 struct FormatOptionGroup: ParsableArguments {
@@ -17,6 +31,19 @@ struct FormatOptionGroup: ParsableArguments {
 
     /// --format, else table on a terminal and csv into a pipe or file (as duckdb and sqlite3 do).
     var format: OutputFormat { chosen ?? (isatty(1) != 0 ? .table : .csv) }
+}
+
+/// `--format` of `agg` and `stats`, which also draw a chart (`ChartWriter`).
+struct ChartableFormatOptionGroup: ParsableArguments {
+    @Option(name: [.customShort("f"), .customLong("format")], help: ArgumentHelp(
+        "Output format: table (aligned, a row count at the end), csv (with a header row), json (one array), ndjson (one object per line), chart (bars or a sparkline per series, terminal width). Default: table when stdout is a terminal, else csv.",
+        valueName: "FORMAT"))
+    var chosen: ChartableFormat?
+
+    var format: OutputFormat {
+        guard let chosen else { return isatty(1) != 0 ? .table : .csv }
+        return OutputFormat(rawValue: chosen.rawValue) ?? .csv
+    }
 }
 
 /// A cell: text, or a number (unquoted in JSON).
@@ -42,6 +69,7 @@ struct RowPrinter: ~Copyable {
     private let jsonKeys: [[UInt8]]
     private var out: [UInt8] = []
     private var table: TableWriter
+    private var chart: ChartWriter?
     private var count = 0
 
     init(_ format: OutputFormat, columns: [String]) {
@@ -49,11 +77,12 @@ struct RowPrinter: ~Copyable {
         self.columns = columns
         jsonKeys = columns.map { Array((jsonQuoted($0) + ":").utf8) }
         table = TableWriter(columns: format == .table ? columns : [])
+        chart = format == .chart ? ChartWriter(columns: columns) : nil
         out.reserveCapacity(1 << 16)
         switch format {
         case .csv: emit(columns.map(csvEscape).joined(separator: ",") + "\n")
         case .json: emit("[")
-        case .table, .ndjson: break
+        case .table, .ndjson, .chart: break
         }
     }
 
@@ -102,6 +131,8 @@ struct RowPrinter: ~Copyable {
             if format == .ndjson { out.append(UInt8(ascii: "\n")) }
         case .table:
             table.append(cells)
+        case .chart:
+            chart?.append(cells)
         }
         count += 1
         if out.count >= 1 << 16 { flush() }
@@ -115,6 +146,13 @@ struct RowPrinter: ~Copyable {
             t.render { line in
                 emit(line)
                 if out.count >= 1 << 16 { flush() }
+            }
+        case .chart:
+            if let c = chart {
+                c.render { line in
+                    emit(line)
+                    if out.count >= 1 << 16 { flush() }
+                }
             }
         case .csv, .ndjson: break
         }
