@@ -128,8 +128,36 @@ enum LogBootstrap {
             }
             var h = StreamLogHandler.standardError(label: label)
             h.logLevel = level
-            return h
+            return BarAwareLogHandler(inner: h)
         }
+    }
+}
+
+/// A stderr log handler that first erases a progress bar on the line (`ProgressLine`), so a
+/// log line never starts in the middle of the bar; the bar is drawn again at its next update.
+struct BarAwareLogHandler: LogHandler {
+    var inner: StreamLogHandler
+
+    func log(event: LogEvent) {
+        ProgressLine.eraseForOtherOutput()
+        inner.log(event: event)
+    }
+
+    var metadataProvider: Logger.MetadataProvider? {
+        get { inner.metadataProvider }
+        set { inner.metadataProvider = newValue }
+    }
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { inner[metadataKey: key] }
+        set { inner[metadataKey: key] = newValue }
+    }
+    var metadata: Logger.Metadata {
+        get { inner.metadata }
+        set { inner.metadata = newValue }
+    }
+    var logLevel: Logger.Level {
+        get { inner.logLevel }
+        set { inner.logLevel = newValue }
     }
 }
 

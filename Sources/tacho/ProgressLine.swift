@@ -1,3 +1,4 @@
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -13,6 +14,15 @@ final class ProgressLine {
     private var done = 0
     private var lastDrawn = -1
     private var visible = false
+    /// A bar is on the terminal's last line (whichever ProgressLine drew it): log lines,
+    /// written from any thread, erase it first (`eraseForOtherOutput`).
+    private static let shown = Atomic<Bool>(false)
+
+    /// Erases the bar if one is drawn (for output that does not go through `around`).
+    static func eraseForOtherOutput() {
+        guard shown.exchange(false, ordering: .acquiringAndReleasing) else { return }
+        printError("\r\u{1B}[K", newline: false)
+    }
 
     init(total: Int, unit: String = "files", quiet: Bool = false) {
         self.total = total
@@ -25,7 +35,7 @@ final class ProgressLine {
         self.done = done
         guard enabled else { return }
         let pct = done * 100 / max(total, 1)
-        guard pct != lastDrawn || !visible else { return }
+        guard pct != lastDrawn || !Self.shown.load(ordering: .acquiring) else { return }
         lastDrawn = pct
         draw()
     }
@@ -59,11 +69,13 @@ final class ProgressLine {
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
         printError("\r\u{1B}[K[\(bar)] \(done)/\(total) \(unit) (\(pct)%)", newline: false)
         visible = true
+        Self.shown.store(true, ordering: .releasing)
     }
 
     private func erase() {
         fflush(nil)
         printError("\r\u{1B}[K", newline: false)
         visible = false
+        Self.shown.store(false, ordering: .releasing)
     }
 }

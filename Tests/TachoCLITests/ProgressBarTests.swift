@@ -46,7 +46,7 @@ import TachoTestSupport
         let dir = TempDir()
         let inbox = try inbox(dir)
         let r = try runToCompletion(repoRoot.path + "/tools/pty-run",
-                                    ["--stdout-tty", tachoPath, "ingest", "--log-level", "error", "-s", dir.path + "/s", inbox])
+                                    ["--stdout-tty", tachoPath, "ingest", "-v", "--commit-per-file", "-s", dir.path + "/s", inbox])
         #expect(r.status == 0, "\(r.stdout)")
         #expect(r.stdout.contains("files ("), "no progress bar drawn: \(r.stdout)")
         let shown = Self.screen(r.stdout)
@@ -56,6 +56,10 @@ import TachoTestSupport
             #expect(l.hasPrefix(inbox + "/objects_detection_") && l.hasSuffix(" ms") && !l.contains("["), "garbled: \(l)")
         }
         #expect(!shown.contains { $0.contains("files (") }, "the bar stayed on screen: \(shown)")
+        // Log lines, also those logged while the bar is drawn (-v: a debug line per commit),
+        // start on a line of their own.
+        let logLines = shown.filter { $0.contains(" tacho.ingest:") }
+        #expect(logLines.count > 12 && logLines.allSatisfy { $0.first?.isNumber == true }, "\(shown)")
     }
 
     @Test func noBarWhenStderrIsNotATerminalOrWhenQuiet() throws {
