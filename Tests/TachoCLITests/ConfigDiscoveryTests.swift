@@ -42,4 +42,20 @@ import TachoTestSupport
         #expect(wrong.stderr.contains("\(cfg):2:") && wrong.stderr.contains("delete_processed must be true or false"), "\(wrong.stderr)")
         #expect(!FileManager.default.fileExists(atPath: dir.path + "/tacho-data"))
     }
+
+    /// The older JSON form still ignores what it does not know, but names each mistake with
+    /// its line:column and the nearest key.
+    @Test func theJSONFormWarnsAboutWhatItIgnores() throws {
+        let dir = TempDir()
+        let cfg = dir.path + "/tacho.json"
+        try "{\n  \"setle_seconds\": 3,\n  \"delete_processed\": \"yes\",\n  \"store\": \"\(try store)\"\n}\n"
+            .write(toFile: cfg, atomically: true, encoding: .utf8)
+        let r = try tacho(["latest", "-c", cfg], cwd: dir.path)
+        #expect(r.status == 0 && r.stdout.split(separator: "\n").count == 4, "\(r.stderr)")
+        #expect(r.stderr == """
+            tacho: warning: config file \(cfg):2:3: unknown key 'setle_seconds' ignored; did you mean 'settle_seconds'?
+            tacho: warning: config file \(cfg):3:3: delete_processed must be true or false; the value is ignored
+
+            """, "\(r.stderr)")
+    }
 }
