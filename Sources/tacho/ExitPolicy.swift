@@ -36,6 +36,7 @@ extension Tacho {
     /// Parses, runs, and exits by `ExitStatus`'s policy.
     static func runWithExitPolicy(_ arguments: [String]) -> Never {
         var parsed: ParsableCommand.Type?
+        let arguments = globalOptionsMoved(arguments)
         do {
             var command = try parseAsRoot(arguments)
             parsed = type(of: command)
@@ -44,6 +45,32 @@ extension Tacho {
         } catch {
             exitOnError(error, command: parsed, arguments: arguments)
         }
+    }
+
+    /// `tacho -q -s DIR ingest …` as `tacho ingest -q -s DIR …`: the options every subcommand
+    /// takes (-q, -v, -s, -c, --log-level and their long forms) may come before its name.
+    static func globalOptionsMoved(_ arguments: [String]) -> [String] {
+        let flags: Set<String> = ["-q", "--quiet", "-v", "--verbose"]
+        let valued: Set<String> = ["-s", "--store", "-c", "--config", "--log-level"]
+        var moved: [String] = []
+        var i = 0
+        while i < arguments.count {
+            let a = arguments[i]
+            if flags.contains(a) {
+                moved.append(a)
+                i += 1
+            } else if valued.contains(a), i + 1 < arguments.count {
+                moved += [a, arguments[i + 1]]
+                i += 2
+            } else if valued.contains(where: { a.hasPrefix($0 + "=") }) && a.hasPrefix("--") {
+                moved.append(a)
+                i += 1
+            } else {
+                break
+            }
+        }
+        guard !moved.isEmpty, i < arguments.count, subcommand(named: [arguments[i]]) != nil else { return arguments }
+        return [arguments[i]] + moved + arguments[(i + 1)...]
     }
 
     /// The subcommand the arguments name (for an error before one was parsed): the first

@@ -26,7 +26,7 @@ struct Tacho: ParsableCommand {
 
             The store is --store DIR (-s), else $TACHO_STORE, else the config file's [store] path, else ./tacho-data. The config file is --config FILE, else $TACHO_CONFIG, else /etc/tacho/tacho.toml when it exists. Times accept RFC 3339 (2022-06-05T21:02:34.546Z), a date (2022-06-05), `now`, and relative forms (-2h, -7d, -30m, -15s).
 
-            Query output (-f, --format) is a table when stdout is a terminal, else CSV.
+            Query output (-f, --format) is a table when stdout is a terminal, else CSV. Every subcommand takes -q (quiet) and -v (verbose); these, -s, -c and --log-level may also come before its name (tacho -q ingest …).
 
             Examples:
               tacho ingest ./inbox/*.json

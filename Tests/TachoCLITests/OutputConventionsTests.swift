@@ -18,6 +18,10 @@ import TachoTestSupport
             #expect(long.status == 0 && short.status == 0, "\(q): \(short.stderr)")
             #expect(short.stdout == long.stdout, "\(q)")
         }
+        // The options every subcommand takes may also come before its name.
+        let before = try tacho(["-q", "-s", try store, "latest", "-f", "json"])
+        let after = try tacho(["latest", "--store", try store, "--format", "json"])
+        #expect(before.status == 0 && before.stdout == after.stdout, "\(before.stderr)")
         for sub in ["run", "ingest", "latest", "query", "agg", "vehicles", "stats", "measurements", "compact", "verify", "inspect"] {
             let help = try tacho([sub, "--help"], env: ["COLUMNS": "200"]).stdout
             for flag in ["-s, --store", "-c, --config", "-q, --quiet", "-v, --verbose"] {
