@@ -18,6 +18,9 @@ public struct RecordReject: Sendable, Hashable {
     public var measurement: String = ""
     /// The field the (first) problem is about; nil when it is the record as a whole.
     public var field: String?
+    /// Where the whole element is in the input file (byte offsets, `{` to `}`), so a rejects
+    /// report can show it as it was written (`RejectFiles`); nil when not known.
+    public var bytes: Range<Int>?
 }
 
 /// What reading one file produced.

@@ -142,9 +142,7 @@ public final class Ingestor {
     /// The ledger entry of an ingested file with the same content, if any (with
     /// `ignoreLedger`: of one committed by this ingestor).
     private func duplicate(of report: FileReport) -> LedgerEntry? {
-        let prior = ignoreLedger ? committed[report.hash] : writer.ledgerEntry(for: report.hash)
-        if let prior, prior.size == report.size { return prior }
-        return nil
+        report.redelivery(of: ignoreLedger ? committed[report.hash] : writer.ledgerEntry(for: report.hash))
     }
 
     private func commitRows(ledger entries: [LedgerEntry]) throws -> CommitSummary {
@@ -155,6 +153,16 @@ public final class Ingestor {
 }
 
 extension FileReport {
+    /// `prior` when this file is a re-delivery of it (same content), to be skipped; nil to
+    /// ingest it. A file with rejected records is never skipped: putting it back into the
+    /// inbox (or naming it to `tacho ingest` again) re-reads it, so its rejects report is
+    /// written again and records a changed declaration now accepts get in (its valid rows
+    /// replace themselves by identity: nothing is doubled). docs/SEMANTICS.md §3.
+    public func redelivery(of prior: LedgerEntry?) -> LedgerEntry? {
+        guard let prior, prior.size == size, rejectCount == 0 else { return nil }
+        return prior
+    }
+
     /// The ledger entry recording this file, named after `path`, as ingested.
     func ledgerEntry(_ path: String, ingestedAt: Int64 = wallClockMicros()) -> LedgerEntry {
         LedgerEntry(name: baseName(path), size: size, hash: hash, rows: rows, ingestedAt: ingestedAt)

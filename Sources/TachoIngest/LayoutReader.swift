@@ -63,6 +63,8 @@ final class LayoutReader {
     /// Elements whose records lack a field the document may still supply.
     @exclusivity(unchecked) var waiting: [WaitingElement] = []
     @exclusivity(unchecked) var waitingRecords = 0
+    /// While an element of the first array closes: its bytes in the input (for rejects).
+    var elementBytes: Range<Int>?
     /// The layout named by the file's name, if any.
     let guessed: Int?
     /// A batch the sink is done with, if any, to fill next (see `flush`).
@@ -316,6 +318,9 @@ final class LayoutReader {
         pendBase = rows.count
         pendingMissing.removeAll(keepingCapacity: true)
         try readObject(level: 1, start: p)
+        // The last token read is the element's `}`: the element is [start, that + 1).
+        elementBytes = p.offset..<(parser.position.offset + 1)
+        defer { elementBytes = nil }
         try closeElement(index: index, start: p)
     }
 
@@ -325,7 +330,8 @@ final class LayoutReader {
         report.rejects.append(
             RecordReject(
                 index: index, line: p.line, column: p.column, reason: problem.reason, record: record,
-                measurement: plan.layout.measurement.name, field: problem.field))
+                measurement: plan.layout.measurement.name, field: problem.field,
+                bytes: elementBytes.flatMap { $0.lowerBound == p.offset ? $0 : nil }))
     }
 }
 

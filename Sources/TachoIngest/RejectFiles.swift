@@ -25,12 +25,19 @@ public struct RejectFiles: Sendable {
         try write(errorPath(for: input), text)
     }
 
+    /// `record` is the element as the input file holds it (line breaks and the indentation
+    /// after them dropped, so it stays one NDJSON line), every field kept, also the one that
+    /// was wrong; when the file cannot be read back (or the bytes are not that JSON object,
+    /// e.g. after --lenient repaired them), the fields the reader kept.
     public func writeRecordRejects(for input: String, _ rejects: [RecordReject]) throws {
         guard !rejects.isEmpty else { return }
+        let original = OriginalRecords(path: input)
+        defer { original.close() }
         var text = ""
         for r in rejects {
             let field = r.field.map(jsonQuoted) ?? "null"
-            text += "{\"index\":\(r.index),\"line\":\(r.line),\"column\":\(r.column),\"measurement\":\(jsonQuoted(r.measurement)),\"field\":\(field),\"reason\":\(jsonQuoted(r.reason)),\"record\":\(r.record)}\n"
+            let record = r.bytes.flatMap { original.object(at: $0) } ?? r.record
+            text += "{\"index\":\(r.index),\"line\":\(r.line),\"column\":\(r.column),\"measurement\":\(jsonQuoted(r.measurement)),\"field\":\(field),\"reason\":\(jsonQuoted(r.reason)),\"record\":\(record)}\n"
         }
         try write(rejectsPath(for: input), text)
     }
@@ -94,4 +101,52 @@ func syncDirectory(_ dir: String) {
     guard fd >= 0 else { return }
     fsync(fd)
     close(fd)
+}
+
+/// Rejected elements read back from the input file by their byte ranges.
+struct OriginalRecords {
+    let fd: Int32
+
+    init(path: String) { fd = open(path, O_RDONLY | O_CLOEXEC) }
+
+    /// The JSON object at `range` on one line, or nil when it cannot be read or is not a
+    /// single valid JSON object (the file changed, or was repaired in memory).
+    func object(at range: Range<Int>) -> String? {
+        guard fd >= 0, range.count >= 2, range.count <= 16 << 20 else { return nil }
+        var buf = [UInt8](repeating: 0, count: range.count)
+        var done = 0
+        while done < buf.count {
+            let n = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, $0.count - done, off_t(range.lowerBound + done)) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return nil }
+            done += n
+        }
+        guard buf.first == UInt8(ascii: "{"), buf.last == UInt8(ascii: "}") else { return nil }
+        // One line: a line break and the indentation after it go (JSON strings hold no raw
+        // line break, so no value changes).
+        var line: [UInt8] = []
+        line.reserveCapacity(buf.count)
+        var i = 0
+        while i < buf.count {
+            if buf[i] == 0x0A || buf[i] == 0x0D {
+                i += 1
+                while i < buf.count, buf[i] == 0x20 || buf[i] == 0x09 || buf[i] == 0x0A || buf[i] == 0x0D { i += 1 }
+                continue
+            }
+            line.append(buf[i])
+            i += 1
+        }
+        // Exactly one valid object, nothing after it.
+        let parser = JSONParser(source: BytesSource(line))
+        do {
+            guard try parser.next() == .beginObject else { return nil }
+            try parser.skipToEndOfContainer()
+            guard try parser.next() == .endOfDocument else { return nil }
+        } catch {
+            return nil
+        }
+        return String(decoding: line, as: UTF8.self)
+    }
+
+    func close() { if fd >= 0 { Glibc.close(fd) } }
 }

@@ -104,7 +104,7 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
 }
 
 /// The closest of `candidates` to a mistyped `key` (edit distance ≤ 2, or ≤ 1 for short keys).
-func suggestion(for key: String, among candidates: [String]) -> String? {
+public func suggestion(for key: String, among candidates: [String]) -> String? {
     let limit = key.count <= 4 ? 1 : 2
     var best: (String, Int)?
     for c in candidates {

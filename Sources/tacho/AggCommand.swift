@@ -10,15 +10,9 @@ extension FillMode: ExpressibleByArgument {}
 struct AggCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "agg",
-        abstract: "Time-bucketed aggregates of a measurement: bucket,[vehicle_id,][group columns,]value.",
+        abstract: "Time-bucketed aggregates: bucket,[vehicle_id,][group columns,]value.",
         discussion: """
-            Windows are [t, t+every), aligned to the UTC epoch; --every from 1s to 366d (15m, 1h, 1d).
-            --fn count|sum|min|max|avg of --field (a numeric column; the only one by default), or energy:
-            kWh per window from power readings (the `units` column: a window's kWh = mean of its kW samples
-            × window hours + sum of its kWh readings; grouped by vehicle unless --by says otherwise).
-            --by groups by vehicle and/or string columns (type = object_type). --label right names a window
-            by its end; --fill 0|previous prints every window of [--from, --to) (of the data's span when
-            open) for every group, empty ones as 0 or as the group's previous value.
+            Windows are [t, t+every), aligned to the UTC epoch; --every from 1s to 366d (15m, 1h, 1d). --fn count|sum|min|max|avg of --field (a numeric column; the only one by default), or energy: kWh per window from power readings (the `units` column: a window's kWh = mean of its kW samples × window hours + sum of its kWh readings; grouped by vehicle unless --by says otherwise). --by groups by vehicle and/or string columns (type = object_type). --label right names a window by its end; --fill 0|previous prints every window of [--from, --to) (of the data's span when open) for every group, empty ones as 0 or as the group's previous value.
 
             Examples:
               tacho agg detections --every 15m --fn sum --by vehicle,type
@@ -30,7 +24,7 @@ struct AggCommand: ParsableCommand {
     @Argument(help: "The measurement (see `tacho measurements`).") var measurement: String?
     @OptionGroup var storeOption: StoreOptionGroup
     @OptionGroup var log: LogOptionGroup
-    @OptionGroup var output: FormatOptionGroup
+    @OptionGroup var output: ChartableFormatOptionGroup
     @OptionGroup var range: RangeOptionGroup
     @OptionGroup var filter: FilterOptionGroup
     @Option(help: ArgumentHelp("Bucket width, e.g. 15m, 1h, 1d.", valueName: "DURATION")) var every: String
@@ -92,6 +86,9 @@ struct AggCommand: ParsableCommand {
             p.row(cells)
         }
         p.finish()
-        if rows.isEmpty { try noteUnknownVehicles(named, in: snap) }
+        if rows.isEmpty {
+            try noteUnknownVehicles(named, in: snap)
+            filter.noteUnknownValues(of: m, in: snap)
+        }
     }
 }

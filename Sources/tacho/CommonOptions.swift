@@ -8,21 +8,34 @@ import Glibc
 #endif
 
 /// `--store DIR`, else `$TACHO_STORE`, else the config file's `[store] path`, else
-/// `./tacho-data`; and `--config FILE` (every command that opens a store takes one).
+/// `./tacho-data`; and the config file: `--config FILE`, else `$TACHO_CONFIG` (empty: none),
+/// else `/etc/tacho/tacho.toml` when it exists (every command that opens a store takes both).
 struct StoreOptionGroup: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Store directory (default: $TACHO_STORE, else the config file's, else ./tacho-data).", valueName: "DIR"))
+    @Option(name: [.short, .long], help: ArgumentHelp(
+        "Store directory (default: $TACHO_STORE, else the config file's [store] path, else ./tacho-data).", valueName: "DIR"))
     var store: String?
-    @Option(name: .long, help: ArgumentHelp(
-        "Config file: TOML with settings and declared measurements (docs/CONFIG.md; `tacho config defaults` prints the built-ins), or the older JSON form.",
+    @Option(name: [.short, .long], help: ArgumentHelp(
+        "Config file: TOML with settings and declared measurements (docs/CONFIG.md; `tacho config defaults` prints the built-ins). Default: $TACHO_CONFIG, else /etc/tacho/tacho.toml if it exists.",
         valueName: "FILE"))
     var config: String?
 
-    /// Loads --config before the command runs: a bad file stops it before anything happens.
-    func validate() throws { if config != nil { _ = try loadedConfig() } }
+    /// The system-wide config file, read when neither --config nor $TACHO_CONFIG names one.
+    static let systemConfig = "/etc/tacho/tacho.toml"
 
-    /// The --config file, loaded once per process (`LoadedConfig.none` without one).
+    /// The config file in force: --config, else $TACHO_CONFIG (set but empty: none), else
+    /// /etc/tacho/tacho.toml when it exists; nil: none.
+    var configPath: String? {
+        if let config { return config }
+        if let env = environmentRaw("TACHO_CONFIG") { return env.isEmpty ? nil : env }
+        return access(Self.systemConfig, F_OK) == 0 ? Self.systemConfig : nil
+    }
+
+    /// Loads the config before the command runs: a bad file stops it before anything happens.
+    func validate() throws { if configPath != nil { _ = try loadedConfig() } }
+
+    /// The config file, loaded once per process (`LoadedConfig.none` without one).
     func loadedConfig() throws -> LoadedConfig {
-        guard let config else { return .none }
+        guard let config = configPath else { return .none }
         if let c = LoadedConfig.current.withLock({ $0 }), c.path == config { return c }
         let c = try LoadedConfig.load(config)
         LoadedConfig.current.withLock { $0 = c }
@@ -30,9 +43,14 @@ struct StoreOptionGroup: ParsableArguments {
     }
 
     var path: String {
-        // Without --config nothing is parsed (not even the built-in declarations).
-        store ?? environment("TACHO_STORE") ?? (config == nil ? nil : (try? loadedConfig())?.config.store.path) ?? "./tacho-data"
+        // Without a config file nothing is parsed (not even the built-in declarations).
+        store ?? environment("TACHO_STORE") ?? (configPath == nil ? nil : (try? loadedConfig())?.config.store.path) ?? "./tacho-data"
     }
+}
+
+/// An environment variable as set, even when empty (nil: not set).
+func environmentRaw(_ name: String) -> String? {
+    getenv(name).map { String(cString: $0) }
 }
 
 /// `--wait-lock DURATION` for commands that write: one writer per store, so a cron job can
@@ -42,6 +60,9 @@ struct LockWaitOptionGroup: ParsableArguments {
         "Wait up to this long for another writer (tacho run, tacho compact) to release the store instead of failing at once (e.g. 30s, 10m).",
         valueName: "DURATION"))
     var waitLock: String?
+
+    /// A bad duration is a usage error of the subcommand, before anything runs.
+    func validate() throws { _ = try seconds() }
 
     /// Seconds to wait; the store's default (0.2 s) without the option.
     func seconds() throws -> Double? {
@@ -65,20 +86,34 @@ func openWriter(_ path: String, options: StoreOptions, command: String, advice: 
     }
 }
 
+/// `--log-level`, `-q/--quiet` and `-v/--verbose`: every subcommand takes them.
 struct LogOptionGroup: ParsableArguments {
-    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel: Logger.Level = .info
+    @Option(name: .long, help: ArgumentHelp("Log level (default: info; -q: warning; -v: debug).", valueName: "LEVEL"))
+    var logLevel: Logger.Level?
+    @Flag(name: .shortAndLong, help: "Quiet: only warnings and errors (no per-file lines, notes or progress bar).")
+    var quiet = false
+    @Flag(name: .shortAndLong, help: "Verbose: debug logging.")
+    var verbose = false
+
+    func validate() throws {
+        if quiet && verbose { throw ValidationError("-q/--quiet and -v/--verbose contradict each other: give one") }
+    }
+
+    var level: Logger.Level { logLevel ?? (verbose ? .debug : quiet ? .warning : .info) }
 
     /// Bootstraps swift-log once (to stderr) and returns a logger for `label`.
     func logger(_ label: String) -> Logger {
-        LogBootstrap.once(level: logLevel)
+        LogBootstrap.once(level: level)
         var l = Logger(label: label)
-        l.logLevel = logLevel
+        l.logLevel = level
         return l
     }
 }
 
-extension Logger.Level: @retroactive ExpressibleByArgument {}
+extension Logger.Level: @retroactive ExpressibleByArgument {
+    /// The values are listed once, by ArgumentParser's "(values: …)".
+    public static var allValueStrings: [String] { allCases.map(\.rawValue) }
+}
 
 enum LogBootstrap {
     private static let done = Atomic<Bool>(false)
@@ -93,8 +128,36 @@ enum LogBootstrap {
             }
             var h = StreamLogHandler.standardError(label: label)
             h.logLevel = level
-            return h
+            return BarAwareLogHandler(inner: h)
         }
+    }
+}
+
+/// A stderr log handler that first erases a progress bar on the line (`ProgressLine`), so a
+/// log line never starts in the middle of the bar; the bar is drawn again at its next update.
+struct BarAwareLogHandler: LogHandler {
+    var inner: StreamLogHandler
+
+    func log(event: LogEvent) {
+        ProgressLine.eraseForOtherOutput()
+        inner.log(event: event)
+    }
+
+    var metadataProvider: Logger.MetadataProvider? {
+        get { inner.metadataProvider }
+        set { inner.metadataProvider = newValue }
+    }
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { inner[metadataKey: key] }
+        set { inner[metadataKey: key] = newValue }
+    }
+    var metadata: Logger.Metadata {
+        get { inner.metadata }
+        set { inner.metadata = newValue }
+    }
+    var logLevel: Logger.Level {
+        get { inner.logLevel }
+        set { inner.logLevel = newValue }
     }
 }
 

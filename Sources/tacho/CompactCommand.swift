@@ -100,25 +100,11 @@ struct CompactCommand: ParsableCommand {
         commandName: "compact",
         abstract: "Apply retention and compact partitions; print the plan and the result.",
         discussion: """
-            In order: age retention (--retention), compaction, then the disk budget (--max-bytes).
-            Compaction merges each partition's segments into one (each vehicle's rows contiguous,
-            superseded copies and expired rows dropped), rewrites cold partitions at a higher zstd
-            level and merges the ingest ledger files. Queries keep working throughout and see the
-            same rows before and after (apart from what retention expires).
+            In order: age retention (--retention), compaction, then the disk budget (--max-bytes). Compaction merges each partition's segments into one (each vehicle's rows contiguous, superseded copies and expired rows dropped), rewrites cold partitions at a higher zstd level and merges the ingest ledger files. Queries keep working throughout and see the same rows before and after (apart from what retention expires).
 
-            Nothing is deleted unless a policy names it; every deletion is logged. The budget counts
-            processed/ and rejected/ only when they are known: --processed/--rejected, or --config
-            (the `tacho run` config file: inbox, processed, rejected and the keys below).
-            --dry-run takes no lock and changes nothing.
+            Nothing is deleted unless a policy names it; every deletion is logged. The budget counts processed/ and rejected/ only when they are known: --processed/--rejected, or --config (the `tacho run` config file: inbox, processed, rejected and the keys below). --dry-run takes no lock and changes nothing.
 
-            Holds the writer lock only briefly: to apply age retention and plan (reserving the
-            output files' numbers), to switch the manifest, and for the disk budget. The merge runs
-            without it, so `tacho ingest` can commit meanwhile; a partition whose segments changed
-            in between is skipped, not merged (run again), and rows ingested meanwhile win over
-            the merged copies as they should. Exit status 75 when another writer (`tacho run`,
-            which compacts on its own schedule, or `tacho ingest`) holds the lock at the start, or
-            another `tacho compact` runs; --wait-lock waits instead. For the switch it waits up to
-            5 minutes (or --wait-lock, if longer) for the lock, else deletes its outputs.
+            Holds the writer lock only briefly: to apply age retention and plan (reserving the output files' numbers), to switch the manifest, and for the disk budget. The merge runs without it, so `tacho ingest` can commit meanwhile; a partition whose segments changed in between is skipped, not merged (run again), and rows ingested meanwhile win over the merged copies as they should. Exit status 75 when another writer (`tacho run`, which compacts on its own schedule, or `tacho ingest`) holds the lock at the start, or another `tacho compact` runs; --wait-lock waits instead. For the switch it waits up to 5 minutes (or --wait-lock, if longer) for the lock, else deletes its outputs.
             """
     )
 

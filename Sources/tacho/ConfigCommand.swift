@@ -12,15 +12,15 @@ struct ConfigCommand: ParsableCommand {
 
     struct Defaults: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print the built-in measurements as TOML declarations (the form a config file uses).")
+            abstract: "Print the built-in measurements as TOML declarations (a config file's form).")
 
         func run() throws { print(DefaultDeclarations.text, terminator: "") }
     }
 
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Read a config file as the other commands would; print every measurement in force.",
-            discussion: "Exit status 0 when the file is valid; else its first error (file:line:column, table, measurement, column) on stderr.")
+            abstract: "Check a config file as the commands read it; print the measurements in force.",
+            discussion: "Exit status 0 when the file is valid; else 64, and its first error (file:line:column, table, measurement, column) on stderr.")
 
         @Argument(help: ArgumentHelp("The config file.", valueName: "FILE")) var file: String
 

@@ -39,7 +39,10 @@ struct LoadedConfig: Sendable {
         }
         let first = bytes.first { $0 != 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }
         if path.hasSuffix(".json") || first == UInt8(ascii: "{") {
-            return LoadedConfig(path: path, config: try ConfigFile.parse(bytes, path: path).tachoConfig, isLegacyJSON: true)
+            let file = try ConfigFile.parse(bytes, path: path)
+            // The older form ignores what it does not know (as it always did) but says so.
+            for w in file.mistakes { printError("tacho: warning: config file \(path):\(w)") }
+            return LoadedConfig(path: path, config: file.tachoConfig, isLegacyJSON: true)
         }
         do {
             return LoadedConfig(path: path, config: try TachoConfig.parse(bytes: bytes, file: path))
@@ -130,11 +133,58 @@ enum ConfigValue: Equatable {
 /// Duplicate keys: the last one wins.
 struct ConfigFile {
     var values: [String: ConfigValue] = [:]
+    /// Where each top-level key is (line, column).
+    var positions: [String: (line: Int, column: Int)] = [:]
+
+    /// The kinds of value each key of the JSON form takes.
+    enum Kind { case string, bool, number, size, retention }
+    static let keys: [String: Kind] = [
+        "store": .string, "inbox": .string, "processed": .string, "rejected": .string,
+        "delete_processed": .bool, "lenient": .bool, "poll": .bool, "settle_seconds": .number,
+        "processed_max_age": .string, "compact_every": .string, "retention": .retention,
+        "max_bytes": .size, "max_clock_lead": .string, "min_free": .size, "compact_rate_mb_s": .number,
+        "cold_after": .string, "cold_level": .number, "ledger_max_age": .string,
+    ]
+
+    /// `line:column: …` for each key the form does not know (with the nearest known one) and
+    /// each value of the wrong kind: the file's settings that are ignored.
+    var mistakes: [String] {
+        var out: [(Int, Int, String)] = []
+        for (k, v) in values {
+            let at = positions[k] ?? (0, 0)
+            guard let kind = Self.keys[k] else {
+                let near = suggestion(for: k, among: Array(Self.keys.keys)).map { "; did you mean '\($0)'?" } ?? ""
+                out.append((at.line, at.column, "unknown key '\(k)' ignored\(near)"))
+                continue
+            }
+            let ok: Bool
+            switch (kind, v) {
+            case (.string, .string), (.bool, .bool), (.number, .number), (.size, .string), (.size, .number),
+                 (.retention, .string), (.retention, .object):
+                ok = true
+            default:
+                ok = false
+            }
+            if !ok {
+                let want = switch kind {
+                case .string: "a string"
+                case .bool: "true or false"
+                case .number: "a number"
+                case .size: "a size (a string like \"2GiB\" or a number of bytes)"
+                case .retention: "a string or an object of ages"
+                }
+                out.append((at.line, at.column, "\(k) must be \(want); the value is ignored"))
+            }
+        }
+        return out.sorted { ($0.0, $0.1) < ($1.0, $1.1) }.map { "\($0.0):\($0.1): \($0.2)" }
+    }
 
     /// Parses the JSON `bytes` of `path`. Errors name the file, `line:column` and what was expected.
     static func parse(_ bytes: [UInt8], path: String) throws -> ConfigFile {
         do {
-            return try ConfigFile(values: ConfigParser(bytes: bytes).document())
+            let parser = ConfigParser(bytes: bytes)
+            let values = try parser.document()
+            return ConfigFile(values: values, positions: parser.topLevelPositions.value)
         } catch {
             throw ValidationError("config file \(path):\(error.line):\(error.column): \(error.message)")
         }
@@ -183,6 +233,13 @@ struct ConfigSyntaxError: Error {
 /// Builds `ConfigValue`s from TachoJSON's token stream (strict RFC 8259).
 private struct ConfigParser {
     let parser: JSONParser
+    /// Where each top-level key was read.
+    let topLevelPositions = Box<[String: (line: Int, column: Int)]>([:])
+
+    final class Box<T> {
+        var value: T
+        init(_ value: T) { self.value = value }
+    }
 
     init(bytes: [UInt8]) {
         // A config file is small and shallow: modest limits bound a hostile one.
@@ -196,14 +253,14 @@ private struct ConfigParser {
         guard first == .beginObject else {
             throw error("expected a JSON object at the top level, found \(Self.describe(first))")
         }
-        let members = try objectMembers()
+        let members = try objectMembers(topLevel: true)
         let end = try next()
         guard end == .endOfDocument else { throw error("expected the end of the file after the top-level object") }
         return members
     }
 
     /// After `{`: members up to and including `}`.
-    private func objectMembers() throws(ConfigSyntaxError) -> [String: ConfigValue] {
+    private func objectMembers(topLevel: Bool = false) throws(ConfigSyntaxError) -> [String: ConfigValue] {
         var out: [String: ConfigValue] = [:]
         while true {
             switch try next() {
@@ -211,6 +268,7 @@ private struct ConfigParser {
                 return out
             case .key:
                 let key = parser.stringValue
+                if topLevel { topLevelPositions.value[key] = (parser.position.line, parser.position.column) }
                 out[key] = try value(try next())
             case let t:
                 throw error("expected a key or '}', found \(Self.describe(t))")

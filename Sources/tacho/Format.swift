@@ -20,6 +20,9 @@ extension String {
     /// `%g`: shortest of fixed/exponent form, 6 significant digits (`16`, `0.5`, `1e+06`).
     init(formatG v: Double) { self.init(printfDouble: "%g", v) }
 
+    /// `%.<decimals>f` (decimals 0…17): table output's readable numbers.
+    init(fixed v: Double, decimals: Int) { self.init(printfDouble: "%.\(Swift.min(Swift.max(decimals, 0), 17))f", v) }
+
     /// One Double through one printf conversion `spec` (a single `%…f`/`%…g`, nothing else).
     private init(printfDouble spec: String, _ v: Double) {
         self = printfDouble(spec, v)

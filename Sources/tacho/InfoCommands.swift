@@ -6,10 +6,10 @@ import TachoStore
 struct VehiclesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vehicles",
-        abstract: "Every vehicle: vehicle_id,first_time,last_time,detection_rows,status_rows.",
+        abstract: "Every vehicle with its first and last time and its rows.",
+        usage: "tacho vehicles [<options>]",
         discussion: """
-            first_time and last_time span every measurement. With --measurement M: only vehicles with rows
-            of M, as vehicle_id,first_time,last_time,rows.
+            Columns: vehicle_id,first_time,last_time,detection_rows,status_rows. first_time and last_time span every measurement. With --measurement M: only vehicles with rows of M, as vehicle_id,first_time,last_time,rows.
 
             Examples:
               tacho vehicles
@@ -45,10 +45,9 @@ struct StatsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stats",
         abstract: "Partitions, segments, rows, bytes and bytes/row, per measurement and in total.",
+        usage: "tacho stats [<options>]",
         discussion: """
-            rows counts distinct visible rows (a scan); stored_rows counts rows in segment files. Every
-            measurement with segments has a row (detections and status always do). With --measurement M:
-            M's row only.
+            rows counts distinct visible rows (a scan); stored_rows counts rows in segment files. Every measurement with segments has a row (detections and status always do). With --measurement M: M's row only.
 
             Examples:
               tacho stats --format table
@@ -57,7 +56,7 @@ struct StatsCommand: ParsableCommand {
 
     @OptionGroup var storeOption: StoreOptionGroup
     @OptionGroup var log: LogOptionGroup
-    @OptionGroup var output: FormatOptionGroup
+    @OptionGroup var output: ChartableFormatOptionGroup
     @Option(help: ArgumentHelp("Only this measurement (see `tacho measurements`).", valueName: "NAME"))
     var measurement: String?
 
@@ -65,6 +64,7 @@ struct StatsCommand: ParsableCommand {
         let snap = try openSnapshot(storeOption, log)
         let scope = try ReadScope(snap, storeOption)
         let only = try measurement.map { try scope.measurement($0) }
+        if output.format == .chart { return printPartitionChart(snap, only: only) }
         let s = try StoreStats.compute(on: snap, exactRows: true, measurements: only.map { [$0] })
         var p = RowPrinter(output.format, columns: ["measurement", "partitions", "segments", "rows", "stored_rows", "bytes", "bytes_per_row"])
         for m in s.measurements {
@@ -83,12 +83,9 @@ struct MeasurementsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "measurements",
         abstract: "The measurements the store knows: name,id,columns,identity,rows.",
+        usage: "tacho measurements [<options>]",
         discussion: """
-            columns lists name:type per column (int64, float64, string, …); identity the columns that
-            identify a row (a later row with the same identity replaces the earlier one); rows the
-            distinct visible rows. Lists print as a;b in csv/table and as arrays in json/ndjson.
-            A measurement declared (--config, else the built-in declarations) that the store has no
-            rows of yet is listed last, with no id (the store gives it one with its first rows) and 0 rows.
+            columns lists name:type per column (int64, float64, string, …); identity the columns that identify a row (a later row with the same identity replaces the earlier one); rows the distinct visible rows. Lists print as a;b in csv/table and as arrays in json/ndjson. A measurement declared (--config, else the built-in declarations) that the store has no rows of yet is listed last, with no id (the store gives it one with its first rows) and 0 rows.
 
             Example:
               tacho measurements --format table

@@ -7,11 +7,43 @@ import Glibc
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case table, csv, json, ndjson
+    /// Only `agg` and `stats` draw charts (`ChartableFormatOptionGroup`).
+    case chart
+
+    init?(argument: String) {
+        guard argument != "chart", let f = OutputFormat(rawValue: argument) else { return nil }
+        self = f
+    }
+
+    static var allValueStrings: [String] { ["table", "csv", "json", "ndjson"] }
+}
+
+/// The formats of `agg` and `stats`: those of every query command, and `chart`.
+enum ChartableFormat: String, ExpressibleByArgument, CaseIterable {
+    case table, csv, json, ndjson, chart
 }
 
 struct FormatOptionGroup: ParsableArguments {
-    @Option(help: "Output format: table (aligned), csv (with a header row), json (one array), ndjson (one object per line).")
-    var format: OutputFormat = .csv
+    @Option(name: [.customShort("f"), .customLong("format")], help: ArgumentHelp(
+        "Output format: table (aligned, a row count at the end), csv (with a header row), json (one array), ndjson (one object per line). Default: table when stdout is a terminal, else csv.",
+        valueName: "FORMAT"))
+    var chosen: OutputFormat?
+
+    /// --format, else table on a terminal and csv into a pipe or file (as duckdb and sqlite3 do).
+    var format: OutputFormat { chosen ?? (isatty(1) != 0 ? .table : .csv) }
+}
+
+/// `--format` of `agg` and `stats`, which also draw a chart (`ChartWriter`).
+struct ChartableFormatOptionGroup: ParsableArguments {
+    @Option(name: [.customShort("f"), .customLong("format")], help: ArgumentHelp(
+        "Output format: table (aligned, a row count at the end), csv (with a header row), json (one array), ndjson (one object per line), chart (bars or a sparkline per series, terminal width). Default: table when stdout is a terminal, else csv.",
+        valueName: "FORMAT"))
+    var chosen: ChartableFormat?
+
+    var format: OutputFormat {
+        guard let chosen else { return isatty(1) != 0 ? .table : .csv }
+        return OutputFormat(rawValue: chosen.rawValue) ?? .csv
+    }
 }
 
 /// A cell: text, or a number (unquoted in JSON).
@@ -36,18 +68,21 @@ struct RowPrinter: ~Copyable {
     /// `"column":` per column for json/ndjson, quoted once instead of once per cell.
     private let jsonKeys: [[UInt8]]
     private var out: [UInt8] = []
-    private var tableRows: [[String]] = []
+    private var table: TableWriter
+    private var chart: ChartWriter?
     private var count = 0
 
     init(_ format: OutputFormat, columns: [String]) {
         self.format = format
         self.columns = columns
         jsonKeys = columns.map { Array((jsonQuoted($0) + ":").utf8) }
+        table = TableWriter(columns: format == .table ? columns : [])
+        chart = format == .chart ? ChartWriter(columns: columns) : nil
         out.reserveCapacity(1 << 16)
         switch format {
         case .csv: emit(columns.map(csvEscape).joined(separator: ",") + "\n")
         case .json: emit("[")
-        case .table, .ndjson: break
+        case .table, .ndjson, .chart: break
         }
     }
 
@@ -95,17 +130,9 @@ struct RowPrinter: ~Copyable {
             out.append(UInt8(ascii: "}"))
             if format == .ndjson { out.append(UInt8(ascii: "\n")) }
         case .table:
-            tableRows.append(cells.map {
-                switch $0 {
-                case .text(let s): s
-                case .int(let v): String(v)
-                case .double(let v): formatDouble(v)
-                case .time(let t): Timestamp.format(t)
-                case .null: ""
-                case .bool(let b): b ? "true" : "false"
-                case .strings(let a): a.joined(separator: ";")
-                }
-            })
+            table.append(cells)
+        case .chart:
+            chart?.append(cells)
         }
         count += 1
         if out.count >= 1 << 16 { flush() }
@@ -115,13 +142,17 @@ struct RowPrinter: ~Copyable {
         switch format {
         case .json: emit(count == 0 ? "]\n" : "\n]\n")
         case .table:
-            var widths = columns.map(\.count)
-            for r in tableRows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
-            appendTableLine(columns, widths)
-            appendTableLine(widths.map { String(repeating: "-", count: $0) }, widths)
-            for r in tableRows {
-                appendTableLine(r, widths)
+            let t = table
+            t.render { line in
+                emit(line)
                 if out.count >= 1 << 16 { flush() }
+            }
+        case .chart:
+            if let c = chart {
+                c.render { line in
+                    emit(line)
+                    if out.count >= 1 << 16 { flush() }
+                }
             }
         case .csv, .ndjson: break
         }
@@ -129,29 +160,6 @@ struct RowPrinter: ~Copyable {
     }
 
     private mutating func emit(_ s: String) { out.append(contentsOf: s.utf8) }
-
-    /// The cells padded to `widths` (in Characters), two spaces apart, trailing spaces
-    /// trimmed, written straight into the buffer instead of through a joined String per line.
-    private mutating func appendTableLine(_ cells: [String], _ widths: [Int]) {
-        let start = out.count
-        for (i, c) in cells.enumerated() {
-            if i > 0 { out.append(UInt8(ascii: " ")); out.append(UInt8(ascii: " ")) }
-            out.append(contentsOf: c.utf8)
-            out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: widths[i] - c.count))
-        }
-        var end = out.count
-        while end > start && out[end - 1] == UInt8(ascii: " ") { end -= 1 }
-        if end == start || out[end - 1] < 0x80 {
-            out.removeSubrange(end...)
-        } else {
-            // A space after a non-ASCII character may belong to its grapheme (a prepended
-            // mark): trim Characters, as the String did.
-            let line = String(decoding: out[start...], as: UTF8.self).trimmingTrailingSpaces()
-            out.removeSubrange(start...)
-            emit(line)
-        }
-        out.append(UInt8(ascii: "\n"))
-    }
 
     /// `jsonQuoted(s)` without building a String per cell: text that needs no escape (no
     /// quote, backslash or control byte; multi-byte UTF-8 never holds one) is copied as is.

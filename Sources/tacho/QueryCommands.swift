@@ -35,8 +35,9 @@ extension Cell {
 func rowColumns(_ m: Measurement) -> [String] { ["vehicle_id", "time"] + m.columns.map(\.name) }
 
 /// The rows of `q`, then a note on stderr for the requested vehicles the store has never
-/// seen when nothing matched.
-func printRows(_ q: RangeQuery, on snap: Snapshot, _ format: OutputFormat, _ vehicles: [String]) throws {
+/// seen when nothing matched; returns how many rows were printed.
+@discardableResult
+func printRows(_ q: RangeQuery, on snap: Snapshot, _ format: OutputFormat, _ vehicles: [String]) throws -> Int {
     let cursor = try RowCursor(snapshot: snap, query: q)
     let m = q.measurement
     var p = RowPrinter(format, columns: rowColumns(m))
@@ -64,6 +65,7 @@ func printRows(_ q: RangeQuery, on snap: Snapshot, _ format: OutputFormat, _ veh
     }
     p.finish()
     if n == 0 { try noteUnknownVehicles(vehicles, in: snap) }
+    return n
 }
 
 /// `--where` and the shorthand value lists of detections and status.
@@ -72,10 +74,13 @@ struct FilterOptionGroup: ParsableArguments {
         "Keep rows where COLUMN OP VALUE (repeat: all must hold). OP: = != on strings and bools (true/false), "
             + "= != < <= > >= on numbers; on a string list, = means contains.", valueName: "FILTER"))
     var filters: [String] = []
-    @Option(name: .customLong("type"), help: "Detections: only these object types (repeat for several).")
-    var types: [String] = []
-    @Option(name: .customLong("status"), help: "Status: only these statuses (repeat for several).")
-    var statuses: [String] = []
+    @Option(name: .customLong("type"), help: ArgumentHelp("Detections: only these object types: a,b or repeat the flag.", valueName: "TYPE,…"))
+    var typeArguments: [String] = []
+    @Option(name: .customLong("status"), help: ArgumentHelp("Status: only these statuses: a,b or repeat the flag.", valueName: "STATUS,…"))
+    var statusArguments: [String] = []
+
+    var types: [String] { commaList(typeArguments) }
+    var statuses: [String] { commaList(statusArguments) }
 
     func columnFilters() throws -> [ColumnFilter] {
         var out = try filters.map { try ColumnFilter.parse($0) }
@@ -88,11 +93,9 @@ struct FilterOptionGroup: ParsableArguments {
 struct QueryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "query",
-        abstract: "Rows of a measurement in a time range: vehicle_id,time,<its columns…>.",
+        abstract: "Rows of a measurement in a time range: vehicle_id,time,<columns…>.",
         discussion: """
-            Rows are ordered by (vehicle_id, time, identity columns), each identity once. `tacho measurements`
-            lists the measurements and their columns. String lists print as a;b in csv/table and as arrays
-            in json/ndjson.
+            Rows are ordered by (vehicle_id, time, identity columns), each identity once. `tacho measurements` lists the measurements and their columns. String lists print as a;b in csv/table and as arrays in json/ndjson.
 
             Examples:
               tacho query detections --from 2022-06-05 --to 2022-06-06 --type cars
@@ -107,7 +110,12 @@ struct QueryCommand: ParsableCommand {
     @OptionGroup var output: FormatOptionGroup
     @OptionGroup var range: RangeOptionGroup
     @OptionGroup var filter: FilterOptionGroup
-    @Option(help: "At most this many rows.") var limit: Int?
+    // Unconditional: `--limit -1` reaches validate() (else "Missing value", as if -1 were a flag).
+    @Option(parsing: .unconditional, help: ArgumentHelp("At most this many rows (0 or more).", valueName: "N")) var limit: Int?
+
+    func validate() throws {
+        if let limit, limit < 0 { throw ValidationError("--limit \(limit): expected a row count of 0 or more") }
+    }
 
     func run() throws {
         let snap = try openSnapshot(storeOption, log)
@@ -115,18 +123,17 @@ struct QueryCommand: ParsableCommand {
         let m = try scope.measurement(measurement)
         let (filters, vehicles, named) = try filter.splitVehicle(of: m, in: scope, vehicles: range.vehicles)
         let q = RangeQuery(m, vehicles: vehicles, from: range.fromMicros, to: range.toMicros, filters: filters, limit: limit)
-        try printRows(q, on: snap, output.format, named)
+        if try printRows(q, on: snap, output.format, named) == 0 { filter.noteUnknownValues(of: m, in: snap) }
     }
 }
 
 struct LatestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "latest",
-        abstract: "Latest status per vehicle (vehicle_id,time,status), or the newest row per vehicle of a measurement.",
+        abstract: "The latest status per vehicle, or the newest row of a measurement per vehicle.",
+        usage: "tacho latest [<options>] [<measurement>]",
         discussion: """
-            Without a measurement: the status report with the greatest time per vehicle. With one: each
-            vehicle's newest row (vehicle_id,time,<its columns…>). With --at, the latest at or before
-            that time. A late, older file never moves it back.
+            Without a measurement: the status report with the greatest time per vehicle. With one: each vehicle's newest row (vehicle_id,time,<its columns…>). With --at, the latest at or before that time. A late, older file never moves it back.
 
             Examples:
               tacho latest
@@ -138,7 +145,9 @@ struct LatestCommand: ParsableCommand {
     @OptionGroup var storeOption: StoreOptionGroup
     @OptionGroup var log: LogOptionGroup
     @OptionGroup var output: FormatOptionGroup
-    @Option(name: .customLong("vehicle"), help: "Only these vehicles (repeat for several).") var vehicles: [String] = []
+    @Option(name: .customLong("vehicle"), help: ArgumentHelp("Only these vehicles: a,b or repeat the flag.", valueName: "ID,…"))
+    var vehicleArguments: [String] = []
+    var vehicles: [String] { commaList(vehicleArguments) }
     @Option(parsing: .unconditional, help: ArgumentHelp("As of this time: \(TimeArgument.helpText).", valueName: "TIME"),
             transform: TimeArgument.parseOrExplain) var at: TimeArgument?
 

@@ -17,38 +17,26 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Watch an inbox and ingest every telemetry file that lands in it (daemon).",
         discussion: """
-            Files are taken when closed after writing or renamed into the inbox (inotify), or, when
-            polling and at start-up, once their size and mtime are stable for --settle seconds.
-            Dot-files, *.tmp and *.part are ignored; symlinks, FIFOs and directories are reported, never read.
+            Files are taken when closed after writing or renamed into the inbox (inotify), or, when polling and at start-up, once their size and mtime are stable for --settle seconds. Dot-files, *.tmp and *.part are ignored; symlinks, FIFOs and directories are reported, never read.
 
-            A file leaves the inbox only after its rows are durable: to processed/ (or deleted with
-            --delete-processed); unparseable files go to rejected/ with <name>.error; rejected records
-            are listed in rejected/<name>.rejects.ndjson. A re-delivered file (same content) is skipped.
-            SIGINT/SIGTERM: stop taking files, finish or abandon the current one, exit 0.
+            A file leaves the inbox only after its rows are durable: to processed/ (or deleted with --delete-processed); unparseable files go to rejected/ with <name>.error; rejected records are listed in rejected/<name>.rejects.ndjson. A re-delivered file (same content) is skipped, unless it had rejected records: to reprocess one (to get its report again, or after fixing the declarations), move it back into the inbox; its valid rows replace themselves by identity. SIGINT/SIGTERM: stop taking files, finish or abandon the current one, exit 0.
 
-            Settings come from flags, then the environment (TACHO_STORE, TACHO_INBOX, TACHO_PROCESSED,
-            TACHO_REJECTED, TACHO_LENIENT=1), then --config FILE, then defaults:
-            inbox ./inbox, store ./tacho-data, processed/ and rejected/ beside the inbox.
+            Settings come from flags, then the environment (TACHO_STORE, TACHO_INBOX, TACHO_PROCESSED, TACHO_REJECTED, TACHO_LENIENT=1), then the config file (--config FILE, $TACHO_CONFIG or /etc/tacho/tacho.toml), then defaults: inbox ./inbox, store ./tacho-data, processed/ and rejected/ beside the inbox.
 
-            Config file (TOML, every key optional; docs/CONFIG.md lists every key and how to declare
-            measurements; a *.json file in the older JSON form with the same key names is still read):
+            Config file (TOML, every key optional; docs/CONFIG.md lists every key and how to declare measurements; a *.json file in the older JSON form with the same key names is still read):
               [store]
               path = "/var/lib/tacho"
               retention = { detections = "30d", status = "365d" }
-              max_bytes = "2GiB"            # also: min_free, max_clock_lead, compact_rate_mb_s,
-              cold_after = "7d"             #       cold_level, ledger_max_age
+              max_bytes = "2GiB"    # also: min_free, max_clock_lead,
+              cold_after = "7d"     # compact_rate_mb_s, cold_level, ledger_max_age
               [run]
-              inbox = "/data/inbox"         # also: processed, rejected, delete_processed, lenient,
-              compact_every = "1h"          #       poll, settle_seconds, processed_max_age
+              inbox = "/data/inbox" # also: processed, rejected, lenient, poll,
+              compact_every = "1h"  # delete_processed, settle_seconds,
+                                    # processed_max_age
 
-            Retention and compaction (see `tacho compact --help`): age retention runs about once a minute,
-            the disk budget after every commit, compaction every --compact-every (first run a minute after
-            start) on a background thread; the free-space floor pauses ingest (logged) until space is back.
-            Age retention waits while the clock is more than --max-clock-lead ahead of the newest stored row, or
-            for 10 minutes after the clock jumped (a box booting with a wrong clock deletes nothing).
+            Retention and compaction (see `tacho compact --help`): age retention runs about once a minute, the disk budget after every commit, compaction every --compact-every (first run a minute after start) on a background thread; the free-space floor pauses ingest (logged) until space is back. Age retention waits while the clock is more than --max-clock-lead ahead of the newest stored row, or for 10 minutes after the clock jumped (a box booting with a wrong clock deletes nothing).
 
-            A ready file is first renamed into <inbox>/.tacho-claimed/ (what is ingested is exactly what is moved
-            out, even if a producer reuses the name); unfinished claims go back to the inbox when tacho run stops.
+            A ready file is first renamed into <inbox>/.tacho-claimed/ (what is ingested is exactly what is moved out, even if a producer reuses the name); unfinished claims go back to the inbox when tacho run stops.
             """
     )
 
@@ -60,7 +48,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Where rejected files and reports go (default: rejected/ beside the inbox).", valueName: "DIR")) var rejected: String?
     @Flag(help: "Repair the known classes of JSON damage instead of rejecting the file.") var lenient = false
     @Flag(help: "Poll the inbox instead of using inotify.") var poll = false
-    @Option(help: "Seconds a polled file must be unchanged before it is taken (default 2).") var settle: Double?
+    @Option(help: ArgumentHelp("Seconds a polled file must be unchanged before it is taken (default 2).", valueName: "SECONDS")) var settle: Double?
     @Option(help: ArgumentHelp("Delete processed files older than this (default 7d; 0 keeps them).", valueName: "AGE")) var processedMaxAge: String?
     @OptionGroup var maintenance: MaintenanceOptionGroup
     @Option(help: ArgumentHelp("How often to compact (default 1h; 0 = never).", valueName: "AGE")) var compactEvery: String?

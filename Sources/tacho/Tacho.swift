@@ -22,23 +22,24 @@ struct Tacho: ParsableCommand {
         commandName: "tacho",
         abstract: "An embedded time-series store for vehicle telemetry.",
         discussion: """
-            Telemetry JSON files (objects_detection_*.json, vehicles_status_*.json) are ingested into a
-            columnar, per-vehicle, time-partitioned store of zstd-compressed segments, then queried.
+            Telemetry JSON files (objects_detection_*.json, vehicles_status_*.json) are ingested into a columnar, per-vehicle, time-partitioned store of zstd-compressed segments, then queried.
 
-            The store is --store DIR, else $TACHO_STORE, else ./tacho-data.
-            Times accept RFC 3339 (2022-06-05T21:02:34.546Z), a date (2022-06-05), `now`,
-            and relative forms (-2h, -7d, -30m, -15s).
+            The store is --store DIR (-s), else $TACHO_STORE, else the config file's [store] path, else ./tacho-data. The config file is --config FILE, else $TACHO_CONFIG, else /etc/tacho/tacho.toml when it exists. Times accept RFC 3339 (2022-06-05T21:02:34.546Z), a date (2022-06-05), `now`, and relative forms (-2h, -7d, -30m, -15s).
+
+            Query output (-f, --format) is a table when stdout is a terminal, else CSV. Every subcommand takes -q (quiet) and -v (verbose); these, -s, -c and --log-level may also come before its name (tacho -q ingest …).
 
             Examples:
               tacho ingest ./inbox/*.json
               tacho latest --vehicle ebab5f787798416fb2b8afc1340d7a4e
-              tacho query detections --from 2022-06-05 --to 2022-06-06 --type cars
+              tacho query detections --from 2022-06-05 --type cars
               tacho agg detections --every 15m --fn sum --by vehicle,type
-              tacho measurements                  # what can be queried: names, columns, rows
+              tacho measurements        # what can be queried
               tacho query locations --where 'speed_kmh>80'
-              tacho latest locations              # the last location of every vehicle
+              tacho latest locations    # the last location of every vehicle
               tacho agg power --every 15m --fn energy --label right --fill 0
-              tacho compact --retention detections=30d,status=365d --max-bytes 2GiB
+              tacho compact --retention detections=30d,status=365d
+
+            \(ExitStatus.helpText)
             """,
         version: TachoVersion.description,
         subcommands: [
@@ -53,7 +54,7 @@ struct Tacho: ParsableCommand {
     /// (reads also bound their open segments to a quarter of the limit).
     static func main() {
         raiseOpenFileLimit()
-        Self.main(nil)
+        runWithExitPolicy(Array(CommandLine.arguments.dropFirst()))
     }
 }
 

@@ -36,8 +36,11 @@ struct TimeArgument: ExpressibleByArgument {
 
 /// `--vehicle`, `--from`, `--to` shared by the query commands.
 struct RangeOptionGroup: ParsableArguments {
-    @Option(name: .customLong("vehicle"), help: "Only these vehicles (repeat the flag for several).")
-    var vehicles: [String] = []
+    @Option(name: .customLong("vehicle"), help: ArgumentHelp("Only these vehicles: a,b or repeat the flag.", valueName: "ID,…"))
+    var vehicleArguments: [String] = []
+
+    /// `--vehicle a,b --vehicle c` as [a, b, c].
+    var vehicles: [String] { commaList(vehicleArguments) }
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Start of the range, inclusive: \(TimeArgument.helpText).", valueName: "TIME"),
             transform: TimeArgument.parseOrExplain)
@@ -57,4 +60,16 @@ struct RangeOptionGroup: ParsableArguments {
             throw ValidationError("--from must be before --to (the range is [from, to))")
         }
     }
+}
+
+/// Repeated options that also take comma-separated lists (`--vehicle a,b --vehicle c`), as
+/// `--by` and `--retention` do: each value once, in the order given, empty items dropped.
+func commaList(_ values: [String]) -> [String] {
+    var out: [String] = []
+    for v in values {
+        for item in v.split(separator: ",", omittingEmptySubsequences: true) where !out.contains(String(item)) {
+            out.append(String(item))
+        }
+    }
+    return out
 }

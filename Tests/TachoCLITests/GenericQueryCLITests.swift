@@ -94,8 +94,9 @@ import TachoTestSupport
         #expect(kwh.stdout == """
             vehicle_id  time                      value  units
             ----------  ------------------------  -----  -----
-            3           2018-08-24T00:15:00.000Z  5      kWh
-            3           2018-08-24T00:45:00.000Z  6      kWh
+            3           2018-08-24T00:15:00.000Z      5  kWh
+            3           2018-08-24T00:45:00.000Z      6  kWh
+            (2 rows)
 
             """)
     }

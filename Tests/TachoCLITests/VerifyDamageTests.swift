@@ -112,6 +112,10 @@ import TachoTestSupport
         #expect(v.status == 1, "\(damage): \(v.stdout) \(v.stderr)")
         let problems = v.stdout.split(separator: "\n").filter { $0.hasPrefix("PROBLEM ") }
         #expect(problems.count == 1, "\(damage): \(v.stdout)")
+        // One problem is "1 problem", not "1 problems" (issue 19); the JSON form counts it too.
+        #expect(v.stdout.hasSuffix(": 1 problem\n"), "\(damage): \(v.stdout)")
+        let vj = try tacho(["verify", "--store", store, "--format", "json"])
+        #expect(vj.status == 1 && vj.stdout.contains(#""clean":false"#), "\(damage): \(vj.stdout)")
         let line = problems.first.map(String.init) ?? ""
         let want = "PROBLEM \(expectedProblem.file)" + (expectedProblem.offset.map { " at offset \($0)" } ?? "")
         #expect(line.hasPrefix(want), "\(damage): \(line) does not start with \(want)")
