@@ -114,6 +114,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The fleet lake from a store: closed partitions exported (TachoExport) and shipped
+        // (TachoS3) exactly once, with their ledger in the store (docs/SHIPPING.md).
+        .target(
+            name: "TachoLake",
+            dependencies: [
+                "TachoExport", "TachoParquet", "TachoS3", "TachoStore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // systemd integration for `tacho run`: sd_notify datagrams, journald log priorities.
         .target(
             name: "TachoSystemd",
@@ -124,7 +134,7 @@ let package = Package(
             name: "tacho",
             dependencies: [
                 "TachoStore", "TachoQuery", "TachoIngest", "TachoFormat", "TachoJSON", "TachoSchema", "TachoSystemd",
-                "TachoExport", "TachoS3",
+                "TachoExport", "TachoS3", "TachoLake",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -194,7 +204,7 @@ let package = Package(
         // against a real S3 API on loopback (moto's server, started by the tests).
         .testTarget(
             name: "TachoS3Tests",
-            dependencies: ["TachoS3", "TachoTestSupport", "tacho"],
+            dependencies: ["TachoS3", "TachoTestSupport", "tacho", "tacho-gen"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

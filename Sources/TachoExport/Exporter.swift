@@ -71,18 +71,47 @@ public enum Exporter {
     @discardableResult
     public static func run(_ request: ExportRequest, on snapshot: Snapshot,
                            wrote: (ExportedFile) throws -> Void = { _ in }) throws -> [ExportedFile] {
+        var files: [ExportedFile] = []
+        for planned in try plan(request, on: snapshot) {
+            guard let f = try export(planned, request, on: snapshot) else { continue }
+            try wrote(f)
+            files.append(f)
+        }
+        return files
+    }
+
+    /// A file an export would write (if the partition has matching rows), before writing it.
+    public struct PlannedFile: Sendable, Hashable {
+        public var measurement: Measurement
+        public var partitionStart: Int64
+        /// Exclusive.
+        public var partitionEnd: Int64
+        public var seq: UInt64
+        /// `relativePath(…)` of the file.
+        public var relativePath: String
+    }
+
+    /// The files `run` would write, in order, without reading any row: callers that ship
+    /// (tacho ship) skip what is already shipped and what may still change.
+    public static func plan(_ request: ExportRequest, on snapshot: Snapshot) throws -> [PlannedFile] {
         try validate(boxID: request.boxID)
         let measurements = try request.measurements.map { try $0.map { try MeasurementLookup.named($0, in: snapshot) } }
             ?? MeasurementLookup.all(in: snapshot)
-        var files: [ExportedFile] = []
+        var out: [PlannedFile] = []
         for m in measurements {
             for p in partitions(of: m, in: snapshot, from: request.from, to: request.to) {
-                guard let f = try exportPartition(m, p, request, snapshot) else { continue }
-                try wrote(f)
-                files.append(f)
+                out.append(PlannedFile(
+                    measurement: m, partitionStart: p.start, partitionEnd: p.end, seq: p.seq,
+                    relativePath: relativePath(measurement: m.name, partitionStart: p.start, seq: p.seq, boxID: request.boxID)))
             }
         }
-        return files
+        return out
+    }
+
+    /// Writes one planned file; nil when its partition has no matching rows.
+    public static func export(_ planned: PlannedFile, _ request: ExportRequest, on snapshot: Snapshot) throws -> ExportedFile? {
+        try exportPartition(
+            planned.measurement, Partition(start: planned.partitionStart, end: planned.partitionEnd, seq: planned.seq), request, snapshot)
     }
 
     struct Partition {

@@ -11,7 +11,8 @@ import Glibc
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Write measurements as Parquet files (one per measurement and partition) for DuckDB, Spark, pyarrow.",
+        abstract: "Write measurements as Parquet files for DuckDB, Spark and pyarrow.",
+        usage: "tacho export --out <DIR> [<options>]",
         discussion: """
             Layout: OUT/<measurement>/date=YYYY-MM-DD/<box-id>-<partition>-<seq>.parquet, one file per \
             measurement and store partition. The date and <partition> (YYYYMMDDTHHMMSSZ) are the partition's \
@@ -54,9 +55,7 @@ struct ExportCommand: ParsableCommand {
 
     func run() throws {
         let snap = try openSnapshot(storeOption, log)
-        var options = ParquetWriter.Options()
-        options.rowGroupRows = rowGroupRows
-        options.createdBy = "tacho version \(TachoVersion.release) (build tacho)"
+        let options = Self.parquetOptions(rowGroupRows: rowGroupRows)
         let request = ExportRequest(
             directory: out.hasSuffix("/") && out.count > 1 ? String(out.dropLast()) : out,
             boxID: try boxID ?? Self.hostName(), measurements: measurements.isEmpty ? nil : measurements,
@@ -70,6 +69,15 @@ struct ExportCommand: ParsableCommand {
         }
         printError("exported \(rows) rows into \(files.count) files (\(bytes) bytes) under \(out)")
         if rows == 0 { try noteUnknownVehicles(range.vehicles, in: snap) }
+    }
+
+    /// The Parquet options of every file this binary exports (`tacho ship` writes the same
+    /// bytes for the same store content).
+    static func parquetOptions(rowGroupRows: Int = 1 << 20) -> ParquetWriter.Options {
+        var options = ParquetWriter.Options()
+        options.rowGroupRows = rowGroupRows
+        options.createdBy = "tacho version \(TachoVersion.release) (build tacho)"
+        return options
     }
 
     /// The host name, the default box id.

@@ -52,6 +52,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Delete processed files older than this (default 7d; 0 keeps them).", valueName: "AGE")) var processedMaxAge: String?
     @OptionGroup var maintenance: MaintenanceOptionGroup
     @Option(help: ArgumentHelp("How often to compact (default 1h; 0 = never).", valueName: "AGE")) var compactEvery: String?
+    @OptionGroup(title: "Shipping to a fleet lake") var ship: RunShipOptions
 
     func run() throws {
         // Handlers first: a SIGTERM while the store opens or retention runs at start must stop
@@ -115,6 +116,9 @@ struct RunCommand: ParsableCommand {
         // watched; watchdog pings from the daemon's loop; stopping once the loop has ended.
         let notifier = SystemdNotifier()
         if let notifier, let pinger = WatchdogPinger(notifier) { daemon.heartbeat = pinger.tick }
+        let scheduler = try ship.scheduler(storePath: storePath, options: opts, logger: logger)
+        scheduler?.start()
+        defer { scheduler?.stop() }
         notifier?.ready(status: "watching \(c.inbox)")
         defer { notifier?.stopping() }
         try daemon.run(until: stopFlag)

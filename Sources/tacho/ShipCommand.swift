@@ -2,52 +2,69 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import Logging
+import TachoLake
 import TachoS3
+import TachoStore
 import TachoSchema
 
 struct ShipCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ship",
-        abstract: "Upload exported Parquet files to S3-compatible storage, each exactly once.",
+        abstract: "Ship closed partitions (or an export directory) to S3, each object once.",
         discussion: """
-            Puts every file under --from-dir (a `tacho export --out` directory) at \
-            <prefix>/<its path under the directory>. An object is recorded as shipped only \
-            after the store acknowledged it, in a ledger that survives crashes \
-            (DIR/.shipped/<target>.log, see docs/SHIPPING.md); a file the ledger records with \
-            the same bytes is not sent again, and one whose bytes changed after it was shipped \
-            is refused. Killed at any point and run again, it uploads each object once. Files \
-            of --multipart-threshold bytes or more are sent in parts.
+            From the store (the default): every measurement partition whose end lies more than \
+            --grace in the past is exported as Parquet (the bytes `tacho export` writes) and \
+            put at <prefix>/<measurement>/date=YYYY-MM-DD/<box-id>-<partition>-<seq>.parquet. \
+            A partition shipped under its current name is not sent again; one that received \
+            late rows since has a new <seq> and is shipped as a new object.
+
+            With --from-dir DIR, every file under DIR (a `tacho export --out` directory) is put \
+            at <prefix>/<its path under DIR> instead.
+
+            An object is recorded as shipped only after the store acknowledged it, in a ledger \
+            that survives crashes (STORE/ship/<target>.log, or DIR/.shipped/<target>.log; \
+            docs/SHIPPING.md). Killed at any point and run again, it ships each object once. A \
+            file whose bytes changed after it was shipped is refused. Files of \
+            --multipart-threshold bytes or more are sent in parts.
 
             Credentials come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and \
             AWS_SESSION_TOKEN; the region from --region, else AWS_REGION or \
             AWS_DEFAULT_REGION, else us-east-1.
 
             Examples:
-              tacho export --out /var/lib/tacho/export
-              tacho ship --from-dir /var/lib/tacho/export --to s3://fleet-lake/raw
-              tacho ship --from-dir out --to s3://lake/x --endpoint http://127.0.0.1:9000
-
-            Exit status: 0 all shipped; 1 a file failed (its error is printed; run again to \
-            resume); 64 usage.
+              tacho ship --to s3://fleet-lake/raw
+              tacho ship --to s3://lake/raw --endpoint http://127.0.0.1:9000 --grace 6h
+              tacho ship --from-dir /srv/export --to s3://fleet-lake/raw
             """
     )
 
-    @Option(name: .customLong("from-dir"), help: "Directory of files to ship (keys are their paths under it).")
-    var fromDir: String
+    @OptionGroup var storeOption: StoreOptionGroup
 
-    @Option(name: .long, help: "Destination, s3://BUCKET[/PREFIX].")
+    @Option(name: .customLong("from-dir"), help: ArgumentHelp("Ship the files under this directory instead of the store's closed partitions.", valueName: "DIR"))
+    var fromDir: String?
+
+    @Option(name: .long, help: ArgumentHelp("Destination, s3://BUCKET[/PREFIX].", valueName: "URL"))
     var to: String
 
-    @Option(name: .long, help: "S3 endpoint URL (http://HOST:PORT for MinIO, Ceph, moto). Default AWS's regional endpoint.")
+    @Option(name: .long, help: ArgumentHelp("S3 endpoint (http://HOST:PORT for MinIO, Ceph, moto). Default AWS's regional one.", valueName: "URL"))
     var endpoint: String?
 
     @Option(name: .long, help: "Region to sign for. Default $AWS_REGION, $AWS_DEFAULT_REGION, else us-east-1.")
     var region: String?
 
-    @Option(name: .customLong("multipart-threshold"), help: "Files of this many bytes or more go up in parts (default 16MiB).")
+    @Option(name: .long, help: "A partition is closed once its end is this far in the past.")
+    var grace: String = "2h"
+
+    @Option(name: .customLong("measurement"), help: "Only these measurements (repeat for several; default: all).")
+    var measurements: [String] = []
+
+    @Option(name: .customLong("box-id"), help: ArgumentHelp("This box's name in object names (default: the host name).", valueName: "ID"))
+    var boxID: String?
+
+    @Option(name: .customLong("multipart-threshold"), help: "Files of this many bytes or more go up in parts.")
     var multipartThreshold: String = "16MiB"
 
-    @Option(name: .customLong("part-size"), help: "Part size of multipart uploads, at least 5MiB (default 8MiB).")
+    @Option(name: .customLong("part-size"), help: "Part size of multipart uploads, at least 5MiB.")
     var partSize: String = "8MiB"
 
     @Option(name: .long, help: "Attempts per request before a file fails (retries back off exponentially).")
@@ -71,39 +88,67 @@ struct ShipCommand: ParsableCommand {
         guard let threshold = SettingUnits.bytes(multipartThreshold), let part = SettingUnits.bytes(partSize), part >= 5 << 20 else {
             throw ValidationError("--multipart-threshold and --part-size take sizes like 16MiB; parts must be at least 5MiB")
         }
+        guard let graceMicros = SettingUnits.durationMicrosOrZero(grace) else {
+            throw ValidationError("--grace takes a duration like 2h, 30m or 0")
+        }
         guard attempts >= 1 else { throw ValidationError("--attempts must be at least 1") }
-        let root = fromDir.hasSuffix("/") ? String(fromDir.dropLast()) : fromDir
-        let items = try Self.files(under: root)
-        let ledgerPath = root + "/.shipped/" + Self.targetID(target) + ".log"
         var client = S3Client(target: target, credentials: credentials, logger: logger)
         client.attempts = attempts
+        if let fromDir {
+            try shipDirectory(fromDir, client: client, threshold: Int(threshold), part: Int(part), logger: logger)
+            return
+        }
+        var opts = StoreOptions()
+        opts.logger = logger
+        var job = ClosedPartitionShipping(
+            storePath: storeOption.path, storeOptions: opts, boxID: try boxID ?? ExportCommand.hostName(), graceMicros: graceMicros,
+            measurements: measurements.isEmpty ? nil : measurements)
+        job.parquet = ExportCommand.parquetOptions()
+        job.multipartThreshold = Int(threshold)
+        job.partSize = Int(part)
+        let configured = job, shipClient = client
+        let now = Int64(time(nil)) * 1_000_000
+        switch runBlocking({ try await configured.run(client: shipClient, nowMicros: now, logger: logger) }) {
+        case .success(let r):
+            print("shipped \(r.shipped.count) partition file(s), \(r.bytes) bytes, to \(target.description); "
+                + "\(r.alreadyShipped) already there; \(r.open) still open"
+                + (r.abortedStale > 0 ? "; aborted \(r.abortedStale) interrupted multipart upload(s)" : ""))
+        case .failure(let e):
+            printError("tacho ship: \(e)")
+            throw ExitCode(ExitStatus.failure)
+        }
+    }
+
+    private func shipDirectory(_ dir: String, client: S3Client, threshold: Int, part: Int, logger: Logger) throws {
+        let root = dir.hasSuffix("/") && dir.count > 1 ? String(dir.dropLast()) : dir
+        let items = try Self.files(under: root)
+        let ledgerPath = root + "/.shipped/" + ClosedPartitionShipping.targetID(client.target) + ".log"
         let ledger: ShipLedger
         do {
             ledger = try ShipLedger(path: ledgerPath)
         } catch {
             printError("tacho ship: \(error)")
-            throw ExitCode(1)
+            throw ExitCode(ExitStatus.failure)
         }
         if ledger.ignoredLines > 0 {
             logger.warning("ignored \(ledger.ignoredLines) torn or damaged line(s) of \(ledgerPath); their objects are checked again")
         }
         var shipper = Shipper(client: client, ledger: ledger, logger: logger)
-        shipper.multipartThreshold = Int(threshold)
-        shipper.partSize = Int(part)
+        shipper.multipartThreshold = threshold
+        shipper.partSize = part
         let configured = shipper
-        let result = runBlocking { try await configured.ship(items) }
-        switch result {
+        switch runBlocking({ try await configured.ship(items) }) {
         case .success(let r):
-            print("shipped \(r.uploaded.count) file(s), \(r.bytes) bytes, to \(target.description); \(r.alreadyShipped.count) already there"
+            print("shipped \(r.uploaded.count) file(s), \(r.bytes) bytes, to \(client.target.description); \(r.alreadyShipped.count) already there"
                 + (r.abortedStale > 0 ? "; aborted \(r.abortedStale) interrupted multipart upload(s)" : ""))
         case .failure(let e):
             printError("tacho ship: \(e)")
-            throw ExitCode(1)
+            throw ExitCode(ExitStatus.failure)
         }
     }
 
-    /// Regular files under `root` (not its `.shipped/` ledgers, not temp files), as items
-    /// keyed by their relative path, in path order.
+    /// Regular files under `root` (not hidden ones such as its `.shipped/` ledgers or an
+    /// export's temporary files), as items keyed by their relative path, in path order.
     static func files(under root: String) throws -> [ShipItem] {
         let fm = FileManager.default
         var isDir: ObjCBool = false
@@ -112,17 +157,12 @@ struct ShipCommand: ParsableCommand {
         }
         var items: [ShipItem] = []
         for rel in (fm.enumerator(atPath: root)?.compactMap { $0 as? String } ?? []).sorted() {
-            if rel.hasPrefix(".shipped") || rel.split(separator: "/").contains(where: { $0.hasPrefix(".") }) || rel.hasSuffix(".tmp") { continue }
+            if rel.split(separator: "/").contains(where: { $0.hasPrefix(".") }) || rel.hasSuffix(".tmp") { continue }
             var d: ObjCBool = false
             guard fm.fileExists(atPath: root + "/" + rel, isDirectory: &d), !d.boolValue else { continue }
             items.append(ShipItem(key: rel, path: root + "/" + rel))
         }
         return items
-    }
-
-    /// The ledger's name for a target: 16 hex digits of a hash of endpoint, bucket and prefix.
-    static func targetID(_ t: S3Target) -> String {
-        String(SigV4Signer.payloadHash(Array("\(t.endpoint)\n\(t.bucket)\n\(t.prefix)".utf8)).prefix(16))
     }
 }
 

@@ -1,0 +1,49 @@
+import ArgumentParser
+import Foundation
+import Logging
+import TachoLake
+import TachoS3
+import TachoSchema
+import TachoStore
+
+/// `tacho run --ship-to …`: `tacho ship` of the store's closed partitions on a schedule, on a
+/// thread beside the inbox loop (it reads snapshots and takes no lock).
+struct RunShipOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Ship closed partitions to s3://BUCKET[/PREFIX] while running (credentials from AWS_* variables).", valueName: "URL"))
+    var shipTo: String?
+    @Option(help: ArgumentHelp("How often to ship.", valueName: "AGE"))
+    var shipEvery: String = "1h"
+    @Option(help: ArgumentHelp("A partition is shipped once its end is this far in the past.", valueName: "AGE"))
+    var shipGrace: String = "2h"
+    @Option(help: ArgumentHelp("S3 endpoint for --ship-to (default AWS's regional one).", valueName: "URL"))
+    var shipEndpoint: String?
+    @Option(help: ArgumentHelp("This box's name in shipped object names (default: the host name).", valueName: "ID"))
+    var shipBoxID: String?
+
+    /// The scheduler, nil without --ship-to; a bad value is a usage error before the daemon starts.
+    func scheduler(storePath: String, options: StoreOptions, logger: Logger) throws -> ShipScheduler? {
+        guard let shipTo else { return nil }
+        let env = ProcessInfo.processInfo.environment
+        let region = env["AWS_REGION"] ?? env["AWS_DEFAULT_REGION"] ?? "us-east-1"
+        let target: S3Target
+        do {
+            target = try S3Target(url: shipTo, endpoint: shipEndpoint, region: region)
+        } catch {
+            throw ValidationError("--ship-to: \(error)")
+        }
+        guard let credentials = S3Credentials.fromEnvironment(env) else {
+            throw ValidationError("--ship-to needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment")
+        }
+        guard let every = SettingUnits.durationMicros(shipEvery), every > 0 else {
+            throw ValidationError("--ship-every \(shipEvery): expected a duration like 1h or 30m")
+        }
+        guard let grace = SettingUnits.durationMicrosOrZero(shipGrace) else {
+            throw ValidationError("--ship-grace \(shipGrace): expected a duration like 2h, 30m or 0")
+        }
+        var job = ClosedPartitionShipping(
+            storePath: storePath, storeOptions: options, boxID: try shipBoxID ?? ExportCommand.hostName(), graceMicros: grace)
+        job.parquet = ExportCommand.parquetOptions()
+        let client = S3Client(target: target, credentials: credentials, logger: logger)
+        return ShipScheduler(job: job, client: client, everySeconds: Double(every) / 1e6, logger: logger)
+    }
+}
