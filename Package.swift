@@ -204,7 +204,7 @@ let package = Package(
         // against a real S3 API on loopback (moto's server, started by the tests).
         .testTarget(
             name: "TachoS3Tests",
-            dependencies: ["TachoS3", "TachoTestSupport", "tacho", "tacho-gen"],
+            dependencies: ["TachoS3", "TachoLake", "TachoTestSupport", "tacho", "tacho-gen"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

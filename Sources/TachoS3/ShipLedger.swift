@@ -43,11 +43,13 @@ public final class ShipLedger: @unchecked Sendable {
         }
     }
 
-    /// Opens (creating the directory and file if needed) the ledger at `path`.
-    public init(path: String) throws(LedgerError) {
+    /// Opens (creating the directory and file if needed) the ledger at `path`. `readOnly`:
+    /// only reads it (another process or thread may be appending; a torn last line is
+    /// ignored, not dropped); nothing may be recorded.
+    public init(path: String, readOnly: Bool = false) throws(LedgerError) {
         self.path = path
         let dir = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
-        if !dir.isEmpty && mkdir(dir, 0o755) != 0 && errno != EEXIST { throw .io(operation: "mkdir", path: dir, errno: errno) }
+        if !readOnly && !dir.isEmpty && mkdir(dir, 0o755) != 0 && errno != EEXIST { throw .io(operation: "mkdir", path: dir, errno: errno) }
         let text = try Self.read(path)
         var good: [Substring] = []
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
@@ -57,7 +59,7 @@ public final class ShipLedger: @unchecked Sendable {
         for line in lines {
             if apply(line) { good.append(line) } else { ignoredLines += 1 }
         }
-        if ignoredLines > 0 {
+        if ignoredLines > 0 && !readOnly {
             // Rewrite without the bad lines, so appends start on a clean line.
             try Self.replace(path, with: good.map { $0 + "\n" }.joined())
         }

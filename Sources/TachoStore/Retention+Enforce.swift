@@ -29,7 +29,14 @@ public final class RetentionEnforcer {
     public var usageRewalkSeconds: Double?
     /// How often processed/ and rejected/ were walked (tests, diagnostics).
     public private(set) var outsideWalks = 0
+    /// Whether a partition's current content (measurement, partition start, newest segment
+    /// seq) is shipped to the fleet lake. When set (`tacho run --ship-to … --ship-keep`), age
+    /// retention hides and deletes no partition before it is shipped; the disk budget still
+    /// deletes what it must, and logs each unshipped partition it deletes at error level.
+    public var shipped: ((_ measurement: String, _ partitionStart: Int64, _ seq: UInt64) -> Bool)?
     private var outside: (bytes: UInt64, walkedAt: UInt64)?
+    /// Partitions already logged as kept until shipped (logged once each).
+    private var keptLogged: Set<String> = []
 
     public init(policy: RetentionPolicy, logger: Logger, compaction: CompactionOptions = CompactionOptions(),
                 clock: StoreClock = .system, freeBytes: ((String) -> UInt64?)? = nil) {
@@ -92,16 +99,31 @@ public final class RetentionEnforcer {
     /// `now − age` (only when that hides something), and segments whose rows are all below
     /// the watermark go. Pure (for `--dry-run`).
     public static func agePlan(
-        _ manifest: Manifest, catalog: Catalog = .builtIn, policy: RetentionPolicy, now: Int64
+        _ manifest: Manifest, catalog: Catalog = .builtIn, policy: RetentionPolicy, now: Int64,
+        shipped: ((String, Int64, UInt64) -> Bool)? = nil
     ) -> (next: Manifest, actions: [RetentionAction]) {
         var next = manifest
         var actions: [RetentionAction] = []
         for (mid, age) in policy.maxAge.sorted(by: { $0.key < $1.key }) {
-            let (w, o) = now.subtractingReportingOverflow(age)
+            var (w, o) = now.subtractingReportingOverflow(age)
             guard !o, w > (next.watermarks[mid] ?? .min) else { continue }
             guard manifest.segments.contains(where: { $0.measurementID == mid && $0.minTime < w }) else { continue }
             let name = catalog.name(of: mid)
             let label = "age \(policy.describeAge(mid, catalog: catalog))"
+            // Keep until shipped: the watermark stops at the first partition it would reach
+            // that is not shipped (watermarks only rise, so every later partition stays too).
+            if let shipped {
+                let touched = Dictionary(grouping: manifest.segments.filter { $0.measurementID == mid && $0.minTime < w }, by: \.partitionStart)
+                for (start, segs) in touched.sorted(by: { $0.key < $1.key }) where !shipped(name, start, segs.map(\.seq).max() ?? 0) {
+                    w = max(start, next.watermarks[mid] ?? .min)
+                    actions.append(RetentionAction(
+                        kind: .keptUnshipped, policy: label, measurement: name, partition: StoreLayout.partitionLabel(start), time: start))
+                    break
+                }
+                guard w > (next.watermarks[mid] ?? .min),
+                      manifest.segments.contains(where: { $0.measurementID == mid && $0.minTime < w })
+                else { continue }
+            }
             next.watermarks[mid] = w
             actions.append(RetentionAction(kind: .watermark, policy: label, measurement: name, time: w))
             let dead = next.segments.filter { $0.measurementID == mid && $0.maxTime < w }
@@ -130,8 +152,11 @@ public final class RetentionEnforcer {
             return []
         }
         if lastClockVerdict?.isTrusted == false { logger.notice("age retention resumed: the clock is trusted again") }
-        let (next, actions) = Self.agePlan(w.manifest, catalog: w.catalog, policy: policy, now: now)
-        guard next != w.manifest else { return [] }
+        let (next, actions) = Self.agePlan(w.manifest, catalog: w.catalog, policy: policy, now: now, shipped: shipped)
+        guard next != w.manifest else {
+            for a in actions where a.kind == .keptUnshipped && keptLogged.insert("\(a.measurement)/\(a.partition)").inserted { log(a) }
+            return actions.filter { $0.kind == .keptUnshipped }
+        }
         try w.switchManifest(next)
         for a in actions { log(a) }
         return actions
@@ -257,9 +282,10 @@ public final class RetentionEnforcer {
         let end = next.partitionEnd(of: u.partitionStart)
         if end > (next.watermarks[u.measurementID] ?? .min) { next.watermarks[u.measurementID] = end }
         try w.switchManifest(next, urgent: true)  // freeing space is the point: no grace
-        let a = RetentionAction(
+        var a = RetentionAction(
             kind: .dropPartition, policy: label, measurement: u.name, partition: StoreLayout.partitionLabel(u.partitionStart),
             time: end, rows: u.segments.reduce(0) { $0 + $1.rowCount }, bytes: u.segments.reduce(0) { $0 + $1.fileSize })
+        a.unshipped = isUnshipped(u)
         report.actions.append(a)
         log(a)
     }
@@ -317,9 +343,10 @@ public final class RetentionEnforcer {
         let applied = try w.applyCompaction(out, watermarks: [u.measurementID: cut], urgent: true)
         guard applied.tasks.first?.applied == true else { return false }
         let freed = unitBytes > (applied.tasks.first?.outputBytes ?? 0) ? unitBytes - (applied.tasks.first?.outputBytes ?? 0) : 0
-        let a2 = RetentionAction(
+        var a2 = RetentionAction(
             kind: .trimPartition, policy: label, measurement: u.name, partition: StoreLayout.partitionLabel(u.partitionStart),
             time: cut, rows: applied.tasks.first?.expiredRows ?? 0, bytes: freed)
+        a2.unshipped = isUnshipped(u)
         report.actions.append(a2)
         log(a2)
         return true
@@ -362,8 +389,21 @@ public final class RetentionEnforcer {
         return false
     }
 
+    /// The partition is not shipped, while shipping is watched (`shipped` set).
+    func isUnshipped(_ u: Unit) -> Bool {
+        guard let shipped else { return false }
+        return !shipped(u.name, u.partitionStart, u.segments.map(\.seq).max() ?? 0)
+    }
+
     func log(_ a: RetentionAction) {
         var meta: Logger.Metadata = ["policy": "\(a.policy)"]
+        if a.unshipped {
+            meta["measurement"] = "\(a.measurement)"
+            meta["partition"] = "\(a.partition)"
+            meta["rows"] = "\(a.rows)"
+            logger.error("retention: the disk budget deletes rows that were never shipped to the lake", metadata: meta)
+            return
+        }
         if !a.measurement.isEmpty { meta["measurement"] = "\(a.measurement)" }
         if !a.partition.isEmpty { meta["partition"] = "\(a.partition)" }
         if !a.path.isEmpty { meta["file"] = "\(a.path)" }
@@ -383,6 +423,8 @@ public final class RetentionEnforcer {
         case .deleteFile:
             meta["bytes"] = "\(a.bytes)"
             logger.notice("retention: deleted file", metadata: meta)
+        case .keptUnshipped:
+            logger.notice("retention: kept a partition past its age until it is shipped", metadata: meta)
         }
     }
 }

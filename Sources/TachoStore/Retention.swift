@@ -79,6 +79,9 @@ public struct RetentionAction: Sendable, CustomStringConvertible {
         case trimPartition = "trim-partition"
         /// A file in processed/ or rejected/ deleted.
         case deleteFile = "delete-file"
+        /// Age retention stopped at a partition not shipped yet (`RetentionEnforcer.shipped`):
+        /// its rows and every later one's stay until it is.
+        case keptUnshipped = "kept-unshipped"
     }
 
     public var kind: Kind
@@ -89,6 +92,8 @@ public struct RetentionAction: Sendable, CustomStringConvertible {
     public var time: Int64 = 0
     public var rows = 0
     public var bytes: UInt64 = 0
+    /// A drop or trim the disk budget forced on a partition that was not shipped yet.
+    public var unshipped = false
 
     public var description: String {
         switch kind {
@@ -96,6 +101,7 @@ public struct RetentionAction: Sendable, CustomStringConvertible {
         case .dropPartition: "\(measurement) partition \(partition): dropped \(rows) rows, \(bytes) bytes (\(policy))"
         case .trimPartition: "\(measurement) partition \(partition): rows before \(time) µs trimmed, \(bytes) bytes freed (\(policy))"
         case .deleteFile: "deleted \(path), \(bytes) bytes (\(policy))"
+        case .keptUnshipped: "\(measurement) partition \(partition): kept until it is shipped (\(policy))"
         }
     }
 }

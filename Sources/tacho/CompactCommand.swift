@@ -272,6 +272,7 @@ struct CompactCommand: ParsableCommand {
         case .dropPartition: "drop \(a.measurement) partition \(a.partition): \(a.rows) stored rows, \(a.bytes) bytes (\(a.policy))"
         case .trimPartition: "trim \(a.measurement) partition \(a.partition): rows before \(Timestamp.format(a.time)) deleted (\(a.rows) stored rows), \(a.bytes) bytes freed (\(a.policy))"
         case .deleteFile: "delete \(escapedForLog(a.path)): \(a.bytes) bytes (\(a.policy))"
+        case .keptUnshipped: "keep \(a.measurement) partition \(a.partition) until it is shipped (\(a.policy))"
         }
     }
 }

@@ -19,6 +19,8 @@ struct RunShipOptions: ParsableArguments {
     var shipEndpoint: String?
     @Option(help: ArgumentHelp("This box's name in shipped object names (default: the host name).", valueName: "ID"))
     var shipBoxID: String?
+    @Flag(help: "Age retention keeps a partition until it is shipped (a disk budget still deletes, and logs it as an error).")
+    var shipKeep = false
 
     /// The scheduler, nil without --ship-to; a bad value is a usage error before the daemon starts.
     func scheduler(storePath: String, options: StoreOptions, logger: Logger) throws -> ShipScheduler? {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import TachoLake
 import Logging
 import TachoIngest
 import TachoStore
@@ -144,6 +145,10 @@ extension RunCommand {
             }
         }
         let enforcer = RetentionEnforcer(policy: policy, logger: logger, compaction: copts, freeBytes: free)
+        if ship.shipTo != nil && ship.shipKeep {
+            let shipped = ShippedPartitions(store: writer.layout.root)
+            enforcer.shipped = { shipped.contains($0, $1, $2) }
+        }
         return StoreMaintenance(writer: writer, retention: enforcer, compaction: copts, compactEvery: every, logger: logger)
     }
 }

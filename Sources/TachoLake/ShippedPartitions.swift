@@ -1,0 +1,48 @@
+import Foundation
+import TachoS3
+import TachoStore
+
+/// What the ship ledgers of a store (`STORE/ship/*.log`, any target) record as shipped, as
+/// (measurement, partition label, seq): the answer to `RetentionEnforcer.shipped`, so age
+/// retention keeps a partition until its current content is in the lake. Object names end in
+/// `<measurement>/date=…/<box>-<partition label>-<seq>.parquet` (docs/EXPORT.md). Re-read
+/// when a ledger's size changed since the last look.
+public final class ShippedPartitions: @unchecked Sendable {
+    private let directory: String
+    private let lock = NSLock()
+    private var sizes: [String: Int] = [:]
+    private var shipped: Set<String> = []
+
+    public init(store: String) { directory = store + "/ship" }
+
+    /// Whether some ledger records `measurement`'s partition starting at `partitionStart` with
+    /// exactly this newest seq (a later seq means rows arrived after it was shipped).
+    public func contains(_ measurement: String, _ partitionStart: Int64, _ seq: UInt64) -> Bool {
+        lock.withLock {
+            refresh()
+            return shipped.contains("\(measurement)/\(StoreLayout.partitionLabel(partitionStart))/\(seq)")
+        }
+    }
+
+    private func refresh() {
+        let fm = FileManager.default
+        let names = ((try? fm.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".log") }
+        var current: [String: Int] = [:]
+        for n in names { current[n] = ((try? fm.attributesOfItem(atPath: directory + "/" + n))?[.size] as? Int) ?? 0 }
+        guard current != sizes else { return }
+        sizes = current
+        var set: Set<String> = []
+        for n in names {
+            guard let ledger = try? ShipLedger(path: directory + "/" + n, readOnly: true) else { continue }
+            for key in ledger.shipped.keys {
+                let parts = key.split(separator: "/")
+                guard parts.count >= 3, parts[parts.count - 2].hasPrefix("date="), parts[parts.count - 1].hasSuffix(".parquet") else { continue }
+                // <box>-<label>-<seq>.parquet; the box id may itself contain '-'.
+                let file = parts[parts.count - 1].dropLast(".parquet".count).split(separator: "-")
+                guard file.count >= 3, UInt64(file[file.count - 1]) != nil else { continue }
+                set.insert("\(parts[parts.count - 3])/\(file[file.count - 2])/\(file[file.count - 1])")
+            }
+        }
+        shipped = set
+    }
+}
