@@ -7,6 +7,8 @@
 //                tacho → TachoSchema (declared measurements, the TOML config) → TachoFormat
 // (TachoTime, calendar arithmetic without dependencies, sits below TachoJSON and TachoStore.)
 // (TachoLineProtocol, InfluxDB line protocol, imports nothing; tacho-gen writes .lp with it.)
+// (TachoFaults → TachoStore: the fault-injecting file system, linked only by tests; the release
+//  `tacho` never depends on it — Tests/TachoCLITests/ReleaseContentsTests.swift checks.)
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
@@ -58,7 +60,8 @@ let package = Package(
             dependencies: ["TachoFormat", .product(name: "TOMLKit", package: "TOMLKit")],
             swiftSettings: swiftSettings
         ),
-        // Directories: file names, manifest, lock, writer, latest index, snapshots.
+        // Directories: file names, manifest, lock, writer, latest index, snapshots; the store's
+        // environment (StoreEnvironment: files, locks, clocks, sleep) that every layer uses.
         .target(
             name: "TachoStore",
             dependencies: [
@@ -68,6 +71,9 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The fault-injecting StoreFileSystem (LevelDB's FaultInjectionTestEnv): fails chosen
+        // calls, records every call. For tests and tools only: no shipped target depends on it.
+        .target(name: "TachoFaults", dependencies: ["TachoStore"], swiftSettings: swiftSettings),
         // Scans, latest, aggregates over a snapshot.
         .target(
             name: "TachoQuery",
@@ -135,7 +141,7 @@ let package = Package(
             name: "TachoFormatTests", dependencies: ["TachoFormat", "TachoTestSupport"], exclude: ["golden"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TachoStoreTests",
-            dependencies: ["TachoStore", "TachoFormat", "TachoTestSupport"],
+            dependencies: ["TachoStore", "TachoFaults", "TachoFormat", "TachoTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -147,7 +153,7 @@ let package = Package(
         .testTarget(
             name: "TachoCLITests",
             dependencies: [
-                "tacho", "TachoStore", "TachoFormat", "TachoJSON", "TachoSystemd", "TachoTestSupport",
+                "tacho", "TachoStore", "TachoFaults", "TachoFormat", "TachoJSON", "TachoSystemd", "TachoTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
@@ -156,7 +162,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TachoIngestTests",
-            dependencies: ["TachoIngest", "TachoStore", "TachoFormat", "TachoJSON", "TachoTestSupport"],
+            dependencies: ["TachoIngest", "TachoStore", "TachoFaults", "TachoFormat", "TachoJSON", "TachoTestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

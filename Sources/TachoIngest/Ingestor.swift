@@ -91,7 +91,7 @@ public final class Ingestor {
             return IngestResult(path: path, outcome: .duplicate(report, of: prior), milliseconds: elapsedMs(since: start))
         }
         var rep = report
-        rep.superseded = try commitRows(ledger: [report.ledgerEntry(path)]).superseded[0]
+        rep.superseded = try commitRows(ledger: [report.ledgerEntry(path, ingestedAt: writer.environment.clock.wallMicros())]).superseded[0]
         return IngestResult(path: path, outcome: .ingested(rep), milliseconds: elapsedMs(since: start))
     }
 
@@ -155,23 +155,7 @@ public final class Ingestor {
 
 extension FileReport {
     /// The ledger entry recording this file, named after `path`, as ingested.
-    func ledgerEntry(_ path: String, ingestedAt: Int64 = wallClockMicros()) -> LedgerEntry {
+    func ledgerEntry(_ path: String, ingestedAt: Int64) -> LedgerEntry {
         LedgerEntry(name: baseName(path), size: size, hash: hash, rows: rows, ingestedAt: ingestedAt)
     }
-}
-
-public func monotonicNanos() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-}
-
-public func elapsedMs(since start: UInt64) -> Double {
-    Double(monotonicNanos() - start) / 1_000_000
-}
-
-public func wallClockMicros() -> Int64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_REALTIME, &ts)
-    return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
 }

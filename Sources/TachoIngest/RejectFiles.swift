@@ -1,7 +1,6 @@
+import SystemPackage
 import TachoJSON
-#if canImport(Glibc)
-import Glibc
-#endif
+import TachoStore
 
 /// Writes what was rejected beside the rejected input (SEMANTICS §3): `<name>.error` for a file
 /// that cannot be parsed (line:column and the problem), `<name>.rejects.ndjson` for records
@@ -9,8 +8,12 @@ import Glibc
 /// to a temp name, fsynced and renamed, so a crash never leaves half a report.
 public struct RejectFiles: Sendable {
     public let directory: String
+    public let fs: any StoreFileSystem
 
-    public init(directory: String) { self.directory = directory }
+    public init(directory: String, fs: any StoreFileSystem = PosixFileSystem()) {
+        self.directory = directory
+        self.fs = fs
+    }
 
     public func errorPath(for input: String) -> String { directory + "/" + baseName(input) + ".error" }
     public func rejectsPath(for input: String) -> String { directory + "/" + baseName(input) + ".rejects.ndjson" }
@@ -42,56 +45,38 @@ public struct RejectFiles: Sendable {
     /// Deletes report temp files a killed process left behind (the daemon calls it at start,
     /// when no report is being written).
     public func removeStaleTemporaries() {
-        guard let d = opendir(directory) else { return }
-        var stale: [String] = []
-        while let e = readdir(d) {
-            let name = withUnsafePointer(to: e.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
+        for e in (try? fs.directoryEntries(directory)) ?? [] {
+            let name = e.name
             if name.hasPrefix("."), name.hasSuffix(".error.tmp") || name.hasSuffix(".rejects.ndjson.tmp") {
-                stale.append(directory + "/" + name)
+                try? fs.unlink(directory + "/" + name)
             }
         }
-        closedir(d)
-        for p in stale { unlink(p) }
     }
 
     private func write(_ path: String, _ text: String) throws {
-        _ = mkdir(directory, 0o750)
+        try? fs.createDirectory(directory)
         let tmp = temporaryPath(for: path)
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o640)
-        guard fd >= 0 else { throw FileError(path: tmp, message: "create: \(String(cString: strerror(errno)))") }
-        var bytes = Array(text.utf8)
-        var ok = true
-        var done = 0
-        while done < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress! + done, $0.count - done) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                ok = false
-                break
-            }
-            done += n
+        try? fs.unlink(tmp)  // left by a failed attempt: replaced whole
+        let fd: FileDescriptor
+        do { fd = try fs.createFile(tmp) } catch let e as StoreError {
+            throw FileError(path: tmp, message: "create: \(FileMover.reason(e))")
         }
-        bytes.removeAll()
-        if ok && fsync(fd) != 0 { ok = false }
-        let err = errno
-        close(fd)
-        guard ok, rename(tmp, path) == 0 else {
-            unlink(tmp)
-            throw FileError(path: path, message: "write: \(String(cString: strerror(err)))")
+        var open = true
+        do {
+            try Array(text.utf8).withUnsafeBytes { try fs.write(fd, $0, path: tmp) }
+            try fs.sync(fd, path: tmp)
+            open = false  // a failed close releases the descriptor too
+            try fs.close(fd, path: tmp)
+            try fs.rename(tmp, to: path)
+            try fs.syncDirectory(directory)
+        } catch {
+            if open { try? fs.close(fd, path: tmp) }
+            try? fs.unlink(tmp)
+            throw FileError(path: path, message: "write: \((error as? StoreError).map(FileMover.reason) ?? "\(error)")")
         }
-        syncDirectory(directory)
     }
 }
 
 func baseName(_ path: String) -> String {
     path.split(separator: "/", omittingEmptySubsequences: true).last.map(String.init) ?? path
-}
-
-func syncDirectory(_ dir: String) {
-    let fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-    guard fd >= 0 else { return }
-    fsync(fd)
-    close(fd)
 }

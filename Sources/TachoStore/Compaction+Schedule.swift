@@ -21,7 +21,7 @@ public final class StoreMaintenance {
     /// Seconds between compaction runs; 0 disables scheduled compaction.
     public let compactEvery: Double
     let logger: Logger
-    private let started = monotonicNanosStore()
+    private let started: UInt64
     private var lastStart: UInt64?
     private var running = false
     private let slot = BuildSlot()
@@ -48,6 +48,7 @@ public final class StoreMaintenance {
         self.compaction = compaction
         self.compactEvery = compactEvery
         self.logger = logger
+        started = writer.environment.clock.monotonicNanos()
         seenLedgers = Set(writer.manifest.ledgers)
         // A budget check follows every commit: keep processed/ and rejected/ as a running
         // total, walked again once a minute (`periodic`) and before anything is deleted.
@@ -114,7 +115,7 @@ public final class StoreMaintenance {
 
     func startIfDue() {
         guard compactEvery > 0, !running, !writer.hasOpenTransaction else { return }
-        let now = monotonicNanosStore()
+        let now = writer.environment.clock.monotonicNanos()
         // The first run comes soon after start (a box that restarts often still compacts),
         // then every `compactEvery` seconds.
         let interval = lastStart == nil ? min(compactEvery, 60) : compactEvery

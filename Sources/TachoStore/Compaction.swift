@@ -26,7 +26,8 @@ public struct CompactionOptions: Sendable {
     /// In a partition that is still open (its end is after `now`), merge the newest small
     /// segments only once there are at least this many of them. Default 8.
     public var openPartitionMinSegments = 8
-    /// Wall-clock now in µs; nil reads the clock. Tests set it.
+    /// Wall-clock now in µs to plan at; nil: the writer's clock (`StoreOptions.environment`)
+    /// when a writer plans, the system clock for a plan made without one.
     public var now: Int64?
     /// False when `now` comes from a distrusted clock: the plan then forgets no ledger entry
     /// by age (a clock years ahead would make every entry look old, and a re-delivered file
@@ -35,7 +36,14 @@ public struct CompactionOptions: Sendable {
 
     public init() {}
 
-    var nowMicros: Int64 { now ?? wallClockMicrosStore() }
+    var nowMicros: Int64 { now ?? StoreClock.system.wallMicros() }
+
+    /// These options with `now` read from `clock` when unset.
+    func at(_ clock: StoreClock) -> CompactionOptions {
+        var o = self
+        if o.now == nil { o.now = clock.wallMicros() }
+        return o
+    }
 }
 
 /// One partition (or the newest segments of one) to rewrite into a single segment.
@@ -217,8 +225,9 @@ public enum Compactor {
         _ plan: CompactionPlan, layout: StoreLayout, storeOptions: StoreOptions, options: CompactionOptions,
         cancel: CompactionCancel? = nil
     ) throws -> CompactionOutput {
-        let start = monotonicNanosStore()
-        var limiter = WriteRateLimiter(bytesPerSecond: options.rateLimitBytesPerSecond)
+        let clock = storeOptions.clock
+        let start = clock.monotonicNanos()
+        var limiter = WriteRateLimiter(bytesPerSecond: options.rateLimitBytesPerSecond, clock: clock)
         var written: [String] = []
         var results: [CompactionTaskResult] = []
         var ledger: LedgerMergeResult?
@@ -253,7 +262,7 @@ public enum Compactor {
         let bytes = results.reduce(UInt64(0)) { $0 + $1.outputBytes } + (ledger?.bytesOut ?? 0)
         return CompactionOutput(
             plan: plan, tasks: results, ledger: ledger, bytesWritten: bytes,
-            seconds: Double(monotonicNanosStore() - start) / 1e9)
+            seconds: clock.seconds(since: start))
     }
 
     static func buildTask(
@@ -451,39 +460,32 @@ struct VehicleAccumulator {
 /// Paces writes to an average rate by sleeping (flash wear; leaves I/O to ingest).
 struct WriteRateLimiter {
     let bytesPerSecond: Double
-    private var start: UInt64 = 0
+    let clock: StoreClock
+    private var start: UInt64?
     private var bytes: Double = 0
 
-    init(bytesPerSecond: Double) { self.bytesPerSecond = bytesPerSecond }
+    init(bytesPerSecond: Double, clock: StoreClock) {
+        self.bytesPerSecond = bytesPerSecond
+        self.clock = clock
+    }
 
     mutating func wrote(_ n: Int) {
         guard bytesPerSecond > 0 else { return }
-        if start == 0 { start = monotonicNanosStore() }
+        let start = self.start ?? clock.monotonicNanos()
+        self.start = start
         bytes += Double(n)
         let due = bytes / bytesPerSecond
         while true {
-            let elapsed = Double(monotonicNanosStore() - start) / 1e9
+            let elapsed = clock.seconds(since: start)
             guard due > elapsed else { return }
-            usleep(UInt32(min(due - elapsed, 0.5) * 1e6))
+            clock.sleep(seconds: min(due - elapsed, 0.5))
         }
     }
 }
 
-func monotonicNanosStore() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-}
-
-func wallClockMicrosStore() -> Int64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_REALTIME, &ts)
-    return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
-}
-
-/// A file's mtime in µs, or nil (the compaction planner's notion of a segment's age).
-public func fileMTimeMicros(_ path: String) -> Int64? {
-    var st = stat()
-    guard stat(path, &st) == 0 else { return nil }
-    return Int64(st.st_mtim.tv_sec) * 1_000_000 + Int64(st.st_mtim.tv_nsec) / 1000
+extension StoreFileSystem {
+    /// A file's mtime in µs, or nil (the compaction planner's notion of a segment's age).
+    public func mtimeMicros(_ path: String) -> Int64? {
+        status(path, followingLinks: true)?.mtimeMicros
+    }
 }

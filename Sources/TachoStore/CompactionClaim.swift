@@ -1,3 +1,4 @@
+import SystemPackage
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,43 +12,55 @@ import Glibc
 /// lock. The kernel drops the flock when the compactor dies, so its leftovers are orphans
 /// like any other at the next open.
 public final class CompactionClaim {
-    private var fd: Int32
+    private var fd: FileDescriptor?
+    private let fs: any StoreFileSystem
     public let path: String
     public private(set) var reserved: Range<UInt64>?
 
     /// Takes the claim; `.locked` when another compaction holds it.
-    init(path: String) throws {
+    init(path: String, fs: any StoreFileSystem) throws {
         self.path = path
-        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o640)
-        guard fd >= 0 else { throw StoreError(.io, "open compaction claim", path: path, String(cString: strerror(errno))) }
-        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            let e = errno
-            let who = Self.contents(fd).first.map(String.init) ?? "unknown"
-            close(fd)
-            fd = -1
-            if e == EWOULDBLOCK {
-                throw StoreError(.locked, "claim compaction", path: path, "another `tacho compact` is running (pid \(who))")
-            }
-            throw StoreError(.io, "claim compaction", path: path, String(cString: strerror(e)))
+        self.fs = fs
+        let fd: FileDescriptor
+        do {
+            fd = try fs.openLockFile(path, create: true)
+        } catch let e as StoreError {
+            throw StoreError(.io, "open compaction claim", path: path, e.detail, cause: e.cause)
         }
+        let taken: Bool
+        do {
+            taken = try fs.tryLock(fd, exclusive: true, path: path)
+        } catch let e as StoreError {
+            try? fs.close(fd, path: path)
+            throw StoreError(.io, "claim compaction", path: path, e.detail, cause: e.cause)
+        }
+        guard taken else {
+            let who = Self.contents(fd, path, fs).first.map(String.init) ?? "unknown"
+            try? fs.close(fd, path: path)
+            throw StoreError(.locked, "claim compaction", path: path, "another `tacho compact` is running (pid \(who))")
+        }
+        self.fd = fd
     }
 
     /// Records the reserved numbers (durably: a writer that opens after the reservation's
     /// manifest switch must find them).
     func record(_ range: Range<UInt64>) throws {
+        guard let fd else { throw StoreError(.closed, "record compaction claim", path: path, "the claim was released") }
         let text = Array("\(getpid()) \(range.lowerBound) \(range.upperBound)\n".utf8)
-        guard ftruncate(fd, 0) == 0, pwrite(fd, text, text.count, 0) == text.count, fsync(fd) == 0 else {
-            throw StoreError(.io, "record compaction claim", path: path, String(cString: strerror(errno)))
+        do {
+            try fs.replaceContents(fd, text, sync: true, path: path)
+        } catch let e as StoreError {
+            throw StoreError(.io, "record compaction claim", path: path, e.detail, cause: e.cause)
         }
         reserved = range
     }
 
     /// Gives the claim up: outputs not published by now are ordinary orphans.
     public func release() {
-        guard fd >= 0 else { return }
-        _ = ftruncate(fd, 0)
-        close(fd)
-        fd = -1
+        guard let fd else { return }
+        try? fs.replaceContents(fd, [], sync: false, path: path)
+        try? fs.close(fd, path: path)
+        self.fd = nil
         reserved = nil
     }
 
@@ -55,15 +68,14 @@ public final class CompactionClaim {
 
     /// The numbers a live compaction reserved, or nil when no process holds the claim (the
     /// file is absent, empty, or left by a compactor that died).
-    static func liveReservation(_ path: String) -> Range<UInt64>? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        if flock(fd, LOCK_SH | LOCK_NB) == 0 {
-            _ = flock(fd, LOCK_UN)
+    static func liveReservation(_ path: String, fs: any StoreFileSystem) -> Range<UInt64>? {
+        guard let fd = try? fs.openLockFile(path, create: false) else { return nil }
+        defer { try? fs.close(fd, path: path) }
+        if (try? fs.tryLock(fd, exclusive: false, path: path)) == true {
+            fs.unlock(fd, path: path)
             return nil  // nobody holds it
         }
-        let f = contents(fd)
+        let f = contents(fd, path, fs)
         guard f.count == 3, let lo = UInt64(f[1]), let hi = UInt64(f[2]), lo <= hi else {
             // Held but not yet recorded: the holder has reserved nothing yet.
             return nil
@@ -71,10 +83,7 @@ public final class CompactionClaim {
         return lo..<hi
     }
 
-    private static func contents(_ fd: Int32) -> [Substring] {
-        var buf = [UInt8](repeating: 0, count: 96)
-        let n = pread(fd, &buf, 95, 0)
-        guard n > 0 else { return [] }
-        return String(decoding: buf[0..<n], as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" })
+    private static func contents(_ fd: FileDescriptor, _ path: String, _ fs: any StoreFileSystem) -> [Substring] {
+        String(decoding: fs.readPrefix(fd, count: 95, path: path), as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" })
     }
 }

@@ -4,6 +4,8 @@ import TachoFormat
 public struct StoreError: Error, Sendable, CustomStringConvertible {
     public enum Code: String, Sendable {
         case io, locked, corrupt, invalidArgument, notFound, closed
+        /// A file or name that had to be new already exists (create, link).
+        case exists
         /// A snapshot outlived a file of its commit: a later commit removed it after its grace
         /// period. Not damage; the read must be run again on a newer snapshot.
         case stale
@@ -19,11 +21,15 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     /// Not damage: a segment written by a newer tacho (`SegmentError.newerFormat`).
     public var newerFormat = false
 
-    public init(_ code: Code, _ operation: String, path: String = "", _ detail: String = "") {
+    /// The errno of the system call that failed, when one did (`Errno(rawValue:)` names it).
+    public var cause: Int32?
+
+    public init(_ code: Code, _ operation: String, path: String = "", _ detail: String = "", cause: Int32? = nil) {
         self.code = code
         self.operation = operation
         self.path = path
         self.detail = detail
+        self.cause = cause
     }
 
     public var description: String {

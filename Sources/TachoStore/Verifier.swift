@@ -135,7 +135,7 @@ extension StoreWriter {
         var next = manifest
         let damaged = Set(report.problems.compactMap { $0.segment?.name })
         try fs.createDirectory(layout.quarantineDir)
-        try layout.checkSubdirectories()
+        try layout.checkSubdirectories(fs: fs)
         let snap = try snapshot()
         for s in manifest.segments where damaged.contains(s.name) {
             // Vehicles of the damaged segment, from its footer when that still parses.

@@ -151,7 +151,7 @@ extension RunCommand {
                 (try? readSmallFile(fake)).flatMap { UInt64(String(decoding: $0, as: UTF8.self).trimmingWhitespace) }
             }
         }
-        let enforcer = RetentionEnforcer(policy: policy, logger: logger, compaction: copts, freeBytes: free)
+        let enforcer = RetentionEnforcer(policy: policy, logger: logger, compaction: copts, environment: writer.environment, freeBytes: free)
         return StoreMaintenance(writer: writer, retention: enforcer, compaction: copts, compactEvery: every, logger: logger)
     }
 }
