@@ -170,7 +170,7 @@ public final class FaultInjectingFileSystem: StoreFileSystem {
     }
 
     private func injectedError(_ operation: String, _ path: String, _ e: Int32, _ extra: String = "") -> StoreError {
-        StoreError(.io, operation, path: path, "\(extra)\(Errno(rawValue: e)) (injected \(FaultKind.errnoName(e)))")
+        StoreError(.io, operation, path: path, "\(extra)\(Errno(rawValue: e)) (injected \(FaultKind.errnoName(e)))", cause: e)
     }
 
     /// True when `fd` is one of ours and still open; records misuse otherwise.

@@ -23,9 +23,10 @@ public struct FileMover: Sendable {
         }
         do {
             try fs.rename(path, to: target)
-        } catch let e as StoreError {
-            if e.cause == Errno.improperLink.rawValue { return try copyThenRemove(path, to: target) }
-            throw FileError(path: path, message: "move to \(directory): \(Self.reason(e))")
+        } catch let e as StoreError where e.cause == Errno.improperLink.rawValue {
+            return try copyThenRemove(path, to: target)
+        } catch {
+            throw InboxFileError(.move(into: directory), path: path, error)
         }
         return target
     }
@@ -33,8 +34,8 @@ public struct FileMover: Sendable {
     public func delete(_ path: String) throws {
         do {
             try fs.unlink(path)
-        } catch let e as StoreError {
-            throw FileError(path: path, message: "delete: \(Self.reason(e))")
+        } catch {
+            throw InboxFileError(.delete, path: path, error)
         }
     }
 
@@ -50,8 +51,8 @@ public struct FileMover: Sendable {
     public func ensureDirectory(_ d: String) throws {
         do {
             try fs.createDirectory(d)
-        } catch let e as StoreError {
-            throw FileError(path: d, message: "create directory: \(Self.reason(e))")
+        } catch {
+            throw InboxFileError(.createDirectory, path: d, error)
         }
     }
 
@@ -60,19 +61,19 @@ public struct FileMover: Sendable {
         return (String(name[..<dot]), String(name[dot...]))
     }
 
-    /// The errno text of a failed call (what strerror says), else the whole error.
+    /// The errno text of a failed call (what strerror says), else the environment's detail.
     static func reason(_ e: StoreError) -> String { e.cause.map { Errno(rawValue: $0).description } ?? e.detail }
 
     /// processed/ on another file system: copy, fsync, then remove the original.
     private func copyThenRemove(_ src: String, to dst: String) throws -> String {
         let input: FileDescriptor
-        do { input = try fs.openForReading(src) } catch let e as StoreError {
-            throw FileError(path: src, message: "open: \(Self.reason(e))")
+        do { input = try fs.openForReading(src) } catch {
+            throw InboxFileError(.open, path: src, error)
         }
         defer { try? input.close() }
         let output: FileDescriptor
-        do { output = try fs.createFile(dst) } catch let e as StoreError {
-            throw FileError(path: dst, message: "create: \(Self.reason(e))")
+        do { output = try fs.createFile(dst) } catch {
+            throw InboxFileError(.create, path: dst, error)
         }
         var buf = [UInt8](repeating: 0, count: 1 << 20)
         var open = true
@@ -88,7 +89,7 @@ public struct FileMover: Sendable {
         } catch {
             if open { try? fs.close(output, path: dst) }
             try? fs.unlink(dst)
-            throw FileError(path: dst, message: "copy: \((error as? StoreError).map(Self.reason) ?? "\(error)")")
+            throw InboxFileError(.copy, path: dst, error)
         }
         try? fs.unlink(src)
         return dst

@@ -34,8 +34,8 @@ public enum InputFiles {
         let entries: [DirectoryEntry]
         do {
             entries = try fs.directoryEntries(dir)
-        } catch let e as StoreError {
-            throw FileError(path: dir, message: "cannot list directory: \(FileMover.reason(e))")
+        } catch {
+            throw InboxFileError(.listDirectory, path: dir, error)
         }
         var out: [Entry] = []
         for e in entries where isCandidateName(e.name) {

@@ -58,8 +58,8 @@ public struct RejectFiles: Sendable {
         let tmp = temporaryPath(for: path)
         try? fs.unlink(tmp)  // left by a failed attempt: replaced whole
         let fd: FileDescriptor
-        do { fd = try fs.createFile(tmp) } catch let e as StoreError {
-            throw FileError(path: tmp, message: "create: \(FileMover.reason(e))")
+        do { fd = try fs.createFile(tmp) } catch {
+            throw InboxFileError(.create, path: tmp, error)
         }
         var open = true
         do {
@@ -72,7 +72,7 @@ public struct RejectFiles: Sendable {
         } catch {
             if open { try? fs.close(fd, path: tmp) }
             try? fs.unlink(tmp)
-            throw FileError(path: path, message: "write: \((error as? StoreError).map(FileMover.reason) ?? "\(error)")")
+            throw InboxFileError(.write, path: path, error)
         }
     }
 }

@@ -29,6 +29,8 @@ public final class StoreMaintenance {
     private let group = DispatchGroup()
     /// Results of published runs (for tests and logs).
     public private(set) var completedRuns = 0
+    /// The error of the last build that failed (not cancelled), for callers to match on.
+    public private(set) var lastFailure: (any Error)?
 
     final class BuildSlot: Sendable {
         let state = Mutex<BuildState>(.idle)
@@ -38,7 +40,8 @@ public final class StoreMaintenance {
     enum BuildState: Sendable {
         case idle
         case done(CompactionOutput)
-        case failed(String)
+        /// The build's error, kept whole (a `StoreError`, `CompactionCancelled`, …).
+        case failed(any Error)
     }
 
     public init(writer: StoreWriter, retention: RetentionEnforcer, compaction: CompactionOptions,
@@ -148,7 +151,7 @@ public final class StoreMaintenance {
             do {
                 state = .done(try Compactor.build(plan, layout: layout, storeOptions: storeOptions, options: buildOptions, cancel: cancel))
             } catch {
-                state = .failed("\(error)")
+                state = .failed(error)
             }
             slot.withLock { $0 = state }
             group.leave()
@@ -166,10 +169,11 @@ public final class StoreMaintenance {
         switch state {
         case .idle:
             return
-        case .failed(let why):
+        case .failed(let error):
             running = false
-            if cancelFlag.isCancelled { return }
-            logger.error("compaction failed; the store is unchanged: \(why)")
+            if error is CompactionCancelled || cancelFlag.isCancelled { return }
+            lastFailure = error
+            logger.error("compaction failed; the store is unchanged: \(error)")
         case .done(let out):
             running = false
             guard !writer.hasOpenTransaction else {

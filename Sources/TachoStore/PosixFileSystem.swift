@@ -43,7 +43,7 @@ public struct PosixFileSystem: StoreFileSystem {
     }
 
     public func close(_ fd: FileDescriptor, path: String) throws {
-        do { try fd.close() } catch { throw StoreError(.io, "close", path: path, "\(error)") }
+        do { try fd.close() } catch { throw StoreError(.io, "close", path: path, "\(error)", cause: (error as? Errno)?.rawValue) }
     }
 
     public func rename(_ from: String, to: String) throws {
@@ -81,14 +81,14 @@ public struct PosixFileSystem: StoreFileSystem {
         while true {
             let n = Glibc.read(fd.rawValue, buffer.baseAddress, buffer.count)
             if n >= 0 { return n }
-            if errno != EINTR { throw StoreError(.io, "read", path: path, Errno(rawValue: errno).description) }
+            if errno != EINTR { throw StoreError(.io, "read", path: path, Errno(rawValue: errno).description, cause: errno) }
         }
     }
 
     public func size(of fd: FileDescriptor, path: String) throws -> UInt64 {
         var st = stat()
         guard fstat(fd.rawValue, &st) == 0 else {
-            throw StoreError(.io, "stat", path: path, Errno(rawValue: errno).description)
+            throw StoreError(.io, "stat", path: path, Errno(rawValue: errno).description, cause: errno)
         }
         return UInt64(st.st_size)
     }
@@ -96,7 +96,7 @@ public struct PosixFileSystem: StoreFileSystem {
     public func directoryEntries(_ path: String) throws -> [DirectoryEntry] {
         guard let dir = opendir(path) else {
             let e = errno
-            throw StoreError(e == ENOENT ? .notFound : .io, "list directory", path: path, Errno(rawValue: e).description)
+            throw StoreError(e == ENOENT ? .notFound : .io, "list directory", path: path, Errno(rawValue: e).description, cause: e)
         }
         defer { closedir(dir) }
         var out: [DirectoryEntry] = []
@@ -220,7 +220,7 @@ final class FileSegmentSource: SegmentSource {
 /// Reads exactly `count` bytes at `offset` of the file `fd` (of `size` bytes) into `buffer`.
 func preadExactly(_ fd: FileDescriptor, path: String, size: UInt64, at offset: UInt64, count: Int, into buffer: inout [UInt8]) throws {
     guard offset <= size, UInt64(count) <= size - offset else {
-        throw SegmentError(path: path, offset: offset, problem: "read of \(count) bytes past end of file (\(size))")
+        throw SegmentError(path: path, offset: offset, .readPastEnd(count: count, size: size))
     }
     buffer.removeAll(keepingCapacity: true)
     buffer.append(contentsOf: repeatElement(0, count: count))
@@ -230,7 +230,7 @@ func preadExactly(_ fd: FileDescriptor, path: String, size: UInt64, at offset: U
             let r = pread(fd.rawValue, b.baseAddress! + done, count - done, off_t(offset) + off_t(done))
             if r < 0 {
                 if errno == EINTR { continue }
-                throw StoreError(.io, "read segment", path: path, Errno(rawValue: errno).description)
+                throw StoreError(.io, "read segment", path: path, Errno(rawValue: errno).description, cause: errno)
             }
             if r == 0 { break }
             done += r
@@ -238,6 +238,6 @@ func preadExactly(_ fd: FileDescriptor, path: String, size: UInt64, at offset: U
         return done
     }
     guard n == count else {
-        throw SegmentError(path: path, offset: offset, problem: "short read: \(n) of \(count) bytes")
+        throw SegmentError(path: path, offset: offset, .shortRead(read: n, expected: count))
     }
 }

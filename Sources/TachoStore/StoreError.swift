@@ -18,8 +18,12 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     public var detail: String
     /// Byte offset of the damage in `path`, for corruption found at a known place.
     public var offset: UInt64?
+    /// The segment damage found, when a segment read failed (`.corrupt`): match on it.
+    public var segmentProblem: SegmentError.Kind?
     /// Not damage: a segment written by a newer tacho (`SegmentError.newerFormat`).
-    public var newerFormat = false
+    public var newerFormat: Bool {
+        if case .newerVersion? = segmentProblem { true } else { false }
+    }
 
     /// The errno of the system call that failed, when one did (`Errno(rawValue:)` names it).
     public var cause: Int32?
@@ -40,10 +44,11 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         return s
     }
 
-    static func corrupt(_ e: SegmentError) -> StoreError {
+    /// A segment read that found damage (or a newer format): its path, offset and kind kept.
+    public static func corrupt(_ e: SegmentError) -> StoreError {
         var s = StoreError(.corrupt, "read segment", path: e.path, e.problem)
         s.offset = e.offset
-        s.newerFormat = e.newerFormat
+        s.segmentProblem = e.kind
         return s
     }
 }
