@@ -5,7 +5,8 @@
 //   imports      tacho → TachoIngest, TachoQuery → TachoStore → TachoFormat → CZstd, CCRC32C
 //                TachoIngest → TachoJSON → TachoTime;  TachoStore → TachoTime;  tacho → TachoSystemd
 //                tacho → TachoSchema (declared measurements, the TOML config) → TachoFormat
-// (TachoTime, calendar arithmetic without dependencies, sits below TachoJSON and TachoStore.)
+// (TachoTime, calendar arithmetic and RFC 3339 times without dependencies, sits below TachoJSON,
+//  TachoStore and tacho-gen; TachoJSON re-exports it.)
 // (TachoLineProtocol, InfluxDB line protocol, imports nothing; tacho-gen writes .lp with it.)
 // (TachoFaults → TachoStore: the fault-injecting file system, linked only by tests; the release
 //  `tacho` never depends on it — Tests/TachoCLITests/ReleaseContentsTests.swift checks.)
@@ -40,7 +41,8 @@ let package = Package(
         ),
         // Hardware CRC-32C (SSE4.2) behind a CPU check; TachoFormat falls back to software.
         .target(name: "CCRC32C"),
-        // Civil dates ↔ day numbers: shared by timestamps, partition labels and the generator.
+        // Civil dates ↔ day numbers and RFC 3339 times (Timestamp): shared by the readers,
+        // partition labels, the CLI and the generator.
         .target(name: "TachoTime", swiftSettings: swiftSettings),
         // Bytes → tokens. Knows nothing of telemetry.
         .target(name: "TachoJSON", dependencies: ["TachoTime"], swiftSettings: swiftSettings),

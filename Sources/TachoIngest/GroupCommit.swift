@@ -85,7 +85,7 @@ struct GroupCommit {
                 if unreadableEndsGroup { break again }
                 continue
             }
-            if let prior = ingested(rep) ?? inGroup[rep.hash].flatMap({ $0.size == rep.size ? $0 : nil }) {
+            if let prior = ingested(rep) ?? rep.redelivery(of: inGroup[rep.hash]) {
                 out.append(.duplicate(rep, of: prior))
                 continue
             }

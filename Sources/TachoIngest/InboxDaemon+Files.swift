@@ -53,7 +53,7 @@ extension InboxDaemon {
         let start = monotonicNanos()
         let writer = self.writer
         let commit = GroupCommit(writer: writer, reader: reader, ingested: { rep in
-            writer.ledgerEntry(for: rep.hash).flatMap { $0.size == rep.size ? $0 : nil }
+            rep.redelivery(of: writer.ledgerEntry(for: rep.hash))
         }, unreadableEndsGroup: false)
         let published: GroupCommit.Published
         do {
@@ -132,7 +132,7 @@ extension InboxDaemon {
             clock.sleep(seconds: 1)
             return
         }
-        if let prior = writer.ledgerEntry(for: rep.hash), prior.size == rep.size {
+        if let prior = rep.redelivery(of: writer.ledgerEntry(for: rep.hash)) {
             writer.abort()
             logger.info("re-delivered file skipped", metadata: ["file": "\(escapedForLog(baseName(path)))", "same_as": "\(escapedForLog(prior.name))"])
             moveOut(path)

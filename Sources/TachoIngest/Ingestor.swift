@@ -141,9 +141,7 @@ public final class Ingestor {
     /// The ledger entry of an ingested file with the same content, if any (with
     /// `ignoreLedger`: of one committed by this ingestor).
     private func duplicate(of report: FileReport) -> LedgerEntry? {
-        let prior = ignoreLedger ? committed[report.hash] : writer.ledgerEntry(for: report.hash)
-        if let prior, prior.size == report.size { return prior }
-        return nil
+        report.redelivery(of: ignoreLedger ? committed[report.hash] : writer.ledgerEntry(for: report.hash))
     }
 
     private func commitRows(ledger entries: [LedgerEntry]) throws -> CommitSummary {
