@@ -5,9 +5,12 @@
 //   imports      tacho → TachoIngest, TachoQuery → TachoStore → TachoFormat → CZstd, CCRC32C
 //                TachoIngest → TachoJSON → TachoTime;  TachoStore → TachoTime;  tacho → TachoSystemd
 //                tacho → TachoSchema (declared measurements, the TOML config) → TachoFormat
-// (TachoTime, calendar arithmetic without dependencies, sits below TachoJSON and TachoStore.)
+// (TachoTime, calendar arithmetic and RFC 3339 times without dependencies, sits below TachoJSON,
+//  TachoStore and tacho-gen; TachoJSON re-exports it.)
 // (TachoLineProtocol, InfluxDB line protocol, imports nothing; tacho-gen writes .lp with it.)
 //   export       tacho → TachoExport → TachoQuery, TachoParquet (a Parquet writer) → CZstd
+// (TachoFaults → TachoStore: the fault-injecting file system, linked only by tests; the release
+//  `tacho` never depends on it — Tests/TachoCLITests/ReleaseContentsTests.swift checks.)
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
@@ -43,7 +46,8 @@ let package = Package(
         ),
         // Hardware CRC-32C (SSE4.2) behind a CPU check; TachoFormat falls back to software.
         .target(name: "CCRC32C"),
-        // Civil dates ↔ day numbers: shared by timestamps, partition labels and the generator.
+        // Civil dates ↔ day numbers and RFC 3339 times (Timestamp): shared by the readers,
+        // partition labels, the CLI and the generator.
         .target(name: "TachoTime", swiftSettings: swiftSettings),
         // Bytes → tokens. Knows nothing of telemetry.
         .target(name: "TachoJSON", dependencies: ["TachoTime"], swiftSettings: swiftSettings),
@@ -63,7 +67,8 @@ let package = Package(
             dependencies: ["TachoFormat", .product(name: "TOMLKit", package: "TOMLKit")],
             swiftSettings: swiftSettings
         ),
-        // Directories: file names, manifest, lock, writer, latest index, snapshots.
+        // Directories: file names, manifest, lock, writer, latest index, snapshots; the store's
+        // environment (StoreEnvironment: files, locks, clocks, sleep) that every layer uses.
         .target(
             name: "TachoStore",
             dependencies: [
@@ -73,6 +78,9 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The fault-injecting StoreFileSystem (LevelDB's FaultInjectionTestEnv): fails chosen
+        // calls, records every call. For tests and tools only: no shipped target depends on it.
+        .target(name: "TachoFaults", dependencies: ["TachoStore"], swiftSettings: swiftSettings),
         // Scans, latest, aggregates over a snapshot.
         .target(
             name: "TachoQuery",
@@ -175,7 +183,7 @@ let package = Package(
             name: "TachoFormatTests", dependencies: ["TachoFormat", "TachoTestSupport"], exclude: ["golden"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TachoStoreTests",
-            dependencies: ["TachoStore", "TachoFormat", "TachoTestSupport"],
+            dependencies: ["TachoStore", "TachoFaults", "TachoFormat", "TachoTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -187,7 +195,7 @@ let package = Package(
         .testTarget(
             name: "TachoCLITests",
             dependencies: [
-                "tacho", "TachoStore", "TachoFormat", "TachoJSON", "TachoSystemd", "TachoTestSupport",
+                "tacho", "TachoStore", "TachoFaults", "TachoFormat", "TachoJSON", "TachoSystemd", "TachoTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
@@ -209,7 +217,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TachoIngestTests",
-            dependencies: ["TachoIngest", "TachoStore", "TachoFormat", "TachoJSON", "TachoTestSupport"],
+            dependencies: ["TachoIngest", "TachoStore", "TachoFaults", "TachoFormat", "TachoJSON", "TachoTestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -102,64 +102,95 @@ extension SegmentFooter {
         }
     }
 
-    /// Parses a footer; nil when any field is malformed. `fileSize` bounds block offsets.
-    /// Versions 1 and 2 (no column ids, flags 0/1) give column `k` the id `k + 1`.
-    static func decode(_ raw: UnsafeRawBufferPointer, dataEnd: UInt64, version: UInt16) -> SegmentFooter? {
+    /// A footer field that does not parse: which one, and where in the footer it starts.
+    public struct Malformed: Error, Sendable, Equatable, CustomStringConvertible {
+        /// The field, as FORMAT.md §3.3 names it: "column 2 type", "vehicle 7 chunk 0 block 3".
+        public var field: String
+        /// Byte offset of the field from the start of the footer.
+        public var offset: Int
+
+        public var description: String { field }
+    }
+
+    /// Parses a footer; throws `Malformed` naming the first field that does not parse.
+    /// `dataEnd` (the footer's offset) bounds block offsets. Versions 1 and 2 (no column ids,
+    /// flags 0/1) give column `k` the id `k + 1`.
+    static func parse(_ raw: UnsafeRawBufferPointer, dataEnd: UInt64, version: UInt16) throws(Malformed) -> SegmentFooter {
         var r = ByteReader(raw)
+        var at = 0
+        func field(_ name: @autoclosure () -> String) -> Malformed { Malformed(field: name(), offset: at) }
         let maxCount = raw.count  // every entry takes at least one byte
         let v3 = version >= 3
-        guard let mid = r.readUInt8(), let mname = r.readString(limit: 256),
-              let ncols = r.readLength(limit: v3 ? FormatConstants.maxColumns : 64)
-        else { return nil }
+        guard let mid = r.readUInt8() else { throw field("measurement id") }
+        at = r.offset
+        guard let mname = r.readString(limit: 256) else { throw field("measurement name") }
+        at = r.offset
+        guard let ncols = r.readLength(limit: v3 ? FormatConstants.maxColumns : 64) else { throw field("column count") }
         var cols: [ColumnSpec] = []
         var ids = Set<UInt32>()
         for k in 0..<ncols {
+            at = r.offset
             var id = UInt32(k + 1)
             if v3 {
-                guard let x = r.readVarint(), x >= 1, x <= UInt64(UInt32.max), ids.insert(UInt32(x)).inserted else { return nil }
+                guard let x = r.readVarint(), x >= 1, x <= UInt64(UInt32.max), ids.insert(UInt32(x)).inserted else {
+                    throw field("column \(k) id (1…2³²−1, unique)")
+                }
                 id = UInt32(x)
+                at = r.offset
             }
-            guard let name = r.readString(limit: 256), let t = r.readUInt8().flatMap(ColumnType.init(rawValue:)),
-                  t.codec.sinceVersion <= version, let flags = r.readUInt8(), flags <= (v3 ? 3 : 1)
-            else { return nil }
+            guard let name = r.readString(limit: 256) else { throw field("column \(k) name") }
+            at = r.offset
+            guard let t = r.readUInt8().flatMap(ColumnType.init(rawValue:)), t.codec.sinceVersion <= version else {
+                throw field("column \(k) type")
+            }
+            at = r.offset
+            guard let flags = r.readUInt8(), flags <= (v3 ? 3 : 1) else { throw field("column \(k) flags") }
             cols.append(ColumnSpec(name, t, identity: flags & 1 == 1, nullable: flags & 2 == 2, id: id))
         }
         let m = Measurement(id: mid, name: mname, columns: cols)
+        at = r.offset
         guard let pstart = r.readInt64(), let seq = r.readUInt64(), let rows = r.readLength(limit: Int.max >> 1),
-              let minT = r.readSignedVarint(), let maxT = r.readSignedVarint(),
-              let nv = r.readLength(limit: maxCount)
-        else { return nil }
+              let minT = r.readSignedVarint(), let maxT = r.readSignedVarint()
+        else { throw field("partition start, seq, row count, min/max time") }
+        at = r.offset
+        guard let nv = r.readLength(limit: maxCount) else { throw field("vehicle count") }
         var vehicles: [VehicleEntry] = []
         vehicles.reserveCapacity(nv)
         var total = 0
-        for _ in 0..<nv {
-            guard let vid = r.readString(limit: 4096), let nc = r.readLength(limit: maxCount) else { return nil }
-            if let last = vehicles.last, !byteLess(last.vehicle, vid) { return nil }
+        for v in 0..<nv {
+            at = r.offset
+            guard let vid = r.readString(limit: 4096), let nc = r.readLength(limit: maxCount) else {
+                throw field("vehicle \(v) id and chunk count")
+            }
+            if let last = vehicles.last, !byteLess(last.vehicle, vid) { throw field("vehicle \(v) id (ascending, unique)") }
             var chunks: [ChunkMeta] = []
-            for _ in 0..<nc {
+            for c in 0..<nc {
+                at = r.offset
                 guard let n = r.readLength(limit: FormatConstants.maxChunkRows), n > 0, let cmin = r.readSignedVarint(),
                       let span = r.readVarint()
-                else { return nil }
+                else { throw field("vehicle \(v) chunk \(c) rows and times") }
                 var blocks: [BlockRef] = []
-                for _ in 0...ncols {
+                for b in 0...ncols {
+                    at = r.offset
                     guard let off = r.readVarint(), let len = r.readLength(limit: Int(UInt32.max)),
                           let rawLen = r.readLength(limit: Int(UInt32.max)),
                           off >= UInt64(FormatConstants.segmentHeaderSize),
                           off <= dataEnd, UInt64(len) + UInt64(FormatConstants.blockTrailerSize) <= dataEnd - off,
                           rawLen <= FormatConstants.maxBlockBytes
-                    else { return nil }
+                    else { throw field("vehicle \(v) chunk \(c) block \(b) (offset, length, raw length)") }
                     blocks.append(BlockRef(offset: off, length: UInt32(len), rawLength: UInt32(rawLen)))
                 }
                 var stats: [ColumnStats] = []
-                for c in cols {
+                for col in cols {
+                    at = r.offset
                     var nulls = 0
-                    if c.isNullable {
-                        guard let k = r.readLength(limit: n) else { return nil }
+                    if col.isNullable {
+                        guard let k = r.readLength(limit: n) else { throw field("vehicle \(v) chunk \(c) \(col.name) null count") }
                         nulls = k
                     }
-                    guard var s = c.type.codec.readStats(&r, rows: n) else { return nil }
-                    s.nulls = nulls
-                    stats.append(s)
+                    guard var st = col.type.codec.readStats(&r, rows: n) else { throw field("vehicle \(v) chunk \(c) \(col.name) stats") }
+                    st.nulls = nulls
+                    stats.append(st)
                 }
                 let cmax = cmin &+ Int64(bitPattern: span)
                 chunks.append(ChunkMeta(rowCount: n, minTime: cmin, maxTime: cmax, blocks: blocks, stats: stats))
@@ -167,7 +198,9 @@ extension SegmentFooter {
             }
             vehicles.append(VehicleEntry(vehicle: vid, chunks: chunks))
         }
-        guard r.isAtEnd, total == rows else { return nil }
+        at = r.offset
+        guard r.isAtEnd else { throw field("end of footer (\(r.remaining) bytes left over)") }
+        guard total == rows else { throw field("row count (\(rows), the chunks hold \(total))") }
         return SegmentFooter(
             measurement: m, partitionStart: pstart, seq: seq, rowCount: rows,
             minTime: minT, maxTime: maxT, vehicles: vehicles)

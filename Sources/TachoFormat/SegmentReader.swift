@@ -12,29 +12,82 @@ public struct InMemorySegmentSource: SegmentSource {
     public var size: UInt64 { UInt64(bytes.count) }
     public func read(at offset: UInt64, count: Int, into buffer: inout [UInt8]) throws {
         guard offset <= UInt64(bytes.count), count <= bytes.count - Int(offset) else {
-            throw SegmentError(path: "<memory>", offset: offset, problem: "read past end of \(bytes.count) bytes")
+            throw SegmentError(path: "<memory>", offset: offset, .readPastEnd(count: count, size: UInt64(bytes.count)))
         }
         buffer.removeAll(keepingCapacity: true)
         buffer.append(contentsOf: bytes[Int(offset)..<(Int(offset) + count)])
     }
 }
 
-/// A damaged or unreadable segment: the file, the byte offset of the damaged region, what
-/// was expected there.
-public struct SegmentError: Error, Sendable, CustomStringConvertible {
+/// A damaged or unreadable segment: the file, the byte offset of the damaged region, and what
+/// is wrong there (`kind`, with its facts). `problem` is the text derived from `kind`.
+public struct SegmentError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable, CustomStringConvertible {
+        /// The file is shorter than a header and a trailer.
+        case tooShort(size: UInt64)
+        /// A read of `count` bytes at the offset would pass the end of the `size`-byte file.
+        case readPastEnd(count: Int, size: UInt64)
+        /// A read returned `read` of the `expected` bytes.
+        case shortRead(read: Int, expected: Int)
+        case badMagic
+        case headerChecksum
+        /// A well-formed header (checksum intact) with a version newer than this reader knows
+        /// (`readable`): a file from a newer tacho, not damage.
+        case newerVersion(UInt16, readable: ClosedRange<UInt16>)
+        case unsupportedVersion(UInt16)
+        /// The trailer's magic or version (the header says `headerVersion`) is wrong.
+        case badTrailer(headerVersion: UInt16)
+        case footerBounds(offset: UInt64, length: UInt32, trailer: UInt64)
+        case footerChecksum
+        /// The footer's checksum holds but a field does not parse.
+        case malformedFooter(SegmentFooter.Malformed)
+        case footerMeasurement(header: UInt8, footer: UInt8)
+        case blockChecksum
+        case rawBlockLength(expected: UInt32, found: Int)
+        /// zstd refused the block (its message).
+        case decompression(String)
+        case unknownBlockEncoding(UInt8)
+        /// A block whose checksum holds but whose values break the codec's rules.
+        case malformedBlock(column: String)
+
+        public var description: String {
+            switch self {
+            case .tooShort(let size): "file is \(size) bytes, shorter than header and trailer"
+            case .readPastEnd(let count, let size): "read of \(count) bytes past end of file (\(size))"
+            case .shortRead(let read, let expected): "short read: \(read) of \(expected) bytes"
+            case .badMagic: "bad magic, expected TSEG"
+            case .headerChecksum: "header checksum mismatch"
+            case .newerVersion(let v, let known):
+                "unsupported segment version \(v): written by a newer tacho (this one reads versions \(known.lowerBound)–\(known.upperBound))"
+            case .unsupportedVersion(let v): "unsupported segment version \(v)"
+            case .badTrailer(let v): "bad trailer (magic, or version differs from header's \(v))"
+            case .footerBounds(let off, let len, let trailer): "footer bounds \(off)+\(len) do not end at the trailer (\(trailer))"
+            case .footerChecksum: "footer checksum mismatch"
+            case .malformedFooter(let m): "malformed footer: \(m.field)"
+            case .footerMeasurement(let h, let f): "footer measurement differs from header (\(f), header \(h))"
+            case .blockChecksum: "block checksum mismatch"
+            case .rawBlockLength(let expected, let found): "raw block length mismatch (footer says \(expected), block holds \(found))"
+            case .decompression(let why): why
+            case .unknownBlockEncoding(let b): "unknown block encoding \(b)"
+            case .malformedBlock(let column): "malformed \(column) block"
+            }
+        }
+    }
+
     public var path: String
     public var offset: UInt64
-    public var problem: String
-    /// A well-formed header (checksum intact) with a version newer than this reader knows:
-    /// a file from a newer tacho, not damage. Nothing may quarantine or rewrite it.
-    public var newerFormat = false
+    public var kind: Kind
 
-    public init(path: String, offset: UInt64, problem: String, newerFormat: Bool = false) {
+    public init(path: String, offset: UInt64, _ kind: Kind) {
         self.path = path
         self.offset = offset
-        self.problem = problem
-        self.newerFormat = newerFormat
+        self.kind = kind
     }
+
+    /// What is wrong, in words (derived from `kind`).
+    public var problem: String { kind.description }
+    /// A file from a newer tacho, not damage: nothing may quarantine or rewrite it.
+    public var newerFormat: Bool { if case .newerVersion = kind { true } else { false } }
 
     public var description: String { "corrupt segment \(path) at offset \(offset): \(problem)" }
 }
@@ -70,31 +123,28 @@ public final class SegmentReader {
         let size = source.size
         let minSize = UInt64(FormatConstants.segmentHeaderSize + FormatConstants.segmentTrailerSize)
         guard size >= minSize else {
-            throw SegmentError(path: path, offset: 0, problem: "file is \(size) bytes, shorter than header and trailer")
+            throw SegmentError(path: path, offset: 0, .tooShort(size: size))
         }
         var buf: [UInt8] = []
         try source.read(at: 0, count: FormatConstants.segmentHeaderSize, into: &buf)
         let (measurementID, version): (UInt8, UInt16) = try buf.withUnsafeBytes { b in
             var r = ByteReader(b)
             guard r.readUInt32() == FormatConstants.segmentMagic else {
-                throw SegmentError(path: path, offset: 0, problem: "bad magic, expected TSEG")
+                throw SegmentError(path: path, offset: 0, .badMagic)
             }
             let version = r.readUInt16() ?? 0
             let mid = r.readUInt8() ?? 0
             let reserved = r.readUInt8() ?? 1
             let crc = r.readUInt32() ?? 0
             guard crc == CRC32C.checksum(UnsafeRawBufferPointer(rebasing: b[0..<8])) else {
-                throw SegmentError(path: path, offset: 0, problem: "header checksum mismatch")
+                throw SegmentError(path: path, offset: 0, .headerChecksum)
             }
             guard FormatConstants.readableSegmentVersions.contains(version), reserved == 0 else {
                 let known = FormatConstants.readableSegmentVersions
                 if version > known.upperBound {
-                    throw SegmentError(
-                        path: path, offset: 4,
-                        problem: "unsupported segment version \(version): written by a newer tacho (this one reads versions \(known.lowerBound)–\(known.upperBound))",
-                        newerFormat: true)
+                    throw SegmentError(path: path, offset: 4, .newerVersion(version, readable: known))
                 }
-                throw SegmentError(path: path, offset: 4, problem: "unsupported segment version \(version)")
+                throw SegmentError(path: path, offset: 4, .unsupportedVersion(version))
             }
             return (mid, version)
         }
@@ -106,24 +156,27 @@ public final class SegmentReader {
             let trailerVersion = r.readUInt16() ?? 0, reserved = r.readUInt16() ?? 1
             let magic = r.readUInt32() ?? 0
             guard magic == FormatConstants.segmentTrailerMagic, trailerVersion == version, reserved == 0 else {
-                throw SegmentError(path: path, offset: trailerAt, problem: "bad trailer (magic, or version differs from header's \(version))")
+                throw SegmentError(path: path, offset: trailerAt, .badTrailer(headerVersion: version))
             }
             guard off >= UInt64(FormatConstants.segmentHeaderSize), off <= trailerAt, UInt64(len) == trailerAt - off else {
-                throw SegmentError(
-                    path: path, offset: trailerAt,
-                    problem: "footer bounds \(off)+\(len) do not end at the trailer (\(trailerAt))")
+                throw SegmentError(path: path, offset: trailerAt, .footerBounds(offset: off, length: len, trailer: trailerAt))
             }
             return (off, Int(len), crc)
         }
         try source.read(at: footerOffset, count: footerLen, into: &buf)
         guard CRC32C.checksum(buf) == footerCRC else {
-            throw SegmentError(path: path, offset: footerOffset, problem: "footer checksum mismatch")
+            throw SegmentError(path: path, offset: footerOffset, .footerChecksum)
         }
-        guard let f = buf.withUnsafeBytes({ SegmentFooter.decode($0, dataEnd: footerOffset, version: version) }) else {
-            throw SegmentError(path: path, offset: footerOffset, problem: "malformed footer")
+        let parsed = buf.withUnsafeBytes { raw in
+            Result { () throws(SegmentFooter.Malformed) in try SegmentFooter.parse(raw, dataEnd: footerOffset, version: version) }
+        }
+        let f: SegmentFooter
+        switch parsed {
+        case .success(let footer): f = footer
+        case .failure(let m): throw SegmentError(path: path, offset: footerOffset + UInt64(m.offset), .malformedFooter(m))
         }
         guard f.measurement.id == measurementID else {
-            throw SegmentError(path: path, offset: footerOffset, problem: "footer measurement differs from header")
+            throw SegmentError(path: path, offset: footerOffset, .footerMeasurement(header: measurementID, footer: f.measurement.id))
         }
         footer = f
         dataEnd = footerOffset
@@ -183,13 +236,13 @@ public final class SegmentReader {
         let payload = Int(ref.length)
         let crc = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: at + payload + 1, as: UInt32.self))
         guard CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[at..<(at + payload + 1)])) == crc else {
-            throw SegmentError(path: path, offset: ref.offset, problem: "block checksum mismatch")
+            throw SegmentError(path: path, offset: ref.offset, .blockChecksum)
         }
         let data = UnsafeRawBufferPointer(rebasing: bytes[at..<(at + payload)])
         switch BlockCompression(rawValue: bytes[at + payload]) {
         case .raw:
             guard payload == Int(ref.rawLength) else {
-                throw SegmentError(path: path, offset: ref.offset, problem: "raw block length mismatch")
+                throw SegmentError(path: path, offset: ref.offset, .rawBlockLength(expected: ref.rawLength, found: payload))
             }
             return body(data)
         case .zstd:
@@ -204,12 +257,12 @@ public final class SegmentReader {
                 do {
                     try decompressor.decompress(data, into: out)
                 } catch {
-                    throw SegmentError(path: path, offset: ref.offset, problem: "\(error)")
+                    throw SegmentError(path: path, offset: ref.offset, .decompression("\(error)"))
                 }
             }
             return body(UnsafeRawBufferPointer(out))
         case nil:
-            throw SegmentError(path: path, offset: ref.offset, problem: "unknown block encoding \(bytes[at + payload])")
+            throw SegmentError(path: path, offset: ref.offset, .unknownBlockEncoding(bytes[at + payload]))
         }
     }
 
@@ -263,14 +316,14 @@ public final class SegmentReader {
             let total = Int(ref.length) + FormatConstants.blockTrailerSize
             let at = oneRead ? Int(ref.offset - windowStart) : try load(ref.offset, ref.offset + UInt64(total))
             guard stored.count >= at + total else {
-                throw SegmentError(path: path, offset: ref.offset, problem: "short read of block")
+                throw SegmentError(path: path, offset: ref.offset, .shortRead(read: max(0, stored.count - at), expected: total))
             }
             return try stored.withUnsafeBytes { try withBlock(ref, in: $0, at: at, body) }
         }
         let n = chunk.rowCount
         let okTimes = try block(0) { TimeCodec.decode($0, expectedCount: n, version: version, into: &out.times) }
         guard okTimes, out.times.first == chunk.minTime, out.times.last == chunk.maxTime else {
-            throw SegmentError(path: path, offset: chunk.blocks[0].offset, problem: "malformed time block")
+            throw SegmentError(path: path, offset: chunk.blocks[0].offset, .malformedBlock(column: "time"))
         }
         let segmentVersion = version
         for i in projection.indices {
@@ -297,9 +350,7 @@ public final class SegmentReader {
                 return spec.type.codec.decode(payload, count: n, version: segmentVersion, times: out.times, into: &out.columns[i])
             }
             guard ok else {
-                throw SegmentError(
-                    path: path, offset: chunk.blocks[k + 1].offset,
-                    problem: "malformed \(spec.name) block")
+                throw SegmentError(path: path, offset: chunk.blocks[k + 1].offset, .malformedBlock(column: spec.name))
             }
         }
     }

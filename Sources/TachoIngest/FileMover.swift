@@ -1,11 +1,13 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import SystemPackage
+import TachoStore
 
 /// Moves inputs out of the inbox once their fate is durable: never overwrites (a name that
-/// exists gets a `.1`, `.2`, … suffix before the extension), fsyncs both directories.
+/// exists gets a `.1`, `.2`, … suffix before the extension), fsyncs both directories. Every
+/// call goes through the store's environment (`StoreFileSystem`).
 public struct FileMover: Sendable {
-    public init() {}
+    public let fs: any StoreFileSystem
+
+    public init(fs: any StoreFileSystem = PosixFileSystem()) { self.fs = fs }
 
     /// Moves `path` into `directory`; returns the new path.
     @discardableResult
@@ -14,32 +16,43 @@ public struct FileMover: Sendable {
         let name = baseName(path)
         var target = directory + "/" + name
         var k = 1
-        while access(target, F_OK) == 0 {
+        while fs.exists(target) {
             let (stem, ext) = splitExtension(name)
             target = directory + "/" + stem + ".\(k)" + ext
             k += 1
         }
-        guard rename(path, target) == 0 else {
-            let e = errno
-            if e == EXDEV { return try copyThenRemove(path, to: target) }
-            throw FileError(path: path, message: "move to \(directory): \(String(cString: strerror(e)))")
+        do {
+            try fs.rename(path, to: target)
+        } catch let e as StoreError where e.cause == Errno.improperLink.rawValue {
+            return try copyThenRemove(path, to: target)
+        } catch {
+            throw InboxFileError(.move(into: directory), path: path, error)
         }
         return target
     }
 
     public func delete(_ path: String) throws {
-        guard unlink(path) == 0 || errno == ENOENT else {
-            throw FileError(path: path, message: "delete: \(String(cString: strerror(errno)))")
+        do {
+            try fs.unlink(path)
+        } catch {
+            throw InboxFileError(.delete, path: path, error)
         }
     }
 
-    public func syncDirectories(_ dirs: [String]) {
-        for d in Set(dirs) { syncDirectory(d) }
+    /// fsyncs each directory once; the first failure is thrown after all were tried.
+    public func syncDirectories(_ dirs: [String]) throws {
+        var first: Error?
+        for d in Set(dirs).sorted() {
+            do { try fs.syncDirectory(d) } catch { first = first ?? error }
+        }
+        if let first { throw first }
     }
 
     public func ensureDirectory(_ d: String) throws {
-        if mkdir(d, 0o750) != 0 && errno != EEXIST {
-            throw FileError(path: d, message: "create directory: \(String(cString: strerror(errno)))")
+        do {
+            try fs.createDirectory(d)
+        } catch {
+            throw InboxFileError(.createDirectory, path: d, error)
         }
     }
 
@@ -48,33 +61,37 @@ public struct FileMover: Sendable {
         return (String(name[..<dot]), String(name[dot...]))
     }
 
+    /// The errno text of a failed call (what strerror says), else the environment's detail.
+    static func reason(_ e: StoreError) -> String { e.cause.map { Errno(rawValue: $0).description } ?? e.detail }
+
     /// processed/ on another file system: copy, fsync, then remove the original.
     private func copyThenRemove(_ src: String, to dst: String) throws -> String {
-        let inFD = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-        guard inFD >= 0 else { throw FileError(path: src, message: "open: \(String(cString: strerror(errno)))") }
-        defer { close(inFD) }
-        let outFD = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
-        guard outFD >= 0 else { throw FileError(path: dst, message: "create: \(String(cString: strerror(errno)))") }
+        let input: FileDescriptor
+        do { input = try fs.openForReading(src) } catch {
+            throw InboxFileError(.open, path: src, error)
+        }
+        defer { try? input.close() }
+        let output: FileDescriptor
+        do { output = try fs.createFile(dst) } catch {
+            throw InboxFileError(.create, path: dst, error)
+        }
         var buf = [UInt8](repeating: 0, count: 1 << 20)
-        var ok = true
-        while ok {
-            let n = buf.withUnsafeMutableBytes { read(inFD, $0.baseAddress, $0.count) }
-            if n == 0 { break }
-            if n < 0 { if errno == EINTR { continue }; ok = false; break }
-            var done = 0
-            while done < n {
-                let w = buf.withUnsafeBytes { write(outFD, $0.baseAddress! + done, n - done) }
-                if w < 0 { if errno == EINTR { continue }; ok = false; break }
-                done += w
+        var open = true
+        do {
+            while true {
+                let n = try buf.withUnsafeMutableBytes { try fs.read(input, into: $0, path: src) }
+                if n == 0 { break }
+                try buf.withUnsafeBytes { try fs.write(output, UnsafeRawBufferPointer(rebasing: $0[0..<n]), path: dst) }
             }
+            try fs.sync(output, path: dst)
+            open = false  // a failed close releases the descriptor too
+            try fs.close(output, path: dst)
+        } catch {
+            if open { try? fs.close(output, path: dst) }
+            try? fs.unlink(dst)
+            throw InboxFileError(.copy, path: dst, error)
         }
-        if ok && fsync(outFD) != 0 { ok = false }
-        close(outFD)
-        guard ok else {
-            unlink(dst)
-            throw FileError(path: dst, message: "copy: \(String(cString: strerror(errno)))")
-        }
-        unlink(src)
+        try? fs.unlink(src)
         return dst
     }
 }

@@ -40,8 +40,9 @@ struct GroupCommit {
             writer.abort()
             throw error
         }
+        let now = writer.environment.clock.wallMicros()
         let entries = zip(paths, files).compactMap { p, f -> LedgerEntry? in
-            if case .ok(let rep) = f { return rep.ledgerEntry(p) }
+            if case .ok(let rep) = f { return rep.ledgerEntry(p, ingestedAt: now) }
             return nil
         }
         guard !entries.isEmpty else { return Published(files: files, entries: []) }
@@ -92,7 +93,7 @@ struct GroupCommit {
                 b.source = Int32(k)
                 try writer.append(b)
             }
-            inGroup[rep.hash] = rep.ledgerEntry(paths[k])
+            inGroup[rep.hash] = rep.ledgerEntry(paths[k], ingestedAt: 0)
             out.append(.ok(rep))
         }
         return out

@@ -1,6 +1,5 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import SystemPackage
+import TachoStore
 
 /// The daemon's claim on an inbox file (docs/ARCHITECTURE.md "Claiming a file").
 ///
@@ -19,20 +18,22 @@ struct InboxClaims {
     static let directoryName = ".tacho-claimed"
     let inbox: String
     let directory: String
+    let fs: any StoreFileSystem
 
-    init(inbox: String) {
+    init(inbox: String, fs: any StoreFileSystem) {
         self.inbox = inbox
+        self.fs = fs
         directory = inbox + "/" + Self.directoryName
     }
 
     /// Removes the claim directory when nothing is claimed, so an idle inbox holds only what
     /// producers put there (made again by the next claim).
-    func removeIfEmpty() { rmdir(directory) }
+    func removeIfEmpty() { try? fs.removeDirectory(directory) }
 
     /// Files claimed and not finished, oldest first (left by a crash, or not released).
     func leftovers() -> [String] {
         var files: [(String, Int64)] = []
-        for case .file(let path, _, let mtime) in (try? InputFiles.list(directory)) ?? [] { files.append((path, mtime)) }
+        for case .file(let path, _, let mtime) in (try? InputFiles.list(directory, fs: fs)) ?? [] { files.append((path, mtime)) }
         return files.sorted { ($0.1, $0.0) < ($1.1, $1.0) }.map(\.0)
     }
 
@@ -47,19 +48,30 @@ struct InboxClaims {
 
     /// Creates the claim directory (once per batch of claims); nil, or why it cannot.
     func ensureDirectory() -> String? {
-        guard mkdir(directory, 0o750) != 0 && errno != EEXIST else { return nil }
-        return "create \(directory): \(String(cString: strerror(errno)))"
+        do {
+            try fs.createDirectory(directory)
+            return nil
+        } catch let e as StoreError {
+            return "create \(directory): \(FileMover.reason(e))"
+        } catch {
+            return "create \(directory): \(error)"
+        }
     }
 
     /// Claims the inbox file at `path` (renames it into the claim directory, which
     /// `ensureDirectory` made).
     func claim(_ path: String) -> Outcome {
         let target = directory + "/" + baseName(path)
-        if access(target, F_OK) == 0 { return .busy }
-        if rename(path, target) == 0 { return .claimed(target) }
-        let e = errno
-        if e == ENOENT { return .vanished }
-        return .failed(String(cString: strerror(e)))
+        if fs.exists(target) { return .busy }
+        do {
+            try fs.rename(path, to: target)
+            return .claimed(target)
+        } catch let e as StoreError {
+            if e.cause == Errno.noSuchFileOrDirectory.rawValue { return .vanished }
+            return .failed(FileMover.reason(e))
+        } catch {
+            return .failed("\(error)")
+        }
     }
 
     /// Puts a claimed file back at its inbox name, unless the name was taken meanwhile (then it
@@ -68,8 +80,8 @@ struct InboxClaims {
     func release(_ claimed: String) -> Bool {
         let back = inbox + "/" + baseName(claimed)
         // link fails with EEXIST instead of replacing a producer's new file of the same name.
-        guard link(claimed, back) == 0 else { return false }
-        if unlink(claimed) != 0 { unlink(back) }  // never leave two names for one file
+        guard (try? fs.link(claimed, to: back)) != nil else { return false }
+        do { try fs.unlink(claimed) } catch { try? fs.unlink(back) }  // never leave two names for one file
         return true
     }
 

@@ -75,7 +75,7 @@ extension InboxDaemon {
             settle(zip(paths, g.files).map { ($0, $1, 0) }.filter { !waitingSet.contains($0.path) })
             release(waiting)
             shrinkGroups(after: paths.count)
-            usleep(1_000_000)
+            clock.sleep(seconds: 1)
             return
         }
         growGroups()
@@ -132,7 +132,7 @@ extension InboxDaemon {
             writer.abort()
             logger.error("ingest of \(escapedForLog(path)) failed; it stays in the inbox: \(error)")
             release([path])
-            usleep(1_000_000)
+            clock.sleep(seconds: 1)
             return
         }
         if let prior = rep.redelivery(of: writer.ledgerEntry(for: rep.hash)) {
@@ -143,11 +143,11 @@ extension InboxDaemon {
             return
         }
         do {
-            rep.superseded = try writer.commit(ledger: [rep.ledgerEntry(path)]).superseded[0]
+            rep.superseded = try writer.commit(ledger: [rep.ledgerEntry(path, ingestedAt: clock.wallMicros())]).superseded[0]
         } catch {
             logger.error("commit of \(escapedForLog(path)) failed; it stays in the inbox: \(error)")
             release([path])
-            usleep(1_000_000)
+            clock.sleep(seconds: 1)
             return
         }
         runAfterCommit()
@@ -197,9 +197,9 @@ extension InboxDaemon {
     private func reject(_ path: String, _ e: FileError) {
         let name = baseName(path)
         if e.truncated {
-            let now = monotonicNanos()
+            let now = clock.monotonicNanos()
             let until = truncated[name]?.until ?? now + watcher.truncatedGraceNanos
-            if now < until, case .file(_, let size, let mtime) = InputFiles.stat(path) {
+            if now < until, case .file(_, let size, let mtime) = InputFiles.stat(path, fs: mover.fs) {
                 if truncated[name] == nil {
                     logger.info("\(escapedForLog(name)) ends early; waiting for its writer to finish", metadata: ["error": "\(e)"])
                 }
@@ -220,15 +220,22 @@ extension InboxDaemon {
 
     private func syncDirectories() {
         var dirs = [config.inbox, config.rejectedDir]
-        if access(claims.directory, F_OK) == 0 { dirs.append(claims.directory) }
+        if mover.fs.exists(claims.directory) { dirs.append(claims.directory) }
         if !config.deleteProcessed { dirs.append(config.processedDir) }
-        mover.syncDirectories(dirs)
+        syncDirectories(dirs)
+    }
+
+    /// fsyncs `dirs`, making the moves in them durable. A failure is logged: the rows are
+    /// committed either way, and a move lost in a crash brings the file back to the inbox,
+    /// where the ledger recognises it as a re-delivery.
+    func syncDirectories(_ dirs: [String]) {
+        do { try mover.syncDirectories(dirs) } catch { logger.error("cannot make moves out of the inbox durable: \(error)") }
     }
 
     /// Deletes files in processed/ older than the configured age, logging each.
     func cleanupProcessed() {
         guard !config.deleteProcessed, config.processedMaxAgeSeconds > 0,
-              let entries = try? InputFiles.list(config.processedDir)
+              let entries = try? InputFiles.list(config.processedDir, fs: mover.fs)
         else { return }
         guard case .trusted(let nowMicros) = clockTrust.judge(newestData: writer.manifest.newestTime) else {
             logger.notice("clean-up of old processed files skipped: the clock is not trusted", metadata: [

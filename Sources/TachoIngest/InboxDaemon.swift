@@ -54,12 +54,8 @@ public struct InboxConfig: Sendable {
     /// would parse its own `.error` reports), processed/ equal to rejected/ (the processed/
     /// clean-up would delete rejected inputs), and any of them inside the store or the store
     /// inside one of them. Paths are compared after resolving symlinks; all must exist.
-    public func checkDirectories(store: String) throws {
-        func real(_ p: String) -> String {
-            guard let r = realpath(p, nil) else { return p }
-            defer { free(r) }
-            return String(cString: r)
-        }
+    public func checkDirectories(store: String, fs: any StoreFileSystem = PosixFileSystem()) throws {
+        func real(_ p: String) -> String { fs.resolvedPath(p) ?? p }
         func within(_ a: String, _ b: String) -> Bool { a == b || a.hasPrefix(b == "/" ? "/" : b + "/") }
         let inbox = real(inbox), store = real(store), rejected = real(rejectedDir)
         var named: [(String, String)] = [("rejected", rejected)]
@@ -116,7 +112,9 @@ public final class InboxDaemon {
     var grouping: CommitGrouping
     /// Claimed files that ended early: retried when they change, rejected after the grace.
     var truncated: [String: (until: UInt64, size: UInt64, mtime: Int64)] = [:]
-    let mover = FileMover()
+    let mover: FileMover
+    /// The writer's clock (`StoreWriter.environment`): waits, settle and clean-up times.
+    var clock: StoreClock { writer.environment.clock }
     let rejects: RejectFiles
     /// Runs after every commit (retention's disk budget, …). Errors are logged.
     public var afterCommit: (() throws -> Void)?
@@ -124,7 +122,7 @@ public final class InboxDaemon {
     public var periodic: (() throws -> Void)?
     /// Whether the wall clock may be acted on (StoreClock.swift): the clean-up of old
     /// processed/ files deletes by age, so a clock years ahead must not empty the restore source.
-    public var clockTrust = ClockTrust()
+    public var clockTrust: ClockTrust
     /// Returns false to pause ingest (the free-space floor); checked before each batch of
     /// ready files.
     public var mayIngest: (() -> Bool)?
@@ -135,9 +133,9 @@ public final class InboxDaemon {
     public internal(set) var filesIngested = 0
     public internal(set) var rowsIngested = 0
     var windowRows = 0
-    private var windowStart = monotonicNanos()
+    private var windowStart: UInt64
     var lastCleanup: UInt64 = 0
-    private var lastPeriodic = monotonicNanos()
+    private var lastPeriodic: UInt64
 
     public init(config: InboxConfig, writer: StoreWriter, logger: Logger) throws {
         self.config = config
@@ -148,15 +146,20 @@ public final class InboxDaemon {
         readerOptions.lineProtocol = config.lineProtocol
         readerOptions.partitionWidth = writer.manifest.partitionWidth
         self.readerOptions = readerOptions
+        let env = writer.environment
+        mover = FileMover(fs: env.files)
+        clockTrust = ClockTrust(clock: env.clock)
+        windowStart = env.clock.monotonicNanos()
+        lastPeriodic = windowStart
         try mover.ensureDirectory(config.inbox)
         if !config.deleteProcessed { try mover.ensureDirectory(config.processedDir) }
         try mover.ensureDirectory(config.rejectedDir)
-        try config.checkDirectories(store: writer.layout.root)
-        claims = InboxClaims(inbox: config.inbox)
+        try config.checkDirectories(store: writer.layout.root, fs: env.files)
+        claims = InboxClaims(inbox: config.inbox, fs: env.files)
         grouping = config.grouping
-        rejects = RejectFiles(directory: config.rejectedDir)
+        rejects = RejectFiles(directory: config.rejectedDir, fs: env.files)
         rejects.removeStaleTemporaries()
-        watcher = InboxWatcher(inbox: config.inbox, settleSeconds: config.settleSeconds, forcePolling: config.poll)
+        watcher = InboxWatcher(inbox: config.inbox, settleSeconds: config.settleSeconds, forcePolling: config.poll, environment: env)
         let log = logger
         watcher.onSkipped = { path, why in log.warning("not ingesting \(escapedForLog(path)): \(why)") }
         if !watcher.usingInotify && !config.poll {
@@ -180,7 +183,7 @@ public final class InboxDaemon {
             "inbox": "\(escapedForLog(config.inbox))", "mode": "\(watcher.usingInotify ? "inotify" : "poll")",
         ])
         cleanupProcessed()
-        lastCleanup = monotonicNanos()
+        lastCleanup = clock.monotonicNanos()
         defer { releaseClaims() }
         var first = true
         while !stop.isSet {
@@ -192,7 +195,7 @@ public final class InboxDaemon {
             let leftovers = claims.leftovers().filter(isDue)
             guard !ready.isEmpty || !leftovers.isEmpty else { continue }
             if let may = mayIngest, !may() {
-                usleep(1_000_000)
+                clock.sleep(seconds: 1)
                 continue
             }
             try ingest(leftovers + claim(ready), stop: stop)
@@ -224,15 +227,15 @@ public final class InboxDaemon {
     /// A claimed file is due unless it ended early and has neither changed nor run out of grace.
     func isDue(_ path: String) -> Bool {
         guard let t = truncated[baseName(path)] else { return true }
-        if monotonicNanos() >= t.until { return true }
-        if case .file(_, let size, let mtime) = InputFiles.stat(path) { return size != t.size || mtime != t.mtime }
+        if clock.monotonicNanos() >= t.until { return true }
+        if case .file(_, let size, let mtime) = InputFiles.stat(path, fs: mover.fs) { return size != t.size || mtime != t.mtime }
         return true
     }
 
     /// Puts unfinished claimed files back into the inbox (at stop, after a failed commit).
     func release(_ paths: [String]) {
         for p in paths where claims.isClaimed(p) {
-            if !claims.release(p) && access(p, F_OK) == 0 {
+            if !claims.release(p) && mover.fs.exists(p) {
                 logger.notice("\(escapedForLog(baseName(p))) stays claimed (a new file of that name is in the inbox); it is retried first")
             }
         }
@@ -242,7 +245,7 @@ public final class InboxDaemon {
         let left = claims.leftovers()
         guard !left.isEmpty else { return claims.removeIfEmpty() }
         release(left)
-        mover.syncDirectories([config.inbox, claims.directory])
+        syncDirectories([config.inbox, claims.directory])
         claims.removeIfEmpty()
     }
 
@@ -267,7 +270,7 @@ public final class InboxDaemon {
 
     func runPeriodic() {
         heartbeat?()
-        let now = monotonicNanos()
+        let now = clock.monotonicNanos()
         if Double(now - windowStart) / 1e9 >= config.statsEverySeconds {
             if windowRows > 0 {
                 let secs = Double(now - windowStart) / 1e9

@@ -1,3 +1,4 @@
+import TachoStore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -20,9 +21,12 @@ public final class InboxWatcher {
     /// Non-regular entries already reported (so each is reported once).
     private var reported: Set<String> = []
     public var onSkipped: ((String, String) -> Void)?
+    /// Lists the inbox and times the settle interval (the writer's environment).
+    let environment: StoreEnvironment
 
-    public init(inbox: String, settleSeconds: Double = 2, forcePolling: Bool = false) {
+    public init(inbox: String, settleSeconds: Double = 2, forcePolling: Bool = false, environment: StoreEnvironment = .system) {
         self.inbox = inbox
+        self.environment = environment
         settleNanos = UInt64(max(0, settleSeconds) * 1e9)
         truncatedGraceNanos = UInt64(max(10, settleSeconds * 5) * 1e9)
         usingInotify = false
@@ -48,7 +52,7 @@ public final class InboxWatcher {
             var pfd = pollfd(fd: inotifyFD, events: Int16(POLLIN), revents: 0)
             if poll(&pfd, 1, timeoutMs) > 0 { drainEvents() }
         } else if timeoutMs > 0 {
-            usleep(UInt32(timeoutMs) * 1000)
+            environment.clock.sleep(seconds: Double(timeoutMs) / 1000)
         }
         return scan()
     }
@@ -76,8 +80,8 @@ public final class InboxWatcher {
     }
 
     private func scan() -> [String] {
-        let now = monotonicNanos()
-        guard let entries = try? InputFiles.list(inbox) else { return [] }
+        let now = environment.clock.monotonicNanos()
+        guard let entries = try? InputFiles.list(inbox, fs: environment.files) else { return [] }
         var ready: [(String, Int64)] = []
         var present = Set<String>()
         for e in entries {

@@ -92,7 +92,7 @@ public final class Ingestor {
             return IngestResult(path: path, outcome: .duplicate(report, of: prior), milliseconds: elapsedMs(since: start))
         }
         var rep = report
-        rep.superseded = try commitRows(ledger: [report.ledgerEntry(path)]).superseded[0]
+        rep.superseded = try commitRows(ledger: [report.ledgerEntry(path, ingestedAt: writer.environment.clock.wallMicros())]).superseded[0]
         return IngestResult(path: path, outcome: .ingested(rep), milliseconds: elapsedMs(since: start))
     }
 
@@ -153,34 +153,8 @@ public final class Ingestor {
 }
 
 extension FileReport {
-    /// `prior` when this file is a re-delivery of it (same content), to be skipped; nil to
-    /// ingest it. A file with rejected records is never skipped: putting it back into the
-    /// inbox (or naming it to `tacho ingest` again) re-reads it, so its rejects report is
-    /// written again and records a changed declaration now accepts get in (its valid rows
-    /// replace themselves by identity: nothing is doubled). docs/SEMANTICS.md §3.
-    public func redelivery(of prior: LedgerEntry?) -> LedgerEntry? {
-        guard let prior, prior.size == size, rejectCount == 0 else { return nil }
-        return prior
-    }
-
     /// The ledger entry recording this file, named after `path`, as ingested.
-    func ledgerEntry(_ path: String, ingestedAt: Int64 = wallClockMicros()) -> LedgerEntry {
+    func ledgerEntry(_ path: String, ingestedAt: Int64) -> LedgerEntry {
         LedgerEntry(name: baseName(path), size: size, hash: hash, rows: rows, ingestedAt: ingestedAt)
     }
-}
-
-public func monotonicNanos() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-}
-
-public func elapsedMs(since start: UInt64) -> Double {
-    Double(monotonicNanos() - start) / 1_000_000
-}
-
-public func wallClockMicros() -> Int64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_REALTIME, &ts)
-    return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
 }

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import TachoStore
 
 /// Which files in an inbox are inputs, and listing them safely: regular files only (never
 /// following symlinks, never opening FIFOs or devices), dot-files and partial uploads skipped.
@@ -16,43 +14,37 @@ public enum InputFiles {
         case skipped(path: String, why: String)
     }
 
-    public static func stat(_ path: String) -> Entry {
-        var st = Glibc.stat()
-        guard lstat(path, &st) == 0 else {
-            return .skipped(path: path, why: String(cString: strerror(errno)))
+    public static func stat(_ path: String, fs: any StoreFileSystem = PosixFileSystem()) -> Entry {
+        let st: FileStatus
+        do { st = try fs.fileStatus(path, followingLinks: false) } catch {
+            return .skipped(path: path, why: (error as? StoreError).map(FileMover.reason) ?? "\(error)")
         }
-        switch st.st_mode & S_IFMT {
-        case S_IFREG:
-            let mtime = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
-            return .file(path: path, size: UInt64(st.st_size), mtimeNanos: mtime)
-        case S_IFLNK: return .skipped(path: path, why: "is a symbolic link (not followed)")
-        case S_IFIFO: return .skipped(path: path, why: "is a FIFO (not read)")
-        case S_IFDIR: return .skipped(path: path, why: "is a directory (not descended)")
-        case S_IFCHR, S_IFBLK: return .skipped(path: path, why: "is a device (not read)")
-        default: return .skipped(path: path, why: "is not a regular file")
+        switch st.kind {
+        case .regular: return .file(path: path, size: st.size, mtimeNanos: st.mtimeNanos)
+        case .symbolicLink: return .skipped(path: path, why: "is a symbolic link (not followed)")
+        case .fifo: return .skipped(path: path, why: "is a FIFO (not read)")
+        case .directory: return .skipped(path: path, why: "is a directory (not descended)")
+        case .device: return .skipped(path: path, why: "is a device (not read)")
+        case .other: return .skipped(path: path, why: "is not a regular file")
         }
     }
 
     /// Entries of a directory (not recursive), names as raw bytes decoded lossily for display.
-    public static func list(_ dir: String) throws -> [Entry] {
-        guard let d = opendir(dir) else {
-            throw FileError(path: dir, message: "cannot list directory: \(String(cString: strerror(errno)))")
+    public static func list(_ dir: String, fs: any StoreFileSystem = PosixFileSystem()) throws -> [Entry] {
+        let entries: [DirectoryEntry]
+        do {
+            entries = try fs.directoryEntries(dir)
+        } catch {
+            throw InboxFileError(.listDirectory, path: dir, error)
         }
-        defer { closedir(d) }
         var out: [Entry] = []
-        while let ent = readdir(d) {
-            let (name, valid) = withUnsafePointer(to: ent.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { p in
-                    (String(cString: p), String(validatingCString: p) != nil)
-                }
-            }
-            guard name != ".", name != "..", isCandidateName(name) else { continue }
-            guard valid else {
+        for e in entries where isCandidateName(e.name) {
+            guard e.isValidUTF8 else {
                 // A lossy name would not reopen the file; report it instead of retrying forever.
-                out.append(.skipped(path: dir + "/" + name, why: "file name is not valid UTF-8 (rename it to ingest it)"))
+                out.append(.skipped(path: dir + "/" + e.name, why: "file name is not valid UTF-8 (rename it to ingest it)"))
                 continue
             }
-            out.append(stat(dir + "/" + name))
+            out.append(Self.stat(dir + "/" + e.name, fs: fs))
         }
         return out
     }
@@ -60,16 +52,16 @@ public enum InputFiles {
     /// Expands command-line paths: files as given (must be regular files), directories to
     /// their candidate regular files in name order. Non-regular entries inside directories
     /// are returned as `skipped` for the caller to report.
-    public static func expand(_ paths: [String]) throws -> (files: [String], skipped: [(path: String, why: String)]) {
+    public static func expand(_ paths: [String], fs: any StoreFileSystem = PosixFileSystem()) throws -> (files: [String], skipped: [(path: String, why: String)]) {
         var files: [String] = []
         var skipped: [(path: String, why: String)] = []
         for p in paths {
-            switch stat(p) {
+            switch Self.stat(p, fs: fs) {
             case .file(let path, _, _):
                 files.append(path)
             case .skipped(_, let why) where why.hasPrefix("is a directory"):
                 var inDir: [String] = []
-                for e in try list(p) {
+                for e in try list(p, fs: fs) {
                     switch e {
                     case .file(let path, _, _): inDir.append(path)
                     case .skipped(let path, let why): skipped.append((path, why))

@@ -168,7 +168,7 @@ final class ParseAhead: Sendable {
             case .rejected(let e):
                 results.append(.rejected(e))
             case .ok(let rep, let batches):
-                if let prior = rep.redelivery(of: ledger[rep.hash] ?? inGroup[rep.hash]) {
+                if let prior = rep.redelivery(of: ledger[rep.hash], inGroup[rep.hash]) {
                     results.append(.duplicate(rep, of: prior))
                     continue
                 }

@@ -1,7 +1,6 @@
+import SystemPackage
 import TachoJSON
-#if canImport(Glibc)
-import Glibc
-#endif
+import TachoStore
 
 /// Writes what was rejected beside the rejected input (SEMANTICS §3): `<name>.error` for a file
 /// that cannot be parsed (line:column and the problem), `<name>.rejects.ndjson` for records
@@ -9,8 +8,12 @@ import Glibc
 /// to a temp name, fsynced and renamed, so a crash never leaves half a report.
 public struct RejectFiles: Sendable {
     public let directory: String
+    public let fs: any StoreFileSystem
 
-    public init(directory: String) { self.directory = directory }
+    public init(directory: String, fs: any StoreFileSystem = PosixFileSystem()) {
+        self.directory = directory
+        self.fs = fs
+    }
 
     public func errorPath(for input: String) -> String { directory + "/" + baseName(input) + ".error" }
     public func rejectsPath(for input: String) -> String { directory + "/" + baseName(input) + ".rejects.ndjson" }
@@ -31,7 +34,7 @@ public struct RejectFiles: Sendable {
     /// e.g. after --lenient repaired them), the fields the reader kept.
     public func writeRecordRejects(for input: String, _ rejects: [RecordReject]) throws {
         guard !rejects.isEmpty else { return }
-        let original = OriginalRecords(path: input)
+        let original = OriginalRecords(path: input, fs: fs)
         defer { original.close() }
         var text = ""
         for r in rejects {
@@ -49,46 +52,35 @@ public struct RejectFiles: Sendable {
     /// Deletes report temp files a killed process left behind (the daemon calls it at start,
     /// when no report is being written).
     public func removeStaleTemporaries() {
-        guard let d = opendir(directory) else { return }
-        var stale: [String] = []
-        while let e = readdir(d) {
-            let name = withUnsafePointer(to: e.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
+        for e in (try? fs.directoryEntries(directory)) ?? [] {
+            let name = e.name
             if name.hasPrefix("."), name.hasSuffix(".error.tmp") || name.hasSuffix(".rejects.ndjson.tmp") {
-                stale.append(directory + "/" + name)
+                try? fs.unlink(directory + "/" + name)
             }
         }
-        closedir(d)
-        for p in stale { unlink(p) }
     }
 
     private func write(_ path: String, _ text: String) throws {
-        _ = mkdir(directory, 0o750)
+        try? fs.createDirectory(directory)
         let tmp = temporaryPath(for: path)
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o640)
-        guard fd >= 0 else { throw FileError(path: tmp, message: "create: \(String(cString: strerror(errno)))") }
-        var bytes = Array(text.utf8)
-        var ok = true
-        var done = 0
-        while done < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress! + done, $0.count - done) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                ok = false
-                break
-            }
-            done += n
+        try? fs.unlink(tmp)  // left by a failed attempt: replaced whole
+        let fd: FileDescriptor
+        do { fd = try fs.createFile(tmp) } catch {
+            throw InboxFileError(.create, path: tmp, error)
         }
-        bytes.removeAll()
-        if ok && fsync(fd) != 0 { ok = false }
-        let err = errno
-        close(fd)
-        guard ok, rename(tmp, path) == 0 else {
-            unlink(tmp)
-            throw FileError(path: path, message: "write: \(String(cString: strerror(err)))")
+        var open = true
+        do {
+            try Array(text.utf8).withUnsafeBytes { try fs.write(fd, $0, path: tmp) }
+            try fs.sync(fd, path: tmp)
+            open = false  // a failed close releases the descriptor too
+            try fs.close(fd, path: tmp)
+            try fs.rename(tmp, to: path)
+            try fs.syncDirectory(directory)
+        } catch {
+            if open { try? fs.close(fd, path: tmp) }
+            try? fs.unlink(tmp)
+            throw InboxFileError(.write, path: path, error)
         }
-        syncDirectory(directory)
     }
 }
 
@@ -96,28 +88,28 @@ func baseName(_ path: String) -> String {
     path.split(separator: "/", omittingEmptySubsequences: true).last.map(String.init) ?? path
 }
 
-func syncDirectory(_ dir: String) {
-    let fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-    guard fd >= 0 else { return }
-    fsync(fd)
-    close(fd)
-}
-
 /// Rejected elements read back from the input file by their byte ranges.
 struct OriginalRecords {
-    let fd: Int32
+    let fd: FileDescriptor?
+    let path: String
+    let fs: any StoreFileSystem
 
-    init(path: String) { fd = open(path, O_RDONLY | O_CLOEXEC) }
+    init(path: String, fs: any StoreFileSystem) {
+        self.path = path
+        self.fs = fs
+        fd = try? fs.openForReading(path)
+    }
 
     /// The JSON object at `range` on one line, or nil when it cannot be read or is not a
     /// single valid JSON object (the file changed, or was repaired in memory).
     func object(at range: Range<Int>) -> String? {
-        guard fd >= 0, range.count >= 2, range.count <= 16 << 20 else { return nil }
+        guard let fd, range.count >= 2, range.count <= 16 << 20 else { return nil }
         var buf = [UInt8](repeating: 0, count: range.count)
         var done = 0
         while done < buf.count {
-            let n = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, $0.count - done, off_t(range.lowerBound + done)) }
-            if n < 0 && errno == EINTR { continue }
+            let n = (try? buf.withUnsafeMutableBytes {
+                try fd.read(fromAbsoluteOffset: Int64(range.lowerBound + done), into: UnsafeMutableRawBufferPointer(rebasing: $0[done...]))
+            }) ?? 0
             guard n > 0 else { return nil }
             done += n
         }
@@ -148,5 +140,5 @@ struct OriginalRecords {
         return String(decoding: line, as: UTF8.self)
     }
 
-    func close() { if fd >= 0 { Glibc.close(fd) } }
+    func close() { if let fd { try? fs.close(fd, path: path) } }
 }

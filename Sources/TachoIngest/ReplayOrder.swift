@@ -1,7 +1,5 @@
+import SystemPackage
 import TachoStore
-#if canImport(Glibc)
-import Glibc
-#endif
 
 extension Ingestor {
     /// `paths` in the order `tacho ingest --force` replays them: files whose content the
@@ -12,11 +10,12 @@ extension Ingestor {
     /// hashed once more (a file that cannot be read counts as unknown: ingesting it reports why).
     public func replayOrder(_ paths: [String]) -> [String] {
         let sizes = Set(writer.ledger.values.map(\.size))
+        let fs = writer.environment.files
         var known: [(position: Int, index: Int)] = []
         var unknown: [String] = []
         for (k, p) in paths.enumerated() {
-            if case .file(_, let size, _) = InputFiles.stat(p), sizes.contains(size),
-               let hash = Self.contentHash(p, writer.hashAlgorithm), writer.ledger[hash]?.size == size,
+            if case .file(_, let size, _) = InputFiles.stat(p, fs: fs), sizes.contains(size),
+               let hash = Self.contentHash(p, writer.hashAlgorithm, fs: fs), writer.ledger[hash]?.size == size,
                let position = writer.ledgerPosition[hash] {
                 known.append((position, k))
             } else {
@@ -28,18 +27,13 @@ extension Ingestor {
     }
 
     /// The ledger's content hash of the file at `path`, nil when it cannot be read.
-    static func contentHash(_ path: String, _ algorithm: ContentHashAlgorithm) -> ContentHash? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
+    static func contentHash(_ path: String, _ algorithm: ContentHashAlgorithm, fs: any StoreFileSystem) -> ContentHash? {
+        guard let fd = try? fs.openForReading(path) else { return nil }
+        defer { try? fd.close() }
         var hasher = ContentHasher(algorithm)
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         while true {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                return nil
-            }
+            guard let n = try? buffer.withUnsafeMutableBytes({ try fs.read(fd, into: $0, path: path) }) else { return nil }
             if n == 0 { return hasher.finish() }
             buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
         }

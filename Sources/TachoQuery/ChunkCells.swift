@@ -88,10 +88,7 @@ enum ChunkCells {
         do {
             try reader.decode(meta, columns: columns, into: &out)
         } catch let e as SegmentError {
-            var s = StoreError(.corrupt, "read segment", path: e.path, e.problem)
-            s.offset = e.offset
-            s.newerFormat = e.newerFormat
-            throw s
+            throw StoreError.corrupt(e)
         }
     }
 

@@ -1,5 +1,8 @@
 import TachoFormat
 
+/// `index/ledger-<n>.led` (FORMAT.md §5): the ledger entries of one commit, or of a merge,
+/// and the content-hash algorithm they were computed with.
+
 /// One ingested input file, recorded in the same commit as its rows (FORMAT.md §5), so a
 /// re-delivered file is recognised after any crash.
 public struct LedgerEntry: Sendable, Hashable {
@@ -17,16 +20,6 @@ public struct LedgerEntry: Sendable, Hashable {
         self.hash = hash
         self.rows = rows
         self.ingestedAt = ingestedAt
-    }
-}
-
-public struct ContentHash: Sendable, Hashable, CustomStringConvertible {
-    public var hi: UInt64
-    public var lo: UInt64
-    public init(hi: UInt64, lo: UInt64) { (self.hi, self.lo) = (hi, lo) }
-    public var description: String {
-        let a = String(hi, radix: 16), b = String(lo, radix: 16)
-        return String(repeating: "0", count: 16 - a.count) + a + String(repeating: "0", count: 16 - b.count) + b
     }
 }
 

@@ -39,7 +39,7 @@ extension StoreWriter {
         let layout = StoreLayout(root: path)
         let fs = options.fileSystem
         let log = options.logger
-        try layout.checkSubdirectories()
+        try layout.checkSubdirectories(fs: options.fileSystem)
         // Without the lock first: an intact MANIFEST (the usual case) needs nothing, not even
         // the lock a running writer holds; no MANIFEST and no files is not a store at all.
         switch Result(catching: { try readManifest(layout, fs: fs) }) {
@@ -48,7 +48,7 @@ extension StoreWriter {
             throw StoreError(.notFound, "rebuild manifest", path: path, "no MANIFEST and no segment or index files: not a Tacho store, nothing to rebuild")
         default: break
         }
-        let lock = try StoreLock(path: layout.lock, waitSeconds: options.lockWaitSeconds) { pid in
+        let lock = try StoreLock(path: layout.lock, environment: options.environment, waitSeconds: options.lockWaitSeconds) { pid in
             log.notice("store is locked by another writer; waiting", metadata: ["pid": "\(pid)"])
         }
         defer { lock.release() }
@@ -75,7 +75,7 @@ extension StoreWriter {
         // A running `tacho compact` (COMPACTING held) is writing files with the numbers it
         // reserved: neither included (unfinished) nor quarantined (not damage); the new
         // next_number stays above them, so its switch can still publish them.
-        let reserved = CompactionClaim.liveReservation(layout.compacting)
+        let reserved = CompactionClaim.liveReservation(layout.compacting, fs: fs)
         func isReserved(_ name: String) -> Bool { reserved.map { r in Self.fileNumber(name).map(r.contains) ?? false } ?? false }
         let segmentNames = ((try? fs.listDirectory(layout.segmentsDir)) ?? []).filter { !isReserved($0) }
         let indexNames = ((try? fs.listDirectory(layout.indexDir)) ?? []).filter { !isReserved($0) }
@@ -213,7 +213,7 @@ extension StoreWriter {
     static func checkSegment(
         _ path: String, name: String, catalog: Catalog, fs: any StoreFileSystem
     ) throws -> (SegmentMeta, Int64, Int64) {
-        let src = try FileSegmentSource(fd: fs.openForReading(path), path: path)
+        let src = try FileSegmentSource(fd: fs.openForReading(path), path: path, fs: fs)
         let r = try SegmentReader(source: src, path: path)
         let f = r.footer
         guard catalog.admits(f.measurement) else {
@@ -239,7 +239,7 @@ extension StoreWriter {
 
     /// What a damaged segment held, when its footer still parses.
     static func footerSummary(_ path: String, fs: any StoreFileSystem) -> [(measurement: String, partition: String, vehicles: [String], rows: Int)] {
-        guard let src = try? FileSegmentSource(fd: fs.openForReading(path), path: path),
+        guard let src = try? FileSegmentSource(fd: fs.openForReading(path), path: path, fs: fs),
               let f = try? SegmentReader(source: src, path: path).footer
         else { return [] }
         return [(f.measurement.name, StoreLayout.partitionLabel(f.partitionStart), f.vehicles.map(\.vehicle), f.rowCount)]

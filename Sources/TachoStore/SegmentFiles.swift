@@ -47,7 +47,7 @@ final class SegmentFiles {
             source.referenced = true
             return fd
         }
-        let fd = try open(source)
+        let fd = try openFile(source)
         source.fd = fd
         source.referenced = true
         if ring.count < capacity {
@@ -69,7 +69,7 @@ final class SegmentFiles {
         return fd
     }
 
-    private func open(_ source: LazySegmentSource) throws -> FileDescriptor {
+    private func openFile(_ source: LazySegmentSource) throws -> FileDescriptor {
         if let e = missing[source.name] { throw e }
         let fd: FileDescriptor
         do {
@@ -79,13 +79,13 @@ final class SegmentFiles {
             missing[source.name] = err
             throw err
         }
-        var st = stat()
-        guard fstat(fd.rawValue, &st) == 0 else {
-            let e = errno
+        let size: UInt64
+        do {
+            size = try fs.size(of: fd, path: source.path)
+        } catch {
             try? fd.close()
-            throw StoreError(.io, "stat", path: source.path, Errno(rawValue: e).description)
+            throw error
         }
-        let size = UInt64(st.st_size)
         if let known = source.knownSize, known != size {
             try? fd.close()
             throw StoreError(.corrupt, "open segment", path: source.path, "the file changed size since this snapshot first read it (\(known) → \(size) bytes)")

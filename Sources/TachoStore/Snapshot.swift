@@ -27,7 +27,7 @@ public final class Snapshot {
     /// Opens the newest commit of the store at `path`.
     public static func open(path: String, options: StoreOptions = StoreOptions()) throws -> Snapshot {
         let layout = StoreLayout(root: path)
-        try layout.checkSubdirectories()
+        try layout.checkSubdirectories(fs: options.fileSystem)
         guard let m = try readManifest(layout, fs: options.fileSystem) else {
             let leftovers = leftoverFiles(layout, fs: options.fileSystem)
             if leftovers > 0 {
@@ -65,7 +65,7 @@ public final class Snapshot {
         for s in manifest.segments {
             let path = layout.segmentPath(s.name)
             do {
-                pinned[s.name] = try FileSegmentSource(fd: fs.openForReading(path), path: path)
+                pinned[s.name] = try FileSegmentSource(fd: fs.openForReading(path), path: path, fs: fs)
             } catch let e as StoreError where e.code == .notFound {
                 missing[s.name] = e
             }

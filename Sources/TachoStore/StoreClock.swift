@@ -3,30 +3,58 @@ import Synchronization
 import Glibc
 #endif
 
-/// Where the store's notion of "now" comes from: the one clock seam of retention and
-/// compaction. Production reads `CLOCK_REALTIME` and `CLOCK_MONOTONIC`; tests use `manual`.
+/// The time half of the store's environment (`StoreEnvironment`): where every layer's "now"
+/// comes from, and how it waits. Production reads `CLOCK_REALTIME` and `CLOCK_MONOTONIC` and
+/// sleeps with nanosleep; tests use `Manual`, whose sleep moves time instead of waiting.
 public struct StoreClock: Sendable {
     /// Wall-clock time, µs since the Unix epoch (may jump: NTP, an RTC-less boot, an operator).
     public var wallMicros: @Sendable () -> Int64
     /// Time that only moves forward at the rate of real time, ns (never jumps).
     public var monotonicNanos: @Sendable () -> UInt64
+    /// Waits this many ns (rate limits, lock retries, the daemon's back-off).
+    public var sleepNanos: @Sendable (UInt64) -> Void
 
-    public init(wallMicros: @escaping @Sendable () -> Int64, monotonicNanos: @escaping @Sendable () -> UInt64) {
+    public init(wallMicros: @escaping @Sendable () -> Int64, monotonicNanos: @escaping @Sendable () -> UInt64,
+                sleepNanos: @escaping @Sendable (UInt64) -> Void = { systemSleep(nanos: $0) }) {
         self.wallMicros = wallMicros
         self.monotonicNanos = monotonicNanos
+        self.sleepNanos = sleepNanos
     }
 
-    public static let system = StoreClock(wallMicros: { wallClockMicrosStore() }, monotonicNanos: { monotonicNanosStore() })
+    public static let system = StoreClock(
+        wallMicros: { systemWallMicros() }, monotonicNanos: { systemMonotonicNanos() }, sleepNanos: { systemSleep(nanos: $0) })
+
+    /// Waits `seconds` (nothing when ≤ 0; at least 1 ns otherwise, so a loop that sleeps
+    /// until a time has come always gets there).
+    public func sleep(seconds: Double) {
+        guard seconds > 0 else { return }
+        sleepNanos(max(1, UInt64(min(seconds, 1e9) * 1e9)))
+    }
+
+    /// Seconds since `start` (a `monotonicNanos()` reading).
+    public func seconds(since start: UInt64) -> Double { Double(monotonicNanos() &- start) / 1e9 }
 
     /// A clock a test sets: `advance` moves both clocks (time passing), `jumpWall` moves only
     /// the wall clock (NTP correcting it, an RTC-less box booting).
+    /// Its `sleepNanos` advances both clocks by the time asked for and returns at once.
     public final class Manual: Sendable {
-        private let state: Mutex<(wall: Int64, mono: UInt64)>
-        public init(wallMicros: Int64) { state = Mutex((wallMicros, 1_000_000_000)) }
+        private let state: Mutex<(wall: Int64, mono: UInt64, slept: UInt64)>
+        public init(wallMicros: Int64) { state = Mutex((wallMicros, 1_000_000_000, 0)) }
         public var clock: StoreClock {
-            StoreClock(wallMicros: { self.state.withLock { $0.wall } }, monotonicNanos: { self.state.withLock { $0.mono } })
+            StoreClock(
+                wallMicros: { self.state.withLock { $0.wall } }, monotonicNanos: { self.state.withLock { $0.mono } },
+                sleepNanos: { n in
+                    self.state.withLock {
+                        $0.wall &+= Int64(clamping: n / 1000)
+                        $0.mono &+= n
+                        $0.slept &+= n
+                    }
+                })
         }
+        /// Total ns callers asked to sleep (tests of rate limits and back-off).
+        public var sleptNanos: UInt64 { state.withLock { $0.slept } }
         public var wallMicros: Int64 { state.withLock { $0.wall } }
+        public var monotonicNanos: UInt64 { state.withLock { $0.mono } }
         public func advance(micros: Int64) {
             state.withLock {
                 $0.wall += micros
@@ -142,4 +170,25 @@ func describeMicros(_ m: Int64) -> String {
         return v >= 10 ? "\(Int(v))\(s)" : "\((v * 10).rounded() / 10)\(s)"
     }
     return "\(m)µs"
+}
+
+/// CLOCK_REALTIME, µs since the Unix epoch.
+public func systemWallMicros() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
+}
+
+/// CLOCK_MONOTONIC, ns.
+public func systemMonotonicNanos() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}
+
+/// Sleeps `nanos` ns of real time (resumed after a signal).
+public func systemSleep(nanos: UInt64) {
+    var req = timespec(tv_sec: Int(nanos / 1_000_000_000), tv_nsec: Int(nanos % 1_000_000_000))
+    var rem = timespec()
+    while nanosleep(&req, &rem) != 0 && errno == EINTR { req = rem }
 }

@@ -12,9 +12,18 @@ public struct StoreOptions: Sendable {
     public var bufferBytes = 16 << 20
     /// Segment encoding: zstd level (default 3) and rows per chunk (default 8192).
     public var segment = SegmentBuilder.Options()
-    /// Where every write, fsync, rename and unlink goes. Default: the real file system (with the
-    /// faults `TACHO_FAULT` names injected, when it is set: FaultInjection.swift).
-    public var fileSystem: any StoreFileSystem = FaultInjectingFileSystem.environment ?? PosixFileSystem()
+    /// Files, locks, clocks and sleeping (StoreEnvironment.swift). Default: the real ones.
+    public var environment = StoreEnvironment.system
+    /// Where every open, write, fsync, rename and unlink goes: `environment.files`.
+    public var fileSystem: any StoreFileSystem {
+        get { environment.files }
+        set { environment.files = newValue }
+    }
+    /// Where "now" comes from: `environment.clock`.
+    public var clock: StoreClock {
+        get { environment.clock }
+        set { environment.clock = newValue }
+    }
     /// Logs orphan removal, index rebuilds and commits. Default: a logger labelled "tacho.store".
     public var logger = Logger(label: "tacho.store")
     /// How long a new writer waits for another writer (a running `tacho compact`, `tacho run`)

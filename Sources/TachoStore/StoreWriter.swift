@@ -21,6 +21,9 @@ public final class StoreWriter {
     private var declaredIDs = Set<UInt8>()
     let options: StoreOptions
     var fs: any StoreFileSystem { options.fileSystem }
+    /// The files, locks and clocks this writer works with (`StoreOptions.environment`);
+    /// retention, compaction and the daemon take theirs from here.
+    public var environment: StoreEnvironment { options.environment }
     var logger: Logger { options.logger }
     private var lock: StoreLock?
 
@@ -91,12 +94,12 @@ public final class StoreWriter {
         try fs.createDirectory(layout.root)
         let log = options.logger
         let wait = options.lockWaitSeconds
-        let lock = try StoreLock(path: layout.lock, waitSeconds: wait) { pid in
+        let lock = try StoreLock(path: layout.lock, environment: options.environment, waitSeconds: wait) { pid in
             log.notice("store is locked by another writer; waiting", metadata: ["pid": "\(pid)", "up_to_seconds": "\(wait)"])
         }
         try fs.createDirectory(layout.segmentsDir)
         try fs.createDirectory(layout.indexDir)
-        try layout.checkSubdirectories()
+        try layout.checkSubdirectories(fs: fs)
         if let m = try readManifest(layout, fs: fs) {
             manifest = m
         } else if maintenanceOnly {
@@ -167,7 +170,7 @@ public final class StoreWriter {
             }
             return
         }
-        let due = monotonicNanosStore() &+ UInt64(grace * 1e9)
+        let due = options.clock.monotonicNanos() &+ UInt64(grace * 1e9)
         for p in paths { obsoleteFiles.append((p, due)) }
     }
 
@@ -176,7 +179,7 @@ public final class StoreWriter {
     /// periodic maintenance. A failure leaves an orphan that the next writer open removes.
     public func removeObsoleteFiles(all: Bool = false) {
         guard !obsoleteFiles.isEmpty else { return }
-        let now = monotonicNanosStore()
+        let now = options.clock.monotonicNanos()
         var keep: [(path: String, due: UInt64)] = []
         for f in obsoleteFiles {
             guard all || f.due <= now else {
@@ -293,7 +296,7 @@ public final class StoreWriter {
     /// running `tacho compact` reserved (`COMPACTING`, held by a live process) are its outputs
     /// still being written: they stay (FORMAT.md §3.5 "Standalone compaction").
     private func removeOrphans() throws {
-        let reserved = CompactionClaim.liveReservation(layout.compacting)
+        let reserved = CompactionClaim.liveReservation(layout.compacting, fs: fs)
         try removeUnreferenced(
             in: layout.segmentsDir, "segments/", live: Set(manifest.segments.map(\.name)), reserved: reserved,
             path: layout.segmentPath, notice: "removing orphan segment from an interrupted commit")

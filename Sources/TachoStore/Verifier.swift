@@ -1,15 +1,59 @@
 import Logging
 import TachoFormat
 
-/// One problem `verify` found.
+/// One problem `verify` found: in which file (`file`), where (`offset`), what (`kind`).
 public struct VerifyProblem: Sendable, CustomStringConvertible {
+    /// The file a problem is in, as the manifest names it.
+    public enum File: Sendable, Equatable {
+        case segment(SegmentMeta)
+        case latestIndex(String)
+        case ledger(String)
+    }
+
+    public enum Kind: Sendable, Equatable, CustomStringConvertible {
+        /// The segment's bytes are damaged (or from a newer tacho: `SegmentError.Kind.newerVersion`).
+        case segment(SegmentError.Kind)
+        /// The footer's measurement is not the one the manifest entry names, or the catalog
+        /// does not admit its schema.
+        case schemaDiffers(measurement: UInt8)
+        case footerDisagreesWithManifest
+        case chunkOutsidePartition(vehicle: String)
+        case latestIndexDamaged
+        case ledgerDamaged
+        /// A read that failed otherwise (I/O, a missing file): the error's text.
+        case unreadable(String)
+
+        public var description: String {
+            switch self {
+            case .segment(let k): k.description
+            case .schemaDiffers(let m): "schema differs from measurement \(m)"
+            case .footerDisagreesWithManifest: "footer disagrees with manifest entry"
+            case .chunkOutsidePartition(let v): "chunk of \(v) outside its partition"
+            case .latestIndexDamaged: "latest-status index missing or damaged (rebuilt from footers on use)"
+            case .ledgerDamaged: "ledger file missing or damaged"
+            case .unreadable(let why): why
+            }
+        }
+    }
+
     public var path: String
     public var offset: UInt64?
-    public var problem: String
+    public var file: File
+    public var kind: Kind
+
+    public init(path: String, offset: UInt64? = nil, file: File, _ kind: Kind) {
+        self.path = path
+        self.offset = offset
+        self.file = file
+        self.kind = kind
+    }
+
+    /// What is wrong, in words (derived from `kind`).
+    public var problem: String { kind.description }
     /// The live segment it damages, if any.
-    public var segment: SegmentMeta?
+    public var segment: SegmentMeta? { if case .segment(let s) = file { s } else { nil } }
     /// Not damage: a segment written by a newer tacho (`SegmentError.newerFormat`).
-    public var newerFormat = false
+    public var newerFormat: Bool { if case .segment(.newerVersion) = kind { true } else { false } }
 
     public var description: String {
         offset.map { "\(path) at offset \($0): \(problem)" } ?? "\(path): \(problem)"
@@ -41,12 +85,12 @@ public enum Verifier {
                 let r = try snapshot.reader(s)
                 let f = r.footer
                 guard f.measurement.id == s.measurementID, snapshot.catalog.admits(f.measurement) else {
-                    report.problems.append(VerifyProblem(path: path, problem: "schema differs from measurement \(s.measurementID)", segment: s))
+                    report.problems.append(VerifyProblem(path: path, file: .segment(s), .schemaDiffers(measurement: s.measurementID)))
                     continue
                 }
                 if f.rowCount != s.rowCount || f.minTime != s.minTime || f.maxTime != s.maxTime || f.seq != s.seq
                     || f.partitionStart != s.partitionStart {
-                    report.problems.append(VerifyProblem(path: path, problem: "footer disagrees with manifest entry", segment: s))
+                    report.problems.append(VerifyProblem(path: path, file: .segment(s), .footerDisagreesWithManifest))
                 }
                 var chunk = DecodedChunk(measurement: r.schema)
                 for v in f.vehicles {
@@ -55,8 +99,7 @@ public enum Verifier {
                         let end = m.partitionEnd(of: s.partitionStart)  // .max: the last partition has no end
                         if c.minTime < s.partitionStart || (end != .max && c.maxTime >= end) {
                             report.problems.append(VerifyProblem(
-                                path: path, offset: c.blocks[0].offset,
-                                problem: "chunk of \(v.vehicle) outside its partition", segment: s))
+                                path: path, offset: c.blocks[0].offset, file: .segment(s), .chunkOutsidePartition(vehicle: v.vehicle)))
                         }
                         report.chunksChecked += 1
                         report.rowsChecked += c.rowCount
@@ -69,13 +112,14 @@ public enum Verifier {
                 report.skippedStale.append(s.name)
                 continue
             } catch let e as StoreError where e.code == .corrupt && e.offset != nil {
-                report.problems.append(VerifyProblem(path: path, offset: e.offset, problem: e.detail, segment: s, newerFormat: e.newerFormat))
+                let kind = e.segmentProblem.map(VerifyProblem.Kind.segment) ?? .unreadable(e.detail)
+                report.problems.append(VerifyProblem(path: path, offset: e.offset, file: .segment(s), kind))
             } catch let e as StoreError {
-                report.problems.append(VerifyProblem(path: path, offset: nil, problem: e.description, segment: s))
+                report.problems.append(VerifyProblem(path: path, file: .segment(s), .unreadable(e.description)))
             } catch let e as SegmentError {
-                report.problems.append(VerifyProblem(path: e.path, offset: e.offset, problem: e.problem, segment: s, newerFormat: e.newerFormat))
+                report.problems.append(VerifyProblem(path: e.path, offset: e.offset, file: .segment(s), .segment(e.kind)))
             } catch {
-                report.problems.append(VerifyProblem(path: path, problem: "\(error)", segment: s))
+                report.problems.append(VerifyProblem(path: path, file: .segment(s), .unreadable("\(error)")))
             }
             report.segmentsChecked += 1
         }
@@ -88,13 +132,13 @@ public enum Verifier {
                 let path = snapshot.layout.indexPath(m.latestIndex)
                 let bytes = try? readFile(path, fs: snapshot.fs)
                 if bytes.flatMap(LatestIndex.decode) == nil {
-                    out.append(VerifyProblem(path: path, problem: "latest-status index missing or damaged (rebuilt from footers on use)"))
+                    out.append(VerifyProblem(path: path, file: .latestIndex(m.latestIndex), .latestIndexDamaged))
                 }
             }
             for name in m.ledgers {
                 let path = snapshot.layout.indexPath(name)
                 if (try? readFile(path, fs: snapshot.fs)).flatMap(LedgerFile.decode) == nil {
-                    out.append(VerifyProblem(path: path, problem: "ledger file missing or damaged"))
+                    out.append(VerifyProblem(path: path, file: .ledger(name), .ledgerDamaged))
                 }
             }
             return out
@@ -135,7 +179,7 @@ extension StoreWriter {
         var next = manifest
         let damaged = Set(report.problems.compactMap { $0.segment?.name })
         try fs.createDirectory(layout.quarantineDir)
-        try layout.checkSubdirectories()
+        try layout.checkSubdirectories(fs: fs)
         let snap = try snapshot()
         for s in manifest.segments where damaged.contains(s.name) {
             // Vehicles of the damaged segment, from its footer when that still parses.
@@ -145,8 +189,8 @@ extension StoreWriter {
             out.quarantined.append(s.name)
         }
         next.segments.removeAll { damaged.contains($0.name) }
-        let ledgerProblems = Set(report.problems.map(\.path))
-        let badLedgers = next.ledgers.filter { ledgerProblems.contains(layout.indexPath($0)) }
+        let damagedLedgers = Set(report.problems.compactMap { p -> String? in if case .ledger(let name) = p.file { name } else { nil } })
+        let badLedgers = next.ledgers.filter { damagedLedgers.contains($0) }
         next.ledgers.removeAll { badLedgers.contains($0) }
         out.droppedLedgers = badLedgers
         // Rebuild the latest index from the surviving footers and publish it with the switch.

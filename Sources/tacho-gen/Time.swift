@@ -1,5 +1,5 @@
-// Time handling without Foundation: milliseconds since the Unix epoch (UTC), an RFC 3339
-// parser and a fast formatter (civil-date arithmetic: TachoTime).
+// Time handling without Foundation: milliseconds since the Unix epoch (UTC). Parsing is
+// TachoTime's (`Timestamp`, the one RFC 3339 reader); the fast formatter is the generator's.
 
 import TachoTime
 
@@ -13,61 +13,24 @@ enum TimeParseError: Error, CustomStringConvertible {
     }
 }
 
-/// Parses `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM:SS[.fff…](Z|±HH:MM)` or the same with a space
-/// instead of `T` (no zone = UTC). Returns milliseconds since the epoch.
+/// Parses `YYYY-MM-DD` (midnight UTC) or an RFC 3339 time as the store reads one
+/// (`Timestamp.parseMicros`: `T`, `t` or a space; no zone = UTC). Returns milliseconds since
+/// the epoch (sub-millisecond digits dropped).
 func parseRFC3339(_ text: String) throws -> Int64 {
+    if let micros = Timestamp.parseMicros(text) { return CivilDate.floorDiv(micros, 1000) }
     let b = Array(text.utf8)
-    var i = 0
-    func num(_ n: Int) throws -> Int64 {
-        guard i + n <= b.count else { throw TimeParseError.invalid(text) }
+    func num(_ r: Range<Int>) -> Int64? {
         var v: Int64 = 0
-        for _ in 0..<n {
-            let c = b[i]
-            guard c >= 48, c <= 57 else { throw TimeParseError.invalid(text) }
-            v = v * 10 + Int64(c - 48); i += 1
+        for c in b[r] {
+            guard c >= 48, c <= 57 else { return nil }
+            v = v * 10 + Int64(c - 48)
         }
         return v
     }
-    func expect(_ c: UInt8) throws {
-        guard i < b.count, b[i] == c else { throw TimeParseError.invalid(text) }
-        i += 1
-    }
-    let year = try num(4); try expect(45); let month = try num(2); try expect(45); let day = try num(2)
-    guard (1...12).contains(month), (1...31).contains(day) else { throw TimeParseError.invalid(text) }
-    var ms = CivilDate.days(year: year, month: month, day: day) * 86_400_000
-    if i == b.count { return ms }
-    guard b[i] == UInt8(ascii: "T") || b[i] == UInt8(ascii: "t") || b[i] == 32 else {
-        throw TimeParseError.invalid(text)
-    }
-    i += 1
-    let h = try num(2); try expect(58); let m = try num(2); try expect(58); let s = try num(2)
-    guard h < 24, m < 60, s < 61 else { throw TimeParseError.invalid(text) }
-    ms += (h * 3600 + m * 60 + s) * 1000
-    if i < b.count, b[i] == 46 {  // fraction: keep milliseconds, truncate the rest
-        i += 1
-        var digits = 0, frac: Int64 = 0
-        while i < b.count, b[i] >= 48, b[i] <= 57 {
-            if digits < 3 { frac = frac * 10 + Int64(b[i] - 48) }
-            digits += 1; i += 1
-        }
-        guard digits > 0 else { throw TimeParseError.invalid(text) }
-        for _ in digits..<max(digits, 3) { frac *= 10 }
-        ms += frac
-    }
-    if i == b.count { return ms }
-    switch b[i] {
-    case UInt8(ascii: "Z"), UInt8(ascii: "z"):
-        i += 1
-    case UInt8(ascii: "+"), UInt8(ascii: "-"):
-        let sign: Int64 = b[i] == UInt8(ascii: "+") ? 1 : -1
-        i += 1
-        let oh = try num(2); try expect(58); let om = try num(2)
-        ms -= sign * (oh * 3600 + om * 60) * 1000
-    default:
-        throw TimeParseError.invalid(text)
-    }
-    guard i == b.count else { throw TimeParseError.invalid(text) }
-    return ms
+    guard b.count == 10, b[4] == 45, b[7] == 45, let year = num(0..<4), let month = num(5..<7), let day = num(8..<10),
+          year >= 1, (1...12).contains(month), day >= 1, Int(day) <= Timestamp.daysInMonth(year: Int(year), month: Int(month))
+    else { throw TimeParseError.invalid(text) }
+    return CivilDate.days(year: year, month: month, day: day) * 86_400_000
 }
 
 /// Formats epoch milliseconds as `2024-07-01T00:00:02.345Z` (24 bytes), caching the date part.

@@ -147,7 +147,7 @@ struct CompactCommand: ParsableCommand {
         // it: `tacho ingest` can commit meanwhile (FORMAT.md §3.5 "Standalone compaction").
         var writer = try openWriter(storePath, options: opts, command: "compact", advice: advice, maintenance: true)
         defer { writer.close() }
-        let enforcer = RetentionEnforcer(policy: policy, logger: logger, compaction: copts)
+        let enforcer = RetentionEnforcer(policy: policy, logger: logger, compaction: copts, environment: writer.environment)
         let before = try summary(writer)
         let usageBefore = StoreUsage.bytes(enforcer.budgetRoots(writer.layout))
 
@@ -243,7 +243,7 @@ struct CompactCommand: ParsableCommand {
         if case .trusted(let now) = verdict { (afterAge, age) = RetentionEnforcer.agePlan(snap.manifest, policy: policy, now: now) }
         let layout = snap.layout
         let plan = CompactionPlanner.plan(afterAge, options: compaction, defaultLevel: options.segment.zstdLevel) { s in
-            fileMTimeMicros(layout.segmentPath(s.name))  // as the writer's planner: the dry run plans what compact would
+            options.fileSystem.mtimeMicros(layout.segmentPath(s.name))  // as the writer's planner: the dry run plans what compact would
         }
         print("plan (dry run, nothing changed):")
         if case .distrusted(_, _, let why) = verdict, !policy.maxAge.isEmpty || compaction.ledgerMaxAge != nil {

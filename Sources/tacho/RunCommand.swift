@@ -144,7 +144,7 @@ extension RunCommand {
                 (try? readSmallFile(fake)).flatMap { UInt64(String(decoding: $0, as: UTF8.self).trimmingWhitespace) }
             }
         }
-        let enforcer = RetentionEnforcer(policy: policy, logger: logger, compaction: copts, freeBytes: free)
+        let enforcer = RetentionEnforcer(policy: policy, logger: logger, compaction: copts, environment: writer.environment, freeBytes: free)
         if ship.shipTo != nil && ship.shipKeep {
             let shipped = ShippedPartitions(store: writer.layout.root)
             enforcer.shipped = { shipped.contains($0, $1, $2) }

@@ -1,26 +1,10 @@
 import Foundation
 import SystemPackage
 import Testing
+import TachoFaults
 import TachoFormat
 import TachoStore
 import TachoTestSupport
-
-/// The real file system without fsyncs: building a test store of thousands of segments
-/// in seconds (durability is not what these tests are about).
-struct NoSyncFileSystem: StoreFileSystem {
-    let base = PosixFileSystem()
-    func createDirectory(_ path: String) throws { try base.createDirectory(path) }
-    func createFile(_ path: String) throws -> FileDescriptor { try base.createFile(path) }
-    func write(_ fd: FileDescriptor, _ bytes: UnsafeRawBufferPointer, path: String) throws { try base.write(fd, bytes, path: path) }
-    func sync(_ fd: FileDescriptor, path: String) throws {}
-    func close(_ fd: FileDescriptor, path: String) throws { try base.close(fd, path: path) }
-    func rename(_ from: String, to: String) throws { try base.rename(from, to: to) }
-    func unlink(_ path: String) throws { try base.unlink(path) }
-    func syncDirectory(_ path: String) throws {}
-    func openForReading(_ path: String) throws -> FileDescriptor { try base.openForReading(path) }
-    func listDirectory(_ path: String) throws -> [String] { try base.listDirectory(path) }
-    func fileSize(_ path: String) throws -> UInt64 { try base.fileSize(path) }
-}
 
 /// `tacho args…` under a soft and hard limit of `files` open files (`ulimit -n`).
 @discardableResult

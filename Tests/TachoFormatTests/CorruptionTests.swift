@@ -125,7 +125,7 @@ import Testing
         } catch let e as SegmentError {
             #expect(e.path == "sample.tseg")
             #expect(e.offset == ref.offset)
-            #expect(e.problem == ["malformed time block", "malformed object_type block", "malformed value block"][column])
+            #expect(e.kind == .malformedBlock(column: ["time", "object_type", "value"][column]))
         }
     }
 
@@ -244,7 +244,7 @@ import Testing
         } catch let e as SegmentError {
             #expect(e.path == "sample.tseg")
             #expect(e.offset == ref.offset)
-            #expect(e.problem == "malformed time block")
+            #expect(e.kind == .malformedBlock(column: "time"))
         }
     }
 }

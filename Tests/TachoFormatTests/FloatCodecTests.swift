@@ -238,7 +238,7 @@ import TachoTestSupport
             } catch let e as SegmentError {
                 #expect(e.path == "loc.tseg")
                 #expect(e.offset == ref.offset)
-                #expect(e.problem == "malformed \(name) block")
+                #expect(e.kind == .malformedBlock(column: name))
             }
         }
     }

@@ -483,7 +483,7 @@ import TachoFormat
                     #expect(mode == 3, "\(e)")
                     #expect(e.path == "relabelled.tseg")
                     #expect(e.offset == c.blocks[0].offset)
-                    #expect(e.problem == "malformed time block")
+                    #expect(e.kind == .malformedBlock(column: "time"))
                     rejected.append(v.vehicle)
                 }
             }

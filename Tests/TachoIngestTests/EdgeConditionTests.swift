@@ -6,6 +6,7 @@ import Testing
 import TachoFormat
 import TachoJSON
 @testable import TachoIngest
+import TachoFaults
 import TachoStore
 import TachoTestSupport
 

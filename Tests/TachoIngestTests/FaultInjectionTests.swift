@@ -3,6 +3,7 @@ import Testing
 import TachoFormat
 @testable import TachoIngest
 import TachoJSON
+import TachoFaults
 import TachoStore
 #if canImport(Glibc)
 import Glibc
@@ -194,5 +195,8 @@ func operationName(_ op: IOOp) -> String {
     case .rename: "rename"
     case .unlink: "unlink"
     case .fsyncDir: "fsync directory"
+    case .link: "link"
+    case .rmdir: "remove directory"
+    case .lock: "open lock"
     }
 }

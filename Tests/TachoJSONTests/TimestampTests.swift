@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import TachoJSON
+import TachoTime
 import TachoTestSupport
 
 /// Test-only reference: count days year by year / month by month (obviously correct, slow).

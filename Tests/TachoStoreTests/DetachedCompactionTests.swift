@@ -42,7 +42,7 @@ import TachoTestSupport
         let r = try job.publish(out, on: w)
         #expect(r.tasks.allSatisfy { $0.applied })
         #expect(try scanDetections(try Snapshot.open(path: dir.path)) == expected)
-        #expect(CompactionClaim.liveReservation(w.layout.compacting) == nil)
+        #expect(CompactionClaim.liveReservation(w.layout.compacting, fs: PosixFileSystem()) == nil)
         w.close()
         ingest = try StoreWriter(path: dir.path, options: smallOptions())
         #expect(Verifier.verify(snapshot: try ingest.snapshot()).isClean)

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TachoFormat
+import TachoFaults
 @testable import TachoStore
 #if canImport(Glibc)
 import Glibc

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TachoFormat
+import TachoFaults
 @testable import TachoStore
 #if canImport(Glibc)
 import Glibc
@@ -84,6 +85,9 @@ func operationName(_ op: IOOp) -> String {
     case .rename: "rename"
     case .unlink: "unlink"
     case .fsyncDir: "fsync directory"
+    case .link: "link"
+    case .rmdir: "remove directory"
+    case .lock: "open lock"
     }
 }
 
@@ -92,7 +96,7 @@ func faultKinds(for op: IOOp) -> [FaultKind] {
     switch op {
     case .write: [.error(ENOSPC), .error(EIO), .shortWrite]
     case .create: [.error(ENOSPC), .error(EIO)]
-    case .fsync, .fsyncDir, .close, .rename, .unlink, .mkdir: [.error(EIO)]
+    case .fsync, .fsyncDir, .close, .rename, .unlink, .mkdir, .link, .rmdir, .lock: [.error(EIO)]
     }
 }
 

@@ -21,7 +21,7 @@ public final class StoreMaintenance {
     /// Seconds between compaction runs; 0 disables scheduled compaction.
     public let compactEvery: Double
     let logger: Logger
-    private let started = monotonicNanosStore()
+    private let started: UInt64
     private var lastStart: UInt64?
     private var running = false
     private let slot = BuildSlot()
@@ -29,6 +29,8 @@ public final class StoreMaintenance {
     private let group = DispatchGroup()
     /// Results of published runs (for tests and logs).
     public private(set) var completedRuns = 0
+    /// The error of the last build that failed (not cancelled), for callers to match on.
+    public private(set) var lastFailure: (any Error)?
 
     final class BuildSlot: Sendable {
         let state = Mutex<BuildState>(.idle)
@@ -38,7 +40,8 @@ public final class StoreMaintenance {
     enum BuildState: Sendable {
         case idle
         case done(CompactionOutput)
-        case failed(String)
+        /// The build's error, kept whole (a `StoreError`, `CompactionCancelled`, …).
+        case failed(any Error)
     }
 
     public init(writer: StoreWriter, retention: RetentionEnforcer, compaction: CompactionOptions,
@@ -48,6 +51,7 @@ public final class StoreMaintenance {
         self.compaction = compaction
         self.compactEvery = compactEvery
         self.logger = logger
+        started = writer.environment.clock.monotonicNanos()
         seenLedgers = Set(writer.manifest.ledgers)
         // A budget check follows every commit: keep processed/ and rejected/ as a running
         // total, walked again once a minute (`periodic`) and before anything is deleted.
@@ -114,7 +118,7 @@ public final class StoreMaintenance {
 
     func startIfDue() {
         guard compactEvery > 0, !running, !writer.hasOpenTransaction else { return }
-        let now = monotonicNanosStore()
+        let now = writer.environment.clock.monotonicNanos()
         // The first run comes soon after start (a box that restarts often still compacts),
         // then every `compactEvery` seconds.
         let interval = lastStart == nil ? min(compactEvery, 60) : compactEvery
@@ -147,7 +151,7 @@ public final class StoreMaintenance {
             do {
                 state = .done(try Compactor.build(plan, layout: layout, storeOptions: storeOptions, options: buildOptions, cancel: cancel))
             } catch {
-                state = .failed("\(error)")
+                state = .failed(error)
             }
             slot.withLock { $0 = state }
             group.leave()
@@ -165,10 +169,11 @@ public final class StoreMaintenance {
         switch state {
         case .idle:
             return
-        case .failed(let why):
+        case .failed(let error):
             running = false
-            if cancelFlag.isCancelled { return }
-            logger.error("compaction failed; the store is unchanged: \(why)")
+            if error is CompactionCancelled || cancelFlag.isCancelled { return }
+            lastFailure = error
+            logger.error("compaction failed; the store is unchanged: \(error)")
         case .done(let out):
             running = false
             guard !writer.hasOpenTransaction else {

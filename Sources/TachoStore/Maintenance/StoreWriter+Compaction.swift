@@ -12,8 +12,8 @@ extension StoreWriter {
     public func planCompaction(_ options: CompactionOptions) -> CompactionPlan {
         let layout = self.layout
         var plan = CompactionPlanner.plan(
-            manifest, catalog: catalog, options: options, defaultLevel: self.options.segment.zstdLevel
-        ) { fileMTimeMicros(layout.segmentPath($0.name)) }
+            manifest, catalog: catalog, options: options.at(self.options.clock), defaultLevel: self.options.segment.zstdLevel
+        ) { fs.mtimeMicros(layout.segmentPath($0.name)) }
         reserveNumbers(&plan)
         return plan
     }

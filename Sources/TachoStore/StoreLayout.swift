@@ -1,8 +1,5 @@
 import TachoFormat
 import TachoTime
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The one place that names every file in a store directory (FORMAT.md §0) and parses the
 /// names back (LevelDB's db/filename.h).
@@ -73,15 +70,13 @@ extension StoreLayout {
     /// The store never follows a symbolic link out of itself: `segments/`, `index/` and
     /// `quarantine/` must be real directories when they exist (the root may be a link: the
     /// operator chose that path). Files inside are opened with O_NOFOLLOW.
-    public func checkSubdirectories() throws {
+    public func checkSubdirectories(fs: any StoreFileSystem) throws {
         for dir in [segmentsDir, indexDir, quarantineDir] {
-            var st = stat()
-            guard lstat(dir, &st) == 0 else { continue }  // absent: created when needed
-            let type = st.st_mode & S_IFMT
-            guard type == S_IFDIR else {
+            guard let st = fs.status(dir, followingLinks: false) else { continue }  // absent: created when needed
+            guard st.kind == .directory else {
                 throw StoreError(
                     .invalidArgument, "open store", path: dir,
-                    (type == S_IFLNK ? "is a symbolic link" : "is not a directory")
+                    (st.kind == .symbolicLink ? "is a symbolic link" : "is not a directory")
                         + "; a store never follows links out of itself (make it a real directory)")
             }
         }

@@ -1,13 +1,5 @@
 import Logging
-#if canImport(Glibc)
-import Glibc
-#endif
 
-private func fileSize(_ path: String) -> UInt64? {
-    var st = stat()
-    guard lstat(path, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return nil }
-    return UInt64(st.st_size)
-}
 
 /// A compaction that holds the writer lock only to plan and to switch (`tacho compact`), as
 /// `tacho run` does in-process (FORMAT.md §3.5 "Standalone compaction"):
@@ -55,6 +47,10 @@ public final class DetachedCompaction {
         // Outputs were written without the lock: publish only files still there, whole (a
         // tacho that predates COMPACTING may have opened the store and removed them).
         var out = out
+        let fs = writer.fs
+        func fileSize(_ path: String) -> UInt64? {
+            fs.status(path, followingLinks: false).flatMap { $0.kind == .regular ? $0.size : nil }
+        }
         for i in out.tasks.indices {
             if let o = out.tasks[i].output, fileSize(layout.segmentPath(o.name)) != o.fileSize {
                 writer.logger.warning("compaction output missing or changed; not published", metadata: ["file": "\(o.name)"])
@@ -90,10 +86,10 @@ extension StoreWriter {
         }
         let layout = self.layout
         var plan = CompactionPlanner.plan(
-            manifest, catalog: catalog, options: options, defaultLevel: self.options.segment.zstdLevel
-        ) { fileMTimeMicros(layout.segmentPath($0.name)) }
+            manifest, catalog: catalog, options: options.at(self.options.clock), defaultLevel: self.options.segment.zstdLevel
+        ) { fs.mtimeMicros(layout.segmentPath($0.name)) }
         guard !plan.isEmpty else { return DetachedCompaction(plan: plan, claim: nil, layout: layout) }
-        let claim = try CompactionClaim(path: layout.compacting)
+        let claim = try CompactionClaim(path: layout.compacting, fs: fs)
         let before = manifest
         var next = manifest
         let first = next.nextNumber

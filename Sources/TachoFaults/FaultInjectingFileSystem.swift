@@ -1,8 +1,14 @@
 import Synchronization
 import SystemPackage
+import TachoStore
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// Calls of a `StoreFileSystem` the fault injector can fail, record and count.
+public enum IOOp: String, Sendable, CaseIterable {
+    case mkdir, create, write, fsync, close, rename, unlink, fsyncDir, link, rmdir, lock
+}
 
 /// What an injected fault does to the call it hits.
 public enum FaultKind: Sendable, Equatable, CustomStringConvertible {
@@ -91,7 +97,8 @@ public struct Fault: Sendable, CustomStringConvertible {
 /// fsync of a descriptor it already closed (after a failed close the descriptor is gone, and
 /// closing it again may close a descriptor another thread just opened).
 ///
-/// The CLI uses one when `TACHO_FAULT` is set (see `environment`).
+/// Built only into tests and tools (the TachoFaults target): a release `tacho` has no fault
+/// injector (Tests/TachoCLITests/ReleaseContentsTests.swift checks the package graph).
 public final class FaultInjectingFileSystem: StoreFileSystem {
     /// One call the store made.
     public struct Call: Sendable, Equatable, CustomStringConvertible {
@@ -119,24 +126,6 @@ public final class FaultInjectingFileSystem: StoreFileSystem {
         self.base = base
         state.withLock { $0.faults = faults }
     }
-
-    /// The file system `TACHO_FAULT` asks for, shared by the whole process (so the n-th call is
-    /// counted across every store it opens); nil when the variable is unset or empty. Several
-    /// faults are separated by commas. A spec that does not parse is reported on stderr once
-    /// and ignored.
-    public static let environment: FaultInjectingFileSystem? = {
-        guard let raw = getenv("TACHO_FAULT").map({ String(cString: $0) }), !raw.isEmpty else { return nil }
-        var faults: [Fault] = []
-        for spec in raw.split(separator: ",") {
-            if let f = Fault(parsing: spec) {
-                faults.append(f)
-            } else {
-                let msg = Array("tacho: ignoring TACHO_FAULT entry '\(spec)': expected <op>[@n][+]:<ENOSPC|EIO|…|short>[:path], op one of \(IOOp.allCases.map(\.rawValue).joined(separator: ","))\n".utf8)
-                _ = msg.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }
-            }
-        }
-        return faults.isEmpty ? nil : FaultInjectingFileSystem(faults: faults)
-    }()
 
     // MARK: control
 
@@ -181,7 +170,7 @@ public final class FaultInjectingFileSystem: StoreFileSystem {
     }
 
     private func injectedError(_ operation: String, _ path: String, _ e: Int32, _ extra: String = "") -> StoreError {
-        StoreError(.io, operation, path: path, "\(extra)\(Errno(rawValue: e)) (injected \(FaultKind.errnoName(e)))")
+        StoreError(.io, operation, path: path, "\(extra)\(Errno(rawValue: e)) (injected \(FaultKind.errnoName(e)))", cause: e)
     }
 
     /// True when `fd` is one of ours and still open; records misuse otherwise.
@@ -277,7 +266,44 @@ public final class FaultInjectingFileSystem: StoreFileSystem {
         try base.syncDirectory(path)
     }
 
+    public func link(_ from: String, to: String) throws {
+        if case .error(let e)? = check(.link, from) { throw injectedError("link", from, e, "to \(to): ") }
+        try base.link(from, to: to)
+    }
+
+    public func removeDirectory(_ path: String) throws {
+        if case .error(let e)? = check(.rmdir, path) { throw injectedError("remove directory", path, e) }
+        try base.removeDirectory(path)
+    }
+
+    public func openLockFile(_ path: String, create: Bool) throws -> FileDescriptor {
+        if case .error(let e)? = check(.lock, path) { throw injectedError("open lock", path, e) }
+        let fd = try base.openLockFile(path, create: create)
+        state.withLock { $0.open[fd.rawValue] = path }
+        return fd
+    }
+
+    public func replaceContents(_ fd: FileDescriptor, _ bytes: [UInt8], sync: Bool, path: String) throws {
+        guard isOpen(fd, "write", path) else { throw injectedError("write", path, EBADF) }
+        if case .error(let e)? = check(.write, path) { throw injectedError("write", path, e) }
+        if sync, case .error(let e)? = check(.fsync, path) { throw injectedError("fsync", path, e) }
+        try base.replaceContents(fd, bytes, sync: sync, path: path)
+    }
+
     public func openForReading(_ path: String) throws -> FileDescriptor { try base.openForReading(path) }
-    public func listDirectory(_ path: String) throws -> [String] { try base.listDirectory(path) }
-    public func fileSize(_ path: String) throws -> UInt64 { try base.fileSize(path) }
+    public func read(_ fd: FileDescriptor, into buffer: UnsafeMutableRawBufferPointer, path: String) throws -> Int {
+        try base.read(fd, into: buffer, path: path)
+    }
+    public func size(of fd: FileDescriptor, path: String) throws -> UInt64 { try base.size(of: fd, path: path) }
+    public func directoryEntries(_ path: String) throws -> [DirectoryEntry] { try base.directoryEntries(path) }
+    public func fileStatus(_ path: String, followingLinks: Bool) throws -> FileStatus {
+        try base.fileStatus(path, followingLinks: followingLinks)
+    }
+    public func freeBytes(_ path: String) -> UInt64? { base.freeBytes(path) }
+    public func resolvedPath(_ path: String) -> String? { base.resolvedPath(path) }
+    public func tryLock(_ fd: FileDescriptor, exclusive: Bool, path: String) throws -> Bool {
+        try base.tryLock(fd, exclusive: exclusive, path: path)
+    }
+    public func unlock(_ fd: FileDescriptor, path: String) { base.unlock(fd, path: path) }
+    public func readPrefix(_ fd: FileDescriptor, count: Int, path: String) -> [UInt8] { base.readPrefix(fd, count: count, path: path) }
 }

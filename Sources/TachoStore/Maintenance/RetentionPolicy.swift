@@ -1,8 +1,5 @@
 import Logging
 import TachoFormat
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// What may be deleted, and when (SEMANTICS §5). Nothing else is ever deleted.
 ///
@@ -116,72 +113,6 @@ public struct RetentionReport: Sendable {
     /// Expired rows dropped physically by trims (compaction of whole expired partitions is
     /// counted in `actions` as drops).
     public var isEmpty: Bool { actions.isEmpty }
-}
-
-/// Sizes of what Tacho keeps on disk.
-public enum StoreUsage {
-    /// Sum of st_size of every regular file under `roots` (recursively, symlinks not
-    /// followed, each inode once).
-    public static func bytes(_ roots: [String], skip: Set<String> = []) -> UInt64 {
-        var seen = Set<InodeKey>()
-        var total: UInt64 = 0
-        for r in roots { walk(r, skip, &seen, &total) }
-        return total
-    }
-
-    /// Paths in segments/ and index/ that `manifest` does not name: outputs of a compaction
-    /// still being built (working space, guarded by the free-space floor, not the budget).
-    static func unpublished(_ layout: StoreLayout, _ manifest: Manifest) -> Set<String> {
-        var out = Set<String>()
-        let live = Set(manifest.segments.map(\.name))
-        for name in directoryEntries(layout.segmentsDir) ?? [] where !live.contains(name) { out.insert(layout.segmentPath(name)) }
-        let liveIndex = Set(manifest.ledgers + [manifest.latestIndex, manifest.catalog])
-        for name in directoryEntries(layout.indexDir) ?? [] where !liveIndex.contains(name) { out.insert(layout.indexPath(name)) }
-        return out
-    }
-
-    /// Whether two existing paths lie on one file system (same st_dev). False when either
-    /// cannot be examined.
-    public static func sameFileSystem(_ a: String, _ b: String) -> Bool {
-        var sa = stat(), sb = stat()
-        guard stat(a, &sa) == 0, stat(b, &sb) == 0 else { return false }
-        return sa.st_dev == sb.st_dev
-    }
-
-    /// Free bytes for unprivileged users on the file system holding `path` (statvfs).
-    public static func freeBytes(_ path: String) -> UInt64? {
-        var s = statvfs()
-        guard statvfs(path, &s) == 0 else { return nil }
-        return UInt64(s.f_bavail) &* UInt64(s.f_frsize)
-    }
-
-    struct InodeKey: Hashable { var dev: UInt64; var ino: UInt64 }
-
-    private static func walk(_ path: String, _ skip: Set<String>, _ seen: inout Set<InodeKey>, _ total: inout UInt64) {
-        guard !skip.contains(path) else { return }
-        var st = stat()
-        guard lstat(path, &st) == 0 else { return }
-        let key = InodeKey(dev: UInt64(st.st_dev), ino: UInt64(st.st_ino))
-        guard seen.insert(key).inserted else { return }
-        switch st.st_mode & S_IFMT {
-        case S_IFREG: total += UInt64(st.st_size)
-        case S_IFDIR:
-            for name in directoryEntries(path) ?? [] { walk(path + "/" + name, skip, &seen, &total) }
-        default: break
-        }
-    }
-
-    /// Regular files directly in `dir`: (path, size, mtime µs), oldest first.
-    static func filesOldestFirst(_ dir: String) -> [(path: String, size: UInt64, mtime: Int64)] {
-        var out: [(path: String, size: UInt64, mtime: Int64)] = []
-        for name in directoryEntries(dir) ?? [] {
-            var st = stat()
-            let p = dir + "/" + name
-            guard lstat(p, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { continue }
-            out.append((p, UInt64(st.st_size), Int64(st.st_mtim.tv_sec) * 1_000_000 + Int64(st.st_mtim.tv_nsec) / 1000))
-        }
-        return out.sorted { ($0.mtime, $0.path) < ($1.mtime, $1.path) }
-    }
 }
 
 func formatDuration(_ micros: Int64) -> String {

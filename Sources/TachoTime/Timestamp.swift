@@ -1,7 +1,5 @@
 // RFC 3339 timestamps <-> microseconds since the Unix epoch (UTC). No Foundation.
 
-import TachoTime
-
 /// Parsing and formatting of RFC 3339 times as Int64 microseconds since 1970-01-01T00:00:00Z.
 ///
 /// Accepted input (`parseMicros`), whole buffer, no surrounding whitespace:
@@ -160,7 +158,7 @@ public enum Timestamp {
     }
 
     @inline(__always)
-    static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 { CivilDate.floorDiv(a, b) }
+    public static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 { CivilDate.floorDiv(a, b) }
 
     /// True for Gregorian leap years.
     public static func isLeapYear(_ y: Int) -> Bool { y % 4 == 0 && (y % 100 != 0 || y % 400 == 0) }

@@ -5,207 +5,6 @@ import TachoFormat
 import Glibc
 #endif
 
-/// How compaction chooses and rewrites partitions. Every default is safe for an edge box.
-public struct CompactionOptions: Sendable {
-    /// Partitions whose end is at least this far behind `now` (µs) are cold: rewritten once
-    /// at `coldLevel`. Default 7 days; nil never recompresses.
-    public var coldAfter: Int64? = 7 * 86_400_000_000
-    /// zstd level for cold partitions. Default 19: measured on generated fleet data, a merged
-    /// partition is 0.8–5.6 % smaller than at level 3 (1.2 M rows: 1.349 vs 1.432 bytes/row;
-    /// 4.7 M rows: 1.392 vs 1.403; level 9 gained 0.8 % on the former) and compaction takes
-    /// ~2× as long (0.43 s instead of 0.21 s for 1.2 M rows) — paid once per partition.
-    public var coldLevel: Int32 = 19
-    /// Most bytes per second compaction writes (flash wear, I/O share); 0 = unlimited.
-    public var rateLimitBytesPerSecond: Double = 0
-    /// Merge the ingest ledger files (one per commit) into one. Default on.
-    public var mergeLedgers = true
-    /// Ledger entries ingested longer ago than this (µs) are dropped by the merge: a file
-    /// re-delivered after that is ingested again (its rows replace equal identities).
-    /// Default nil: keep every entry.
-    public var ledgerMaxAge: Int64?
-    /// In a partition that is still open (its end is after `now`), merge the newest small
-    /// segments only once there are at least this many of them. Default 8.
-    public var openPartitionMinSegments = 8
-    /// Wall-clock now in µs; nil reads the clock. Tests set it.
-    public var now: Int64?
-    /// False when `now` comes from a distrusted clock: the plan then forgets no ledger entry
-    /// by age (a clock years ahead would make every entry look old, and a re-delivered file
-    /// would be ingested again).
-    public var clockTrusted = true
-
-    public init() {}
-
-    var nowMicros: Int64 { now ?? wallClockMicrosStore() }
-}
-
-/// One partition (or the newest segments of one) to rewrite into a single segment.
-public struct CompactionTask: Sendable, Hashable {
-    public var measurementID: UInt8
-    public var partitionStart: Int64
-    /// Segments to merge, ascending seq: all of the partition, or its newest ones (a suffix
-    /// by seq; FORMAT.md §3.5 explains why nothing else is correct).
-    public var inputs: [SegmentMeta]
-    /// Number (and seq) of the output segment; 0 until reserved by the writer.
-    public var outputNumber: UInt64 = 0
-    public var zstdLevel: Int32
-    /// Rows with `time < cutoff` are dropped (the retention watermark, or a budget trim).
-    public var cutoff: Int64
-    /// Why: "37 segments", "expired rows", "cold: zstd 9".
-    public var reasons: [String]
-    /// The measurement's name in the store's catalog ("" when not known).
-    public var name = ""
-
-    public var measurementName: String { name.isEmpty ? "measurement \(measurementID)" : name }
-    public var partitionLabel: String { StoreLayout.partitionLabel(partitionStart) }
-    public var inputBytes: UInt64 { inputs.reduce(0) { $0 + $1.fileSize } }
-    public var inputRows: Int { inputs.reduce(0) { $0 + $1.rowCount } }
-}
-
-/// Merge the ledger files `inputs` (the oldest ones, in commit order) into one.
-public struct LedgerMergeTask: Sendable, Hashable {
-    public var inputs: [String]
-    public var outputNumber: UInt64 = 0
-    /// Entries with `ingestedAt < pruneBefore` are dropped.
-    public var pruneBefore: Int64?
-}
-
-/// What a compaction run will do, computed from one manifest.
-public struct CompactionPlan: Sendable {
-    public var base: Manifest
-    public var tasks: [CompactionTask]
-    public var ledgerMerge: LedgerMergeTask?
-    public var isEmpty: Bool { tasks.isEmpty && ledgerMerge == nil }
-}
-
-/// What one task produced.
-public struct CompactionTaskResult: Sendable {
-    public var task: CompactionTask
-    /// The new segment; nil when no row survived (the partition goes away).
-    public var output: SegmentMeta?
-    public var outputRows: Int
-    /// Stored rows dropped because they were below the cutoff (retention).
-    public var expiredRows: Int
-    /// Stored rows dropped because a row with the same identity and a higher seq exists.
-    public var supersededRows: Int
-    public var outputBytes: UInt64 { output?.fileSize ?? 0 }
-    /// False when the switch found the inputs changed (another job replaced them) and the
-    /// output was discarded.
-    public var applied = true
-}
-
-public struct LedgerMergeResult: Sendable {
-    public var task: LedgerMergeTask
-    public var name: String
-    public var entriesIn: Int
-    public var entriesOut: Int
-    public var bytesIn: UInt64
-    public var bytesOut: UInt64
-    public var applied = true
-}
-
-/// Everything a compaction build wrote, waiting for (or past) its manifest switch.
-public struct CompactionOutput: Sendable {
-    public var plan: CompactionPlan
-    public var tasks: [CompactionTaskResult]
-    public var ledger: LedgerMergeResult?
-    /// Bytes written to new files.
-    public var bytesWritten: UInt64
-    /// Wall time of the build (reading, encoding, writing, fsync), seconds.
-    public var seconds: Double
-
-    public var megabytesPerSecond: Double { seconds > 0 ? Double(bytesWritten) / 1e6 / seconds : 0 }
-}
-
-/// A cancellation request for a background build (the daemon stopping).
-public final class CompactionCancel: Sendable {
-    private let flag = Atomic<Bool>(false)
-    public init() {}
-    public func cancel() { flag.store(true, ordering: .relaxed) }
-    public var isCancelled: Bool { flag.load(ordering: .relaxed) }
-}
-
-public struct CompactionCancelled: Error, Sendable, CustomStringConvertible {
-    public var description: String { "compaction cancelled" }
-}
-
-// MARK: - Planning
-
-public enum CompactionPlanner {
-    /// The tasks worth doing on `manifest` (numbers not reserved yet). Pure: `tacho compact
-    /// --dry-run` calls it on a snapshot without taking the writer lock.
-    ///
-    /// A closed partition (end ≤ now) is merged whole when it has 2+ segments, holds rows
-    /// below the watermark, or is cold and not yet rewritten cold. An open partition merges
-    /// its newest small segments (size-tiered) once there are `openPartitionMinSegments`.
-    /// `writtenAt` gives a segment file's mtime in µs (to tell whether a cold partition's one
-    /// segment was written after it turned cold, i.e. by a cold rewrite).
-    public static func plan(
-        _ manifest: Manifest, catalog: Catalog = .builtIn, options: CompactionOptions, defaultLevel: Int32,
-        writtenAt: (SegmentMeta) -> Int64?
-    ) -> CompactionPlan {
-        let now = options.nowMicros
-        var groups: [PartitionID: [SegmentMeta]] = [:]
-        for s in manifest.segments { groups[PartitionID(s.measurementID, s.partitionStart), default: []].append(s) }
-        var tasks: [CompactionTask] = []
-        for (key, segs0) in groups.sorted(by: { ($0.key.start, $0.key.mid) < ($1.key.start, $1.key.mid) })
-        where catalog.measurement(id: key.mid) != nil {
-            let segs = segs0.sorted { $0.seq < $1.seq }
-            let watermark = manifest.watermarks[key.mid] ?? .min
-            let partitionEnd = manifest.partitionEnd(of: key.start)
-            // Wholly expired partitions are retention's to drop (no rewrite needed).
-            if partitionEnd <= watermark { continue }
-            let closed = partitionEnd <= now
-            var coldLevel: Int32?
-            if let after = options.coldAfter, options.coldLevel > defaultLevel {
-                let (coldAt, o2) = partitionEnd.addingReportingOverflow(after)
-                if !o2 && coldAt <= now { coldLevel = options.coldLevel }
-            }
-            let expired = segs.contains { $0.minTime < watermark }
-            var reasons: [String] = []
-            var inputs = segs
-            if closed || expired {
-                if segs.count >= 2 { reasons.append("\(segs.count) segments") }
-                if expired { reasons.append("expired rows") }
-                if let lvl = coldLevel, segs.count == 1, let t = writtenAt(segs[0]), t < partitionEnd &+ (options.coldAfter ?? 0) {
-                    reasons.append("cold: zstd \(lvl)")
-                } else if let lvl = coldLevel, !reasons.isEmpty {
-                    reasons.append("cold: zstd \(lvl)")
-                }
-            } else {
-                // Open partition: the newest run of segments, each smaller than the sum of the
-                // ones after it is not yet — size tiers keep write amplification logarithmic.
-                var suffix: [SegmentMeta] = []
-                var sum: UInt64 = 0
-                for s in segs.reversed() {
-                    if !suffix.isEmpty && s.fileSize > sum { break }
-                    suffix.insert(s, at: 0)
-                    sum += s.fileSize
-                }
-                guard suffix.count >= max(2, options.openPartitionMinSegments) else { continue }
-                inputs = suffix
-                reasons.append("\(suffix.count) newest segments of an open partition")
-            }
-            guard !reasons.isEmpty else { continue }
-            let level = inputs.count == segs.count ? (coldLevel ?? defaultLevel) : defaultLevel
-            tasks.append(CompactionTask(
-                measurementID: key.mid, partitionStart: key.start, inputs: inputs, zstdLevel: level,
-                cutoff: watermark, reasons: reasons, name: catalog.name(of: key.mid)))
-        }
-        var ledger: LedgerMergeTask?
-        if options.mergeLedgers, manifest.ledgers.count >= 2 || (options.ledgerMaxAge != nil && !manifest.ledgers.isEmpty) {
-            ledger = LedgerMergeTask(
-                inputs: manifest.ledgers, pruneBefore: options.clockTrusted ? options.ledgerMaxAge.map { now &- $0 } : nil)
-        }
-        return CompactionPlan(base: manifest, tasks: tasks, ledgerMerge: ledger)
-    }
-
-    struct PartitionID: Hashable {
-        var mid: UInt8
-        var start: Int64
-        init(_ mid: UInt8, _ start: Int64) { (self.mid, self.start) = (mid, start) }
-    }
-}
-
 // MARK: - Building (any thread; touches only new files)
 
 public enum Compactor {
@@ -217,8 +16,9 @@ public enum Compactor {
         _ plan: CompactionPlan, layout: StoreLayout, storeOptions: StoreOptions, options: CompactionOptions,
         cancel: CompactionCancel? = nil
     ) throws -> CompactionOutput {
-        let start = monotonicNanosStore()
-        var limiter = WriteRateLimiter(bytesPerSecond: options.rateLimitBytesPerSecond)
+        let clock = storeOptions.clock
+        let start = clock.monotonicNanos()
+        var limiter = WriteRateLimiter(bytesPerSecond: options.rateLimitBytesPerSecond, clock: clock)
         var written: [String] = []
         var results: [CompactionTaskResult] = []
         var ledger: LedgerMergeResult?
@@ -253,7 +53,7 @@ public enum Compactor {
         let bytes = results.reduce(UInt64(0)) { $0 + $1.outputBytes } + (ledger?.bytesOut ?? 0)
         return CompactionOutput(
             plan: plan, tasks: results, ledger: ledger, bytesWritten: bytes,
-            seconds: Double(monotonicNanosStore() - start) / 1e9)
+            seconds: clock.seconds(since: start))
     }
 
     static func buildTask(
@@ -455,39 +255,32 @@ struct VehicleAccumulator {
 /// Paces writes to an average rate by sleeping (flash wear; leaves I/O to ingest).
 struct WriteRateLimiter {
     let bytesPerSecond: Double
-    private var start: UInt64 = 0
+    let clock: StoreClock
+    private var start: UInt64?
     private var bytes: Double = 0
 
-    init(bytesPerSecond: Double) { self.bytesPerSecond = bytesPerSecond }
+    init(bytesPerSecond: Double, clock: StoreClock) {
+        self.bytesPerSecond = bytesPerSecond
+        self.clock = clock
+    }
 
     mutating func wrote(_ n: Int) {
         guard bytesPerSecond > 0 else { return }
-        if start == 0 { start = monotonicNanosStore() }
+        let start = self.start ?? clock.monotonicNanos()
+        self.start = start
         bytes += Double(n)
         let due = bytes / bytesPerSecond
         while true {
-            let elapsed = Double(monotonicNanosStore() - start) / 1e9
+            let elapsed = clock.seconds(since: start)
             guard due > elapsed else { return }
-            usleep(UInt32(min(due - elapsed, 0.5) * 1e6))
+            clock.sleep(seconds: min(due - elapsed, 0.5))
         }
     }
 }
 
-func monotonicNanosStore() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-}
-
-func wallClockMicrosStore() -> Int64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_REALTIME, &ts)
-    return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
-}
-
-/// A file's mtime in µs, or nil (the compaction planner's notion of a segment's age).
-public func fileMTimeMicros(_ path: String) -> Int64? {
-    var st = stat()
-    guard stat(path, &st) == 0 else { return nil }
-    return Int64(st.st_mtim.tv_sec) * 1_000_000 + Int64(st.st_mtim.tv_nsec) / 1000
+extension StoreFileSystem {
+    /// A file's mtime in µs, or nil (the compaction planner's notion of a segment's age).
+    public func mtimeMicros(_ path: String) -> Int64? {
+        status(path, followingLinks: true)?.mtimeMicros
+    }
 }

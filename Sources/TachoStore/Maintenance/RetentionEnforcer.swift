@@ -1,8 +1,5 @@
 import Logging
 import TachoFormat
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Applies a `RetentionPolicy` to the store of one writer, on the writer's thread, between
 /// transactions (the daemon's `afterCommit`, `periodic` and `mayIngest` hooks, `tacho compact`).
@@ -16,6 +13,9 @@ public final class RetentionEnforcer {
     public private(set) var lastClockVerdict: ClockTrust.Verdict?
     /// Free bytes on the file system holding a path. Tests fake it.
     public var freeBytes: (String) -> UInt64?
+    /// Files and clocks (the writer's, `StoreWriter.environment`).
+    public let environment: StoreEnvironment
+    var fs: any StoreFileSystem { environment.files }
     /// Levels for budget trims (cold partitions are rewritten at the cold level).
     public var compaction: CompactionOptions
     let logger: Logger
@@ -38,13 +38,18 @@ public final class RetentionEnforcer {
     /// Partitions already logged as kept until shipped (logged once each).
     private var keptLogged: Set<String> = []
 
+    /// `clock` replaces `environment.clock` (a test's manual clock).
     public init(policy: RetentionPolicy, logger: Logger, compaction: CompactionOptions = CompactionOptions(),
-                clock: StoreClock = .system, freeBytes: ((String) -> UInt64?)? = nil) {
+                environment: StoreEnvironment = .system, clock: StoreClock? = nil, freeBytes: ((String) -> UInt64?)? = nil) {
         self.policy = policy
         self.logger = logger
         self.compaction = compaction
-        clockTrust = ClockTrust(clock: clock, maxLead: policy.maxClockLead)
-        self.freeBytes = freeBytes ?? { StoreUsage.freeBytes($0) }
+        var env = environment
+        if let clock { env.clock = clock }
+        self.environment = env
+        clockTrust = ClockTrust(clock: env.clock, maxLead: policy.maxClockLead)
+        let files = env.files
+        self.freeBytes = freeBytes ?? { files.freeBytes($0) }
     }
 
     /// Directories whose bytes count against the budget.
@@ -59,9 +64,9 @@ public final class RetentionEnforcer {
     func outsideBytes(fresh: Bool = false) -> UInt64 {
         let roots = outsideRoots
         guard !roots.isEmpty else { return 0 }
-        let now = monotonicNanosStore()
+        let now = environment.clock.monotonicNanos()
         if !fresh, let every = usageRewalkSeconds, let o = outside, Double(now &- o.walkedAt) / 1e9 < every { return o.bytes }
-        let b = StoreUsage.bytes(roots)
+        let b = StoreUsage.bytes(roots, fs: fs)
         outside = (b, now)
         outsideWalks += 1
         return b
@@ -70,7 +75,7 @@ public final class RetentionEnforcer {
     /// Whether the next budget check may use the running total without walking.
     var outsideIsCached: Bool {
         guard let every = usageRewalkSeconds, let o = outside else { return false }
-        return Double(monotonicNanosStore() &- o.walkedAt) / 1e9 < every
+        return environment.clock.seconds(since: o.walkedAt) < every
     }
 
     private func outsideChanged(by delta: Int64) {
@@ -176,7 +181,7 @@ public final class RetentionEnforcer {
         // partition); processed/ and rejected/, which grow with every file, may come from the
         // running total.
         func usage(fresh: Bool = false) -> UInt64 {
-            StoreUsage.bytes([w.layout.root], skip: StoreUsage.unpublished(w.layout, w.manifest)) + outsideBytes(fresh: fresh) + reserve
+            StoreUsage.bytes([w.layout.root], skip: StoreUsage.unpublished(w.layout, w.manifest, fs: fs), fs: fs) + outsideBytes(fresh: fresh) + reserve
         }
         var used = usage()
         // Nothing is deleted on a running total: walk first.
@@ -240,9 +245,9 @@ public final class RetentionEnforcer {
     private func deleteOldest(in dir: String, while more: () -> Bool, used: UInt64, label: String, warn: Bool = false,
                               report: inout RetentionReport) -> UInt64 {
         var used = used
-        for f in StoreUsage.filesOldestFirst(dir) {
+        for f in StoreUsage.filesOldestFirst(dir, fs: fs) {
             guard more() else { break }
-            guard unlink(f.path) == 0 || errno == ENOENT else { continue }
+            guard (try? fs.unlink(f.path)) != nil else { continue }  // a missing file is not an error
             used -= min(used, f.size)
             outsideChanged(by: -Int64(clamping: f.size))
             let a = RetentionAction(kind: .deleteFile, policy: label, path: f.path, bytes: f.size)
@@ -360,10 +365,10 @@ public final class RetentionEnforcer {
         guard let floor = policy.minFreeBytes, var free = freeBytes(layout.root) else { return true }
         // Only files on the store's own file system free space there; processed/ elsewhere is
         // left alone (it is the documented restore source, and deleting it frees nothing here).
-        if free < floor, let dir = policy.processedDirectory, StoreUsage.sameFileSystem(dir, layout.root) {
-            for f in StoreUsage.filesOldestFirst(dir) {
+        if free < floor, let dir = policy.processedDirectory, fs.sameFileSystem(dir, layout.root) {
+            for f in StoreUsage.filesOldestFirst(dir, fs: fs) {
                 guard free < floor else { break }
-                guard unlink(f.path) == 0 else { continue }
+                guard fs.status(f.path, followingLinks: false) != nil, (try? fs.unlink(f.path)) != nil else { continue }
                 outsideChanged(by: -Int64(clamping: f.size))
                 log(RetentionAction(kind: .deleteFile, policy: "free-space floor \(formatBytes(floor)): processed/ oldest first",
                                     path: f.path, bytes: f.size))
