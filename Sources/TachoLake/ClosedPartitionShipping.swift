@@ -82,7 +82,7 @@ public struct ClosedPartitionShipping: Sendable {
             }
             guard let file = try Exporter.export(planned, request, on: snapshot) else { continue }
             let r = try await shipper.ship([ShipItem(key: planned.relativePath, path: file.path)])
-            unlink(file.path)
+            try? storeOptions.environment.files.unlink(file.path)
             report.shipped += r.uploaded
             report.bytes += r.bytes
             report.alreadyShipped += r.alreadyShipped.count

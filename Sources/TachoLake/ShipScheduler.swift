@@ -3,6 +3,7 @@ import Dispatch
 import Logging
 import Synchronization
 import TachoS3
+import TachoStore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -18,6 +19,7 @@ public final class ShipScheduler: Sendable {
     private let everySeconds: Double
     private let logger: Logger
     private let stopped = Atomic<Bool>(false)
+    private let clock: StoreClock
     /// Runs completed (for tests and status).
     private let runs = Atomic<Int>(0)
 
@@ -26,6 +28,7 @@ public final class ShipScheduler: Sendable {
         self.client = client
         self.everySeconds = everySeconds
         self.logger = logger
+        clock = job.storeOptions.environment.clock
     }
 
     public var completedRuns: Int { runs.load(ordering: .relaxed) }
@@ -43,7 +46,7 @@ public final class ShipScheduler: Sendable {
             runs.add(1, ordering: .relaxed)
             var waited = 0.0
             while waited < everySeconds && !stopped.load(ordering: .relaxed) {
-                usleep(200_000)
+                clock.sleep(seconds: 0.2)
                 waited += 0.2
             }
         }
@@ -54,7 +57,7 @@ public final class ShipScheduler: Sendable {
         let (job, client, logger) = (self.job, self.client, self.logger)
         Task {
             do {
-                let now = Int64(time(nil)) * 1_000_000
+                let now = job.storeOptions.environment.clock.wallMicros()
                 let r = try await job.run(client: client, nowMicros: now, logger: logger)
                 if !r.shipped.isEmpty {
                     logger.notice("shipped \(r.shipped.count) partition file(s), \(r.bytes) bytes, to \(client.target.description)")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TachoFaults
 import TachoFormat
 import TachoTestSupport
 @testable import TachoStore
