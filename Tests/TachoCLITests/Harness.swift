@@ -7,17 +7,7 @@ let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().delet
 let fixtures = fixturesDirectory
 
 /// The `tacho` binary built beside this test bundle.
-let tachoPath: String = {
-    let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-    var dir = URL(fileURLWithPath: exe).deletingLastPathComponent()
-    // The bundle may be nested (…/debug/TachoPackageTests.xctest); walk up to find the binary.
-    for _ in 0..<4 {
-        let candidate = dir.appendingPathComponent("tacho").path
-        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        dir = dir.deletingLastPathComponent()
-    }
-    return repoRoot.appendingPathComponent(".build/debug/tacho").path
-}()
+let tachoPath = builtProduct("tacho")
 
 struct RunResult {
     var status: Int32

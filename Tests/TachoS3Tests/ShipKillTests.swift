@@ -7,17 +7,7 @@ import Testing
 /// bucket once, byte-identical, and nothing else is. (tools/crashtest-style soak runs are
 /// longer; this bounded version makes 20 kills.)
 @Suite(.serialized) struct ShipKillTests {
-    static let tachoPath: String = {
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        var dir = URL(fileURLWithPath: exe).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent("tacho").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent(".build/debug/tacho").path
-    }()
+    static let tachoPath = builtProduct("tacho")
 
     func ship(_ dir: String, _ moto: MotoServer) throws -> Process {
         let p = Process()

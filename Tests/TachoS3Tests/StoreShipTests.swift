@@ -6,9 +6,7 @@ import Testing
 /// `tacho ship` from a store: closed partitions become the same objects `tacho export` writes,
 /// once each, across kills; open partitions stay home.
 @Suite(.serialized) struct StoreShipTests {
-    static func binary(_ name: String) -> String {
-        URL(fileURLWithPath: ShipKillTests.tachoPath).deletingLastPathComponent().appendingPathComponent(name).path
-    }
+    static func binary(_ name: String) -> String { builtProduct(name) }
 
     @discardableResult
     static func run(_ exe: String, _ args: [String], env: [String: String] = [:]) throws -> (Int32, String) {

@@ -42,3 +42,18 @@ public let fixturesDirectory: String = {
     parts.removeLast(2)  // TestSupport.swift, TachoTestSupport
     return parts.joined(separator: "/") + "/Fixtures"
 }()
+
+/// The executable `name` (tacho, tacho-gen) built beside the running test bundle, else in
+/// `.build/debug` of the repository.
+public func builtProduct(_ name: String) -> String {
+    let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    var dir = URL(fileURLWithPath: exe).deletingLastPathComponent()
+    // The bundle may be nested (…/debug/TachoPackageTests.xctest); walk up to find the binary.
+    for _ in 0..<4 {
+        let candidate = dir.appendingPathComponent(name).path
+        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        dir = dir.deletingLastPathComponent()
+    }
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    return root.appendingPathComponent(".build/debug/\(name)").path
+}
