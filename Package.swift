@@ -8,6 +8,7 @@
 // (TachoTime, calendar arithmetic and RFC 3339 times without dependencies, sits below TachoJSON,
 //  TachoStore and tacho-gen; TachoJSON re-exports it.)
 // (TachoLineProtocol, InfluxDB line protocol, imports nothing; tacho-gen writes .lp with it.)
+//   output       tacho → TachoOutput (row printers, argument grammar) → TachoQuery, TachoSchema, TachoJSON
 //   export       tacho → TachoExport → TachoQuery, TachoParquet (a Parquet writer) → CZstd
 // (TachoFaults → TachoStore: the fault-injecting file system, linked only by tests; the release
 //  `tacho` never depends on it — Tests/TachoCLITests/ReleaseContentsTests.swift checks.)
@@ -96,6 +97,15 @@ let package = Package(
             dependencies: ["TachoParquet", "TachoQuery", "TachoStore", "TachoFormat", "TachoTime"],
             swiftSettings: swiftSettings
         ),
+        // Query results → bytes: csv/json/ndjson/table/chart row printing (`RowPrinter`), the
+        // columns and cells of each query's rows, and the time/duration/list grammar of
+        // arguments (`ArgumentSyntax`). The CLI prints through it; an HTTP front and the
+        // exporter call the same code.
+        .target(
+            name: "TachoOutput",
+            dependencies: ["TachoQuery", "TachoStore", "TachoFormat", "TachoTime", "TachoJSON", "TachoSchema"],
+            swiftSettings: swiftSettings
+        ),
         // Telemetry files → validated row batches → the store writer; inbox watcher.
         .target(
             name: "TachoIngest",
@@ -142,7 +152,7 @@ let package = Package(
             name: "tacho",
             dependencies: [
                 "TachoStore", "TachoQuery", "TachoIngest", "TachoFormat", "TachoJSON", "TachoSchema", "TachoSystemd",
-                "TachoExport", "TachoS3", "TachoLake",
+                "TachoExport", "TachoS3", "TachoLake", "TachoOutput",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -186,6 +196,12 @@ let package = Package(
             dependencies: ["TachoStore", "TachoFaults", "TachoFormat", "TachoTestSupport"],
             swiftSettings: swiftSettings
         ),
+        // The row printers against the CLI's golden bytes, and the argument grammar.
+        .testTarget(
+            name: "TachoOutputTests",
+            dependencies: ["TachoOutput", "TachoQuery", "TachoStore", "TachoFormat", "TachoTestSupport"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "TachoQueryTests",
             dependencies: ["TachoQuery", "TachoStore", "TachoFormat", "TachoTestSupport"],
@@ -195,7 +211,7 @@ let package = Package(
         .testTarget(
             name: "TachoCLITests",
             dependencies: [
-                "tacho", "TachoStore", "TachoFaults", "TachoFormat", "TachoJSON", "TachoSystemd", "TachoTestSupport",
+                "tacho", "TachoStore", "TachoFaults", "TachoFormat", "TachoJSON", "TachoSystemd", "TachoOutput", "TachoTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
