@@ -9,6 +9,7 @@
 //  TachoStore and tacho-gen; TachoJSON re-exports it.)
 // (TachoLineProtocol, InfluxDB line protocol, imports nothing; tacho-gen writes .lp with it.)
 //   output       tacho → TachoOutput (row printers, argument grammar) → TachoQuery, TachoSchema, TachoJSON
+//   daemon       tacho → TachoDaemon (`tacho run` assembled) → TachoIngest, TachoLake, TachoStore
 //   export       tacho → TachoExport → TachoQuery, TachoParquet (a Parquet writer) → CZstd
 // (TachoFaults → TachoStore: the fault-injecting file system, linked only by tests; the release
 //  `tacho` never depends on it — Tests/TachoCLITests/ReleaseContentsTests.swift checks.)
@@ -117,6 +118,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // `tacho run` assembled as a library: config → the writer, InboxDaemon, retention and
+        // compaction (StoreMaintenance) and the ship scheduler, with counters any thread can
+        // read (IngestCounters). Hosts parse options and handle signals; the CLI is one host.
+        .target(
+            name: "TachoDaemon",
+            dependencies: [
+                "TachoIngest", "TachoStore", "TachoLake", "TachoFormat",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // S3-compatible object storage: AWS Signature V4 (written here over swift-crypto's HMAC),
         // objects and multipart uploads over async-http-client, and the shipping ledger that
         // makes `tacho ship` resumable (docs/SHIPPING.md). Knows nothing of segments.
@@ -152,7 +164,7 @@ let package = Package(
             name: "tacho",
             dependencies: [
                 "TachoStore", "TachoQuery", "TachoIngest", "TachoFormat", "TachoJSON", "TachoSchema", "TachoSystemd",
-                "TachoExport", "TachoS3", "TachoLake", "TachoOutput",
+                "TachoExport", "TachoS3", "TachoLake", "TachoOutput", "TachoDaemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -229,6 +241,15 @@ let package = Package(
         .testTarget(
             name: "TachoS3Tests",
             dependencies: ["TachoS3", "TachoLake", "TachoTestSupport", "tacho", "tacho-gen"],
+            swiftSettings: swiftSettings
+        ),
+        // The daemon assembled as a library: an inbox ingested, its counters, a held store.
+        .testTarget(
+            name: "TachoDaemonTests",
+            dependencies: [
+                "TachoDaemon", "TachoIngest", "TachoStore", "TachoFormat", "TachoTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
