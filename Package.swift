@@ -8,6 +8,8 @@
 // (TachoTime, calendar arithmetic and RFC 3339 times without dependencies, sits below TachoJSON,
 //  TachoStore and tacho-gen; TachoJSON re-exports it.)
 // (TachoLineProtocol, InfluxDB line protocol, imports nothing; tacho-gen writes .lp with it.)
+//   output       tacho → TachoOutput (row printers, argument grammar) → TachoQuery, TachoSchema, TachoJSON
+//   daemon       tacho → TachoDaemon (`tacho run` assembled) → TachoIngest, TachoLake, TachoStore
 //   export       tacho → TachoExport → TachoQuery, TachoParquet (a Parquet writer) → CZstd
 // (TachoFaults → TachoStore: the fault-injecting file system, linked only by tests; the release
 //  `tacho` never depends on it — Tests/TachoCLITests/ReleaseContentsTests.swift checks.)
@@ -96,6 +98,15 @@ let package = Package(
             dependencies: ["TachoParquet", "TachoQuery", "TachoStore", "TachoFormat", "TachoTime"],
             swiftSettings: swiftSettings
         ),
+        // Query results → bytes: csv/json/ndjson/table/chart row printing (`RowPrinter`), the
+        // columns and cells of each query's rows, and the time/duration/list grammar of
+        // arguments (`ArgumentSyntax`). The CLI prints through it; an HTTP front and the
+        // exporter call the same code.
+        .target(
+            name: "TachoOutput",
+            dependencies: ["TachoQuery", "TachoStore", "TachoFormat", "TachoTime", "TachoJSON", "TachoSchema"],
+            swiftSettings: swiftSettings
+        ),
         // Telemetry files → validated row batches → the store writer; inbox watcher.
         .target(
             name: "TachoIngest",
@@ -104,6 +115,17 @@ let package = Package(
                 "TachoJSON", "TachoFormat", "TachoStore", "TachoSchema", "TachoLineProtocol",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // `tacho run` assembled as a library: config → the writer, InboxDaemon, retention and
+        // compaction (StoreMaintenance) and the ship scheduler, with counters any thread can
+        // read (IngestCounters). Hosts parse options and handle signals; the CLI is one host.
+        .target(
+            name: "TachoDaemon",
+            dependencies: [
+                "TachoIngest", "TachoStore", "TachoLake", "TachoFormat",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -142,7 +164,7 @@ let package = Package(
             name: "tacho",
             dependencies: [
                 "TachoStore", "TachoQuery", "TachoIngest", "TachoFormat", "TachoJSON", "TachoSchema", "TachoSystemd",
-                "TachoExport", "TachoS3", "TachoLake",
+                "TachoExport", "TachoS3", "TachoLake", "TachoOutput", "TachoDaemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -186,6 +208,12 @@ let package = Package(
             dependencies: ["TachoStore", "TachoFaults", "TachoFormat", "TachoTestSupport"],
             swiftSettings: swiftSettings
         ),
+        // The row printers against the CLI's golden bytes, and the argument grammar.
+        .testTarget(
+            name: "TachoOutputTests",
+            dependencies: ["TachoOutput", "TachoQuery", "TachoStore", "TachoFormat", "TachoTestSupport"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "TachoQueryTests",
             dependencies: ["TachoQuery", "TachoStore", "TachoFormat", "TachoTestSupport"],
@@ -195,7 +223,7 @@ let package = Package(
         .testTarget(
             name: "TachoCLITests",
             dependencies: [
-                "tacho", "TachoStore", "TachoFaults", "TachoFormat", "TachoJSON", "TachoSystemd", "TachoTestSupport",
+                "tacho", "TachoStore", "TachoFaults", "TachoFormat", "TachoJSON", "TachoSystemd", "TachoOutput", "TachoTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
@@ -213,6 +241,15 @@ let package = Package(
         .testTarget(
             name: "TachoS3Tests",
             dependencies: ["TachoS3", "TachoLake", "TachoTestSupport", "tacho", "tacho-gen"],
+            swiftSettings: swiftSettings
+        ),
+        // The daemon assembled as a library: an inbox ingested, its counters, a held store.
+        .testTarget(
+            name: "TachoDaemonTests",
+            dependencies: [
+                "TachoDaemon", "TachoIngest", "TachoStore", "TachoFormat", "TachoTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -78,6 +78,7 @@ extension InboxDaemon {
             clock.sleep(seconds: 1)
             return
         }
+        if !published.entries.isEmpty { counters.committed() }
         growGroups()
         runAfterCommit()
         let share = elapsedMs(since: start) / Double(max(published.entries.count, 1))
@@ -94,6 +95,7 @@ extension InboxDaemon {
                 finish(path, rep, ms: ms)
             case .duplicate(_, let prior):
                 logger.info("re-delivered file skipped", metadata: ["file": "\(escapedForLog(baseName(path)))", "same_as": "\(escapedForLog(prior.name))"])
+                counters.skippedRedelivery()
                 moveOut(path)
             case .rejected(let e):
                 reject(path, e)
@@ -138,6 +140,7 @@ extension InboxDaemon {
         if let prior = rep.redelivery(of: writer.ledgerEntry(for: rep.hash)) {
             writer.abort()
             logger.info("re-delivered file skipped", metadata: ["file": "\(escapedForLog(baseName(path)))", "same_as": "\(escapedForLog(prior.name))"])
+            counters.skippedRedelivery()
             moveOut(path)
             syncDirectories()
             return
@@ -150,6 +153,7 @@ extension InboxDaemon {
             clock.sleep(seconds: 1)
             return
         }
+        counters.committed()
         runAfterCommit()
         finish(path, rep, ms: elapsedMs(since: start))
         syncDirectories()
@@ -175,6 +179,7 @@ extension InboxDaemon {
         ])
         filesIngested += 1
         rowsIngested += rep.rows
+        counters.ingested(rows: rep.rows, rejects: rep.rejectCount)
         windowRows += rep.rows
         moveOut(path)
         CrashPoint.hit(CrashPoint.afterFileMove)
@@ -209,6 +214,7 @@ extension InboxDaemon {
         }
         truncated.removeValue(forKey: name)
         logger.error("rejected \(escapedForLog(baseName(path))): \(e)")
+        counters.rejectedFile()
         do {
             try rejects.writeFileError(for: path, e)
             try mover.move(path, into: config.rejectedDir)

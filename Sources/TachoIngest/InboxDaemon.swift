@@ -130,6 +130,8 @@ public final class InboxDaemon {
     /// a loop that hangs stops calling it.
     public var heartbeat: (() -> Void)?
 
+    /// The totals, for any thread (`IngestCounters.snapshot()`).
+    public let counters: IngestCounters
     public internal(set) var filesIngested = 0
     public internal(set) var rowsIngested = 0
     var windowRows = 0
@@ -137,8 +139,9 @@ public final class InboxDaemon {
     var lastCleanup: UInt64 = 0
     private var lastPeriodic: UInt64
 
-    public init(config: InboxConfig, writer: StoreWriter, logger: Logger) throws {
+    public init(config: InboxConfig, writer: StoreWriter, logger: Logger, counters: IngestCounters = IngestCounters()) throws {
         self.config = config
+        self.counters = counters
         self.writer = writer
         self.logger = logger
         var readerOptions = ReaderOptions(lenient: config.lenient)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import TachoFormat
+import TachoOutput
 import TachoQuery
 import TachoStore
 
@@ -59,32 +60,8 @@ struct AggCommand: ParsableCommand {
             m, fn, field: field, every: Units.durationMicros(every) ?? 0, groupBy: g, vehicles: vehicles,
             from: range.fromMicros, to: range.toMicros, filters: filters, label: label, fill: fill)
         let rows = try q.run(on: snap)
-        // The header: vehicle first, then the string columns by their real names, once each.
-        var cols = ["bucket"]
-        if g.contains(where: { $0 == "vehicle" || $0 == "vehicle_id" }) { cols.append("vehicle_id") }
-        var groupNames: [String] = []
-        for name in g where name != "vehicle" && name != "vehicle_id" {
-            let real = m.columns[try MeasurementLookup.column(name, of: m)].name
-            if !groupNames.contains(real) { groupNames.append(real) }
-        }
-        cols += groupNames
-        cols.append("value")
-        var p = RowPrinter(output.format, columns: cols)
-        var cells: [Cell] = []  // one buffer for every row, not one grown per row
-        cells.reserveCapacity(cols.count)
-        let byVehicle = cols.count > 1 && cols[1] == "vehicle_id"
-        for r in rows {
-            cells.removeAll(keepingCapacity: true)
-            cells.append(.time(r.bucket))
-            if byVehicle { cells.append(.text(r.vehicle ?? "")) }
-            for s in r.groups { cells.append(.text(s)) }
-            switch r.value {
-            case .int(let v): cells.append(.int(v))
-            case .double(let v): cells.append(.double(v))
-            case .null: cells.append(.null)
-            }
-            p.row(cells)
-        }
+        var p = RowPrinter(output.format, columns: try QueryRows.aggregateColumns(of: m, groupBy: g))
+        p.printAggregates(rows)
         p.finish()
         if rows.isEmpty {
             try noteUnknownVehicles(named, in: snap)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import TachoOutput
 import Logging
 import TachoFormat
 import TachoIngest

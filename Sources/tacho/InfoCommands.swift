@@ -1,4 +1,5 @@
 import ArgumentParser
+import TachoOutput
 import TachoFormat
 import TachoQuery
 import TachoStore
@@ -104,6 +105,24 @@ struct MeasurementsCommand: ParsableCommand {
             let stored = !scope.declaredOnly.contains(m.name)
             p.row([.text(m.name), stored ? .int(Int64(m.id)) : .null, .strings(m.columns.map { "\($0.name):\($0.type)" }),
                    .strings(MeasurementLookup.identity(of: m)), .int(stored ? Int64(try VehicleSummary.rowCount(of: m, on: snap)) : 0)])
+        }
+        p.finish()
+    }
+}
+extension StatsCommand {
+    /// `--format chart`: the bytes of each measurement's partitions over time (segment files,
+    /// from the manifest), one series per measurement.
+    func printPartitionChart(_ snap: Snapshot, only: Measurement?) {
+        var bytes: [UInt8: [Int64: UInt64]] = [:]
+        for s in snap.manifest.segments where only == nil || only?.id == s.measurementID {
+            bytes[s.measurementID, default: [:]][s.partitionStart, default: 0] += s.fileSize
+        }
+        var p = RowPrinter(.chart, columns: ["partition", "measurement", "bytes"])
+        for id in bytes.keys.sorted() {
+            let name = snap.catalog.measurement(id: id)?.name ?? "measurement \(id)"
+            for (start, b) in (bytes[id] ?? [:]).sorted(by: { $0.key < $1.key }) {
+                p.row([.time(start), .text(name), .int(Int64(b))])
+            }
         }
         p.finish()
     }

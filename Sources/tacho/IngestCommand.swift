@@ -1,4 +1,5 @@
 import ArgumentParser
+import TachoOutput
 import Logging
 import TachoIngest
 import TachoJSON

@@ -1,4 +1,5 @@
 import ArgumentParser
+import TachoOutput
 import TachoFormat
 import TachoJSON
 import TachoStore

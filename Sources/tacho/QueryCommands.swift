@@ -1,5 +1,6 @@
 import ArgumentParser
 import TachoFormat
+import TachoOutput
 import TachoQuery
 import TachoStore
 
@@ -17,52 +18,12 @@ func noteUnknownVehicles(_ vehicles: [String], in snap: Snapshot) throws {
     for v in vehicles where !known.contains(bytesOf: v) { printError("note: no data for vehicle \(v)") }
 }
 
-extension Cell {
-    /// A query value as printed.
-    init(_ v: CellValue) {
-        switch v {
-        case .null: self = .null
-        case .int(let x): self = .int(x)
-        case .double(let x): self = .double(x)
-        case .string(let s): self = .text(s)
-        case .bool(let b): self = .bool(b)
-        case .strings(let a): self = .strings(a)
-        }
-    }
-}
-
-/// `vehicle_id,time,<the measurement's columns…>`.
-func rowColumns(_ m: Measurement) -> [String] { ["vehicle_id", "time"] + m.columns.map(\.name) }
-
 /// The rows of `q`, then a note on stderr for the requested vehicles the store has never
 /// seen when nothing matched; returns how many rows were printed.
 @discardableResult
 func printRows(_ q: RangeQuery, on snap: Snapshot, _ format: OutputFormat, _ vehicles: [String]) throws -> Int {
-    let cursor = try RowCursor(snapshot: snap, query: q)
-    let m = q.measurement
-    var p = RowPrinter(format, columns: rowColumns(m))
-    var cells: [Cell] = []
-    cells.reserveCapacity(m.columns.count + 2)
-    var n = 0
-    var reads: [CellAccess] = []
-    while let b = try cursor.nextBatch() {
-        reads = m.columns.indices.map { b.access(column: $0) }  // typed reads: no CellValue per cell
-        for i in 0..<b.count {
-            cells.removeAll(keepingCapacity: true)
-            cells.append(.text(b.vehicle))
-            cells.append(.time(b.time(i)))
-            for (c, read) in reads.enumerated() {
-                switch read {
-                case .int: cells.append(.int(b.int(column: c, i)))
-                case .double: cells.append(.double(b.double(column: c, i)))
-                case .string: cells.append(.text(b.string(column: c, i)))
-                case .cell: cells.append(Cell(b.cell(column: c, i)))
-                }
-            }
-            p.row(cells)
-        }
-        n += b.count
-    }
+    var p = RowPrinter(format, columns: QueryRows.columns(of: q.measurement))
+    let n = try p.printRows(of: q, on: snap)
     p.finish()
     if n == 0 { try noteUnknownVehicles(vehicles, in: snap) }
     return n
@@ -158,16 +119,16 @@ struct LatestCommand: ParsableCommand {
         if let measurement {
             let m = try ReadScope(snap, storeOption).measurement(measurement)
             let rows = try LatestRowQuery(m, vehicles: wanted, at: at?.micros).run(on: snap)
-            var p = RowPrinter(output.format, columns: rowColumns(m))
-            for r in rows { p.row([.text(r.vehicle), .time(r.time)] + r.cells.map(Cell.init)) }
+            var p = RowPrinter(output.format, columns: QueryRows.columns(of: m))
+            for r in rows { p.row(QueryRows.cells(r)) }
             p.finish()
             found = Set(bytesOf: rows.map(\.vehicle))
             for v in vehicles where !found.contains(bytesOf: v) { printError("note: no \(m.name) rows for vehicle \(v)") }
             return
         }
         let rows = try LatestQuery(vehicles: wanted, at: at?.micros).run(on: snap)
-        var p = RowPrinter(output.format, columns: ["vehicle_id", "time", "status"])
-        for r in rows { p.row([.text(r.vehicle), .time(r.time), .text(r.status)]) }
+        var p = RowPrinter(output.format, columns: QueryRows.statusColumns)
+        for r in rows { p.row(QueryRows.cells(r)) }
         p.finish()
         found = Set(bytesOf: rows.map(\.vehicle))
         for v in vehicles where !found.contains(bytesOf: v) { printError("note: no status for vehicle \(v)") }

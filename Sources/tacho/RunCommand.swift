@@ -1,5 +1,5 @@
 import ArgumentParser
-import TachoLake
+import TachoDaemon
 import Logging
 import TachoIngest
 import TachoStore
@@ -91,64 +91,44 @@ struct RunCommand: ParsableCommand {
             config: loaded, processed: nil, rejected: nil,
             catalog: (try? Snapshot.open(path: storeOption.path))?.catalog.resolving(loaded.engineMeasurements()))
         try loaded.checkDeclarations()
-        let storePath = storeOption.path
+        var compactEvery = 3600.0
+        if let s = self.compactEvery ?? file.compactEvery {
+            guard let d = Units.durationMicrosOrZero(s) else { throw ValidationError("--compact-every \(s): expected a duration like 1h, 30m, or 0") }
+            compactEvery = Double(d) / 1e6
+        }
         var opts = StoreOptions()
         opts.logger = logger
         opts.measurements = try loaded.engineMeasurements()
-        // Another writer holds the store: exit 75 (EX_TEMPFAIL) like ingest and compact.
-        let writer = try openWriter(storePath, options: opts, command: "run")
-        defer { writer.close() }
-        c.layouts = try loaded.layouts(catalog: writer.catalog)
         c.lineProtocol = loaded.lineInput
-        let daemon = try InboxDaemon(config: c, writer: writer, logger: logger)
-        let maint = try maintenanceJob(writer: writer, inbox: c, config: loaded, logger: logger)
-        defer { maint?.shutdown() }
-        if let maint {
-            daemon.clockTrust = maint.retention.clockTrust  // one view of the clock for every deletion by age
-            daemon.afterCommit = { try maint.afterCommit() }
-            daemon.periodic = { try maint.periodic() }
-            if maint.retention.policy.minFreeBytes != nil { daemon.mayIngest = { maint.mayIngest() } }
-            try maint.periodic()  // retention before the first file
-        } else {
-            daemon.periodic = { writer.removeObsoleteFiles() }  // replaced index files, after their grace
+        var setup = DaemonSetup(storePath: storeOption.path, storeOptions: opts, inbox: c)
+        // Another writer holds the store: exit 75 (EX_TEMPFAIL) like ingest and compact.
+        setup.openWriter = { try openWriter($0, options: $1, command: "run") }
+        setup.layouts = { try loaded.layouts(catalog: $0) }
+        let maintenance = self.maintenance
+        setup.maintenance = { catalog in
+            try maintenance.resolve(
+                config: loaded, processed: c.deleteProcessed ? nil : c.processedDir, rejected: c.rejectedDir, catalog: catalog)
         }
-        logger.info("tacho run", metadata: ["store": "\(storePath)", "inbox": "\(c.inbox)"])
-        // Type=notify (tools/systemd/tacho.service): ready once the store is open and the inbox
-        // watched; watchdog pings from the daemon's loop; stopping once the loop has ended.
-        let notifier = SystemdNotifier()
-        if let notifier, let pinger = WatchdogPinger(notifier) { daemon.heartbeat = pinger.tick }
-        let scheduler = try ship.scheduler(storePath: storePath, options: opts, logger: logger)
-        scheduler?.start()
-        defer { scheduler?.stop() }
-        notifier?.ready(status: "watching \(c.inbox)")
-        defer { notifier?.stopping() }
-        try daemon.run(until: stopFlag)
-    }
-}
-
-extension RunCommand {
-    /// Retention and scheduled compaction for the daemon's hooks; nil when neither is wanted.
-    func maintenanceJob(writer: StoreWriter, inbox c: InboxConfig, config: LoadedConfig, logger: Logger) throws -> StoreMaintenance? {
-        let (policy, copts) = try maintenance.resolve(
-            config: config, processed: c.deleteProcessed ? nil : c.processedDir, rejected: c.rejectedDir, catalog: writer.catalog)
-        var every = 3600.0
-        if let s = compactEvery ?? config.config.run.compactEvery {
-            guard let d = Units.durationMicrosOrZero(s) else { throw ValidationError("--compact-every \(s): expected a duration like 1h, 30m, or 0") }
-            every = Double(d) / 1e6
-        }
-        guard !policy.isEmpty || every > 0 else { return nil }
+        setup.compactEverySeconds = compactEvery
         // Tests fake the free-space reading (a file holding a byte count, re-read each time).
-        var free: ((String) -> UInt64?)?
         if let fake = environment("TACHO_FAKE_FREE_BYTES_FILE") {
-            free = { _ in
+            setup.freeBytes = { _ in
                 (try? readSmallFile(fake)).flatMap { UInt64(String(decoding: $0, as: UTF8.self).trimmingWhitespace) }
             }
         }
-        let enforcer = RetentionEnforcer(policy: policy, logger: logger, compaction: copts, environment: writer.environment, freeBytes: free)
-        if ship.shipTo != nil && ship.shipKeep {
-            let shipped = ShippedPartitions(store: writer.layout.root)
-            enforcer.shipped = { shipped.contains($0, $1, $2) }
+        setup.keepUnshipped = ship.shipTo != nil && ship.shipKeep
+        let ship = self.ship
+        let storePath = storeOption.path
+        setup.ship = { try ship.scheduler(storePath: storePath, options: opts, logger: logger) }
+        // Type=notify (tools/systemd/tacho.service): ready once the store is open and the inbox
+        // watched; watchdog pings from the daemon's loop; stopping once the loop has ended.
+        let notifier = SystemdNotifier()
+        if let notifier, let pinger = WatchdogPinger(notifier) { setup.heartbeat = pinger.tick }
+        if let notifier {
+            let inbox = c.inbox
+            setup.ready = { notifier.ready(status: "watching \(inbox)") }
+            setup.stopping = { notifier.stopping() }
         }
-        return StoreMaintenance(writer: writer, retention: enforcer, compaction: copts, compactEvery: every, logger: logger)
+        try TachoDaemon.run(setup, until: stopFlag, logger: logger)
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import TachoIngest
 import TachoFormat
 import TachoJSON
+import TachoOutput
 
 /// A time on the command line: RFC 3339, a date (UTC midnight), `now`, or relative to now
 /// (`-2h`, `-7d`, `+30m`). Parsed to µs since the epoch.
@@ -13,22 +14,15 @@ struct TimeArgument: ExpressibleByArgument {
         micros = m
     }
 
-    static func parse(_ s: String, now: Int64) -> Int64? {
-        if s == "now" { return now }
-        if let first = s.first, first == "-" || first == "+", let d = Units.durationMicros(String(s.dropFirst())) {
-            return first == "-" ? now - d : now + d
-        }
-        if s.count == 10, let t = Timestamp.parseMicros(s + " 00:00:00") { return t }
-        return Timestamp.parseMicros(s)
-    }
+    static func parse(_ s: String, now: Int64) -> Int64? { ArgumentSyntax.time(s, now: now) }
 
-    static var helpText: String { "RFC 3339 time, date (YYYY-MM-DD), now, or relative (-2h, -7d)" }
+    static var helpText: String { ArgumentSyntax.timeHelp }
 
     /// For `@Option(transform:)`: a value that does not parse says which forms are accepted
     /// (ArgumentParser's own message says only "invalid").
     static func parseOrExplain(_ s: String) throws -> TimeArgument {
         guard let t = TimeArgument(argument: s) else {
-            throw ValidationError("\"\(s)\" is not a time; use an RFC 3339 time (2022-06-05T21:02:34.546Z, offsets allowed), a date (2022-06-05), now, or a relative time (-2h, -7d, -30m, +15s)")
+            throw ValidationError(ArgumentSyntax.notATime(s))
         }
         return t
     }
@@ -63,13 +57,5 @@ struct RangeOptionGroup: ParsableArguments {
 }
 
 /// Repeated options that also take comma-separated lists (`--vehicle a,b --vehicle c`), as
-/// `--by` and `--retention` do: each value once, in the order given, empty items dropped.
-func commaList(_ values: [String]) -> [String] {
-    var out: [String] = []
-    for v in values {
-        for item in v.split(separator: ",", omittingEmptySubsequences: true) where !out.contains(String(item)) {
-            out.append(String(item))
-        }
-    }
-    return out
-}
+/// `--by` and `--retention` do (`ArgumentSyntax.commaList`).
+func commaList(_ values: [String]) -> [String] { ArgumentSyntax.commaList(values) }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import tacho
+import TachoOutput
 
 /// `--format chart` of `agg` and `stats` (issue 19 item 7), compared with golden/chart/ at a
 /// fixed width. `TACHO_WRITE_GOLDEN=1` rewrites them (review the diff!).

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TachoTestSupport
 @testable import tacho
+import TachoOutput
 
 /// Conventions of the CLIs operators know (issue 19 item 1): short flags, table on a terminal
 /// and csv in a pipe, readable tables, comma lists, -q/-v, JSON from verify and inspect.

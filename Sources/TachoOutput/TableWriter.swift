@@ -1,26 +1,25 @@
-import TachoIngest
-import TachoJSON
+import TachoTime
 
 /// The `table` output format: columns padded to their display width (a CJK character is two
 /// columns, a combining mark none), numbers right-aligned (header too), doubles at a readable
 /// precision (`TableWriter.number`), two spaces between columns, trailing spaces trimmed, and
 /// a row-count footer. CSV and JSON keep exact values; only this format rounds.
-struct TableWriter {
-    let columns: [String]
+public struct TableWriter: Sendable {
+    public let columns: [String]
     private var rows: [[String]] = []
     /// Per column: every non-null cell so far was a number (and there was one).
     private var numeric: [Bool]
     private var sawNumber: [Bool]
 
-    init(columns: [String]) {
+    public init(columns: [String]) {
         self.columns = columns
         numeric = Array(repeating: true, count: columns.count)
         sawNumber = Array(repeating: false, count: columns.count)
     }
 
-    var count: Int { rows.count }
+    public var count: Int { rows.count }
 
-    mutating func append(_ cells: [Cell]) {
+    public mutating func append(_ cells: [Cell]) {
         var r: [String] = []
         r.reserveCapacity(cells.count)
         for (i, c) in cells.enumerated() {
@@ -41,7 +40,7 @@ struct TableWriter {
     private mutating func noteNumber(_ i: Int) { if i < sawNumber.count { sawNumber[i] = true } }
 
     /// Every line of the table, each ending in "\n", handed to `emit` one at a time.
-    func render(_ emit: (String) -> Void) {
+    public func render(_ emit: (String) -> Void) {
         let right = zip(numeric, sawNumber).map { $0 && $1 }
         var widths = columns.map(displayWidth)
         for r in rows { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], displayWidth(c)) } }
@@ -64,7 +63,7 @@ struct TableWriter {
     /// A double as a person reads it: integral values without a fraction, else about six
     /// significant digits (`2.33333`, `43.667`, `1234567.9`, `0.000123457`), trailing zeros
     /// dropped. Exact values stay in csv/json/ndjson.
-    static func number(_ v: Double) -> String {
+    public static func number(_ v: Double) -> String {
         guard v.isFinite else { return String(v) }
         if v == v.rounded() && abs(v) < 1e15 { return String(Int64(v)) }
         let a = abs(v)
@@ -88,7 +87,7 @@ struct TableWriter {
 
 /// Terminal columns `s` takes: East Asian wide and fullwidth characters (and emoji) two,
 /// combining marks, zero-width and control characters none, everything else one.
-func displayWidth(_ s: String) -> Int {
+public func displayWidth(_ s: String) -> Int {
     var w = 0
     if s.utf8.allSatisfy({ $0 < 0x80 }) { return s.utf8.count }
     for ch in s {
@@ -103,7 +102,7 @@ func displayWidth(_ s: String) -> Int {
     return w
 }
 
-func scalarWidth(_ u: Unicode.Scalar) -> Int {
+public func scalarWidth(_ u: Unicode.Scalar) -> Int {
     let v = u.value
     if v < 0x20 || (0x7F..<0xA0).contains(v) { return 0 }
     switch u.properties.generalCategory {

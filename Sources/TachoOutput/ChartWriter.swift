@@ -1,39 +1,25 @@
-import TachoIngest
-import TachoJSON
-import TachoFormat
-import TachoStore
-#if canImport(Glibc)
-import Glibc
-#endif
+import TachoTime
 
 /// The `chart` output format (`tacho agg`, `tacho stats`): rows shaped `time, series…, value`
 /// drawn per series as a horizontal bar chart, one bar per time in Unicode eighth blocks,
 /// scaled to the largest value of all series, the time on the left, the value on the right
 /// and a value axis below; a series of more than `maxBars` times is drawn as a sparkline
 /// instead (one block per time, wrapped to the width, each line labelled with its first
-/// time). The width is $COLUMNS, else the terminal's, else 80.
-struct ChartWriter {
-    let columns: [String]
-    let width: Int
+/// time). The width is the caller's (the CLI: $COLUMNS, else the terminal's, else 80).
+public struct ChartWriter: Sendable {
+    public let columns: [String]
+    public let width: Int
     /// Series longer than this are sparklines.
-    var maxBars = 40
+    public var maxBars = 40
     private var series: [(key: String, points: [(time: Int64, value: Double?)])] = []
 
-    init(columns: [String], width: Int = ChartWriter.terminalWidth()) {
+    public init(columns: [String], width: Int) {
         self.columns = columns
         self.width = max(40, width)
     }
 
-    /// $COLUMNS, else stdout's terminal width, else 80.
-    static func terminalWidth() -> Int {
-        if let c = environment("COLUMNS").flatMap({ Int($0) }), c > 0 { return c }
-        var ws = winsize()
-        if ioctl(1, UInt(TIOCGWINSZ), &ws) == 0, ws.ws_col > 0 { return Int(ws.ws_col) }
-        return 80
-    }
-
     /// One row: the first cell a time, the last a number (or null), those between name the series.
-    mutating func append(_ cells: [Cell]) {
+    public mutating func append(_ cells: [Cell]) {
         guard cells.count >= 2, case .time(let t) = cells[0] else { return }
         var value: Double?
         switch cells[cells.count - 1] {
@@ -54,7 +40,7 @@ struct ChartWriter {
     }
 
     /// Every line of the chart, each ending in "\n".
-    func render(_ emit: (String) -> Void) {
+    public func render(_ emit: (String) -> Void) {
         guard !series.isEmpty else {
             emit("(no rows)\n")
             return
@@ -120,24 +106,5 @@ struct ChartWriter {
         }
         let shown = points.compactMap(\.value)
         emit("min \(TableWriter.number(shown.min() ?? 0)), max \(TableWriter.number(shown.max() ?? 0)), \(points.count) points to \(label(points[points.count - 1].time))\n")
-    }
-}
-
-extension StatsCommand {
-    /// `--format chart`: the bytes of each measurement's partitions over time (segment files,
-    /// from the manifest), one series per measurement.
-    func printPartitionChart(_ snap: Snapshot, only: Measurement?) {
-        var bytes: [UInt8: [Int64: UInt64]] = [:]
-        for s in snap.manifest.segments where only == nil || only?.id == s.measurementID {
-            bytes[s.measurementID, default: [:]][s.partitionStart, default: 0] += s.fileSize
-        }
-        var p = RowPrinter(.chart, columns: ["partition", "measurement", "bytes"])
-        for id in bytes.keys.sorted() {
-            let name = snap.catalog.measurement(id: id)?.name ?? "measurement \(id)"
-            for (start, b) in (bytes[id] ?? [:]).sorted(by: { $0.key < $1.key }) {
-                p.row([.time(start), .text(name), .int(Int64(b))])
-            }
-        }
-        p.finish()
     }
 }

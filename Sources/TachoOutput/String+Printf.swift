@@ -4,7 +4,7 @@ import Glibc
 import Musl
 #endif
 
-// Number formatting for CLI output without Foundation's `String(format:)`.
+// Number formatting for output without Foundation's `String(format:)`.
 //
 // Foundation formatted a Double spec such as `%.2f` by handing it to the C library's
 // printf; calling vsnprintf directly keeps every rendering byte-identical (rounding of
@@ -12,16 +12,16 @@ import Musl
 
 extension String {
     /// `%.1f`: one decimal (ingest's per-file milliseconds, compaction MB/s).
-    init(format1 v: Double) { self.init(printfDouble: "%.1f", v) }
+    public init(format1 v: Double) { self.init(printfDouble: "%.1f", v) }
 
     /// `%.2f`: two decimals (compaction seconds).
-    init(format2 v: Double) { self.init(printfDouble: "%.2f", v) }
+    public init(format2 v: Double) { self.init(printfDouble: "%.2f", v) }
 
     /// `%g`: shortest of fixed/exponent form, 6 significant digits (`16`, `0.5`, `1e+06`).
-    init(formatG v: Double) { self.init(printfDouble: "%g", v) }
+    public init(formatG v: Double) { self.init(printfDouble: "%g", v) }
 
     /// `%.<decimals>f` (decimals 0…17): table output's readable numbers.
-    init(fixed v: Double, decimals: Int) { self.init(printfDouble: "%.\(Swift.min(Swift.max(decimals, 0), 17))f", v) }
+    public init(fixed v: Double, decimals: Int) { self.init(printfDouble: "%.\(Swift.min(Swift.max(decimals, 0), 17))f", v) }
 
     /// One Double through one printf conversion `spec` (a single `%…f`/`%…g`, nothing else).
     private init(printfDouble spec: String, _ v: Double) {

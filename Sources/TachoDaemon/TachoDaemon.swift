@@ -1,0 +1,92 @@
+import Logging
+import TachoFormat
+import TachoIngest
+import TachoLake
+import TachoStore
+
+/// What `tacho run` (or any other host) has resolved from its flags, environment and config
+/// before anything is opened. Settings that need the open store's catalog (the reader
+/// layouts, retention's measurement names) are closures, called once the store is open.
+public struct DaemonSetup {
+    public var storePath: String
+    public var storeOptions: StoreOptions
+    /// The inbox loop's settings; `layouts`, when given, replaces its `layouts`.
+    public var inbox: InboxConfig
+    /// Opens the one writer (the CLI's maps a held lock to its exit code).
+    public var openWriter: (String, StoreOptions) throws -> StoreWriter = { try StoreWriter(path: $0, options: $1) }
+    /// The reader layouts of the declarations, resolved against the open store's catalog.
+    public var layouts: ((Catalog) throws -> [RecordLayout])?
+    /// Retention and compaction settings against the open store's catalog; nil: neither.
+    public var maintenance: ((Catalog) throws -> (RetentionPolicy, CompactionOptions))?
+    /// Seconds between scheduled compactions; 0: never.
+    public var compactEverySeconds = 3600.0
+    /// Free bytes of the file system holding a path (tests fake it); nil: statvfs.
+    public var freeBytes: ((String) -> UInt64?)?
+    /// Age retention keeps a partition until the ship ledger records it (`--ship-keep`).
+    public var keepUnshipped = false
+    /// The shipping scheduler, made once the store is open; nil: no shipping.
+    public var ship: (() throws -> ShipScheduler?)?
+    /// Called on every pass of the inbox loop (the systemd watchdog).
+    public var heartbeat: (() -> Void)?
+    /// Called once the store is open, retention has run and the inbox is about to be watched.
+    public var ready: (() -> Void)?
+    /// Called when the loop has ended, before the store closes.
+    public var stopping: (() -> Void)?
+    /// The daemon's totals, readable from any thread while it runs (a /metrics endpoint).
+    public let counters: IngestCounters
+
+    public init(storePath: String, storeOptions: StoreOptions, inbox: InboxConfig, counters: IngestCounters = IngestCounters()) {
+        self.storePath = storePath
+        self.storeOptions = storeOptions
+        self.inbox = inbox
+        self.counters = counters
+    }
+}
+
+/// The `tacho run` daemon assembled: the one writer, the inbox loop (`InboxDaemon`), retention
+/// and scheduled compaction on its hooks (`StoreMaintenance`), and the shipping scheduler on
+/// a thread of its own. The host parses options and installs signal handling; this runs
+/// until `stop` is set and closes everything in reverse order.
+public enum TachoDaemon {
+    public static func run(_ setup: DaemonSetup, until stop: StopFlag, logger: Logger) throws {
+        let writer = try setup.openWriter(setup.storePath, setup.storeOptions)
+        defer { writer.close() }
+        var inbox = setup.inbox
+        if let layouts = setup.layouts { inbox.layouts = try layouts(writer.catalog) }
+        let daemon = try InboxDaemon(config: inbox, writer: writer, logger: logger, counters: setup.counters)
+        let maint = try maintenance(setup, writer: writer, logger: logger)
+        defer { maint?.shutdown() }
+        if let maint {
+            daemon.clockTrust = maint.retention.clockTrust  // one view of the clock for every deletion by age
+            daemon.afterCommit = { try maint.afterCommit() }
+            daemon.periodic = { try maint.periodic() }
+            if maint.retention.policy.minFreeBytes != nil { daemon.mayIngest = { maint.mayIngest() } }
+            try maint.periodic()  // retention before the first file
+        } else {
+            daemon.periodic = { writer.removeObsoleteFiles() }  // replaced index files, after their grace
+        }
+        logger.info("tacho run", metadata: ["store": "\(setup.storePath)", "inbox": "\(inbox.inbox)"])
+        daemon.heartbeat = setup.heartbeat
+        let scheduler = try setup.ship?()
+        scheduler?.start()
+        defer { scheduler?.stop() }
+        setup.ready?()
+        defer { setup.stopping?() }
+        try daemon.run(until: stop)
+    }
+
+    /// Retention and scheduled compaction for the daemon's hooks; nil when neither is wanted.
+    static func maintenance(_ setup: DaemonSetup, writer: StoreWriter, logger: Logger) throws -> StoreMaintenance? {
+        guard let resolve = setup.maintenance else { return nil }
+        let (policy, compaction) = try resolve(writer.catalog)
+        guard !policy.isEmpty || setup.compactEverySeconds > 0 else { return nil }
+        let enforcer = RetentionEnforcer(
+            policy: policy, logger: logger, compaction: compaction, environment: writer.environment, freeBytes: setup.freeBytes)
+        if setup.keepUnshipped {
+            let shipped = ShippedPartitions(store: writer.layout.root)
+            enforcer.shipped = { shipped.contains($0, $1, $2) }
+        }
+        return StoreMaintenance(
+            writer: writer, retention: enforcer, compaction: compaction, compactEvery: setup.compactEverySeconds, logger: logger)
+    }
+}

@@ -1,0 +1,98 @@
+import TachoFormat
+import TachoQuery
+import TachoStore
+
+extension Cell {
+    /// A query value as printed.
+    public init(_ v: CellValue) {
+        switch v {
+        case .null: self = .null
+        case .int(let x): self = .int(x)
+        case .double(let x): self = .double(x)
+        case .string(let s): self = .text(s)
+        case .bool(let b): self = .bool(b)
+        case .strings(let a): self = .strings(a)
+        }
+    }
+}
+
+/// The columns and cells of each query's result, as every front prints them.
+public enum QueryRows {
+    /// A measurement's rows: `vehicle_id,time,<the measurement's columns…>`.
+    public static func columns(of m: Measurement) -> [String] { ["vehicle_id", "time"] + m.columns.map(\.name) }
+
+    /// A row of `columns(of:)`.
+    public static func cells(_ r: Row) -> [Cell] { [.text(r.vehicle), .time(r.time)] + r.cells.map(Cell.init) }
+
+    /// `tacho latest` without a measurement: the status per vehicle.
+    public static let statusColumns = ["vehicle_id", "time", "status"]
+
+    /// A row of `statusColumns`.
+    public static func cells(_ r: LatestRow) -> [Cell] { [.text(r.vehicle), .time(r.time), .text(r.status)] }
+
+    /// An aggregate's header: `bucket`, `vehicle_id` when grouped by vehicle, the grouping
+    /// string columns by their real names (once each), `value`. Throws `QueryError` for a
+    /// grouping name that is no column of `m`.
+    public static func aggregateColumns(of m: Measurement, groupBy: [String]) throws -> [String] {
+        var cols = ["bucket"]
+        if groupBy.contains(where: { $0 == "vehicle" || $0 == "vehicle_id" }) { cols.append("vehicle_id") }
+        var groupNames: [String] = []
+        for name in groupBy where name != "vehicle" && name != "vehicle_id" {
+            let real = m.columns[try MeasurementLookup.column(name, of: m)].name
+            if !groupNames.contains(real) { groupNames.append(real) }
+        }
+        return cols + groupNames + ["value"]
+    }
+}
+
+extension RowPrinter {
+    /// Prints the rows of `q` (not `finish()`); returns how many. Cells are read typed from
+    /// each block (no `CellValue` per cell).
+    public mutating func printRows(of q: RangeQuery, on snap: Snapshot) throws -> Int {
+        let cursor = try RowCursor(snapshot: snap, query: q)
+        let m = q.measurement
+        var cells: [Cell] = []
+        cells.reserveCapacity(m.columns.count + 2)
+        var n = 0
+        var reads: [CellAccess] = []
+        while let b = try cursor.nextBatch() {
+            reads = m.columns.indices.map { b.access(column: $0) }
+            for i in 0..<b.count {
+                cells.removeAll(keepingCapacity: true)
+                cells.append(.text(b.vehicle))
+                cells.append(.time(b.time(i)))
+                for (c, read) in reads.enumerated() {
+                    switch read {
+                    case .int: cells.append(.int(b.int(column: c, i)))
+                    case .double: cells.append(.double(b.double(column: c, i)))
+                    case .string: cells.append(.text(b.string(column: c, i)))
+                    case .cell: cells.append(Cell(b.cell(column: c, i)))
+                    }
+                }
+                row(cells)
+            }
+            n += b.count
+        }
+        return n
+    }
+
+    /// Prints aggregate rows under `QueryRows.aggregateColumns` (not `finish()`), with one
+    /// cell buffer for every row.
+    public mutating func printAggregates(_ rows: [AggregateRow]) {
+        var cells: [Cell] = []
+        cells.reserveCapacity(columns.count)
+        let byVehicle = columns.count > 1 && columns[1] == "vehicle_id"
+        for r in rows {
+            cells.removeAll(keepingCapacity: true)
+            cells.append(.time(r.bucket))
+            if byVehicle { cells.append(.text(r.vehicle ?? "")) }
+            for s in r.groups { cells.append(.text(s)) }
+            switch r.value {
+            case .int(let v): cells.append(.int(v))
+            case .double(let v): cells.append(.double(v))
+            case .null: cells.append(.null)
+            }
+            row(cells)
+        }
+    }
+}
