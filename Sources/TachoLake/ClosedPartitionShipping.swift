@@ -1,4 +1,3 @@
-import Foundation
 import Logging
 import TachoExport
 import TachoParquet
@@ -58,10 +57,21 @@ public struct ClosedPartitionShipping: Sendable {
         String(SigV4Signer.payloadHash(Array("\(t.endpoint)\n\(t.bucket)\n\(t.prefix)".utf8)).prefix(16))
     }
 
+    /// Removes `path` and everything below it (best effort).
+    static func removeTree(_ path: String, _ fs: any StoreFileSystem) {
+        guard let status = try? fs.fileStatus(path, followingLinks: false) else { return }
+        if status.kind == .directory {
+            for e in (try? fs.directoryEntries(path)) ?? [] { removeTree(path + "/" + e.name, fs) }
+            try? fs.removeDirectory(path)
+        } else {
+            try? fs.unlink(path)
+        }
+    }
+
     public func run(client: S3Client, nowMicros: Int64, logger: Logger) async throws -> Report {
         let snapshot = try Snapshot.open(path: storePath, options: storeOptions)
         // What an interrupted run staged is exported again from this snapshot.
-        try? FileManager.default.removeItem(atPath: storePath + "/ship/staging")
+        Self.removeTree(storePath + "/ship/staging", storeOptions.environment.files)
         let ledger = try ShipLedger(path: Self.ledgerPath(store: storePath, target: client.target))
         let request = ExportRequest(directory: storePath + "/ship/staging", boxID: boxID, measurements: measurements, parquet: parquet)
         var shipper = Shipper(client: client, ledger: ledger, logger: logger)

@@ -1,4 +1,3 @@
-import Foundation
 import Dispatch
 import Logging
 import Synchronization
@@ -34,8 +33,8 @@ public final class ShipScheduler: Sendable {
     public var completedRuns: Int { runs.load(ordering: .relaxed) }
 
     public func start() {
-        let thread = Thread { [self] in loop() }
-        thread.start()
+        // A long-lived loop on a queue of its own (it sleeps between runs).
+        DispatchQueue(label: "tacho.ship").async { [self] in loop() }
     }
 
     public func stop() { stopped.store(true, ordering: .relaxed) }

@@ -1,4 +1,4 @@
-import Foundation
+import Synchronization
 import TachoS3
 import TachoStore
 
@@ -7,30 +7,35 @@ import TachoStore
 /// retention keeps a partition until its current content is in the lake. Object names end in
 /// `<measurement>/date=…/<box>-<partition label>-<seq>.parquet` (docs/EXPORT.md). Re-read
 /// when a ledger's size changed since the last look.
-public final class ShippedPartitions: @unchecked Sendable {
+public final class ShippedPartitions: Sendable {
     private let directory: String
-    private let lock = NSLock()
-    private var sizes: [String: Int] = [:]
-    private var shipped: Set<String> = []
+    private let fs: any StoreFileSystem
+    private struct State {
+        var sizes: [String: UInt64] = [:]
+        var shipped: Set<String> = []
+    }
+    private let state = Mutex(State())
 
-    public init(store: String) { directory = store + "/ship" }
+    public init(store: String, fs: any StoreFileSystem = StoreEnvironment.system.files) {
+        directory = store + "/ship"
+        self.fs = fs
+    }
 
     /// Whether some ledger records `measurement`'s partition starting at `partitionStart` with
     /// exactly this newest seq (a later seq means rows arrived after it was shipped).
     public func contains(_ measurement: String, _ partitionStart: Int64, _ seq: UInt64) -> Bool {
-        lock.withLock {
-            refresh()
-            return shipped.contains("\(measurement)/\(StoreLayout.partitionLabel(partitionStart))/\(seq)")
+        state.withLock { st in
+            refresh(&st)
+            return st.shipped.contains("\(measurement)/\(StoreLayout.partitionLabel(partitionStart))/\(seq)")
         }
     }
 
-    private func refresh() {
-        let fm = FileManager.default
-        let names = ((try? fm.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".log") }
-        var current: [String: Int] = [:]
-        for n in names { current[n] = ((try? fm.attributesOfItem(atPath: directory + "/" + n))?[.size] as? Int) ?? 0 }
-        guard current != sizes else { return }
-        sizes = current
+    private func refresh(_ st: inout State) {
+        let names = ((try? fs.directoryEntries(directory)) ?? []).map(\.name).filter { $0.hasSuffix(".log") }
+        var current: [String: UInt64] = [:]
+        for n in names { current[n] = (try? fs.fileStatus(directory + "/" + n, followingLinks: false).size) ?? 0 }
+        guard current != st.sizes else { return }
+        st.sizes = current
         var set: Set<String> = []
         for n in names {
             guard let ledger = try? ShipLedger(path: directory + "/" + n, readOnly: true) else { continue }
@@ -43,6 +48,6 @@ public final class ShippedPartitions: @unchecked Sendable {
                 set.insert("\(parts[parts.count - 3])/\(file[file.count - 2])/\(file[file.count - 1])")
             }
         }
-        shipped = set
+        st.shipped = set
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
-import Foundation
+import FoundationEssentials
+import Synchronization
 import Logging
 import TachoLake
 import TachoS3
@@ -107,7 +108,7 @@ struct ShipCommand: ParsableCommand {
         job.multipartThreshold = Int(threshold)
         job.partSize = Int(part)
         let configured = job, shipClient = client
-        let now = Int64(time(nil)) * 1_000_000
+        let now = StoreEnvironment.system.clock.wallMicros()
         switch runBlocking({ try await configured.run(client: shipClient, nowMicros: now, logger: logger) }) {
         case .success(let r):
             print("shipped \(r.shipped.count) partition file(s), \(r.bytes) bytes, to \(target.description); "
@@ -150,19 +151,24 @@ struct ShipCommand: ParsableCommand {
     /// Regular files under `root` (not hidden ones such as its `.shipped/` ledgers or an
     /// export's temporary files), as items keyed by their relative path, in path order.
     static func files(under root: String) throws -> [ShipItem] {
-        let fm = FileManager.default
-        var isDir: ObjCBool = false
-        guard fm.fileExists(atPath: root, isDirectory: &isDir), isDir.boolValue else {
+        let fs = StoreEnvironment.system.files
+        guard (try? fs.fileStatus(root, followingLinks: true).kind) == .directory else {
             throw ValidationError("--from-dir \(root) is not a directory")
         }
         var items: [ShipItem] = []
-        for rel in (fm.enumerator(atPath: root)?.compactMap { $0 as? String } ?? []).sorted() {
-            if rel.split(separator: "/").contains(where: { $0.hasPrefix(".") }) || rel.hasSuffix(".tmp") { continue }
-            var d: ObjCBool = false
-            guard fm.fileExists(atPath: root + "/" + rel, isDirectory: &d), !d.boolValue else { continue }
-            items.append(ShipItem(key: rel, path: root + "/" + rel))
+        func walk(_ rel: String) throws {
+            let dir = rel.isEmpty ? root : root + "/" + rel
+            for e in try fs.directoryEntries(dir).sorted(by: { $0.name < $1.name }) where !e.name.hasPrefix(".") && e.isValidUTF8 {
+                let child = rel.isEmpty ? e.name : rel + "/" + e.name
+                switch try fs.fileStatus(root + "/" + child, followingLinks: false).kind {
+                case .directory: try walk(child)
+                case .regular where !e.name.hasSuffix(".tmp"): items.append(ShipItem(key: child, path: root + "/" + child))
+                default: break
+                }
+            }
         }
-        return items
+        try walk("")
+        return items.sorted { $0.key < $1.key }
     }
 }
 
@@ -178,11 +184,10 @@ func runBlocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) 
     return box.get()
 }
 
-private final class ResultBox<T: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Result<T, any Error>?
-    func set(_ v: Result<T, any Error>) { lock.withLock { value = v } }
+private final class ResultBox<T: Sendable>: Sendable {
+    private let value = Mutex<Result<T, any Error>?>(nil)
+    func set(_ v: Result<T, any Error>) { value.withLock { $0 = v } }
     func get() -> Result<T, any Error> {
-        lock.withLock { value } ?? .failure(CancellationError())
+        value.withLock { $0 } ?? .failure(CancellationError())
     }
 }
