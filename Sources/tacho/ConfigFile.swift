@@ -20,7 +20,7 @@ struct LoadedConfig: Sendable {
     /// The file, or nil without --config.
     var path: String?
     var config: TachoConfig
-    /// Read from the older JSON form (unknown keys ignored, values checked by the commands).
+    /// Read from the older JSON form (unknown keys and values of the wrong kind refused).
     var isLegacyJSON = false
 
     static let none = LoadedConfig(path: nil, config: TachoConfig())
@@ -40,8 +40,11 @@ struct LoadedConfig: Sendable {
         let first = bytes.first { $0 != 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }
         if path.hasSuffix(".json") || first == UInt8(ascii: "{") {
             let file = try ConfigFile.parse(bytes, path: path)
-            // The older form ignores what it does not know (as it always did) but says so.
-            for w in file.mistakes { printError("tacho: warning: config file \(path):\(w)") }
+            // Typos are refused, as in the TOML form: a key that is not read must not look set.
+            let mistakes = file.mistakes
+            if !mistakes.isEmpty {
+                throw ValidationError(mistakes.map { "config file \(path):\($0)" }.joined(separator: "\n"))
+            }
             return LoadedConfig(path: path, config: file.tachoConfig, isLegacyJSON: true)
         }
         do {
@@ -147,14 +150,14 @@ struct ConfigFile {
     ]
 
     /// `line:column: …` for each key the form does not know (with the nearest known one) and
-    /// each value of the wrong kind: the file's settings that are ignored.
+    /// each value of the wrong kind: what makes `load` refuse the file.
     var mistakes: [String] {
         var out: [(Int, Int, String)] = []
         for (k, v) in values {
             let at = positions[k] ?? (0, 0)
             guard let kind = Self.keys[k] else {
                 let near = suggestion(for: k, among: Array(Self.keys.keys)).map { "; did you mean '\($0)'?" } ?? ""
-                out.append((at.line, at.column, "unknown key '\(k)' ignored\(near)"))
+                out.append((at.line, at.column, "unknown key '\(k)'\(near)"))
                 continue
             }
             let ok: Bool
@@ -173,7 +176,7 @@ struct ConfigFile {
                 case .size: "a size (a string like \"2GiB\" or a number of bytes)"
                 case .retention: "a string or an object of ages"
                 }
-                out.append((at.line, at.column, "\(k) must be \(want); the value is ignored"))
+                out.append((at.line, at.column, "\(k) must be \(want)"))
             }
         }
         return out.sorted { ($0.0, $0.1) < ($1.0, $1.1) }.map { "\($0.0):\($0.1): \($0.2)" }

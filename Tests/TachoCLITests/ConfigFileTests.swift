@@ -22,7 +22,7 @@ import TachoTestSupport
 
     /// Every key type of the file reaches `tacho compact`: strings (store, inbox, cold_after,
     /// retention), a nested retention object, a size as a number and as a string (max_bytes),
-    /// a number (cold_level) and a bool (delete_processed); unknown keys are ignored.
+    /// a number (cold_level) and a bool (delete_processed).
     @Test func compactDryRunTakesEveryKeyTypeFromTheFile() throws {
         let dir = TempDir()
         let store = dir.path + "/store"
@@ -44,8 +44,7 @@ import TachoTestSupport
               "max_clock_lead": "0",
               "max_bytes": 7000000,
               "compact_rate_mb_s": 2.5,
-              "settle_seconds": 2,
-              "unknown_key": [1, {"nested": null}]
+              "settle_seconds": 2
             }
             """
         }
