@@ -65,7 +65,9 @@ public struct Shipper: Sendable {
         }
         for (i, item) in items.enumerated() {
             let full = client.target.prefix + item.key
-            let (size, sha) = try Self.digest(item.path)
+            // A small file is read once: its digest and its upload come from the same bytes.
+            let small = try? Self.readAll(item.path, upTo: multipartThreshold)
+            let (size, sha) = try small.map { (Int64($0.count), Self.sha256($0)) } ?? Self.digest(item.path)
             if let done = ledger.shipped[full] {
                 guard done.sha256 == sha && done.size == size else {
                     throw ShipError.conflict(key: full, shipped: done.sha256, local: sha, path: item.path)
@@ -74,10 +76,10 @@ public struct Shipper: Sendable {
                 progress(i + 1, items.count)
                 continue
             }
-            if size >= Int64(multipartThreshold) {
-                try await uploadInParts(item.path, key: full, size: size)
+            if let small {
+                try await client.putObject(key: full, body: small)
             } else {
-                try await client.putObject(key: full, body: try Self.readAll(item.path))
+                try await uploadInParts(item.path, key: full, size: size)
             }
             try ledger.recordShipped(key: full, size: size, sha256: sha, at: Int64(time(nil)) * 1_000_000)
             logger.info("shipped \(full) (\(size) bytes)")
@@ -122,7 +124,8 @@ public struct Shipper: Sendable {
         return (size, SigV4Signer.hex(h.finalize()))
     }
 
-    static func readAll(_ path: String) throws -> [UInt8] {
+    /// The whole file when it is smaller than `limit` bytes; nil when it is not.
+    static func readAll(_ path: String, upTo limit: Int) throws -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw S3Error.unreadableFile(path: path, errno: errno) }
         defer { close(fd) }
@@ -131,8 +134,11 @@ public struct Shipper: Sendable {
             let chunk = try readChunk(fd, path: path, count: 1 << 20, allowShort: true)
             if chunk.isEmpty { return out }
             out.append(contentsOf: chunk)
+            if out.count >= limit { return nil }
         }
     }
+
+    static func sha256(_ bytes: [UInt8]) -> String { SigV4Signer.hex(SHA256.hash(data: bytes)) }
 
     /// Up to `count` bytes (exactly `count` unless `allowShort`; fewer only at the end).
     static func readChunk(_ fd: Int32, path: String, count: Int, allowShort: Bool = false) throws -> [UInt8] {

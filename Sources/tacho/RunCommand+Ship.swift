@@ -1,5 +1,4 @@
 import ArgumentParser
-import FoundationEssentials
 import Logging
 import TachoLake
 import TachoS3
@@ -25,17 +24,7 @@ struct RunShipOptions: ParsableArguments {
     /// The scheduler, nil without --ship-to; a bad value is a usage error before the daemon starts.
     func scheduler(storePath: String, options: StoreOptions, logger: Logger) throws -> ShipScheduler? {
         guard let shipTo else { return nil }
-        let env = ProcessInfo.processInfo.environment
-        let region = env["AWS_REGION"] ?? env["AWS_DEFAULT_REGION"] ?? "us-east-1"
-        let target: S3Target
-        do {
-            target = try S3Target(url: shipTo, endpoint: shipEndpoint, region: region)
-        } catch {
-            throw ValidationError("--ship-to: \(error)")
-        }
-        guard let credentials = S3Credentials.fromEnvironment(env) else {
-            throw ValidationError("--ship-to needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment")
-        }
+        let client = try ShipCommand.client(to: shipTo, endpoint: shipEndpoint, region: nil, logger: logger)
         guard let every = SettingUnits.durationMicros(shipEvery), every > 0 else {
             throw ValidationError("--ship-every \(shipEvery): expected a duration like 1h or 30m")
         }
@@ -45,7 +34,6 @@ struct RunShipOptions: ParsableArguments {
         var job = ClosedPartitionShipping(
             storePath: storePath, storeOptions: options, boxID: try shipBoxID ?? ExportCommand.hostName(), graceMicros: grace)
         job.parquet = ExportCommand.parquetOptions()
-        let client = S3Client(target: target, credentials: credentials, logger: logger)
         return ShipScheduler(job: job, client: client, everySeconds: Double(every) / 1e6, logger: logger)
     }
 }

@@ -75,17 +75,8 @@ struct ShipCommand: ParsableCommand {
 
     func run() throws {
         let logger = log.logger("tacho.ship")
-        let env = ProcessInfo.processInfo.environment
-        let region = region ?? env["AWS_REGION"] ?? env["AWS_DEFAULT_REGION"] ?? "us-east-1"
-        let target: S3Target
-        do {
-            target = try S3Target(url: to, endpoint: endpoint, region: region)
-        } catch {
-            throw ValidationError("\(error)")
-        }
-        guard let credentials = S3Credentials.fromEnvironment(env) else {
-            throw ValidationError("no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
-        }
+        var client = try Self.client(to: to, endpoint: endpoint, region: region, logger: logger)
+        let target = client.target
         guard let threshold = SettingUnits.bytes(multipartThreshold), let part = SettingUnits.bytes(partSize), part >= 5 << 20 else {
             throw ValidationError("--multipart-threshold and --part-size take sizes like 16MiB; parts must be at least 5MiB")
         }
@@ -93,7 +84,6 @@ struct ShipCommand: ParsableCommand {
             throw ValidationError("--grace takes a duration like 2h, 30m or 0")
         }
         guard attempts >= 1 else { throw ValidationError("--attempts must be at least 1") }
-        var client = S3Client(target: target, credentials: credentials, logger: logger)
         client.attempts = attempts
         if let fromDir {
             try shipDirectory(fromDir, client: client, threshold: Int(threshold), part: Int(part), logger: logger)
@@ -118,6 +108,24 @@ struct ShipCommand: ParsableCommand {
             printError("tacho ship: \(e)")
             throw ExitCode(ExitStatus.failure)
         }
+    }
+
+    /// The client for `url` (s3://BUCKET[/PREFIX]): region from `region`, else AWS_REGION,
+    /// else AWS_DEFAULT_REGION, else us-east-1; credentials from the AWS_* variables. One
+    /// reading of both for `tacho ship` and `tacho run --ship-to`.
+    static func client(to url: String, endpoint: String?, region: String?, logger: Logger) throws -> S3Client {
+        let env = ProcessInfo.processInfo.environment
+        let region = region ?? env["AWS_REGION"] ?? env["AWS_DEFAULT_REGION"] ?? "us-east-1"
+        let target: S3Target
+        do {
+            target = try S3Target(url: url, endpoint: endpoint, region: region)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        guard let credentials = S3Credentials.fromEnvironment(env) else {
+            throw ValidationError("no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+        }
+        return S3Client(target: target, credentials: credentials, logger: logger)
     }
 
     private func shipDirectory(_ dir: String, client: S3Client, threshold: Int, part: Int, logger: Logger) throws {
