@@ -47,12 +47,15 @@ public struct SegmentBuilder {
     private var gatheredTimes: [Int64] = []
     private var gathered: [ColumnValues] = []
 
-    public init(measurement: Measurement, partitionStart: Int64, seq: UInt64, options: Options = Options()) {
+    /// `header: false` builds a part: blocks only, with offsets from 0, for another builder's
+    /// `append(part:)` to take after its own (vehicles encoded on another thread).
+    public init(measurement: Measurement, partitionStart: Int64, seq: UInt64, options: Options = Options(), header: Bool = true) {
         self.measurement = measurement
         self.partitionStart = partitionStart
         self.seq = seq
         self.options = options
         compressor = ZstdCompressor(level: options.zstdLevel)
+        guard header else { return }
         var h = ByteWriter(capacity: FormatConstants.segmentHeaderSize)
         h.writeUInt32(FormatConstants.segmentMagic)
         h.writeUInt16(FormatConstants.segmentVersion)
@@ -203,6 +206,28 @@ public struct SegmentBuilder {
         return SegmentBody(
             measurement: measurement, partitionStart: partitionStart, bytes: pending.bytes, vehicles: vehicles,
             rowCount: rowCount, minTime: minTime, maxTime: maxTime)
+    }
+
+    /// Appends a part built by `init(…, header: false)` from the following vehicles: its blocks
+    /// after these, its vehicles' block offsets moved by where they land. The bytes are those
+    /// that appending its vehicles here would have made (a chunk's blocks do not depend on
+    /// where they sit). REQUIRES: the part's vehicles follow this builder's in byte order.
+    public mutating func append(part: SegmentBody) throws {
+        guard part.rowCount > 0 else { return }
+        if let last = vehicles.last?.vehicle, let next = part.vehicles.first?.vehicle, !byteLess(last, next) {
+            throw BuildError.vehiclesOutOfOrder(previous: last, next: next)
+        }
+        let shift = offset
+        for var entry in part.vehicles {
+            for c in entry.chunks.indices {
+                for b in entry.chunks[c].blocks.indices { entry.chunks[c].blocks[b].offset += shift }
+            }
+            vehicles.append(entry)
+        }
+        emit(part.bytes)
+        rowCount += part.rowCount
+        minTime = min(minTime, part.minTime)
+        maxTime = max(maxTime, part.maxTime)
     }
 
     /// Footer and trailer (FORMAT.md §2.4) of a segment whose footer starts at `footerOffset`.
