@@ -2,8 +2,9 @@
 // streams (detection events, status reports). Every vehicle draws from its own PRNG streams,
 // so the rows do not depend on file sizes, layouts, shuffling or duplication.
 
-/// Object types in the brief's order; weights make cars the most frequent. The default profile
-/// draws from the first five (`weights`); `--profile harder` from all eight, uniformly.
+/// Object types: the five the sample files in Tests/Fixtures use, then three more. Weights make
+/// cars the most frequent. The default profile draws from the first five (`weights`);
+/// `--profile harder` from all eight, uniformly.
 enum ObjectTypes {
     static let names = ["pedestrians", "cars", "signs", "trucks", "obstacles", "bicycles", "motorcycles", "animals"]
     static let weights: [UInt64] = [22, 40, 18, 12, 8]

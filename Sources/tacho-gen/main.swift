@@ -15,7 +15,7 @@ struct TachoGen: ParsableCommand {
         commandName: "tacho-gen",
         abstract: "Generate deterministic vehicle telemetry JSON (object detections + vehicle status).",
         discussion: """
-            Simulates a fleet and writes the inbox files Tacho ingests (brief §1):
+            Simulates a fleet and writes the inbox files Tacho ingests (docs/SEMANTICS.md §1):
               objects_detection_<unixSeconds>.json  {"objects_detection_events":[…]}
               vehicles_status_<unixSeconds>.json    {"vehicle_status":[…]}
             <unixSeconds> is the time of the file's earliest event; a taken name
