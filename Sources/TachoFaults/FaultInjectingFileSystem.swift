@@ -8,6 +8,8 @@ import Glibc
 /// Calls of a `StoreFileSystem` the fault injector can fail, record and count.
 public enum IOOp: String, Sendable, CaseIterable {
     case mkdir, create, write, fsync, close, rename, unlink, fsyncDir, link, rmdir, lock
+    /// Opening an input file for ingest (`openInput`).
+    case input
 }
 
 /// What an injected fault does to the call it hits.
@@ -291,6 +293,10 @@ public final class FaultInjectingFileSystem: StoreFileSystem {
     }
 
     public func openForReading(_ path: String) throws -> FileDescriptor { try base.openForReading(path) }
+    public func openInput(_ path: String) throws(InputOpenError) -> FileDescriptor {
+        if case .error(let e)? = check(.input, path) { throw InputOpenError(path: path, kind: .system(errno: e)) }
+        return try base.openInput(path)
+    }
     public func read(_ fd: FileDescriptor, into buffer: UnsafeMutableRawBufferPointer, path: String) throws -> Int {
         try base.read(fd, into: buffer, path: path)
     }

@@ -19,6 +19,7 @@ public struct NoSyncFileSystem: StoreFileSystem {
     public func unlink(_ path: String) throws { try base.unlink(path) }
     public func removeDirectory(_ path: String) throws { try base.removeDirectory(path) }
     public func openForReading(_ path: String) throws -> FileDescriptor { try base.openForReading(path) }
+    public func openInput(_ path: String) throws(InputOpenError) -> FileDescriptor { try base.openInput(path) }
     public func read(_ fd: FileDescriptor, into buffer: UnsafeMutableRawBufferPointer, path: String) throws -> Int {
         try base.read(fd, into: buffer, path: path)
     }

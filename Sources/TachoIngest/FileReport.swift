@@ -96,6 +96,9 @@ public struct ReaderOptions: Sendable {
     /// How the ledger hashes files: the store's (`StoreWriter.hashAlgorithm`). Default the
     /// current algorithm, which a new store uses.
     public var hashAlgorithm = ContentHashAlgorithm.current
+    /// Where input files are opened (`StoreFileSystem.openInput`): the store's environment.
+    /// Default the real file system.
+    public var files: any StoreFileSystem = StoreEnvironment.system.files
 
     public init(lenient: Bool = false) { self.lenient = lenient }
 }

@@ -16,7 +16,7 @@ extension InboxDaemon {
         var o = base.options
         let found = LineProtocolSchemas.discover(
             paths: paths, declared: Set(o.layouts.map(\.measurement.name)), options: o.lineProtocol, catalog: writer.storedCatalog,
-            afterEachFile: { [heartbeat] in heartbeat?() })  // the watchdog, while a backlog of .lp files is read
+            files: o.files, afterEachFile: { [heartbeat] in heartbeat?() })  // the watchdog, while a backlog of .lp files is read
         guard !found.isEmpty else { return base }
         for d in found {
             do {

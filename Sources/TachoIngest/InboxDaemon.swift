@@ -148,8 +148,9 @@ public final class InboxDaemon {
         readerOptions.layouts = config.layouts
         readerOptions.lineProtocol = config.lineProtocol
         readerOptions.partitionWidth = writer.manifest.partitionWidth
-        self.readerOptions = readerOptions
         let env = writer.environment
+        readerOptions.files = env.files
+        self.readerOptions = readerOptions
         mover = FileMover(fs: env.files)
         clockTrust = ClockTrust(clock: env.clock)
         windowStart = env.clock.monotonicNanos()

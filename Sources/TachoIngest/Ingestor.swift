@@ -69,6 +69,7 @@ public final class Ingestor {
         options.expiredBefore = writer.manifest.watermarks
         options.hashAlgorithm = writer.hashAlgorithm
         options.partitionWidth = writer.manifest.partitionWidth
+        options.files = writer.environment.files
         reader = TelemetryReader(options: options)
         self.logger = logger
     }

@@ -247,7 +247,7 @@ public enum LineProtocolSchemas {
     /// (its columns, types and identity) plus the fields of its first line the store lacks.
     public static func discover(
         paths: [String], declared: Set<String>, options: LineInputOptions, catalog: Catalog = .builtIn,
-        afterEachFile: () -> Void = {}
+        files: any StoreFileSystem = StoreEnvironment.system.files, afterEachFile: () -> Void = {}
     ) -> [MeasurementDeclaration] {
         guard options.autoCreate else { return [] }
         var out: [MeasurementDeclaration] = []
@@ -255,7 +255,7 @@ public enum LineProtocolSchemas {
         let mapping = LineMappingOptions(vehicleTag: options.vehicleTag, autoCreate: true)
         for path in paths where isLineProtocol(path) {
             defer { afterEachFile() }
-            guard let src = try? FileDescriptorSource(path: path) else { continue }
+            guard let src = try? TelemetryReader.openInput(path, files) else { continue }
             let parser = LineProtocolParser(
                 source: LineBytes(inner: HashingSource(src)), options: LineProtocolOptions(precision: options.precision))
             try? parser.forEach(point: { p in

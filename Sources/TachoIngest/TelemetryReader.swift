@@ -41,6 +41,22 @@ public struct TelemetryReader: Sendable {
         self.options = options
     }
 
+    /// An input file opened through the store's environment, as the parser's byte source
+    /// (which closes it). Throws `ByteSourceError`, worded as the parser's own open is.
+    static func openInput(_ path: String, _ files: any StoreFileSystem) throws(ByteSourceError) -> FileDescriptorSource {
+        do {
+            let fd = try files.openInput(path)
+            return FileDescriptorSource(fd: fd.rawValue, path: path, closeOnDeinit: true)
+        } catch {
+            let reason: String? = switch error.kind {
+            case .symbolicLink: "is a symbolic link (not followed)"
+            case .notRegularFile: "is not a regular file (a FIFO, device or socket is never read)"
+            case .system: nil
+            }
+            throw ByteSourceError(operation: "open", path: path, errno: error.errno, reason: reason)
+        }
+    }
+
     /// Reads the file at `path`. Rows go to `sink` in batches; a `FileError` means the file
     /// cannot be ingested (and the caller must discard the rows already sunk).
     public func read(path: String, sink: (RowBatch) throws -> Void) throws -> FileReport {
@@ -54,7 +70,7 @@ public struct TelemetryReader: Sendable {
     ) throws -> FileReport {
         let fileSource: FileDescriptorSource
         do {
-            fileSource = try FileDescriptorSource(path: path)
+            fileSource = try Self.openInput(path, options.files)
         } catch {
             throw InputReadError(path: path, message: "\(error)")
         }

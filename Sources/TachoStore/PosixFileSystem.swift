@@ -77,6 +77,27 @@ public struct PosixFileSystem: StoreFileSystem {
         return FileDescriptor(rawValue: fd)
     }
 
+    public func openInput(_ path: String) throws(InputOpenError) -> FileDescriptor {
+        var fd: Int32
+        repeat {
+            fd = Glibc.open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
+        } while fd < 0 && errno == EINTR
+        if fd < 0 {
+            let e = errno
+            throw InputOpenError(path: path, kind: e == ELOOP ? .symbolicLink : .system(errno: e))
+        }
+        var st = stat()
+        if fstat(fd, &st) == 0 {
+            let type = st.st_mode & S_IFMT
+            if type != S_IFREG && type != S_IFDIR {  // a directory fails in read(2) with EISDIR
+                _ = Glibc.close(fd)
+                throw InputOpenError(path: path, kind: .notRegularFile)
+            }
+        }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+        return FileDescriptor(rawValue: fd)
+    }
+
     public func read(_ fd: FileDescriptor, into buffer: UnsafeMutableRawBufferPointer, path: String) throws -> Int {
         while true {
             let n = Glibc.read(fd.rawValue, buffer.baseAddress, buffer.count)

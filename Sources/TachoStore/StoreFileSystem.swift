@@ -28,6 +28,12 @@ public protocol StoreFileSystem: Sendable {
     /// Opens a file for reading (symbolic links are not followed); `.notFound` when absent.
     /// The caller closes the descriptor (`FileDescriptor.close`).
     func openForReading(_ path: String) throws -> FileDescriptor
+    /// Opens an input file handed to ingest (an inbox file, a command-line argument) for
+    /// reading. Inputs are untrusted and a name can change between a caller's check and this
+    /// open, so a symbolic link is not followed and a FIFO, device or socket is refused
+    /// without blocking (opening a FIFO would otherwise wait for a writer forever). A
+    /// directory opens (its read fails with EISDIR). Throws `InputOpenError`.
+    func openInput(_ path: String) throws(InputOpenError) -> FileDescriptor
     /// Reads at the descriptor's offset into `buffer`; 0 at the end of the file.
     func read(_ fd: FileDescriptor, into buffer: UnsafeMutableRawBufferPointer, path: String) throws -> Int
     /// The size of an open file.

@@ -10,7 +10,7 @@ import Testing
         "Sources/TachoStore/PosixFileSystem.swift": "the environment's file system",
         "Sources/TachoStore/StoreClock.swift": "the environment's clocks and sleep",
         "Sources/TachoFaults/FaultInjectingFileSystem.swift": "the test environment (models a failed fsync's data loss)",
-        "Sources/TachoJSON/ByteSource.swift": "the parser reads an input file it was handed; TachoJSON sits below the store",
+        "Sources/TachoJSON/ByteSource.swift": "JSONParser(path:), the parser library's convenience for tools and tests; ingest opens its inputs through StoreFileSystem.openInput",
         "Sources/TachoSystemd/JournalLogHandler.swift": "fstat of stderr (journald detection), no store path",
         "Sources/TachoSystemd/SystemdNotifier.swift": "watchdog timing, no store path",
         "Sources/tacho/ConfigFile.swift": "reads the operator's tacho.toml",

@@ -71,9 +71,12 @@ func storeIsClean(_ store: String) throws -> Bool {
             w.close()
         }
         #expect(calls.count > 20)
+        // The input is opened through the environment too; its failure is the input's
+        // (`inputThatCannotBeOpened…`), not the store's: the sites below are the store's calls.
+        #expect(calls.filter { $0.op == .input }.count == 1)
         var counts: [IOOp: Int] = [:]
         var sites = 0
-        for c in calls {
+        for c in calls where c.op != .input {
             counts[c.op, default: 0] += 1
             let kinds: [FaultKind] = c.op == .write ? [.error(ENOSPC), .shortWrite] : [.error(EIO)]
             for kind in kinds {
@@ -120,12 +123,42 @@ func storeIsClean(_ store: String) throws -> Bool {
         #expect(sites >= 20)
     }
 
+    /// An input the environment cannot open (EIO) is not the input's fault: `tacho ingest` stops
+    /// at it with the path and the reason, writes nothing of it, and ingests it once it opens.
+    @Test func inputThatCannotBeOpenedIsNotIngestedUntilItOpens() throws {
+        let inputs = TempDir("tacho-fault-input")
+        let first = writeTelemetry(inputs.path, tag: 1)
+        let dir = TempDir("tacho-fault-input-store")
+        let fs = FaultInjectingFileSystem()
+        let w = try StoreWriter(path: dir.path, options: faultStoreOptions(fs))
+        defer { w.close() }
+        let ing = Ingestor(writer: w, logger: quietLogger())
+        let target = first.paths[0]
+        fs.arm(Fault(.input, nth: 1, .error(EIO), pathContains: (target as NSString).lastPathComponent))
+        #expect {
+            _ = try ing.ingest(path: target)
+        } throws: { e in
+            guard let e = e as? InputReadError else { return false }
+            return e.path == target && e.message.contains("errno \(EIO)")
+        }
+        #expect(fs.injected.count == 1)
+        #expect(try allRows(dir.path, .detections).isEmpty)
+        #expect(try storeIsClean(dir.path))
+        for p in first.paths {
+            let r = try ing.ingest(path: p)
+            guard case .ingested = r.outcome else { Issue.record("\(p): \(r.outcome)"); continue }
+        }
+        let rows = try allRows(dir.path, .detections)
+        #expect(rows.count == Set(rows).count && Set(rows) == first.rows)
+    }
+
     /// `tacho run`'s path (InboxDaemon) with a disk that keeps failing one kind of call: the
     /// files stay in the inbox (retried, never moved, never rejected), the store keeps serving
     /// the earlier rows and verifies clean; once the fault clears they are ingested exactly once.
     @Test(arguments: [
         "write@1+:ENOSPC", "write@1+:short:segments/", "fsync@1+:EIO:segments/", "fsync@1+:EIO:MANIFEST",
         "create@1+:ENOSPC:index/", "fsyncDir@1+:EIO:index", "rename@1+:EIO", "close@1+:EIO:ledger",
+        "input@1+:EIO",
     ])
     func daemonKeepsFilesInTheInboxUntilTheFaultClears(spec: String) throws {
         let dir = TempDir("tacho-fault-daemon")
@@ -198,5 +231,6 @@ func operationName(_ op: IOOp) -> String {
     case .link: "link"
     case .rmdir: "remove directory"
     case .lock: "open lock"
+    case .input: "open"
     }
 }

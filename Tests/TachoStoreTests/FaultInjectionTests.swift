@@ -88,6 +88,7 @@ func operationName(_ op: IOOp) -> String {
     case .link: "link"
     case .rmdir: "remove directory"
     case .lock: "open lock"
+    case .input: "open"
     }
 }
 
@@ -96,7 +97,7 @@ func faultKinds(for op: IOOp) -> [FaultKind] {
     switch op {
     case .write: [.error(ENOSPC), .error(EIO), .shortWrite]
     case .create: [.error(ENOSPC), .error(EIO)]
-    case .fsync, .fsyncDir, .close, .rename, .unlink, .mkdir, .link, .rmdir, .lock: [.error(EIO)]
+    case .fsync, .fsyncDir, .close, .rename, .unlink, .mkdir, .link, .rmdir, .lock, .input: [.error(EIO)]
     }
 }
 
