@@ -69,7 +69,7 @@ public enum Compactor {
         var view = base
         view.segments = task.inputs
         let snap = try Snapshot(layout: layout, manifest: view, fs: fs, logger: storeOptions.logger,
-                                pinned: task.inputs.count <= SegmentFiles.defaultCapacity() / 4)
+                                openAll: task.inputs.count <= SegmentHandleCache.defaultCapacity() / 4)
         // The output is written with the catalog's schema: inputs written before a column was
         // added hold nulls for it (FORMAT.md §2.4).
         guard let m = snap.catalog.measurement(id: task.measurementID) else {
