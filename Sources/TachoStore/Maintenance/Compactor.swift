@@ -63,7 +63,7 @@ public enum Compactor {
         let fs = storeOptions.fileSystem
         // A snapshot of just the inputs (and the base watermarks), their files opened now: the
         // fds keep them readable even after a later switch unlinks them, however long the
-        // build takes. A task of very many inputs reads them through the descriptor cache
+        // build takes. A task of very many inputs reads them through the handle cache
         // instead (bounded open files); should the build outlast the grace period for
         // replaced files and an input go, it fails as stale and is planned again.
         var view = base
