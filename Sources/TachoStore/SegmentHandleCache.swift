@@ -72,12 +72,12 @@ public final class SegmentHandleCache: Sendable {
     /// Handles opened since the cache was made (misses).
     public var opens: Int { state.withLock { $0.opens } }
 
-    /// The handle for `key`: the cached one, or the one `open` makes. On a miss with the
+    /// The handle for `key`: the cached one, or the one `make` opens. On a miss with the
     /// cache full, the least recently used handle is dropped first, so that a single reader
-    /// never has more than `capacity` descriptors open. `open` runs without the lock held;
+    /// never has more than `capacity` descriptors open. `make` runs without the lock held;
     /// when two threads open the same file at once, the first to finish wins and the other's
     /// handle is released.
-    func handle(_ key: String, open: () throws -> SegmentHandle) throws -> SegmentHandle {
+    func handle(_ key: String, opening make: () throws -> SegmentHandle) throws -> SegmentHandle {
         let capacity = self.capacity
         let (cached, dropped): (SegmentHandle?, SegmentHandle?) = state.withLock { s in
             if let i = s.index[key], let slot = s.slots[i] {
@@ -89,7 +89,7 @@ public final class SegmentHandleCache: Sendable {
         }
         if let cached { return cached }
         _ = consume dropped  // released before the open: its descriptor closes once no read uses it
-        let made = try open()
+        let made = try make()
         let (handle, evicted) = insert(key, made)
         _ = consume evicted
         return handle

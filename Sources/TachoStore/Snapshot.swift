@@ -145,7 +145,7 @@ public final class Snapshot: Sendable {
             state.withLock { $0.openedHandles[meta.name] = h }
             return h
         }
-        return try handles.handle(path) { try openHandle(meta.name, path) }
+        return try handles.handle(path, opening: { try openHandle(meta.name, path) })
     }
 
     /// The footer of one live segment.
