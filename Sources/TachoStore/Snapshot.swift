@@ -148,8 +148,14 @@ public final class Snapshot: Sendable {
         return try handles.handle(path, opening: { try openHandle(meta.name, path) })
     }
 
-    /// The footer of one live segment.
-    public func footer(_ meta: SegmentMeta) throws -> SegmentFooter { try handle(meta).footer }
+    /// The footer of one live segment: once parsed, without opening the file again (a
+    /// footer-only pass over more segments than the cache holds opens each one once).
+    public func footer(_ meta: SegmentMeta) throws -> SegmentFooter {
+        if let known = state.withLock({ $0.parsed[meta.name] }) { return known.footer }
+        let h = try handle(meta)
+        state.withLock { s in if s.parsed[meta.name] == nil { s.parsed[meta.name] = h.parsed } }
+        return h.footer
+    }
 
     /// A reader of one live segment for one cursor (its scratch buffers are the caller's),
     /// decoding into the catalog's schema. It holds its handle weakly: when the cache drops

@@ -38,6 +38,10 @@ import TachoTestSupport
         #expect(cache.opens > segments.count)
         // ...and each footer was parsed once: a re-open checks the trailer and reuses it.
         #expect(snap.footersParsed == segments.count)
+        // A footer-only pass (latest status, inspect) opens nothing: the footers are known.
+        let opensAfterScan = cache.opens
+        for s in segments { #expect(try snap.footer(s).rowCount == s.rowCount) }
+        #expect(cache.opens == opensAfterScan)
         #expect(Verifier.verify(snapshot: snap).isClean)
     }
 
