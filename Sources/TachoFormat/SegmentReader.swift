@@ -1,6 +1,7 @@
 /// Random access to the bytes of a segment file. The store implements it over a file
-/// descriptor (pread); tests implement it over memory.
-public protocol SegmentSource {
+/// descriptor (pread); tests implement it over memory. Positioned reads only, no cursor:
+/// one source is shared by every thread reading the segment (`SegmentHandle`).
+public protocol SegmentSource: Sendable {
     var size: UInt64 { get }
     /// Reads exactly `count` bytes at `offset` into `buffer` (replacing its contents).
     func read(at offset: UInt64, count: Int, into buffer: inout [UInt8]) throws
@@ -92,17 +93,33 @@ public struct SegmentError: Error, Sendable, Equatable, CustomStringConvertible 
     public var description: String { "corrupt segment \(path) at offset \(offset): \(problem)" }
 }
 
-/// Reads one segment: validates header and trailer, parses the footer at open, and decodes
-/// chunks on demand, verifying each block's checksum before decoding it. Holds reusable
-/// scratch buffers, so one reader serves one thread at a time.
+/// Per-cursor scratch over a shared, immutable `SegmentHandle`: decodes chunks on demand,
+/// verifying each block's checksum before decoding it. Holds reusable buffers (the read
+/// window, the decompression context and output), so one reader serves one thread at a time;
+/// make one per cursor from the handle, which many threads share.
+///
+/// A reader made with `reopen` holds its handle weakly: when the store's bounded cache
+/// evicts the handle (closing the descriptor once no read is using it), the next read asks
+/// `reopen` for a new one, so a cursor over thousands of segments keeps no more descriptors
+/// open than the cache allows. Without `reopen` it keeps its handle.
 public final class SegmentReader {
-    public let path: String
-    public let footer: SegmentFooter
+    public var path: String { parsed.path }
+    public var footer: SegmentFooter { parsed.footer }
     /// The segment format version of the file (header and trailer agree), one of
     /// `FormatConstants.readableSegmentVersions`.
-    public let version: UInt16
-    private let source: any SegmentSource
-    private let decompressor = ZstdDecompressor()
+    public var version: UInt16 { parsed.version }
+    /// What the segment's handle validated and parsed (the same for any re-opened handle).
+    public let parsed: SegmentHandle.Parsed
+    private let keptHandle: SegmentHandle?
+    private weak var weakHandle: SegmentHandle?
+    private let reopen: (() throws -> SegmentHandle)?
+    private var decompressorStorage: ZstdDecompressor?
+    private var decompressor: ZstdDecompressor {
+        if let d = decompressorStorage { return d }
+        let d = ZstdDecompressor()
+        decompressorStorage = d
+        return d
+    }
     /// File bytes [windowStart, windowStart + stored.count): the blocks being decoded, and
     /// during a scan the chunks after them (see `load`).
     private var stored: [UInt8] = []
@@ -112,77 +129,35 @@ public final class SegmentReader {
     private var lastEnd: UInt64 = 0
     private var readAhead = 0
     /// Where the blocks end (the footer's offset).
-    private let dataEnd: UInt64
+    private var dataEnd: UInt64 { parsed.dataEnd }
     /// Decompressed block scratch, grown to the largest block seen.
     private var rawBuffer: UnsafeMutableRawPointer?
     private var rawCapacity = 0
 
-    public init(source: any SegmentSource, path: String) throws {
-        self.source = source
-        self.path = path
-        let size = source.size
-        let minSize = UInt64(FormatConstants.segmentHeaderSize + FormatConstants.segmentTrailerSize)
-        guard size >= minSize else {
-            throw SegmentError(path: path, offset: 0, .tooShort(size: size))
-        }
-        var buf: [UInt8] = []
-        try source.read(at: 0, count: FormatConstants.segmentHeaderSize, into: &buf)
-        let (measurementID, version): (UInt8, UInt16) = try buf.withUnsafeBytes { b in
-            var r = ByteReader(b)
-            guard r.readUInt32() == FormatConstants.segmentMagic else {
-                throw SegmentError(path: path, offset: 0, .badMagic)
-            }
-            let version = r.readUInt16() ?? 0
-            let mid = r.readUInt8() ?? 0
-            let reserved = r.readUInt8() ?? 1
-            let crc = r.readUInt32() ?? 0
-            guard crc == CRC32C.checksum(UnsafeRawBufferPointer(rebasing: b[0..<8])) else {
-                throw SegmentError(path: path, offset: 0, .headerChecksum)
-            }
-            guard FormatConstants.readableSegmentVersions.contains(version), reserved == 0 else {
-                let known = FormatConstants.readableSegmentVersions
-                if version > known.upperBound {
-                    throw SegmentError(path: path, offset: 4, .newerVersion(version, readable: known))
-                }
-                throw SegmentError(path: path, offset: 4, .unsupportedVersion(version))
-            }
-            return (mid, version)
-        }
-        let trailerAt = size - UInt64(FormatConstants.segmentTrailerSize)
-        try source.read(at: trailerAt, count: FormatConstants.segmentTrailerSize, into: &buf)
-        let (footerOffset, footerLen, footerCRC): (UInt64, Int, UInt32) = try buf.withUnsafeBytes { b in
-            var r = ByteReader(b)
-            let off = r.readUInt64() ?? 0, len = r.readUInt32() ?? 0, crc = r.readUInt32() ?? 0
-            let trailerVersion = r.readUInt16() ?? 0, reserved = r.readUInt16() ?? 1
-            let magic = r.readUInt32() ?? 0
-            guard magic == FormatConstants.segmentTrailerMagic, trailerVersion == version, reserved == 0 else {
-                throw SegmentError(path: path, offset: trailerAt, .badTrailer(headerVersion: version))
-            }
-            guard off >= UInt64(FormatConstants.segmentHeaderSize), off <= trailerAt, UInt64(len) == trailerAt - off else {
-                throw SegmentError(path: path, offset: trailerAt, .footerBounds(offset: off, length: len, trailer: trailerAt))
-            }
-            return (off, Int(len), crc)
-        }
-        try source.read(at: footerOffset, count: footerLen, into: &buf)
-        guard CRC32C.checksum(buf) == footerCRC else {
-            throw SegmentError(path: path, offset: footerOffset, .footerChecksum)
-        }
-        let parsed = buf.withUnsafeBytes { raw in
-            Result { () throws(SegmentFooter.Malformed) in try SegmentFooter.parse(raw, dataEnd: footerOffset, version: version) }
-        }
-        let f: SegmentFooter
-        switch parsed {
-        case .success(let footer): f = footer
-        case .failure(let m): throw SegmentError(path: path, offset: footerOffset + UInt64(m.offset), .malformedFooter(m))
-        }
-        guard f.measurement.id == measurementID else {
-            throw SegmentError(path: path, offset: footerOffset, .footerMeasurement(header: measurementID, footer: f.measurement.id))
-        }
-        footer = f
-        dataEnd = footerOffset
-        self.version = version
-        schema = f.measurement
-        projection = Array(f.measurement.columns.indices)
+    /// Opens the segment in `source`: validates header, trailer and footer (`SegmentHandle`).
+    public convenience init(source: any SegmentSource, path: String) throws {
+        try self.init(handle: SegmentHandle(source: source, path: path))
+    }
+
+    /// Scratch over `handle`. With `reopen`, the handle is held weakly and `reopen` gives a
+    /// new one (of the same file) after the owner of `handle` let it go.
+    public init(handle: SegmentHandle, reopen: (() throws -> SegmentHandle)? = nil) {
+        parsed = handle.parsed
+        self.reopen = reopen
+        if reopen == nil { keptHandle = handle } else { keptHandle = nil }
+        weakHandle = handle
+        schema = handle.footer.measurement
+        projection = Array(handle.footer.measurement.columns.indices)
+    }
+
+    /// The handle to read through now: the kept or still-cached one, or a re-opened one.
+    private func currentHandle() throws -> SegmentHandle {
+        if let keptHandle { return keptHandle }
+        if let weakHandle { return weakHandle }
+        guard let reopen else { preconditionFailure("a reader without reopen keeps its handle") }
+        let h = try reopen()
+        weakHandle = h
+        return h
     }
 
     /// The schema `decode` fills: the segment's own (its footer's) unless `project(onto:)`
@@ -278,7 +253,10 @@ public final class SegmentReader {
         readAhead = sequential ? min(max(readAhead * 2, 16 << 10), 64 << 10) : 0
         let end = max(hi, min(lo + UInt64(readAhead), dataEnd))
         do {
-            try source.read(at: lo, count: Int(end - lo), into: &stored)
+            // The local strong reference keeps the descriptor open for this read even when
+            // another thread evicts the handle meanwhile.
+            let handle = try currentHandle()
+            try handle.source.read(at: lo, count: Int(end - lo), into: &stored)
         } catch {
             stored.removeAll(keepingCapacity: true)
             throw error

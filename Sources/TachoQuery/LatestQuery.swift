@@ -55,7 +55,7 @@ public struct LatestQuery: Sendable {
         var bound = Int64.min
         var any = false
         for s in snapshot.segments(of: .status, to: at + 1) {
-            guard let e = try snapshot.reader(s).footer.vehicle(v) else { continue }
+            guard let e = try snapshot.footer(s).vehicle(v) else { continue }
             for c in e.chunks where c.minTime <= at {
                 any = true
                 if c.maxTime <= at { bound = max(bound, c.maxTime) }

@@ -33,7 +33,7 @@ public struct LatestRowQuery: Sendable {
         var bound: [ByteString: Int64] = [:]
         let to = limit == .max ? Int64.max : limit + 1
         for s in snapshot.segments(of: measurement, from: floor, to: to) {
-            for e in try snapshot.reader(s).footer.vehicles {
+            for e in try snapshot.footer(s).vehicles {
                 let key = ByteString(e.vehicle)
                 if let want = vehicles, !want.contains(key) { continue }
                 for c in e.chunks where c.minTime <= limit && c.maxTime >= floor {

@@ -159,7 +159,7 @@ public struct StatusRow: Sendable, Hashable {
 
 /// A single-pass, throwing cursor over the rows of a `RangeQuery`. Read it either by blocks
 /// (`nextBatch`, fastest) or by rows (`nextDetection` / `nextStatus`), not both. A cursor
-/// borrows its snapshot: use both from one thread at a time.
+/// is one thread's at a time; the snapshot it reads may serve other cursors on other threads.
 public final class RowCursor {
     public let query: RangeQuery
     private let scan: ScanCursor

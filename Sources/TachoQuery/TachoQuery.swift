@@ -14,4 +14,5 @@
 //     let stats = try StoreStats.compute(on: snap)
 //
 // Invalid arguments throw `QueryError`; storage problems come through as `StoreError`.
-// A snapshot and the cursors over it serve one thread at a time.
+// A snapshot is `Sendable`: share one among concurrent queries (each query, each cursor,
+// is one thread's at a time).

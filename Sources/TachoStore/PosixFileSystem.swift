@@ -214,13 +214,16 @@ public struct PosixFileSystem: StoreFileSystem {
     }
 }
 
-/// A segment source over a file descriptor (pread), for `SegmentReader`. Owns the fd.
-final class FileSegmentSource: SegmentSource {
+/// A segment source over a file descriptor (pread), for `SegmentHandle`. Owns the fd and
+/// closes it when released; immutable, so any number of threads read through it at once.
+/// `counter`, when given, counts the descriptors open (the handle cache's bound, in tests).
+final class FileSegmentSource: SegmentSource, Sendable {
     let fd: FileDescriptor
     let path: String
     let size: UInt64
+    private let counter: DescriptorCounter?
 
-    init(fd: FileDescriptor, path: String, fs: any StoreFileSystem) throws {
+    init(fd: FileDescriptor, path: String, fs: any StoreFileSystem, counter: DescriptorCounter? = nil) throws {
         self.fd = fd
         self.path = path
         do {
@@ -229,9 +232,14 @@ final class FileSegmentSource: SegmentSource {
             try? fd.close()
             throw error
         }
+        self.counter = counter
+        counter?.opened()
     }
 
-    deinit { try? fd.close() }
+    deinit {
+        try? fd.close()
+        counter?.closed()
+    }
 
     func read(at offset: UInt64, count: Int, into buffer: inout [UInt8]) throws {
         try preadExactly(fd, path: path, size: size, at: offset, count: count, into: &buffer)

@@ -34,13 +34,20 @@ public struct StoreOptions: Sendable {
     /// removed, superseded latest-status index and ledger files) stay on disk before the
     /// writer unlinks them, so snapshots taken just before the switch can still open them
     /// (readers open segments on demand). Default 60 s. Disk-budget drops and trims unlink
-    /// at once: freeing space is their point.
+    /// at once: freeing space is their point. Either way, a file that a live snapshot of the
+    /// writer's process names stays until that snapshot is released (`FilePins`): the grace
+    /// period is for readers in other processes.
     public var obsoleteFileGrace = 60.0
     /// The measurements a writer declares (FORMAT.md §7): reconciled with the store's catalog
     /// when it opens (new measurements and new nullable columns are added and persisted; a
     /// contradiction is refused with a `CatalogError` before anything is written). Default
     /// none: the catalog as stored (the built-ins when the store has no CATALOG file).
     public var measurements: [Measurement] = []
+    /// The cache of open segment handles that snapshots read through (`SegmentHandleCache`):
+    /// share one among the snapshots of a long-running reader (a server) so that they share
+    /// open segments and the bound on descriptors. Default nil: each `Snapshot.open` makes
+    /// its own, and a writer one for the snapshots it hands out.
+    public var handleCache: SegmentHandleCache?
 
     public init() {}
 }

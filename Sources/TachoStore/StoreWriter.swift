@@ -26,6 +26,8 @@ public final class StoreWriter {
     public var environment: StoreEnvironment { options.environment }
     var logger: Logger { options.logger }
     private var lock: StoreLock?
+    /// The segment handles of the snapshots this writer hands out (`snapshot()`).
+    let handles: SegmentHandleCache
 
     /// Buffered rows of the open transaction, by partition, and the writer-wide string table
     /// their string values and vehicle ids index.
@@ -84,6 +86,7 @@ public final class StoreWriter {
         layout = StoreLayout(root: path)
         self.maintenanceOnly = maintenanceOnly
         self.options = options
+        handles = options.handleCache ?? SegmentHandleCache()
         let fs = options.fileSystem
         // A declaration that contradicts the stored catalog is refused before anything is
         // written, not even a new store's directory (checked again under the lock below).
@@ -128,7 +131,8 @@ public final class StoreWriter {
         if maintenanceOnly {
             latest = LatestIndex()
         } else {
-            let snapshotForIndex = try Snapshot(layout: layout, manifest: manifest, catalog: catalog, fs: fs, logger: options.logger)
+            let snapshotForIndex = try Snapshot(layout: layout, manifest: manifest, catalog: catalog, fs: fs, logger: options.logger,
+                                                cache: handles)
             latest = try snapshotForIndex.latestIndex()
         }
         committedLatest = latest
@@ -142,9 +146,11 @@ public final class StoreWriter {
     }
 
     /// Releases the lock. Rows appended since the last commit are discarded. Replaced files
-    /// still in their grace period are unlinked now: a one-shot command (`tacho compact`,
-    /// `tacho ingest`) leaves no files behind. A reader that took its snapshot before the last
-    /// switch and opens one of them only now fails as `stale` (run it again), never as damage.
+    /// still in their grace period are unlinked now (those a live snapshot of this process
+    /// names, at its release: `FilePins`): a one-shot command (`tacho compact`, `tacho
+    /// ingest`) leaves no files behind. A reader in another process that took its snapshot
+    /// before the last switch and opens one of them only now fails as `stale` (run it
+    /// again), never as damage.
     public func close() {
         abort()
         if lock != nil { removeObsoleteFiles(all: true) }
@@ -156,18 +162,18 @@ public final class StoreWriter {
 
     /// A snapshot of the last commit (for reads in the writer's process).
     public func snapshot() throws -> Snapshot {
-        try Snapshot(layout: layout, manifest: manifest, catalog: catalog, fs: fs, logger: logger, latest: committedLatest)
+        try Snapshot(layout: layout, manifest: manifest, catalog: catalog, fs: fs, logger: logger, latest: committedLatest,
+                     cache: handles)
     }
 
     /// Schedules files the manifest just stopped naming for removal after the grace period;
-    /// `urgent` (freeing disk space) unlinks them now.
+    /// `urgent` (freeing disk space) unlinks them now. Either way a file that a live snapshot
+    /// of this process names stays until that snapshot is released (`FilePins`).
     func retire(_ paths: [String], urgent: Bool = false) {
         guard !paths.isEmpty else { return }
         let grace = options.obsoleteFileGrace
         if urgent || grace <= 0 {
-            for p in paths {
-                do { try fs.unlink(p) } catch { logger.warning("cannot remove replaced file: \(error)", metadata: ["file": "\(p)"]) }
-            }
+            for p in paths { unlinkUnlessPinned(p) }
             return
         }
         let due = options.clock.monotonicNanos() &+ UInt64(grace * 1e9)
@@ -186,9 +192,19 @@ public final class StoreWriter {
                 keep.append(f)
                 continue
             }
-            do { try fs.unlink(f.path) } catch { logger.warning("cannot remove replaced file: \(error)", metadata: ["file": "\(f.path)"]) }
+            unlinkUnlessPinned(f.path)
         }
         obsoleteFiles = keep
+    }
+
+    /// Unlinks a replaced file now, or hands it to the snapshots of this process that still
+    /// name it (unlinked at the last one's release).
+    func unlinkUnlessPinned(_ path: String) {
+        do {
+            try FilePins.shared.unlinkOrDefer(path, fs: fs)
+        } catch {
+            logger.warning("cannot remove replaced file: \(error)", metadata: ["file": "\(path)"])
+        }
     }
 
     /// Replaced files waiting for their grace period to end.
@@ -355,7 +371,9 @@ public final class StoreWriter {
             }
             logger.notice(notice, metadata: ["file": "\(name)"])
             do {
-                try fs.unlink(path(name))
+                // A live snapshot of this process may still name it (a commit it saw was
+                // replaced before this writer opened): it goes at that snapshot's release.
+                try FilePins.shared.unlinkOrDefer(path(name), fs: fs)
             } catch {
                 logger.warning("cannot remove unreferenced entry in \(label): \(error)")
             }

@@ -48,7 +48,7 @@ struct InspectCommand: ParsableCommand {
             printError("tacho inspect: no live segment named \(segment)")
             throw ExitCode(1)
         }
-        let f = try snap.reader(meta).footer
+        let f = try snap.footer(meta)
         let partition = StoreLayout.partitionLabel(f.partitionStart)
         out.text("\(segment): \(f.measurement.name) partition \(partition) seq \(f.seq) rows \(f.rowCount)")
         var vehicles: [ReportValue] = []

@@ -13,7 +13,7 @@ func tachoLimited(_ files: Int, _ args: [String]) throws -> RunResult {
 }
 
 /// Years of daily partitions must not take the store down (issue 12, item 3): every command
-/// opens only the segments it reads, through a bounded descriptor cache.
+/// opens only the segments it reads, through a bounded cache of segment handles.
 @Suite(.serialized) struct ManyPartitionsTests {
     static let days = 3000
     static let firstDay: Int64 = 16_801  // 2016-01-01

@@ -63,13 +63,13 @@ public enum Compactor {
         let fs = storeOptions.fileSystem
         // A snapshot of just the inputs (and the base watermarks), their files opened now: the
         // fds keep them readable even after a later switch unlinks them, however long the
-        // build takes. A task of very many inputs reads them through the descriptor cache
+        // build takes. A task of very many inputs reads them through the handle cache
         // instead (bounded open files); should the build outlast the grace period for
         // replaced files and an input go, it fails as stale and is planned again.
         var view = base
         view.segments = task.inputs
         let snap = try Snapshot(layout: layout, manifest: view, fs: fs, logger: storeOptions.logger,
-                                pinned: task.inputs.count <= SegmentFiles.defaultCapacity() / 4)
+                                openAll: task.inputs.count <= SegmentHandleCache.defaultCapacity() / 4)
         // The output is written with the catalog's schema: inputs written before a column was
         // added hold nulls for it (FORMAT.md §2.4).
         guard let m = snap.catalog.measurement(id: task.measurementID) else {

@@ -307,7 +307,7 @@ public final class RetentionEnforcer {
         var chunks: [(lo: Int64, hi: Int64, bytes: Double)] = []
         var total = 0.0
         for s in u.segments {
-            for v in try snap.reader(s).footer.vehicles {
+            for v in try snap.footer(s).vehicles {
                 for c in v.chunks {
                     let b = Double(c.blocks.reduce(0) { $0 + Int($1.length) + FormatConstants.blockTrailerSize })
                     chunks.append((c.minTime, c.maxTime, b))
