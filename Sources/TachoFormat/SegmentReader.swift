@@ -113,16 +113,12 @@ public final class SegmentReader {
     private let keptHandle: SegmentHandle?
     private weak var weakHandle: SegmentHandle?
     private let reopen: (() throws -> SegmentHandle)?
-    private var decompressorStorage: ZstdDecompressor?
-    private var decompressor: ZstdDecompressor {
-        if let d = decompressorStorage { return d }
-        let d = ZstdDecompressor()
-        decompressorStorage = d
-        return d
-    }
-    /// File bytes [windowStart, windowStart + stored.count): the blocks being decoded, and
-    /// during a scan the chunks after them (see `load`).
-    private var stored: [UInt8] = []
+    /// The zstd context and buffers, from a pool (`DecodeScratch`). `scratch.stored` holds
+    /// file bytes [windowStart, windowStart + count): the blocks being decoded, and during a
+    /// scan the chunks after them (see `load`).
+    private let scratch = DecodeScratch.take()
+    /// Which pooled scratch this reader holds (tests).
+    var scratchIdentity: ObjectIdentifier { ObjectIdentifier(scratch) }
     private var windowStart: UInt64 = 0
     /// End of the last range loaded, and how far past a range to read while loads run in
     /// file order (a scan): 16 KiB doubling to 64 KiB, 0 after a jump (a point query).
@@ -130,9 +126,6 @@ public final class SegmentReader {
     private var readAhead = 0
     /// Where the blocks end (the footer's offset).
     private var dataEnd: UInt64 { parsed.dataEnd }
-    /// Decompressed block scratch, grown to the largest block seen.
-    private var rawBuffer: UnsafeMutableRawPointer?
-    private var rawCapacity = 0
 
     /// Opens the segment in `source`: validates header, trailer and footer (`SegmentHandle`).
     public convenience init(source: any SegmentSource, path: String) throws {
@@ -201,7 +194,7 @@ public final class SegmentReader {
     /// The stats of `schema` column `column` in `chunk`, or nil when the segment lacks it.
     public func stats(_ chunk: ChunkMeta, column: Int) -> ColumnStats? { projection[column].map { chunk.stats[$0] } }
 
-    deinit { rawBuffer?.deallocate() }
+    deinit { DecodeScratch.give(scratch) }
 
     /// Verifies the block `ref`, stored in `bytes` from `at`, and calls `body` with its
     /// decompressed payload (valid only inside `body`).
@@ -222,15 +215,10 @@ public final class SegmentReader {
             return body(data)
         case .zstd:
             let n = Int(ref.rawLength)
-            if n > rawCapacity {
-                rawBuffer?.deallocate()
-                rawCapacity = max(n, 1 << 16)
-                rawBuffer = .allocate(byteCount: rawCapacity, alignment: 16)
-            }
-            let out = UnsafeMutableRawBufferPointer(start: rawBuffer, count: n)
+            let out = scratch.rawBuffer(n)
             if n > 0 {
                 do {
-                    try decompressor.decompress(data, into: out)
+                    try scratch.decompressor.decompress(data, into: out)
                 } catch {
                     throw SegmentError(path: path, offset: ref.offset, .decompression("\(error)"))
                 }
@@ -245,7 +233,7 @@ public final class SegmentReader {
     /// Loads that continue where the last one ended read ahead, so a scan of a segment with
     /// small chunks costs a few reads instead of one per chunk.
     private func load(_ lo: UInt64, _ hi: UInt64) throws -> Int {
-        if lo >= windowStart && hi <= windowStart + UInt64(stored.count) {
+        if lo >= windowStart && hi <= windowStart + UInt64(scratch.stored.count) {
             lastEnd = hi
             return Int(lo - windowStart)
         }
@@ -256,9 +244,9 @@ public final class SegmentReader {
             // The local strong reference keeps the descriptor open for this read even when
             // another thread evicts the handle meanwhile.
             let handle = try currentHandle()
-            try handle.source.read(at: lo, count: Int(end - lo), into: &stored)
+            try handle.source.read(at: lo, count: Int(end - lo), into: &scratch.stored)
         } catch {
-            stored.removeAll(keepingCapacity: true)
+            scratch.stored.removeAll(keepingCapacity: true)
             throw error
         }
         windowStart = lo
@@ -293,10 +281,10 @@ public final class SegmentReader {
             let ref = chunk.blocks[b]
             let total = Int(ref.length) + FormatConstants.blockTrailerSize
             let at = oneRead ? Int(ref.offset - windowStart) : try load(ref.offset, ref.offset + UInt64(total))
-            guard stored.count >= at + total else {
-                throw SegmentError(path: path, offset: ref.offset, .shortRead(read: max(0, stored.count - at), expected: total))
+            guard scratch.stored.count >= at + total else {
+                throw SegmentError(path: path, offset: ref.offset, .shortRead(read: max(0, scratch.stored.count - at), expected: total))
             }
-            return try stored.withUnsafeBytes { try withBlock(ref, in: $0, at: at, body) }
+            return try scratch.stored.withUnsafeBytes { try withBlock(ref, in: $0, at: at, body) }
         }
         let n = chunk.rowCount
         let okTimes = try block(0) { TimeCodec.decode($0, expectedCount: n, version: version, into: &out.times) }
