@@ -41,6 +41,9 @@ public struct StoreOptions: Sendable {
     /// contradiction is refused with a `CatalogError` before anything is written). Default
     /// none: the catalog as stored (the built-ins when the store has no CATALOG file).
     public var measurements: [Measurement] = []
+    /// Derives rows inside every commit (rollups: `TachoRollup.RollupMaintainer`); nil: none.
+    /// Its measurements must be among `measurements` (or already in the store's catalog).
+    public var commitParticipant: (any CommitParticipant)?
 
     public init() {}
 }
