@@ -80,6 +80,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Rollups (docs/ARCHITECTURE.md "Rollups"): declared pre-aggregated tiers kept exact in
+        // each commit (a StoreWriter CommitParticipant), read back by `tacho agg`.
+        .target(
+            name: "TachoRollup",
+            dependencies: ["TachoStore", "TachoFormat", "TachoSchema", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
         // The fault-injecting StoreFileSystem (LevelDB's FaultInjectionTestEnv): fails chosen
         // calls, records every call. For tests and tools only: no shipped target depends on it.
         .target(name: "TachoFaults", dependencies: ["TachoStore"], swiftSettings: swiftSettings),
@@ -164,7 +171,7 @@ let package = Package(
             name: "tacho",
             dependencies: [
                 "TachoStore", "TachoQuery", "TachoIngest", "TachoFormat", "TachoJSON", "TachoSchema", "TachoSystemd",
-                "TachoExport", "TachoS3", "TachoLake", "TachoOutput", "TachoDaemon",
+                "TachoExport", "TachoS3", "TachoLake", "TachoOutput", "TachoDaemon", "TachoRollup",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -188,6 +195,11 @@ let package = Package(
         ),
         // Helpers every test target shares (seeded RNG, temp directories); not shipped.
         .target(name: "TachoTestSupport", dependencies: ["TachoFormat"], path: "Tests/TachoTestSupport", swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TachoRollupTests",
+            dependencies: ["TachoRollup", "TachoSchema", "TachoStore", "TachoFaults", "TachoFormat", "TachoTestSupport"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "TachoSchemaTests", dependencies: ["TachoSchema", "TachoFormat", "TachoTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "TachoJSONTests", dependencies: ["TachoJSON", "TachoTestSupport"], swiftSettings: swiftSettings),
         // Runs tacho-gen's extra kinds in-process and reads the files back with the parsers.

@@ -41,6 +41,10 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
         case fileClaimedTwice(String, by: String)
         /// The engine cannot store this column type yet (see `ColumnTypeAdapter`).
         case typeNotStorable(String)
+        /// A rollup's `by` or `of` names a column it cannot use (`key` is `by` or `of`).
+        case rollupColumn(key: String, column: String, why: String)
+        case unknownRollupFunction(String, suggestion: String?)
+        case duplicateRollup(String)
     }
 
     public init(file: String? = nil, position: TOMLPosition? = nil, path: String, measurement: String? = nil, column: String? = nil, _ problem: Problem) {
@@ -99,6 +103,11 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
         case .badFilePrefix(let p, let why): "file prefix \(TOMLWriter.quote(p)): \(why)"
         case .fileClaimedTwice(let what, let other): "\(what) is already claimed by measurement '\(other)'"
         case .typeNotStorable(let t): "the store cannot hold \(t) columns yet"
+        case .rollupColumn(let k, let c, let why): "rollup \(k) names '\(c)': \(why)"
+        case .unknownRollupFunction(let f, let suggestion):
+            "unknown rollup function '\(f)': expected one of \(RollupDeclaration.Function.allCases.map(\.rawValue).joined(separator: ", "))"
+                + (suggestion.map { "; did you mean '\($0)'?" } ?? "")
+        case .duplicateRollup(let n): "rollup '\(n)' is declared twice (two rollups of one width need distinct names)"
         }
     }
 }

@@ -2,7 +2,7 @@
 /// declaration can get wrong (docs/CONFIG.md "Validation") and reports it with the position
 /// of the offending value; encoding writes the form `DefaultDeclarations.text` uses.
 enum DeclarationCoding {
-    static let measurementKeys = ["name", "records", "files", "vehicle", "time", "fields", "identity", "latest", "retention"]
+    static let measurementKeys = ["name", "records", "files", "vehicle", "time", "fields", "identity", "latest", "retention", "rollups"]
     static let fileKeys = ["prefixes", "key", "ndjson"]
     static let vehicleKeys = ["column", "keys"]
     static let timeKeys = ["column", "key", "alt_keys", "format"]
@@ -109,10 +109,18 @@ enum DeclarationCoding {
             guard let ret = Retention(text) else { throw r.error("retention", .badRetention(text)) }
             retention = ret
         }
+        var rollups: [RollupDeclaration] = []
+        for rt in try r.tables("rollups") {
+            let rollup = try RollupCoding.decode(rt, fields: fields, vehicleColumn: vehicleColumn, timeColumn: timeColumn)
+            guard !rollups.contains(where: { $0.name == rollup.name }) else {
+                throw rt.error(rt.table["name"] == nil ? "every" : "name", .duplicateRollup(rollup.name))
+            }
+            rollups.append(rollup)
+        }
         return MeasurementDeclaration(
             name: name, vehicle: VehicleSource(column: vehicleColumn, keys: vkeys),
             time: TimeSource(column: timeColumn, key: timeKey, format: format, altKeys: altKeys), fields: fields, identity: identity,
-            latest: latest, records: records, files: files, retention: retention)
+            latest: latest, records: records, files: files, retention: retention, rollups: rollups)
     }
 
     private static func decodeField(_ r0: TableReader, reserved: Set<String>) throws(ConfigError) -> FieldDeclaration {
@@ -191,6 +199,11 @@ enum DeclarationCoding {
             out += "  { \(parts.joined(separator: ", ")) },\n"
         }
         out += "]\n"
+        if !d.rollups.isEmpty {
+            out += "rollups = [\n"
+            for r in d.rollups { out += "  \(RollupCoding.encode(r)),\n" }
+            out += "]\n"
+        }
         return out
     }
 }

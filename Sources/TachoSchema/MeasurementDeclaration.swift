@@ -21,9 +21,12 @@ public struct MeasurementDeclaration: Sendable, Hashable {
     /// Default age retention of this measurement (`[store] retention` overrides it); nil keeps
     /// its rows until the disk budget needs the space.
     public var retention: Retention?
+    /// Pre-aggregated tiers kept of this measurement's rows (docs/CONFIG.md "Rollups").
+    public var rollups: [RollupDeclaration]
 
     public init(name: String, vehicle: VehicleSource, time: TimeSource, fields: [FieldDeclaration], identity: [String] = [],
-                latest: String? = nil, records: RecordPath, files: FileMatch, retention: Retention? = nil) {
+                latest: String? = nil, records: RecordPath, files: FileMatch, retention: Retention? = nil,
+                rollups: [RollupDeclaration] = []) {
         self.name = name
         self.vehicle = vehicle
         self.time = time
@@ -33,6 +36,7 @@ public struct MeasurementDeclaration: Sendable, Hashable {
         self.records = records
         self.files = files
         self.retention = retention
+        self.rollups = rollups
     }
 
     public func field(named n: String) -> FieldDeclaration? { fields.first { $0.name == n } }

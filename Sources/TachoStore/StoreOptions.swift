@@ -48,6 +48,9 @@ public struct StoreOptions: Sendable {
     /// open segments and the bound on descriptors. Default nil: each `Snapshot.open` makes
     /// its own, and a writer one for the snapshots it hands out.
     public var handleCache: SegmentHandleCache?
+    /// Derives rows inside every commit (rollups: `TachoRollup.RollupMaintainer`); nil: none.
+    /// Its measurements must be among `measurements` (or already in the store's catalog).
+    public var commitParticipant: (any CommitParticipant)?
 
     public init() {}
 }

@@ -30,6 +30,7 @@ extension StoreWriter {
     private func commitOrThrow(_ entries: [LedgerEntry]) throws -> CommitSummary {
         if maintenanceOnly && (hasOpenTransaction || !entries.isEmpty) { try checkWritable("commit") }
         try spill()
+        try appendDerivedRows()
         let superseded = self.superseded
         self.superseded = SupersededRows()
         guard !pendingSegments.isEmpty || !entries.isEmpty || latestDirty else {

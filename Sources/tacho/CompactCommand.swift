@@ -133,6 +133,7 @@ struct CompactCommand: ParsableCommand {
         var opts = StoreOptions()
         opts.logger = logger
         if let s = try lockWait.seconds() { opts.lockWaitSeconds = s }
+        opts.commitParticipant = loaded.rollupParticipant()
         // Never create a store here: compacting a path that is not one is a mistake.
         let opened = try Snapshot.open(path: storePath, options: opts)
         // Retention by name: the ids of the store's catalog.

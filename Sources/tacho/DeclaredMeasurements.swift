@@ -3,6 +3,7 @@ import TachoFormat
 import TachoIngest
 import TachoLineProtocol
 import TachoQuery
+import TachoRollup
 import TachoSchema
 import TachoStore
 
@@ -15,7 +16,7 @@ extension LoadedConfig {
     /// store is refused here, naming the measurement and column.
     func engineMeasurements() throws -> [Measurement] {
         do {
-            return try DefaultDeclarations.measurements(measurements)
+            return try DefaultDeclarations.measurements(measurements) + RollupMaintainer.measurements(measurements)
         } catch {
             throw ValidationError("\(path ?? "built-in declarations"): \(error)")
         }

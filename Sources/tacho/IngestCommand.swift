@@ -74,6 +74,11 @@ struct IngestCommand: ParsableCommand {
         // creates a store).
         try loaded.checkDeclarations()
         storeOpts.measurements = try loaded.engineMeasurements()
+        if loaded.hasRollups {
+            let existing = try? Snapshot.open(path: storeOption.path)
+            try loaded.checkRollupsNeedNoBackfill(existing?.catalog, existing?.manifest)
+        }
+        storeOpts.commitParticipant = loaded.rollupParticipant()
         for s in skipped { printError("tacho ingest: skipping \(escapedForLog(s.path)): \(s.why)") }
         guard !files.isEmpty else {
             // An empty inbox is normal for a cron job: say so (unless -q), succeed.

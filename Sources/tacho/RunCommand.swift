@@ -99,6 +99,11 @@ struct RunCommand: ParsableCommand {
         var opts = StoreOptions()
         opts.logger = logger
         opts.measurements = try loaded.engineMeasurements()
+        if loaded.hasRollups {
+            let existing = try? Snapshot.open(path: storeOption.path)
+            try loaded.checkRollupsNeedNoBackfill(existing?.catalog, existing?.manifest)
+        }
+        opts.commitParticipant = loaded.rollupParticipant()
         c.lineProtocol = loaded.lineInput
         var setup = DaemonSetup(storePath: storeOption.path, storeOptions: opts, inbox: c)
         // Another writer holds the store: exit 75 (EX_TEMPFAIL) like ingest and compact.

@@ -23,7 +23,7 @@ import TachoFormat
     @Test func everyKeyIsDocumented() throws {
         let text = try String(contentsOfFile: Self.configDoc, encoding: .utf8)
         let keys = TachoConfig.storeKeys + TachoConfig.runKeys + TachoConfig.lineProtocolKeys + DeclarationCoding.measurementKeys
-            + DeclarationCoding.fieldKeys + DeclarationCoding.fileKeys + DeclarationCoding.vehicleKeys + DeclarationCoding.timeKeys
+            + DeclarationCoding.fieldKeys + RollupCoding.rollupKeys + DeclarationCoding.fileKeys + DeclarationCoding.vehicleKeys + DeclarationCoding.timeKeys
         for k in keys { #expect(text.contains("`\(k)`"), "\(k) is not in docs/CONFIG.md") }
     }
 }

@@ -1,0 +1,120 @@
+import Foundation
+import Testing
+import TachoTestSupport
+
+/// A declared rollup is maintained by `tacho ingest` and read back by `tacho query` as rows
+/// (docs/CONFIG.md "Rollups"): after two ingests, the second re-delivering and correcting rows
+/// of the first, the 15m buckets equal the counts and sums of the raw rows `tacho query` prints.
+@Suite(.serialized) struct RollupCLITests {
+    static let config = """
+        [[measurement]]
+        name = "detections"
+        records = "objects_detection_events[].detections[]"
+        files = { prefixes = ["objects_detection"], key = "objects_detection_events" }
+        vehicle = { keys = ["vehicle_id"] }
+        time = { key = "detection_time", format = "rfc3339" }
+        identity = ["object_type"]
+        fields = [
+          { name = "object_type", type = "string", max_bytes = 64 },
+          { name = "value", key = "object_value", type = "int64", min = 0 },
+        ]
+        rollups = [
+          { every = "15m", by = ["object_type"], of = ["value"], fns = ["count", "sum"] },
+        ]
+
+        """
+
+    /// One event per (vehicle, minute) in `minutes`, each with a car and (odd minutes) a sign.
+    static func events(_ minutes: Range<Int>, salt: Int) -> String {
+        var out: [String] = []
+        for v in ["v1", "v2"] {
+            for m in minutes {
+                let time = String(format: "2024-07-01T%02d:%02d:00.000Z", m / 60, m % 60)
+                var dets = [#"{"object_type":"cars","object_value":\#((m * 7 + salt) % 11)}"#]
+                if m % 2 == 1 { dets.append(#"{"object_type":"signs","object_value":\#(m % 3)}"#) }
+                out.append(#"{"vehicle_id":"\#(v)","detection_time":"\#(time)","detections":[\#(dets.joined(separator: ","))]}"#)
+            }
+        }
+        return #"{"objects_detection_events":[\#(out.joined(separator: ","))]}"#
+    }
+
+    struct Bucket: Hashable { var vehicle: String, window: String, type: String }
+
+    /// "2024-07-01T00:37:00.000Z" → "00:30" (the 15m window's start, hour and minute).
+    static func window(_ time: Substring) -> String? {
+        guard let t = time.split(separator: "T").last, t.count >= 5,
+              let h = Int(t.prefix(2)), let m = Int(t.dropFirst(3).prefix(2)) else { return nil }
+        return String(format: "%02d:%02d", h, m / 15 * 15)
+    }
+
+    @Test func ingestMaintainsDeclaredRollup() throws {
+        let dir = TempDir("tacho-rollup-cli")
+        defer { withExtendedLifetime(dir) {} }
+        let inbox = dir.path + "/in"
+        try FileManager.default.createDirectory(atPath: inbox + "/a", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: inbox + "/b", withIntermediateDirectories: true)
+        let cfg = dir.path + "/tacho.toml"
+        try Self.config.write(toFile: cfg, atomically: true, encoding: .utf8)
+        // The second file re-delivers minutes 20..<50 of the first with other values (the
+        // identity replaces them) and adds minutes 50..<80.
+        try Self.events(0..<50, salt: 0).write(toFile: inbox + "/a/objects_detection_1.json", atomically: true, encoding: .utf8)
+        try Self.events(20..<80, salt: 5).write(toFile: inbox + "/b/objects_detection_2.json", atomically: true, encoding: .utf8)
+        let store = dir.path + "/store"
+        for sub in ["a", "b"] {
+            let ing = try tacho(["ingest", "--store", store, "--config", cfg, inbox + "/" + sub])
+            #expect(ing.status == 0, "\(ing.stderr)")
+        }
+
+        let raw = try tacho(["query", "detections", "--store", store, "--config", cfg])
+        #expect(raw.status == 0, "\(raw.stderr)")
+        var want: [Bucket: (count: Int, sum: Int)] = [:]
+        let rawLines = raw.stdout.split(separator: "\n").dropFirst()
+        for line in rawLines {
+            let f = line.split(separator: ",", omittingEmptySubsequences: false)
+            guard f.count == 4, let w = Self.window(f[1]), let v = Int(f[3]) else { Issue.record("raw line \(line)"); continue }
+            let k = Bucket(vehicle: String(f[0]), window: w, type: String(f[2]))
+            want[k, default: (0, 0)].count += 1
+            want[k, default: (0, 0)].sum += v
+        }
+        // 2 vehicles × 80 minutes of cars, 40 odd minutes of signs: the re-delivered rows replaced.
+        #expect(rawLines.count == 2 * (80 + 40))
+
+        let rolled = try tacho(["query", "detections__15m", "--store", store, "--config", cfg])
+        #expect(rolled.status == 0, "\(rolled.stderr)")
+        let lines = rolled.stdout.split(separator: "\n")
+        #expect(lines.first == "vehicle_id,time,object_type,count,value_sum", "\(rolled.stdout)")
+        var got: [Bucket: (count: Int, sum: Int)] = [:]
+        for line in lines.dropFirst() {
+            let f = line.split(separator: ",", omittingEmptySubsequences: false)
+            guard f.count == 5, let w = Self.window(f[1]), let c = Int(f[3]), let s = Int(f[4]) else { Issue.record("rollup line \(line)"); continue }
+            let k = Bucket(vehicle: String(f[0]), window: w, type: String(f[2]))
+            #expect(got[k] == nil, "bucket \(k) twice")
+            got[k] = (c, s)
+        }
+        #expect(got.count == want.count && !got.isEmpty, "\(got.count) buckets, \(want.count) wanted")
+        for (k, w) in want {
+            #expect(got[k]?.count == w.count && got[k]?.sum == w.sum, "\(k): got \(String(describing: got[k])), want \(w)")
+        }
+    }
+
+    /// Backfill is not built: declaring a rollup on a store that already holds rows of its
+    /// measurement is refused (its buckets would miss those rows), and nothing is written.
+    @Test func rollupOnAStoreWithRowsIsRefused() throws {
+        let dir = TempDir("tacho-rollup-cli")
+        defer { withExtendedLifetime(dir) {} }
+        let cfg = dir.path + "/tacho.toml"
+        try Self.config.write(toFile: cfg, atomically: true, encoding: .utf8)
+        let file = dir.path + "/objects_detection_1.json"
+        try Self.events(0..<10, salt: 0).write(toFile: file, atomically: true, encoding: .utf8)
+        let store = dir.path + "/store"
+        let plain = try tacho(["ingest", "--store", store, file])
+        #expect(plain.status == 0, "\(plain.stderr)")
+        let file2 = dir.path + "/objects_detection_2.json"
+        try Self.events(10..<20, salt: 0).write(toFile: file2, atomically: true, encoding: .utf8)
+        let ing = try tacho(["ingest", "--store", store, "--config", cfg, file2])
+        #expect(ing.status != 0)
+        #expect(ing.stderr.contains("backfill is not built yet: declare rollups on a new store"), "\(ing.stderr)")
+        let raw = try tacho(["query", "detections", "--store", store])
+        #expect(raw.stdout.split(separator: "\n").count == 1 + 2 * (10 + 5), "\(raw.stdout)")
+    }
+}
