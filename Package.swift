@@ -11,6 +11,7 @@
 //   output       tacho → TachoOutput (row printers, argument grammar) → TachoQuery, TachoSchema, TachoJSON
 //   daemon       tacho → TachoDaemon (`tacho run` assembled) → TachoIngest, TachoLake, TachoStore
 //   export       tacho → TachoExport → TachoQuery, TachoParquet (a Parquet writer) → CZstd
+//   rollups      tacho → TachoRollup (kept in each commit) → TachoStore, TachoSchema, TachoFormat
 // (TachoFaults → TachoStore: the fault-injecting file system, linked only by tests; the release
 //  `tacho` never depends on it — Tests/TachoCLITests/ReleaseContentsTests.swift checks.)
 import PackageDescription
@@ -81,7 +82,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // Rollups (docs/ARCHITECTURE.md "Rollups"): declared pre-aggregated tiers kept exact in
-        // each commit (a StoreWriter CommitParticipant), read back by `tacho agg`.
+        // each commit (a StoreWriter CommitParticipant); read as rows by `tacho query <m>__<name>`
+        // (`tacho agg` does not read them yet).
         .target(
             name: "TachoRollup",
             dependencies: ["TachoStore", "TachoFormat", "TachoSchema", .product(name: "Logging", package: "swift-log")],
