@@ -86,7 +86,7 @@ let package = Package(
         // (`tacho agg` does not read them yet).
         .target(
             name: "TachoRollup",
-            dependencies: ["TachoStore", "TachoFormat", "TachoSchema", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["TachoStore", "TachoFormat", "TachoSchema", "TachoTime", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         // The fault-injecting StoreFileSystem (LevelDB's FaultInjectionTestEnv): fails chosen

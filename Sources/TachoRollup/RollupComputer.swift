@@ -29,6 +29,8 @@ struct RollupComputer {
         var out: [RollupKey: RollupAccumulator] = [:]
         var wanted = [Bool](repeating: false, count: source.columns.count)
         for i in byIndex + ofIndex { wanted[i] = true }
+        var cells: [ColumnValue?] = []  // one row's `of` values, reused row after row
+        cells.reserveCapacity(ofIndex.count)
         for range in Self.runs(starts, width: width) {
             let cursor = try ScanCursor(snapshot: snapshot, spec: ScanSpec(source, vehicles: [ByteString(vehicle)], from: range.lowerBound, to: range.upperBound, columns: wanted))
             while let b = try cursor.next() {
@@ -36,7 +38,8 @@ struct RollupComputer {
                 for i in b.range {
                     let t = b.chunk.times[i]
                     let group = byIndex.map { ColumnValue.at(i, of: cols[$0].values, dictionary: cols[$0].dictionary) }
-                    let cells = ofIndex.map { ColumnValue.at(i, of: cols[$0].values, dictionary: cols[$0].dictionary) }
+                    cells.removeAll(keepingCapacity: true)
+                    for c in ofIndex { cells.append(ColumnValue.at(i, of: cols[c].values, dictionary: cols[c].dictionary)) }
                     let key = RollupKey(vehicle: b.vehicle, start: windowStart(t, width: width), group: group)
                     out[key, default: RollupAccumulator(columns: ofIndex.count)].add(time: t, cells)
                 }
@@ -84,19 +87,27 @@ struct RollupComputer {
     func batch(_ rows: [(RollupKey, RollupAccumulator?)], stored: Measurement) -> RowBatch {
         var batch = RowBatch(stored, capacity: rows.count)
         let fns = rollup.valueFunctions
+        // Where each named cell goes in `stored`'s columns, looked up once, not per row.
+        var slot: [String: Int] = [:]
+        for (i, c) in stored.columns.enumerated() { slot[c.name] = i }
+        let bySlots = rollup.by.map { slot[$0] }
+        let countSlot = slot["count"], firstTimeSlot = slot["first_time"], lastTimeSlot = slot["last_time"]
+        let valueSlots = rollup.of.map { c in fns.map { slot["\(c)_\($0.rawValue)"] } }
+        let keepsTimes = rollup.keeps(.first) || rollup.keeps(.last)
         for (key, acc) in rows {
-            var named: [String: ColumnValue?] = [:]
-            for (k, c) in rollup.by.enumerated() { named[c] = key.group[k] }
-            named["count"] = ColumnValue.int(acc?.count ?? 0)
+            var cells = [ColumnValue?](repeating: nil, count: stored.columns.count)
+            func put(_ s: Int?, _ v: ColumnValue?) { if let s { cells[s] = v } }
+            for (k, s) in bySlots.enumerated() { put(s, key.group[k]) }
+            put(countSlot, ColumnValue.int(acc?.count ?? 0))
             if let acc {
-                if rollup.keeps(.first) || rollup.keeps(.last) {
-                    named["first_time"] = ColumnValue.int(acc.firstTime)
-                    named["last_time"] = ColumnValue.int(acc.lastTime)
+                if keepsTimes {
+                    put(firstTimeSlot, ColumnValue.int(acc.firstTime))
+                    put(lastTimeSlot, ColumnValue.int(acc.lastTime))
                 }
-                for (k, c) in rollup.of.enumerated() {
+                for k in rollup.of.indices {
                     let v = acc.values[k]
                     let type = source.columns[ofIndex[k]].type
-                    for f in fns {
+                    for (j, f) in fns.enumerated() {
                         let cell: ColumnValue? = switch f {
                         case .sum: v.seen ? (type == .int64 ? ColumnValue.int(v.intSum) : ColumnValue.double(v.doubleSum)) : nil
                         case .min: v.min
@@ -105,11 +116,11 @@ struct RollupComputer {
                         case .last: v.last
                         case .count: nil
                         }
-                        named["\(c)_\(f.rawValue)"] = cell
+                        put(valueSlots[k][j], cell)
                     }
                 }
             }
-            batch.append(vehicle: key.vehicle, time: key.start, stored.columns.map { named[$0.name] ?? nil })
+            batch.append(vehicle: key.vehicle, time: key.start, cells)
         }
         return batch
     }

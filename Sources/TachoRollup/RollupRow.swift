@@ -1,4 +1,5 @@
 import TachoFormat
+import TachoTime
 
 /// A rollup row's key: vehicle, window start and the values of the `by` columns.
 struct RollupKey: Hashable, Comparable {
@@ -13,8 +14,7 @@ struct RollupKey: Hashable, Comparable {
     }
 }
 
-/// Floor division: the window index of `time` for width `w` (negative times included).
+/// The start of the window of width `w` holding `time` (negative times included).
 @inline(__always) func windowStart(_ time: Int64, width w: Int64) -> Int64 {
-    let q = time / w
-    return (time % w < 0 ? q - 1 : q) * w
+    CivilDate.floorDiv(time, w) * w
 }
