@@ -273,7 +273,9 @@ struct AggregateEngine {
                         } else {
                             for k in i..<j { values.accumulate(&acc, rows[k]) }
                         }
-                        add(acc, bucket: start, vehicle: vehicle, key: -1)
+                        // A run whose field is null throughout adds no group, as in the
+                        // grouped path and from footer stats.
+                        if acc.count > 0 { add(acc, bucket: start, vehicle: vehicle, key: -1) }
                     } else {
                         if single {
                             foldSingle(rows[i..<j], firstIDs, values)
