@@ -11,7 +11,7 @@
 //   output       tacho → TachoOutput (row printers, argument grammar) → TachoQuery, TachoSchema, TachoJSON
 //   daemon       tacho → TachoDaemon (`tacho run` assembled) → TachoIngest, TachoLake, TachoStore
 //   export       tacho → TachoExport → TachoQuery, TachoParquet (a Parquet writer) → CZstd
-//   rollups      tacho → TachoRollup (kept in each commit) → TachoStore, TachoSchema, TachoFormat
+//   rollups      tacho → TachoRollup (kept in each commit; tiers for agg) → TachoStore, TachoQuery, TachoSchema, TachoFormat
 // (TachoFaults → TachoStore: the fault-injecting file system, linked only by tests; the release
 //  `tacho` never depends on it — Tests/TachoCLITests/ReleaseContentsTests.swift checks.)
 import PackageDescription
@@ -86,7 +86,7 @@ let package = Package(
         // (`tacho agg` does not read them yet).
         .target(
             name: "TachoRollup",
-            dependencies: ["TachoStore", "TachoFormat", "TachoSchema", "TachoTime", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["TachoStore", "TachoQuery", "TachoFormat", "TachoSchema", "TachoTime", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         // The fault-injecting StoreFileSystem (LevelDB's FaultInjectionTestEnv): fails chosen
@@ -199,7 +199,7 @@ let package = Package(
         .target(name: "TachoTestSupport", dependencies: ["TachoFormat"], path: "Tests/TachoTestSupport", swiftSettings: swiftSettings),
         .testTarget(
             name: "TachoRollupTests",
-            dependencies: ["TachoRollup", "TachoSchema", "TachoStore", "TachoFaults", "TachoFormat", "TachoTestSupport"],
+            dependencies: ["TachoRollup", "TachoQuery", "TachoSchema", "TachoStore", "TachoFaults", "TachoFormat", "TachoTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "TachoSchemaTests", dependencies: ["TachoSchema", "TachoFormat", "TachoTestSupport"], swiftSettings: swiftSettings),
