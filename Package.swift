@@ -195,6 +195,14 @@ let package = Package(
             path: "Sources/tacho-bench-locations",
             swiftSettings: swiftSettings
         ),
+        // The rollup benchmark of issue 14 (tools/bench-rollups): year-long aggregates from
+        // rollups, bytes per bucket, ingest with rollups on and off; not shipped.
+        .executableTarget(
+            name: "tacho-bench-rollups",
+            dependencies: ["TachoRollup", "TachoQuery", "TachoSchema", "TachoStore", "TachoFormat"],
+            path: "Sources/tacho-bench-rollups",
+            swiftSettings: swiftSettings
+        ),
         // Helpers every test target shares (seeded RNG, temp directories); not shipped.
         .target(name: "TachoTestSupport", dependencies: ["TachoFormat"], path: "Tests/TachoTestSupport", swiftSettings: swiftSettings),
         .testTarget(
