@@ -131,17 +131,20 @@ extension AggregateQuery {
         let w = tier.width
         let rollupWatermark = snapshot.manifest.watermarks[tier.stored.id] ?? .min
         let a = TierMath.ceil(Swift.max(from, rollupWatermark), w)
-        var b = TierMath.floor(to, w)
+        let whole = TierMath.floor(to, w)
+        var b = whole
         var note = "whole \(tier.name) windows"
         if !RollupTier.isExact(self, plan) {
             b = Swift.min(b, TierMath.ceil(rawWatermark, w))
             note += " where raw rows have expired (a float sum adds in another order than the raw rows')"
         }
-        guard a < b else { return [raw(from, to, "no whole \(tier.name) window to read")] }
+        guard a < b else {
+            return [raw(from, to, b < whole ? "a float sum of \(tier.name) is read only where raw rows expired" : "no whole \(tier.name) window to read")]
+        }
         var out: [(tier: RollupTier?, range: TierRange)] = []
         if from < a { out.append(raw(from, a, "partial window or outside \(tier.name)")) }
         out.append((tier, TierRange(rollup: tier.name, from: a, to: b, note: note)))
-        if b < to { out.append(raw(b, to, "partial window or outside \(tier.name)")) }
+        if b < to { out.append(raw(b, to, b < whole ? "raw rows kept: a float sum is read from them" : "partial window or outside \(tier.name)")) }
         return out
     }
 }
