@@ -12,7 +12,7 @@
 //   output       TachoCLI → TachoOutput (row printers, argument grammar) → TachoQuery, TachoSchema, TachoJSON
 //   daemon       TachoCLI → TachoDaemon (`tacho run` assembled) → TachoIngest, TachoStore
 //   export       TachoCLI → TachoExport → TachoQuery, TachoParquet (a Parquet writer) → CZstd
-//   rollups      TachoCLI → TachoRollup (kept in each commit) → TachoStore, TachoSchema, TachoFormat
+//   rollups      TachoCLI → TachoRollup (kept in each commit; tiers for agg) → TachoStore, TachoQuery, TachoSchema, TachoFormat
 // (TachoFaults → TachoStore: the fault-injecting file system, linked only by tests; the release
 //  `tacho` never depends on it — Tests/TachoCLITests/ReleaseContentsTests.swift checks.)
 import PackageDescription
@@ -88,7 +88,7 @@ let package = Package(
         // (`tacho agg` does not read them yet).
         .target(
             name: "TachoRollup",
-            dependencies: ["TachoStore", "TachoFormat", "TachoSchema", "TachoTime", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["TachoStore", "TachoQuery", "TachoFormat", "TachoSchema", "TachoTime", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         // The fault-injecting StoreFileSystem (LevelDB's FaultInjectionTestEnv): fails chosen
@@ -214,11 +214,19 @@ let package = Package(
             path: "Sources/tacho-bench-locations",
             swiftSettings: swiftSettings
         ),
+        // The rollup benchmark of issue 14 (tools/bench-rollups): year-long aggregates from
+        // rollups, bytes per bucket, ingest with rollups on and off; not shipped.
+        .executableTarget(
+            name: "tacho-bench-rollups",
+            dependencies: ["TachoRollup", "TachoQuery", "TachoSchema", "TachoStore", "TachoFormat"],
+            path: "Sources/tacho-bench-rollups",
+            swiftSettings: swiftSettings
+        ),
         // Helpers every test target shares (seeded RNG, temp directories); not shipped.
         .target(name: "TachoTestSupport", dependencies: ["TachoFormat"], path: "Tests/TachoTestSupport", swiftSettings: swiftSettings),
         .testTarget(
             name: "TachoRollupTests",
-            dependencies: ["TachoRollup", "TachoSchema", "TachoStore", "TachoFaults", "TachoFormat", "TachoTestSupport"],
+            dependencies: ["TachoRollup", "TachoQuery", "TachoSchema", "TachoStore", "TachoFaults", "TachoFormat", "TachoTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "TachoSchemaTests", dependencies: ["TachoSchema", "TachoFormat", "TachoTestSupport"], swiftSettings: swiftSettings),

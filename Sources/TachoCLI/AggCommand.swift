@@ -13,7 +13,7 @@ struct AggCommand: ParsableCommand {
         commandName: "agg",
         abstract: "Time-bucketed aggregates: bucket,[vehicle_id,][group columns,]value.",
         discussion: """
-            Windows are [t, t+every), aligned to the UTC epoch; --every from 1s to 366d (15m, 1h, 1d). --fn count|sum|min|max|avg of --field (a numeric column; the only one by default), or energy: kWh per window from power readings (the `units` column: a window's kWh = mean of its kW samples × window hours + sum of its kWh readings; grouped by vehicle unless --by says otherwise). --by groups by vehicle and/or string columns (type = object_type). --label right names a window by its end; --fill 0|previous prints every window of [--from, --to) (of the data's span when open) for every group, empty ones as 0 or as the group's previous value.
+            Windows are [t, t+every), aligned to the UTC epoch; a declared rollup (docs/CONFIG.md "Rollups") answers the whole windows it can (--every a multiple of its width, --by and --where on its grouping columns, a function it keeps), the raw rows the rest, with the same answer (float sums come from a rollup only where raw rows expired; --explain shows which tier answered which range; --raw reads raw rows only); --every from 1s to 366d (15m, 1h, 1d). --fn count|sum|min|max|avg of --field (a numeric column; the only one by default), or energy: kWh per window from power readings (the `units` column: a window's kWh = mean of its kW samples × window hours + sum of its kWh readings; grouped by vehicle unless --by says otherwise). --by groups by vehicle and/or string columns (type = object_type). --label right names a window by its end; --fill 0|previous prints every window of [--from, --to) (of the data's span when open) for every group, empty ones as 0 or as the group's previous value.
 
             Examples:
               tacho agg detections --every 15m --fn sum --by vehicle,type
@@ -37,6 +37,9 @@ struct AggCommand: ParsableCommand {
     @Option(help: "Label a window by its left (start, the default) or right (end) edge.") var label: BucketLabel = .left
     @Option(help: "Windows without rows: none (omitted, the default), 0, or previous (the group's last value).")
     var fill: FillMode = .none
+    @Flag(help: "Print to standard error which tier (raw rows or which rollup) answered which time range.")
+    var explain = false
+    @Flag(help: "Answer from the raw rows only, not from declared rollups.") var raw = false
 
     func validate() throws {
         guard let w = Units.durationMicros(every), AggregateQuery.bucketWidthRange.contains(w) else {
@@ -59,7 +62,13 @@ struct AggCommand: ParsableCommand {
         let q = AggregateQuery(
             m, fn, field: field, every: Units.durationMicros(every) ?? 0, groupBy: g, vehicles: vehicles,
             from: range.fromMicros, to: range.toMicros, filters: filters, label: label, fill: fill)
-        let rows = try q.run(on: snap)
+        var query = q
+        if !raw { query.rollups = scope.rollupTiers(of: m, in: snap.catalog) }
+        let answer = try query.answer(on: snap)
+        let rows = answer.rows
+        if explain {
+            for t in answer.tiers { printError("explain: \(t)") }
+        }
         var p = RowPrinter(output.format, columns: try QueryRows.aggregateColumns(of: m, groupBy: g))
         p.printAggregates(rows)
         p.finish()

@@ -51,7 +51,11 @@ struct MaintenanceOptionGroup: ParsableArguments {
         p.processedDirectory = processed
         p.rejectedDirectory = rejected
         let names = try catalog ?? config.declarationCatalog()
-        let ages: String? = retention ?? config.retentionSpec(in: names)
+        // A flag replaces the file's ages but not the rollups' own (a rollup the flag names
+        // takes the flag's).
+        let ages: String? = retention.map { flag in
+            ([flag] + config.rollupRetentionParts(in: names, except: LoadedConfig.namesInRetentionSpec(flag))).joined(separator: ",")
+        } ?? config.retentionSpec(in: names)
         if let ages {
             do {
                 p.maxAge = try RetentionPolicy.parseAges(ages, catalog: names, parseDuration: Units.durationMicros)

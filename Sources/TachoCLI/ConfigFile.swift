@@ -63,7 +63,29 @@ struct LoadedConfig: Sendable {
         for m in config.measurements where !named.contains(m.name) && catalog.measurement(named: m.name) != nil {
             if let r = m.retention { parts.append("\(m.name)=\(r.text)") }
         }
+        parts += rollupRetentionParts(in: catalog, except: named)
         return parts.isEmpty ? nil : parts.joined(separator: ",")
+    }
+
+    /// Each declared rollup's own `retention` (docs/CONFIG.md "Rollups") in the flag's form,
+    /// `detections__15m=400d`, for the rollups `catalog` holds and `named` does not name: a
+    /// rollup's rows expire by its age alone, never with its measurement's raw rows.
+    func rollupRetentionParts(in catalog: Catalog, except named: Set<String>) -> [String] {
+        var parts: [String] = []
+        for m in config.measurements {
+            for r in m.rollups {
+                let stored = r.storedName(of: m.name)
+                // "0": kept until the disk budget needs the space.
+                guard let age = r.retention, age.micros > 0, !named.contains(stored), catalog.measurement(named: stored) != nil else { continue }
+                parts.append("\(stored)=\(age.text)")
+            }
+        }
+        return parts
+    }
+
+    /// The measurement names an age spec (`detections=30d,status=365d`) names.
+    static func namesInRetentionSpec(_ spec: String) -> Set<String> {
+        Set(spec.split(separator: ",").compactMap { $0.split(separator: "=").first.map { $0.trimmingCharacters() } })
     }
 
     /// The process's config once `StoreOptionGroup.validate` loaded it.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import TachoFormat
+import TachoQuery
 import TachoRollup
 import TachoSchema
 import TachoStore
@@ -40,5 +41,14 @@ extension LoadedConfig {
                         + "'\(d.name)' and backfill is not built yet: declare rollups on a new store")
             }
         }
+    }
+}
+
+extension ReadScope {
+    /// The declared rollups of `m` the store holds, as `tacho agg` reads them (a rollup
+    /// declared but never written, e.g. before the first ingest with it, is not one).
+    func rollupTiers(of m: Measurement, in catalog: Catalog) -> [RollupTier] {
+        guard let d = declarations.first(where: { $0.name == m.name }) else { return [] }
+        return d.rollups.compactMap { $0.tier(of: d.name, in: catalog) }
     }
 }

@@ -46,6 +46,13 @@ extension AggregateEngine {
         }
         for (rank, id) in sortedKeys.enumerated() { keyRank[id] = Int32(rank) }
         func rank(_ k: Int32) -> Int32 { k < 0 ? -1 : keyRank[Int(k)] }
+        // Vehicles ranked by bytes (a query of several passes sees them out of order).
+        var vehicleRank = [Int32](repeating: 0, count: vehicleNames.count)
+        let sortedVehicles = vehicleNames.indices.sorted { a, b in
+            Array(vehicleNames[a].utf8).lexicographicallyPrecedes(Array(vehicleNames[b].utf8))
+        }
+        for (r, id) in sortedVehicles.enumerated() { vehicleRank[id] = Int32(r) }
+        func vrank(_ v: Int32) -> Int32 { v < 0 ? -1 : vehicleRank[Int(v)] }
         func row(_ bucket: Int64, _ vehicle: Int32, _ key: Int32, _ value: AggregateValue) -> AggregateRow {
             AggregateRow(bucket: label(bucket), vehicle: vehicle < 0 ? nil : vehicleNames[Int(vehicle)],
                          groups: key < 0 ? [] : keyNames[Int(key)], value: value)
@@ -54,7 +61,7 @@ extension AggregateEngine {
             let order = keys.indices.sorted { a, b in
                 let x = keys[a], y = keys[b]
                 if x.bucket != y.bucket { return x.bucket < y.bucket }
-                if x.vehicle != y.vehicle { return x.vehicle < y.vehicle }
+                if x.vehicle != y.vehicle { return vrank(x.vehicle) < vrank(y.vehicle) }
                 return rank(x.key) < rank(y.key)
             }
             var out: [AggregateRow] = []
@@ -65,18 +72,18 @@ extension AggregateEngine {
             }
             return out
         }
-        return try filledRows(row: row, rank: rank)
+        return try filledRows(row: row, rank: rank, vrank: vrank)
     }
 
     /// Every window of the range (or of the data's span) for every group seen.
     private func filledRows(row: (Int64, Int32, Int32, AggregateValue) -> AggregateRow,
-                            rank: (Int32) -> Int32) throws -> [AggregateRow] {
+                            rank: (Int32) -> Int32, vrank: (Int32) -> Int32) throws -> [AggregateRow] {
         // Distinct (vehicle, key) groups in output order; without grouping, the one group.
         struct Group: Hashable { var vehicle: Int32; var key: Int32 }
         var seen = Set<Group>()
         for k in keys { seen.insert(Group(vehicle: k.vehicle, key: k.key)) }
         if !plan.byVehicle && plan.groupColumns.isEmpty { seen.insert(Group(vehicle: -1, key: -1)) }
-        let order = seen.sorted { ($0.vehicle, rank($0.key)) < ($1.vehicle, rank($1.key)) }
+        let order = seen.sorted { (vrank($0.vehicle), rank($0.key)) < (vrank($1.vehicle), rank($1.key)) }
         let minData = keys.map(\.bucket).min()
         let maxData = keys.map(\.bucket).max()
         let lo: Int64, hi: Int64

@@ -20,12 +20,18 @@ struct AggregateEngine {
     let snapshot: Snapshot
     let useFooterStats: Bool
     let width: Int64
-    /// The scan's effective lower bound (the range start or the retention watermark).
-    let effectiveFrom: Int64
+    /// The raw measurement's retention watermark.
+    let watermark: Int64
+    /// The current raw pass's effective bounds (its start or the retention watermark; its end).
+    var passFrom: Int64 = .min
+    var passTo: Int64 = .max
     /// The last bucket index; its end does not fit in Int64.
     let lastBucket: Int64
 
+    /// Vehicles by first sight; a pass sees them in sorted order, but a query of several
+    /// passes (raw rows and a rollup) sees each again, hence the lookup.
     var vehicleNames: [String] = []
+    var vehicleLookup: [ByteString: Int32] = [:]
     /// The grouping strings of each key, and their lookup.
     var keyNames: [[String]] = []
     var keyLookup: [[ByteString]: Int32] = [:]
@@ -50,7 +56,7 @@ struct AggregateEngine {
         self.snapshot = snapshot
         self.useFooterStats = useFooterStats
         width = query.bucketWidth
-        effectiveFrom = max(query.from, snapshot.manifest.watermarks[query.measurement.id] ?? .min)
+        watermark = snapshot.manifest.watermarks[query.measurement.id] ?? .min
         lastBucket = CivilDate.floorDiv(.max, query.bucketWidth)
     }
 
@@ -60,11 +66,25 @@ struct AggregateEngine {
         return o ? .min : s
     }
 
-    mutating func run() throws {
-        let spec = ScanSpec(query.measurement, vehicles: query.vehicles, from: query.from, to: query.to,
+    /// The id of vehicle `name`.
+    mutating func internVehicle(_ name: String) -> Int32 {
+        let k = ByteString(name)
+        if let id = vehicleLookup[k] { return id }
+        let id = Int32(vehicleNames.count)
+        vehicleNames.append(name)
+        vehicleLookup[k] = id
+        return id
+    }
+
+    /// Folds the raw rows of `[from, to)` (a part of the query's range).
+    mutating func run(from: Int64, to: Int64) throws {
+        passFrom = max(from, watermark)
+        passTo = to
+        let spec = ScanSpec(query.measurement, vehicles: query.vehicles, from: from, to: to,
                             columns: plan.columns(query.measurement))
         let cursor = try ScanCursor(snapshot: snapshot, spec: spec)
         var vehicle: Int32 = -1
+        var last: String?
         while let item = try cursor.nextItem() {
             if plan.byVehicle {
                 let name: String
@@ -72,9 +92,9 @@ struct AggregateEngine {
                 case .chunk(let v, _, _): name = v
                 case .merged(let b): name = b.vehicle
                 }
-                if vehicleNames.last.map({ !Identity.equal($0, name) }) ?? true {
-                    vehicleNames.append(name)
-                    vehicle = Int32(vehicleNames.count - 1)
+                if last.map({ !Identity.equal($0, name) }) ?? true {
+                    vehicle = internVehicle(name)
+                    last = name
                 }
             }
             var all = plan.predicate.isEmpty
@@ -126,7 +146,7 @@ struct AggregateEngine {
     /// stats, when it lies inside one bucket and each grouping column holds one value;
     /// false when it must be decoded.
     mutating func fromFooter(_ meta: ChunkMeta, vehicle: Int32) -> Bool {
-        guard meta.minTime >= effectiveFrom, meta.maxTime < query.to else { return false }
+        guard meta.minTime >= passFrom, meta.maxTime < passTo else { return false }
         let q = CivilDate.floorDiv(meta.minTime, width)
         guard q == CivilDate.floorDiv(meta.maxTime, width) else { return false }
         var strings: [String] = []
@@ -273,7 +293,9 @@ struct AggregateEngine {
                         } else {
                             for k in i..<j { values.accumulate(&acc, rows[k]) }
                         }
-                        add(acc, bucket: start, vehicle: vehicle, key: -1)
+                        // A run whose field is null throughout adds no group, as in the
+                        // grouped path and from footer stats.
+                        if acc.count > 0 { add(acc, bucket: start, vehicle: vehicle, key: -1) }
                     } else {
                         if single {
                             foldSingle(rows[i..<j], firstIDs, values)

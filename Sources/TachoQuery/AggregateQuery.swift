@@ -92,6 +92,9 @@ public struct AggregateQuery: Sendable {
     public var filters: [ColumnFilter]
     public var label: BucketLabel
     public var fill: FillMode
+    /// Rollups of `measurement` the query may read instead of raw rows (`tierPlan`); empty:
+    /// raw rows only.
+    public var rollups: [RollupTier] = []
 
     /// One second to 366 days.
     public static let bucketWidthRange: ClosedRange<Int64> = 1_000_000...(366 * 86_400_000_000)
@@ -137,12 +140,31 @@ public struct AggregateQuery: Sendable {
         try explain(on: snapshot, useFooterStats: useFooterStats).rows
     }
 
+    /// The rows and which tier (raw rows or a rollup) answered which part of the range.
+    public func answer(on snapshot: Snapshot, useFooterStats: Bool = true) throws -> AggregateAnswer {
+        let (rows, _, tiers) = try run(on: snapshot, useFooterStats: useFooterStats)
+        return AggregateAnswer(rows: rows, tiers: tiers)
+    }
+
     /// The rows and how many stored chunks were answered from footer stats alone.
     func explain(on snapshot: Snapshot, useFooterStats: Bool = true) throws -> (rows: [AggregateRow], footerChunks: Int) {
+        let (rows, footerChunks, _) = try run(on: snapshot, useFooterStats: useFooterStats)
+        return (rows, footerChunks)
+    }
+
+    private func run(on snapshot: Snapshot, useFooterStats: Bool) throws -> ([AggregateRow], Int, [TierRange]) {
         try validate()
-        var engine = try AggregateEngine(query: self, plan: AggregatePlan(self), snapshot: snapshot, useFooterStats: useFooterStats)
-        try engine.run()
-        return (try engine.rows(), engine.footerChunks)
+        let plan = try AggregatePlan(self)
+        var engine = try AggregateEngine(query: self, plan: plan, snapshot: snapshot, useFooterStats: useFooterStats)
+        let tiers = tierPlan(snapshot, plan)
+        for (tier, range) in tiers {
+            if let tier {
+                try engine.runRollup(tier, from: range.from, to: range.to)
+            } else {
+                try engine.run(from: range.from, to: range.to)
+            }
+        }
+        return (try engine.rows(), engine.footerChunks, tiers.map(\.range))
     }
 }
 

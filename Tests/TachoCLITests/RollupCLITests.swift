@@ -117,4 +117,67 @@ import TachoTestSupport
         let raw = try tacho(["query", "detections", "--store", store])
         #expect(raw.stdout.split(separator: "\n").count == 1 + 2 * (10 + 5), "\(raw.stdout)")
     }
+
+    /// Tiered retention and transparent reads (issue 14 items 3 and 4): raw detections kept
+    /// 30 days, a daily rollup ten years, a 15m rollup 100 days. After `tacho compact` expires a
+    /// year-old day of raw rows, `tacho agg` answers that day from the daily rollup with the
+    /// numbers the raw rows gave before, `--explain` says so, and the 15m rollup's year-old
+    /// rows are gone by its own retention while its recent ones stay.
+    @Test func aggAnswersExpiredRawRangeFromRollup() throws {
+        let dir = TempDir("tacho-rollup-tier")
+        defer { withExtendedLifetime(dir) {} }
+        let cfg = dir.path + "/tacho.toml"
+        let config = Self.config
+            .replacingOccurrences(of: #"{ every = "15m", by = ["object_type"], of = ["value"], fns = ["count", "sum"] },"#,
+                                  with: #"""
+                { every = "15m", by = ["object_type"], of = ["value"], fns = ["count", "sum"], retention = "100d" },
+                  { every = "1d", name = "daily", by = ["object_type"], of = ["value"], fns = ["count", "sum", "min", "max"], retention = "3650d" },
+                """#)
+            + "retention = \"30d\"\n"
+        #expect(config.contains("daily"))
+        try config.write(toFile: cfg, atomically: true, encoding: .utf8)
+        let day = 86_400.0
+        let today = (Date().timeIntervalSince1970 / day).rounded(.down) * day
+        let fmt = ISO8601DateFormatter()
+        fmt.formatOptions = [.withFullDate]
+        let oldDay = fmt.string(from: Date(timeIntervalSince1970: today - 365 * day))
+        let oldNext = fmt.string(from: Date(timeIntervalSince1970: today - 364 * day))
+        let recentDay = fmt.string(from: Date(timeIntervalSince1970: today - day))
+        let store = dir.path + "/store"
+        for (n, d) in [oldDay, recentDay].enumerated() {
+            let file = dir.path + "/objects_detection_\(n).json"
+            try Self.events(0..<90, salt: n).replacingOccurrences(of: "2024-07-01", with: d).write(toFile: file, atomically: true, encoding: .utf8)
+            let ing = try tacho(["ingest", "--store", store, "--config", cfg, file])
+            #expect(ing.status == 0, "\(ing.stderr)")
+        }
+        let agg = ["agg", "detections", "--store", store, "--config", cfg, "--every", "1d", "--by", "vehicle,type",
+                   "--from", oldDay, "--to", oldNext]
+        let before = try tacho(agg + ["--fn", "sum", "--raw"])
+        #expect(before.status == 0, "\(before.stderr)")
+        #expect(before.stdout.split(separator: "\n").count == 1 + 2 * 2, "\(before.stdout)")
+        let viaRollup = try tacho(agg + ["--fn", "sum", "--explain"])
+        #expect(viaRollup.stdout == before.stdout)
+        #expect(viaRollup.stderr.contains("rollup detections:daily"), "\(viaRollup.stderr)")
+
+        let compact = try tacho(["compact", "--store", store, "--config", cfg])
+        #expect(compact.status == 0, "\(compact.stderr)")
+        // The raw rows of that day are gone…
+        let raw = try tacho(["query", "detections", "--store", store, "--config", cfg, "--from", oldDay, "--to", oldNext])
+        #expect(raw.stdout.split(separator: "\n").count == 1, "\(raw.stdout)")
+        let rawAgg = try tacho(agg + ["--fn", "sum", "--raw", "--explain"])
+        #expect(rawAgg.stdout.split(separator: "\n").count == 1, "\(rawAgg.stdout)")
+        #expect(rawAgg.stderr.contains("have expired"), "\(rawAgg.stderr)")
+        // …and the daily rollup answers it as they did.
+        let after = try tacho(agg + ["--fn", "sum", "--explain"])
+        #expect(after.status == 0, "\(after.stderr)")
+        #expect(after.stdout == before.stdout, "\(after.stdout)")
+        #expect(after.stderr.contains("rollup detections:daily"), "\(after.stderr)")
+        #expect(!after.stderr.contains(" raw"), "\(after.stderr)")
+        // The 15m rollup's own retention (100d) took its year-old rows, not its recent ones.
+        let q15 = try tacho(["query", "detections__15m", "--store", store, "--config", cfg])
+        #expect(!q15.stdout.contains(oldDay), "\(q15.stdout)")
+        #expect(q15.stdout.contains(recentDay), "\(q15.stdout)")
+        let daily = try tacho(["query", "detections__daily", "--store", store, "--config", cfg])
+        #expect(daily.stdout.contains(oldDay) && daily.stdout.contains(recentDay), "\(daily.stdout)")
+    }
 }
