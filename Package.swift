@@ -12,6 +12,8 @@
 //   daemon       tacho → TachoDaemon (`tacho run` assembled) → TachoIngest, TachoLake, TachoStore
 //   export       tacho → TachoExport → TachoQuery, TachoParquet (a Parquet writer) → CZstd
 //   rollups      tacho → TachoRollup (kept in each commit) → TachoStore, TachoSchema, TachoFormat
+//   http         TachoHTTP (the HTTP front, hummingbird 2) → TachoQuery, TachoOutput, TachoStore, TachoSchema;
+//                not linked into `tacho`, whose start-up time and RSS are measured
 // (TachoFaults → TachoStore: the fault-injecting file system, linked only by tests; the release
 //  `tacho` never depends on it — Tests/TachoCLITests/ReleaseContentsTests.swift checks.)
 import PackageDescription
@@ -40,6 +42,10 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        // The HTTP front (TachoHTTP): not linked into `tacho`, whose start-up and RSS are measured.
+        // Without traits: no swift-configuration, no full Foundation.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         .systemLibrary(
@@ -163,6 +169,20 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The HTTP front (issue 15, docs/HTTP.md): the read API over a shared Snapshot, printed by
+        // TachoOutput's row printers and streamed; on hummingbird 2. Not linked into `tacho`.
+        .target(
+            name: "TachoHTTP",
+            dependencies: [
+                "TachoQuery", "TachoOutput", "TachoStore", "TachoFormat", "TachoSchema", "TachoTime",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // systemd integration for `tacho run`: sd_notify datagrams, journald log priorities.
         .target(
             name: "TachoSystemd",
@@ -262,6 +282,21 @@ let package = Package(
             name: "TachoDaemonTests",
             dependencies: [
                 "TachoDaemon", "TachoIngest", "TachoStore", "TachoFormat", "TachoTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The HTTP front in-process on 127.0.0.1 port 0 against a store of fixture rows, asked
+        // over real HTTP (async-http-client) and compared with TachoQuery's and tacho's answers.
+        .testTarget(
+            name: "TachoHTTPTests",
+            dependencies: [
+                "TachoHTTP", "TachoQuery", "TachoOutput", "TachoStore", "TachoIngest", "TachoFormat", "TachoTime", "TachoTestSupport",
+                // Built for the comparisons with its answers (not linked: run as a child process).
+                "tacho",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
