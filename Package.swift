@@ -12,7 +12,7 @@
 //   daemon       tacho → TachoDaemon (`tacho run` assembled) → TachoIngest, TachoLake, TachoStore
 //   export       tacho → TachoExport → TachoQuery, TachoParquet (a Parquet writer) → CZstd
 //   rollups      tacho → TachoRollup (kept in each commit) → TachoStore, TachoSchema, TachoFormat
-//   http         TachoHTTP (the HTTP front, hummingbird 2) → TachoQuery, TachoOutput, TachoStore, TachoSchema;
+//   http         TachoHTTP (the HTTP front, hummingbird 2) → TachoQuery, TachoOutput, TachoIngest, TachoStore, TachoSchema;
 //                not linked into `tacho`, whose start-up time and RSS are measured
 // (TachoFaults → TachoStore: the fault-injecting file system, linked only by tests; the release
 //  `tacho` never depends on it — Tests/TachoCLITests/ReleaseContentsTests.swift checks.)
@@ -170,11 +170,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // The HTTP front (issue 15, docs/HTTP.md): the read API over a shared Snapshot, printed by
-        // TachoOutput's row printers and streamed; on hummingbird 2. Not linked into `tacho`.
+        // TachoOutput's row printers and streamed; writes validated by TachoIngest's readers and
+        // written into the inbox durably before the answer; on hummingbird 2. Not linked into `tacho`.
         .target(
             name: "TachoHTTP",
             dependencies: [
                 "TachoQuery", "TachoOutput", "TachoStore", "TachoFormat", "TachoSchema", "TachoTime",
+                // Writes are validated by the daemon's own readers before they enter the inbox.
+                "TachoIngest", "TachoLineProtocol",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -291,7 +294,7 @@ let package = Package(
         .testTarget(
             name: "TachoHTTPTests",
             dependencies: [
-                "TachoHTTP", "TachoQuery", "TachoOutput", "TachoStore", "TachoIngest", "TachoFormat", "TachoTime", "TachoTestSupport",
+                "TachoHTTP", "TachoQuery", "TachoOutput", "TachoStore", "TachoIngest", "TachoFormat", "TachoTime", "TachoFaults", "TachoTestSupport",
                 // Built for the comparisons with its answers (not linked: run as a child process).
                 "tacho",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -12,6 +12,8 @@ struct APIError: Error, Sendable, CustomStringConvertible {
     var parameter: String?
     /// Extra response headers (`Retry-After`).
     var headers: HTTPFields = [:]
+    /// Extra members of the JSON object after `error` and `parameter` (counts, rejects).
+    var extra: [(name: String, value: Cell)] = []
 
     init(_ status: HTTPResponse.Status, _ message: String, parameter: String? = nil) {
         (self.status, self.message, self.parameter) = (status, message, parameter)
@@ -47,6 +49,7 @@ struct APIError: Error, Sendable, CustomStringConvertible {
 
     /// The body: one JSON object and a newline, printed by TachoOutput's encoder.
     var body: [UInt8] {
-        RowPrinter.encode(.ndjson, columns: ["error", "parameter"], rows: [[.text(message), parameter.map(Cell.text) ?? .null]])
+        RowPrinter.encode(.ndjson, columns: ["error", "parameter"] + extra.map(\.name),
+                          rows: [[.text(message), parameter.map(Cell.text) ?? .null] + extra.map(\.value)])
     }
 }

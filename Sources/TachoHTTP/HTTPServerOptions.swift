@@ -1,5 +1,7 @@
 import Logging
+import TachoIngest
 import TachoSchema
+import TachoStore
 
 /// What a `TachoHTTPServer` serves and how (docs/HTTP.md). Every default is stated here.
 public struct HTTPServerOptions: Sendable {
@@ -20,6 +22,23 @@ public struct HTTPServerOptions: Sendable {
     /// The largest result a query answers, in rows: `limit` above it is lowered to it, and an
     /// answer cut there says so in the `Tacho-Truncated` header. Default 10,000,000.
     public var maxResultRows = 10_000_000
+    /// The inbox accepted writes go into (the daemon's `[run] inbox`); nil: the server takes
+    /// no writes (`POST` answers 404). Default nil.
+    public var inboxPath: String?
+    /// The daemon's `[line_protocol]` settings: the precision line-protocol bodies are
+    /// rewritten to (the daemon reads `.lp` files at it), the vehicle tag, creation of
+    /// undeclared measurements. Default: `LineInputOptions()` (ns, `vehicle_id`, create).
+    public var lineInput = LineInputOptions()
+    /// The largest request body, in bytes; a larger one is refused with 413. Default 32 MiB.
+    public var maxBodyBytes = 32 << 20
+    /// The most rows (records or points) one write may carry; more is refused with 413.
+    /// Default 1,000,000.
+    public var maxRowsPerRequest = 1_000_000
+    /// The free-space floor of the inbox's file system (the daemon's `[store] min_free`):
+    /// below it writes are refused with 503 and `Retry-After`. Default nil (no floor).
+    public var minFreeBytes: UInt64?
+    /// Files, through the store's environment (docs/ARCHITECTURE.md). Default: the system's.
+    public var files: any StoreFileSystem = StoreEnvironment.system.files
     /// Request and query logging (never a token). Default: label `tacho.http`.
     public var logger = Logger(label: "tacho.http")
 

@@ -13,7 +13,11 @@ struct ReadScope {
     var declarations: [MeasurementDeclaration]
 
     init(_ snap: Snapshot, declarations: [MeasurementDeclaration]) {
-        var c = snap.catalog
+        self.init(catalog: snap.catalog, declarations: declarations)
+    }
+
+    init(catalog: Catalog, declarations: [MeasurementDeclaration]) {
+        var c = catalog
         var only = Set<String>()
         // A declaration the engine cannot store is the writers' business; here it is not known.
         for d in declarations where c.measurement(named: d.name) == nil {
@@ -21,7 +25,7 @@ struct ReadScope {
             c = next
             only.insert(d.name)
         }
-        catalog = c
+        self.catalog = c
         declaredOnly = only
         self.declarations = declarations
     }

@@ -3,6 +3,9 @@ import Logging
 import NIOCore
 import NIOPosix
 import TachoStore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The HTTP front of a store (docs/HTTP.md): the read API under `/api/v1`, on hummingbird 2.
 /// A host (a `tacho` command, a test) builds one from options and runs it until cancelled.
@@ -12,6 +15,7 @@ public struct TachoHTTPServer: Sendable {
     public let options: HTTPServerOptions
     let snapshots: SnapshotSource
     let pool: NIOThreadPool
+    let names = InboxNames(pid: getpid())
 
     public init(options: HTTPServerOptions) {
         self.options = options
@@ -23,6 +27,7 @@ public struct TachoHTTPServer: Sendable {
     public func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         addReadRoutes(to: router)
+        addWriteRoutes(to: router)
         return router
     }
 
