@@ -46,6 +46,8 @@ let package = Package(
         // Without traits: no swift-configuration, no full Foundation.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        // Device tokens of the HTTP front (HS256 JWTs).
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.1"),
     ],
     targets: [
         .systemLibrary(
@@ -171,14 +173,17 @@ let package = Package(
         ),
         // The HTTP front (issue 15, docs/HTTP.md): the read API over a shared Snapshot, printed by
         // TachoOutput's row printers and streamed; writes validated by TachoIngest's readers and
-        // written into the inbox durably before the answer; on hummingbird 2. Not linked into `tacho`.
+        // written into the inbox durably before the answer; device tokens (jwt-kit) and hashed
+        // admin tokens scope what a request reads and writes; on hummingbird 2. Not linked into `tacho`.
         .target(
             name: "TachoHTTP",
             dependencies: [
                 "TachoQuery", "TachoOutput", "TachoStore", "TachoFormat", "TachoSchema", "TachoTime",
                 // Writes are validated by the daemon's own readers before they enter the inbox.
-                "TachoIngest", "TachoLineProtocol",
+                "TachoIngest", "TachoLineProtocol", "TachoJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

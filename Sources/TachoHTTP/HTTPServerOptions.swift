@@ -19,8 +19,10 @@ public struct HTTPServerOptions: Sendable {
     /// Close a connection that sends nothing for this long, in seconds (also a client that
     /// opened a connection and never finished its headers). Default 30.
     public var idleTimeoutSeconds = 30
-    /// The largest result a query answers, in rows: `limit` above it is lowered to it, and an
-    /// answer cut there says so in the `Tacho-Truncated` header. Default 10,000,000.
+    /// The largest result a query answers, in rows: a `limit` above it is refused (400), and a
+    /// query without `limit` that would return more ends its streamed body there without the
+    /// chunked end (the client sees an incomplete answer, never a silently short one).
+    /// Default 10,000,000.
     public var maxResultRows = 10_000_000
     /// The inbox accepted writes go into (the daemon's `[run] inbox`); nil: the server takes
     /// no writes (`POST` answers 404). Default nil.
@@ -39,6 +41,9 @@ public struct HTTPServerOptions: Sendable {
     public var minFreeBytes: UInt64?
     /// Files, through the store's environment (docs/ARCHITECTURE.md). Default: the system's.
     public var files: any StoreFileSystem = StoreEnvironment.system.files
+    /// Device logins and admin tokens (docs/HTTP.md "Auth"). nil: no token is asked for, and
+    /// the server refuses to listen on anything but a loopback address. Default nil.
+    public var auth: HTTPAuthOptions?
     /// Request and query logging (never a token). Default: label `tacho.http`.
     public var logger = Logger(label: "tacho.http")
 

@@ -27,7 +27,11 @@ final class RowStream: @unchecked Sendable {
     static let pieceBytes = 1 << 16
 
     /// Opens the cursor now: a query the store refuses fails here, before any byte is sent.
-    init(_ query: RangeQuery, on snapshot: Snapshot, format: OutputFormat) throws {
+    /// More rows than this (nil: no cap) end the body as a failure (`HTTPServerOptions.maxResultRows`).
+    private let cap: Int?
+
+    init(_ query: RangeQuery, on snapshot: Snapshot, format: OutputFormat, cap: Int? = nil) throws {
+        self.cap = cap
         cursor = try RowCursor(snapshot: snapshot, query: query)
         let collected = Collected()
         self.collected = collected
@@ -38,8 +42,11 @@ final class RowStream: @unchecked Sendable {
     func next() throws -> [UInt8]? {
         while !finished && collected.bytes.count < Self.pieceBytes {
             if let b = try cursor.nextBatch() {
-                printer.printBlock(b, cells: &cells)
                 rows += b.count
+                if let cap, rows > cap {
+                    throw APIError(.contentTooLarge, "the answer has more than \(cap) rows (maxResultRows); narrow it or page with limit and from")
+                }
+                printer.printBlock(b, cells: &cells)
             } else {
                 printer.finish()
                 finished = true

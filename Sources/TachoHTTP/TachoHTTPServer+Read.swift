@@ -10,19 +10,29 @@ import TachoStore
 extension TachoHTTPServer {
     static let rangeParameters = ["vehicle", "from", "to", "where", "type", "status", ResponseFormat.parameter]
 
-    func addReadRoutes(to router: Router<BasicRequestContext>) {
+    func addReadRoutes(to router: Router<TachoRequestContext>) {
         router.get("/api/v1/measurements") { request, _ in await answer { try await measurements(request) } }
         router.get("/api/v1/query/:measurement") { request, context in
-            await answer { try await query(request, try context.parameters.require("measurement")) }
+            await answer { try await query(request, try context.parameters.require("measurement"), context.access) }
         }
         router.get("/api/v1/latest/:measurement") { request, context in
-            await answer { try await latest(request, try context.parameters.require("measurement")) }
+            await answer { try await latest(request, try context.parameters.require("measurement"), context.access) }
         }
         router.get("/api/v1/agg/:measurement") { request, context in
-            await answer { try await aggregate(request, try context.parameters.require("measurement")) }
+            await answer { try await aggregate(request, try context.parameters.require("measurement"), context.access) }
         }
-        router.get("/api/v1/vehicles") { request, _ in await answer { try await vehicles(request) } }
-        router.get("/api/v1/stats") { request, _ in await answer { try await stats(request) } }
+        router.get("/api/v1/vehicles") { request, context in
+            await answer {
+                try context.access.requireFleet("/api/v1/vehicles")
+                return try await vehicles(request)
+            }
+        }
+        router.get("/api/v1/stats") { request, context in
+            await answer {
+                try context.access.requireFleet("/api/v1/stats")
+                return try await stats(request)
+            }
+        }
     }
 
     /// `body`'s response, or its error as the JSON error object (`APIError`).
@@ -59,21 +69,23 @@ extension TachoHTTPServer {
     }
 
     /// `tacho query M`: vehicle_id,time,<columns…>, streamed.
-    func query(_ request: Request, _ name: String) async throws -> Response {
+    func query(_ request: Request, _ name: String, _ access: Access) async throws -> Response {
         let q = QueryString(request)
         try q.check(allowed: Self.rangeParameters + ["limit"])
         let format = try ResponseFormat.negotiate(request, q)
         let (from, to) = try range(q)
         let limit = try q.count("limit")
+        let cap = options.maxResultRows
+        if let limit, limit > cap { throw APIError.badParameter("limit", "\(limit): expected at most \(cap) rows (maxResultRows)") }
         let declarations = options.declarations
         let stream = try await onPool { [snapshots] in
             let snap = try snapshots.open()
             let scope = ReadScope(snap, declarations: declarations)
             let m = try scope.measurement(name)
             let f = try RowFilters(q, of: m, in: scope)
-            let rq = RangeQuery(m, vehicles: f.vehicles, from: from, to: to, filters: f.filters, limit: limit)
+            let rq = RangeQuery(m, vehicles: try access.scope(f.vehicles), from: from, to: to, filters: f.filters, limit: limit ?? (cap + 1))
             do {
-                return try RowStream(rq, on: snap, format: format)
+                return try RowStream(rq, on: snap, format: format, cap: limit == nil ? cap : nil)
             } catch let e as QueryError {
                 // The filters are what the cursor checks against the measurement's columns.
                 throw APIError.from(e, parameter: "where")
@@ -84,13 +96,13 @@ extension TachoHTTPServer {
 
     /// `tacho latest M`: each vehicle's newest row (as of `at`); for status, `tacho latest`
     /// (vehicle_id,time,status from the latest index).
-    func latest(_ request: Request, _ name: String) async throws -> Response {
+    func latest(_ request: Request, _ name: String, _ access: Access) async throws -> Response {
         let q = QueryString(request)
         try q.check(allowed: ["vehicle", "at", ResponseFormat.parameter])
         let format = try ResponseFormat.negotiate(request, q)
         let at = try q.time("at", now: StoreClock.system.wallMicros())
         let vehicles = q.list("vehicle")
-        let wanted = vehicles.isEmpty ? nil : Set(bytesOf: vehicles)
+        let wanted = try access.scope(vehicles.isEmpty ? nil : Set(bytesOf: vehicles))
         let declarations = options.declarations
         let bytes = try await onPool { [snapshots] in
             let snap = try snapshots.open()
@@ -106,7 +118,7 @@ extension TachoHTTPServer {
     }
 
     /// `tacho agg M`: bucket,[vehicle_id,][group columns,]value.
-    func aggregate(_ request: Request, _ name: String) async throws -> Response {
+    func aggregate(_ request: Request, _ name: String, _ access: Access) async throws -> Response {
         let q = QueryString(request)
         try q.check(allowed: Self.rangeParameters + ["every", "fn", "field", "by", "label", "fill"])
         let format = try ResponseFormat.negotiate(request, q)
@@ -144,7 +156,7 @@ extension TachoHTTPServer {
                 }
             }
             let f = try RowFilters(q, of: m, in: scope)
-            let aq = AggregateQuery(m, fn, field: field, every: every, groupBy: groupBy, vehicles: f.vehicles,
+            let aq = AggregateQuery(m, fn, field: field, every: every, groupBy: groupBy, vehicles: try access.scope(f.vehicles),
                                     from: from, to: to, filters: f.filters, label: label, fill: fill)
             let rows = try aq.run(on: snap)
             return encode(format, columns: columns) { $0.printAggregates(rows) }

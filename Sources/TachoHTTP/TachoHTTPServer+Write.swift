@@ -12,16 +12,16 @@ import TachoStore
 /// body is taken whole or not at all: any unparseable line or failing record refuses it, and
 /// nothing is written.
 extension TachoHTTPServer {
-    func addWriteRoutes(to router: Router<BasicRequestContext>) {
+    func addWriteRoutes(to router: Router<TachoRequestContext>) {
         router.post("/api/v1/write/:measurement") { request, context in
-            await answer { try await writeDocument(request, try context.parameters.require("measurement")) }
+            await answer { try await writeDocument(request, try context.parameters.require("measurement"), context.access) }
         }
-        router.post("/write") { request, _ in await answer { try await writeLines(request) } }
+        router.post("/write") { request, context in await answer { try await writeLines(request, context.access) } }
     }
 
     /// `POST /api/v1/write/{m}`: a JSON document of the measurement's input shape, or NDJSON
     /// (`Content-Type: application/x-ndjson`). 202 with the row count once the file is durable.
-    func writeDocument(_ request: Request, _ name: String) async throws -> Response {
+    func writeDocument(_ request: Request, _ name: String, _ access: Access) async throws -> Response {
         let q = QueryString(request)
         try q.check(allowed: [])
         let inbox = try writableInbox()
@@ -35,7 +35,7 @@ extension TachoHTTPServer {
         let received = StoreClock.system.wallMicros()
         let file = InboxFile(inbox: inbox, name: names.next(prefix: d.files.prefixes.first ?? "", receivedMicros: received,
                                                              ext: ndjson ? "ndjson" : "json"), files: options.files)
-        let report = try await onPool { [self] in try accept(body, as: file, expecting: name) }
+        let report = try await onPool { [self] in try accept(body, as: file, expecting: name, access: access) }
         options.logger.info("write accepted", metadata: ["file": "\(file.name)", "rows": "\(report.rows)"])
         let bytes = RowPrinter.encode(.ndjson, columns: ["measurement", "rows", "file"],
                                       rows: [[.text(name), .int(Int64(report.rows)), .text(file.name)]])
@@ -45,7 +45,7 @@ extension TachoHTTPServer {
     /// `POST /write?db=…&precision=…`: InfluxDB 1.x line protocol, 204 once durable. The lines
     /// are read at the request's precision and written into the inbox at the daemon's
     /// (`[line_protocol] precision`); a line without a timestamp gets the time of receipt.
-    func writeLines(_ request: Request) async throws -> Response {
+    func writeLines(_ request: Request, _ access: Access) async throws -> Response {
         let q = QueryString(request)
         // db, rp, u, p and consistency are InfluxDB's; Tacho has one store and ignores them.
         try q.check(allowed: ["db", "rp", "precision", "u", "p", "consistency"])
@@ -60,7 +60,7 @@ extension TachoHTTPServer {
         let lines = try normalize(body, precision: precision, receivedNanos: received &* 1000)
         guard !lines.isEmpty else { return Response(status: .noContent) }
         let file = InboxFile(inbox: inbox, name: names.next(prefix: "", receivedMicros: received, ext: "lp"), files: options.files)
-        let report = try await onPool { [self] in try accept(lines, as: file, expecting: nil) }
+        let report = try await onPool { [self] in try accept(lines, as: file, expecting: nil, access: access) }
         options.logger.info("write accepted", metadata: ["file": "\(file.name)", "rows": "\(report.rows)"])
         return Response(status: .noContent)
     }
@@ -131,11 +131,13 @@ extension TachoHTTPServer {
     /// Stages `bytes` as `file`, reads it back with the daemon's readers, and publishes it
     /// into the inbox only when every record is valid (and, for a document, of `expecting`).
     /// Runs on the thread pool.
-    func accept(_ bytes: [UInt8], as file: InboxFile, expecting: String?) throws -> FileReport {
+    func accept(_ bytes: [UInt8], as file: InboxFile, expecting: String?, access: Access) throws -> FileReport {
         try file.stage(bytes)
         let report: FileReport
         do {
-            report = try validate(file.stagedPath, expecting: expecting)
+            let (r, vehicles) = try validate(file.stagedPath, expecting: expecting)
+            try access.checkWrite(vehicles)
+            report = r
         } catch {
             file.discard()
             throw error
@@ -151,7 +153,7 @@ extension TachoHTTPServer {
 
     /// The staged file read as the daemon will read it: its declarations (and, for line
     /// protocol, the measurements its lines would create), on the store's catalog.
-    func validate(_ path: String, expecting: String?) throws -> FileReport {
+    func validate(_ path: String, expecting: String?) throws -> (FileReport, vehicles: Set<String>) {
         var catalog = Catalog.builtIn
         var options = ReaderOptions()
         if let snap = try? snapshots.open() {
@@ -170,8 +172,11 @@ extension TachoHTTPServer {
         options.lineProtocol = self.options.lineInput
         options.files = self.options.files
         let report: FileReport
+        var vehicles = Set<String>()
         do {
-            report = try TelemetryReader(options: options).read(path: path) { _ in }
+            report = try TelemetryReader(options: options).read(path: path) { batch in
+                for i in Set(batch.vehicles) where Int(i) < batch.dictionary.count { vehicles.insert(batch.dictionary[Int(i)]) }
+            }
         } catch let e as FileError {
             let at = e.line.map { l in "line \(l)" + (e.column.map { ":\($0)" } ?? "") + ": " } ?? ""
             var a = APIError(.badRequest, "the body cannot be read: \(at)\(e.message)")
@@ -196,6 +201,6 @@ extension TachoHTTPServer {
         guard report.rows <= self.options.maxRowsPerRequest else {
             throw APIError(.contentTooLarge, "\(report.rows) rows in one request, more than \(self.options.maxRowsPerRequest) (maxRowsPerRequest); split it")
         }
-        return report
+        return (report, vehicles)
     }
 }

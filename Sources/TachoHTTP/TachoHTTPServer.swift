@@ -24,11 +24,25 @@ public struct TachoHTTPServer: Sendable {
     }
 
     /// The routes, for a host that adds its own or for hummingbird's test client.
-    public func router() -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+    public func router() async -> Router<TachoRequestContext> {
+        let router = Router(context: TachoRequestContext.self)
+        var authenticator: Authenticator?
+        if let auth = options.auth { authenticator = await Authenticator(auth) }
+        router.middlewares.add(AuthMiddleware(authenticator: authenticator))
+        router.post("/api/v1/login") { [authenticator] request, _ in await answer { try await login(request, authenticator) } }
         addReadRoutes(to: router)
         addWriteRoutes(to: router)
         return router
+    }
+
+    /// Refuses to serve a non-loopback address without auth: anyone on the network could
+    /// read and write the fleet.
+    public func checkAddress() throws(HTTPServerError) {
+        guard options.auth == nil else { return }
+        let h = options.host
+        guard h == "localhost" || h == "::1" || h.hasPrefix("127.") else {
+            throw HTTPServerError("refusing to listen on \(h): without configured tokens the server listens only on a loopback address (127.0.0.1, ::1)")
+        }
     }
 
     /// Serves until the task is cancelled (or, under `runService`, a SIGINT/SIGTERM ends it
@@ -39,10 +53,11 @@ public struct TachoHTTPServer: Sendable {
     }
 
     /// The hummingbird application, for a host that runs it in its own service group.
-    public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+    public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws -> some ApplicationProtocol {
+        try checkAddress()
         let logger = options.logger
         return Application(
-            router: router(),
+            router: await router(),
             server: .http1(configuration: .init(idleTimeout: .seconds(Int64(options.idleTimeoutSeconds)))),
             configuration: ApplicationConfiguration(address: .hostname(options.host, port: options.port), serverName: "tacho"),
             onServerRunning: { channel in
@@ -72,4 +87,10 @@ struct SnapshotSource: Sendable {
         o.handleCache = cache
         return try Snapshot.open(path: path, options: o)
     }
+}
+
+/// A server that cannot start as configured.
+public struct HTTPServerError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    init(_ d: String) { description = d }
 }
