@@ -48,6 +48,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         // Device tokens of the HTTP front (HS256 JWTs).
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.1"),
+        // /metrics of the HTTP front: swift-metrics' API, Prometheus text by swift-prometheus.
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(
@@ -174,7 +177,8 @@ let package = Package(
         // The HTTP front (issue 15, docs/HTTP.md): the read API over a shared Snapshot, printed by
         // TachoOutput's row printers and streamed; writes validated by TachoIngest's readers and
         // written into the inbox durably before the answer; device tokens (jwt-kit) and hashed
-        // admin tokens scope what a request reads and writes; on hummingbird 2. Not linked into `tacho`.
+        // admin tokens scope what a request reads and writes; /metrics in Prometheus text; on
+        // hummingbird 2. Not linked into `tacho`.
         .target(
             name: "TachoHTTP",
             dependencies: [
@@ -183,6 +187,8 @@ let package = Package(
                 "TachoIngest", "TachoLineProtocol", "TachoJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -37,6 +37,7 @@ extension TachoHTTPServer {
                                                              ext: ndjson ? "ndjson" : "json"), files: options.files)
         let report = try await onPool { [self] in try accept(body, as: file, expecting: name, access: access) }
         options.logger.info("write accepted", metadata: ["file": "\(file.name)", "rows": "\(report.rows)"])
+        metrics.rowsWritten(measurement: name, rows: report.rows)
         let bytes = RowPrinter.encode(.ndjson, columns: ["measurement", "rows", "file"],
                                       rows: [[.text(name), .int(Int64(report.rows)), .text(file.name)]])
         return Response(status: .accepted, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
@@ -62,6 +63,7 @@ extension TachoHTTPServer {
         let file = InboxFile(inbox: inbox, name: names.next(prefix: "", receivedMicros: received, ext: "lp"), files: options.files)
         let report = try await onPool { [self] in try accept(lines, as: file, expecting: nil, access: access) }
         options.logger.info("write accepted", metadata: ["file": "\(file.name)", "rows": "\(report.rows)"])
+        for (m, rows) in report.rowsByMeasurement { metrics.rowsWritten(measurement: m, rows: rows) }
         return Response(status: .noContent)
     }
 
@@ -131,13 +133,13 @@ extension TachoHTTPServer {
     /// Stages `bytes` as `file`, reads it back with the daemon's readers, and publishes it
     /// into the inbox only when every record is valid (and, for a document, of `expecting`).
     /// Runs on the thread pool.
-    func accept(_ bytes: [UInt8], as file: InboxFile, expecting: String?, access: Access) throws -> FileReport {
+    func accept(_ bytes: [UInt8], as file: InboxFile, expecting: String?, access: Access) throws -> Accepted {
         try file.stage(bytes)
-        let report: FileReport
+        let report: Accepted
         do {
-            let (r, vehicles) = try validate(file.stagedPath, expecting: expecting)
+            let (r, vehicles, rows) = try validate(file.stagedPath, expecting: expecting)
             try access.checkWrite(vehicles)
-            report = r
+            report = Accepted(rows: r.rows, rowsByMeasurement: rows)
         } catch {
             file.discard()
             throw error
@@ -153,7 +155,7 @@ extension TachoHTTPServer {
 
     /// The staged file read as the daemon will read it: its declarations (and, for line
     /// protocol, the measurements its lines would create), on the store's catalog.
-    func validate(_ path: String, expecting: String?) throws -> (FileReport, vehicles: Set<String>) {
+    func validate(_ path: String, expecting: String?) throws -> (FileReport, vehicles: Set<String>, rows: [String: Int]) {
         var catalog = Catalog.builtIn
         var options = ReaderOptions()
         if let snap = try? snapshots.open() {
@@ -173,8 +175,10 @@ extension TachoHTTPServer {
         options.files = self.options.files
         let report: FileReport
         var vehicles = Set<String>()
+        var rows: [String: Int] = [:]
         do {
             report = try TelemetryReader(options: options).read(path: path) { batch in
+                rows[batch.measurement.name, default: 0] += batch.count
                 for i in Set(batch.vehicles) where Int(i) < batch.dictionary.count { vehicles.insert(batch.dictionary[Int(i)]) }
             }
         } catch let e as FileError {
@@ -201,6 +205,12 @@ extension TachoHTTPServer {
         guard report.rows <= self.options.maxRowsPerRequest else {
             throw APIError(.contentTooLarge, "\(report.rows) rows in one request, more than \(self.options.maxRowsPerRequest) (maxRowsPerRequest); split it")
         }
-        return (report, vehicles)
+        return (report, vehicles, rows)
     }
+}
+
+/// What a published write held: its rows, in all and per measurement (for the metrics).
+struct Accepted: Sendable {
+    var rows: Int
+    var rowsByMeasurement: [String: Int]
 }

@@ -16,6 +16,7 @@ public struct TachoHTTPServer: Sendable {
     let snapshots: SnapshotSource
     let pool: NIOThreadPool
     let names = InboxNames(pid: getpid())
+    let metrics = HTTPMetrics()
 
     public init(options: HTTPServerOptions) {
         self.options = options
@@ -28,7 +29,14 @@ public struct TachoHTTPServer: Sendable {
         let router = Router(context: TachoRequestContext.self)
         var authenticator: Authenticator?
         if let auth = options.auth { authenticator = await Authenticator(auth) }
+        router.middlewares.add(MetricsMiddleware(metrics: metrics))
         router.middlewares.add(AuthMiddleware(authenticator: authenticator))
+        router.get("/metrics") { _, context in
+            await answer {
+                try context.access.requireFleet("/metrics")
+                return try await metricsText()
+            }
+        }
         router.post("/api/v1/login") { [authenticator] request, _ in await answer { try await login(request, authenticator) } }
         addReadRoutes(to: router)
         addWriteRoutes(to: router)
