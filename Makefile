@@ -18,6 +18,7 @@ deps:
 ## build: release build of the tacho binary
 build: deps
 	$(SWIFT) build -c $(CONFIG) --product tacho
+	$(SWIFT) build -c $(CONFIG) --product tacho-net
 
 ## run: watch ./inbox and ingest into ./tacho-data (Ctrl-C stops cleanly)
 run: build
@@ -56,6 +57,7 @@ bench: deps
 STATIC_TACHO := .build-static/release/tacho
 static: deps
 	$(SWIFT) build -c release --product tacho --static-swift-stdlib --disable-local-rpath -Xlinker -z -Xlinker now --scratch-path .build-static
+	$(SWIFT) build -c release --product tacho-net --static-swift-stdlib --disable-local-rpath -Xlinker -z -Xlinker now --scratch-path .build-static
 
 ## deb: dist/tacho_VERSION_ARCH.deb with dpkg-deb (tools/deb-build), then lintian (no errors allowed)
 deb: static test-deps

@@ -1,17 +1,18 @@
 // swift-tools-version: 6.1
 // Tacho: an embedded time-series store for vehicle telemetry. Linux only (inotify, statvfs,
 // Glibc). One module per step of the data path (docs/ARCHITECTURE.md has both pictures):
-//   data flows   TachoJSON → TachoIngest → TachoFormat → TachoStore → TachoQuery → tacho (CLI)
-//   imports      tacho → TachoIngest, TachoQuery → TachoStore → TachoFormat → CZstd, CCRC32C
-//                TachoIngest → TachoJSON → TachoTime;  TachoStore → TachoTime;  tacho → TachoSystemd
-//                tacho → TachoSchema (declared measurements, the TOML config) → TachoFormat
+//   data flows   TachoJSON → TachoIngest → TachoFormat → TachoStore → TachoQuery → TachoCLI
+//   executables  tacho → TachoCLI (every command);  tacho-net → TachoCLI, TachoLake → TachoS3 (shipping)
+//   imports      TachoCLI → TachoIngest, TachoQuery → TachoStore → TachoFormat → CZstd, CCRC32C
+//                TachoIngest → TachoJSON → TachoTime;  TachoStore → TachoTime;  TachoCLI → TachoSystemd
+//                TachoCLI → TachoSchema (declared measurements, the TOML config) → TachoFormat
 // (TachoTime, calendar arithmetic and RFC 3339 times without dependencies, sits below TachoJSON,
 //  TachoStore and tacho-gen; TachoJSON re-exports it.)
 // (TachoLineProtocol, InfluxDB line protocol, imports nothing; tacho-gen writes .lp with it.)
-//   output       tacho → TachoOutput (row printers, argument grammar) → TachoQuery, TachoSchema, TachoJSON
-//   daemon       tacho → TachoDaemon (`tacho run` assembled) → TachoIngest, TachoLake, TachoStore
-//   export       tacho → TachoExport → TachoQuery, TachoParquet (a Parquet writer) → CZstd
-//   rollups      tacho → TachoRollup (kept in each commit) → TachoStore, TachoSchema, TachoFormat
+//   output       TachoCLI → TachoOutput (row printers, argument grammar) → TachoQuery, TachoSchema, TachoJSON
+//   daemon       TachoCLI → TachoDaemon (`tacho run` assembled) → TachoIngest, TachoStore
+//   export       TachoCLI → TachoExport → TachoQuery, TachoParquet (a Parquet writer) → CZstd
+//   rollups      TachoCLI → TachoRollup (kept in each commit) → TachoStore, TachoSchema, TachoFormat
 //   http         TachoHTTP (the HTTP front, hummingbird 2) → TachoQuery, TachoOutput, TachoIngest, TachoStore, TachoSchema;
 //                not linked into `tacho`, whose start-up time and RSS are measured
 // (TachoFaults → TachoStore: the fault-injecting file system, linked only by tests; the release
@@ -27,6 +28,7 @@ let package = Package(
     products: [
         .library(name: "Tacho", targets: ["TachoStore", "TachoQuery", "TachoIngest"]),
         .executable(name: "tacho", targets: ["tacho"]),
+        .executable(name: "tacho-net", targets: ["tacho-net"]),
         // For the Benchmarks package: the parser and the format layer on their own.
         .library(name: "TachoJSON", targets: ["TachoJSON"]),
         .library(name: "TachoFormat", targets: ["TachoFormat"]),
@@ -144,7 +146,7 @@ let package = Package(
         .target(
             name: "TachoDaemon",
             dependencies: [
-                "TachoIngest", "TachoStore", "TachoLake", "TachoFormat",
+                "TachoIngest", "TachoStore", "TachoFormat",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -203,15 +205,32 @@ let package = Package(
             dependencies: [.product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
-        .executableTarget(
-            name: "tacho",
+        // The commands (argument parsing, config, output, exit policy) as a library, so that two
+        // executables run the same root command. It links no network stack.
+        .target(
+            name: "TachoCLI",
             dependencies: [
                 "TachoStore", "TachoQuery", "TachoIngest", "TachoFormat", "TachoJSON", "TachoSchema", "TachoSystemd",
-                "TachoExport", "TachoS3", "TachoLake", "TachoOutput", "TachoDaemon", "TachoRollup",
+                "TachoExport", "TachoOutput", "TachoDaemon", "TachoRollup",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // The lean executable every ingest, query and daemon runs: no Foundation, SwiftNIO or
+        // TLS images to load and relocate at each start (ReleaseContentsTests checks).
+        .executableTarget(name: "tacho", dependencies: ["TachoCLI"], swiftSettings: swiftSettings),
+        // tacho with the network stack (shipping to S3); tacho execs it for `tacho ship` and
+        // `tacho run --ship-to`. Installed beside tacho.
+        .executableTarget(
+            name: "tacho-net",
+            dependencies: [
+                "TachoCLI", "TachoS3", "TachoLake", "TachoDaemon", "TachoStore", "TachoSchema",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/tacho-net",
             swiftSettings: swiftSettings
         ),
         // Deterministic fleet-data generator (tools/gen): JSON files in both layouts.
@@ -271,7 +290,8 @@ let package = Package(
         .testTarget(
             name: "TachoCLITests",
             dependencies: [
-                "tacho", "TachoStore", "TachoFaults", "TachoFormat", "TachoJSON", "TachoSystemd", "TachoOutput", "TachoTestSupport",
+                "tacho", "tacho-net", "TachoCLI", "TachoStore", "TachoFaults", "TachoFormat", "TachoJSON", "TachoSystemd", "TachoOutput",
+                "TachoTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
@@ -288,7 +308,7 @@ let package = Package(
         // against a real S3 API on loopback (moto's server, started by the tests).
         .testTarget(
             name: "TachoS3Tests",
-            dependencies: ["TachoS3", "TachoLake", "TachoTestSupport", "tacho", "tacho-gen"],
+            dependencies: ["TachoS3", "TachoLake", "TachoTestSupport", "tacho", "tacho-net", "tacho-gen"],
             swiftSettings: swiftSettings
         ),
         // The daemon assembled as a library: an inbox ingested, its counters, a held store.

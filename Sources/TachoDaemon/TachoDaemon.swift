@@ -1,7 +1,6 @@
 import Logging
 import TachoFormat
 import TachoIngest
-import TachoLake
 import TachoStore
 
 /// What `tacho run` (or any other host) has resolved from its flags, environment and config
@@ -22,10 +21,9 @@ public struct DaemonSetup {
     public var compactEverySeconds = 3600.0
     /// Free bytes of the file system holding a path (tests fake it); nil: statvfs.
     public var freeBytes: ((String) -> UInt64?)?
-    /// Age retention keeps a partition until the ship ledger records it (`--ship-keep`).
-    public var keepUnshipped = false
-    /// The shipping scheduler, made once the store is open; nil: no shipping.
-    public var ship: (() throws -> ShipScheduler?)?
+    /// Shipping to a fleet lake (`tacho run --ship-to`), made once the store is open; nil: no
+    /// shipping. The host links the S3 client; the daemon only starts and stops it.
+    public var ship: ((_ storeRoot: String) throws -> DaemonShipping?)?
     /// Called on every pass of the inbox loop (the systemd watchdog).
     public var heartbeat: (() -> Void)?
     /// Called once the store is open, retention has run and the inbox is about to be watched.
@@ -43,6 +41,23 @@ public struct DaemonSetup {
     }
 }
 
+/// A job on a thread of its own beside the inbox loop (the shipping scheduler).
+public protocol DaemonJob: Sendable {
+    func start()
+    func stop()
+}
+
+/// The shipping side of a daemon: its scheduler, and, with `--ship-keep`, what age retention
+/// asks before deleting a partition (measurement, partition start, newest seq: shipped?).
+public struct DaemonShipping {
+    public var job: any DaemonJob
+    public var keepUntilShipped: (@Sendable (String, Int64, UInt64) -> Bool)?
+    public init(job: any DaemonJob, keepUntilShipped: (@Sendable (String, Int64, UInt64) -> Bool)?) {
+        self.job = job
+        self.keepUntilShipped = keepUntilShipped
+    }
+}
+
 /// The `tacho run` daemon assembled: the one writer, the inbox loop (`InboxDaemon`), retention
 /// and scheduled compaction on its hooks (`StoreMaintenance`), and the shipping scheduler on
 /// a thread of its own. The host parses options and installs signal handling; this runs
@@ -54,7 +69,9 @@ public enum TachoDaemon {
         var inbox = setup.inbox
         if let layouts = setup.layouts { inbox.layouts = try layouts(writer.catalog) }
         let daemon = try InboxDaemon(config: inbox, writer: writer, logger: logger, counters: setup.counters)
-        let maint = try maintenance(setup, writer: writer, logger: logger)
+        // Made before maintenance: with --ship-keep, the first retention pass already asks it.
+        let shipping = try setup.ship?(writer.layout.root)
+        let maint = try maintenance(setup, writer: writer, keepUntilShipped: shipping?.keepUntilShipped, logger: logger)
         defer { maint?.shutdown() }
         if let maint {
             daemon.clockTrust = maint.retention.clockTrust  // one view of the clock for every deletion by age
@@ -67,25 +84,23 @@ public enum TachoDaemon {
         }
         logger.info("tacho run", metadata: ["store": "\(setup.storePath)", "inbox": "\(inbox.inbox)"])
         daemon.heartbeat = setup.heartbeat
-        let scheduler = try setup.ship?()
-        scheduler?.start()
-        defer { scheduler?.stop() }
+        shipping?.job.start()
+        defer { shipping?.job.stop() }
         setup.ready?()
         defer { setup.stopping?() }
         try daemon.run(until: stop)
     }
 
     /// Retention and scheduled compaction for the daemon's hooks; nil when neither is wanted.
-    static func maintenance(_ setup: DaemonSetup, writer: StoreWriter, logger: Logger) throws -> StoreMaintenance? {
+    static func maintenance(
+        _ setup: DaemonSetup, writer: StoreWriter, keepUntilShipped: (@Sendable (String, Int64, UInt64) -> Bool)?, logger: Logger
+    ) throws -> StoreMaintenance? {
         guard let resolve = setup.maintenance else { return nil }
         let (policy, compaction) = try resolve(writer.catalog)
         guard !policy.isEmpty || setup.compactEverySeconds > 0 else { return nil }
         let enforcer = RetentionEnforcer(
             policy: policy, logger: logger, compaction: compaction, environment: writer.environment, freeBytes: setup.freeBytes)
-        if setup.keepUnshipped {
-            let shipped = ShippedPartitions(store: writer.layout.root)
-            enforcer.shipped = { shipped.contains($0, $1, $2) }
-        }
+        enforcer.shipped = keepUntilShipped
         return StoreMaintenance(
             writer: writer, retention: enforcer, compaction: compaction, compactEvery: setup.compactEverySeconds, logger: logger)
     }

@@ -110,10 +110,10 @@ extension LayoutReader {
         if waitingRecords > options.maxWaitingRecords {
             throw FileError(
                 path: report.path, line: start.line, column: start.column, offset: start.offset,
-                message: "more than \(options.maxWaitingRecords) \(plan.layout.measurement.name) records wait for a field that may follow their array (\(bitNames(pendingMissing.reduce(0, |) & allMask).joined(separator: ", "))); put such fields before the array")
+                message: "more than \(options.maxWaitingRecords) \(plan.layout.measurement.name) records wait for a field that may follow their array (\(bitNames(pendingMissing.union() & allMask).joined(separator: ", "))); put such fields before the array")
         }
         var w = WaitingElement(
-            layout: current, index: index, start: start, text: text, values: rows.copy(from: pendBase), missing: pendingMissing, strings: [])
+            layout: current, index: index, start: start, text: text, values: rows.copy(from: pendBase), missing: pendingMissing.array, strings: [])
         for r in 0..<n {
             forEachBit(plan.stringSlots & ~pendingMissing[r]) { s in
                 let i = r * stride + s
@@ -134,14 +134,14 @@ extension LayoutReader {
             if w.layout != current { try switchLayout(w.layout, sink) }
             pendBase = rows.count
             rows.append(contentsOf: w.values)
-            pendingMissing = w.missing
+            pendingMissing.replace(with: w.missing)
             for r in 0..<w.missing.count {
                 forEachBit(plan.stringSlots & ~w.missing[r]) { s in
                     let i = r * stride + s
                     rows[pendBase + i] = Int64(Array(w.strings[Int(w.values[i])].utf8).withUnsafeBytes { interner.intern($0) })
                 }
             }
-            var lacking = pendingMissing.reduce(0, |)
+            var lacking = pendingMissing.union()
             if !docMembers.isEmpty {
                 let doc = documentFrame()
                 if let p = docProblem(doc, lacking) {
@@ -150,7 +150,7 @@ extension LayoutReader {
                     continue
                 }
                 doc.vals.withUnsafeBufferPointer { fill(from: $0.baseAddress!, doc.found, records: 0) }
-                lacking = pendingMissing.reduce(0, |)
+                lacking = pendingMissing.union()
             }
             if let p = missingProblem(lacking) {
                 reject(w.index, w.start, p, record: w.text)

@@ -151,7 +151,7 @@ extension LayoutReader {
         if let first = problems[j].first {
             let start = lv.pendStart[j]
             rows.truncate(to: pendBase + start * stride)
-            pendingMissing.removeLast(pendingMissing.count - start)
+            pendingMissing.truncate(to: start)
             addChildProblem(j - 1, Problem(field: first.field, reason: "\(item) \(i): \(first.reason)"))
         }
         for p in childProblems[j] {
@@ -249,16 +249,13 @@ extension LayoutReader {
         guard start < n else { return }
         let w = stride, pb = pendBase
         let rows = self.rows.base
-        do {
-            pendingMissing.withUnsafeMutableBufferPointer { missing in
-                for r in start..<n {
-                    let m = missing[r] & have
-                    if m == 0 { continue }
-                    let row = rows + pb + r * w
-                    forEachBit(m) { s in row[s] = vals[s] }
-                    missing[r] = missing[r] & ~m
-                }
-            }
+        let missing = pendingMissing.base
+        for r in start..<n {
+            let m = missing[r] & have
+            if m == 0 { continue }
+            let row = rows + pb + r * w
+            forEachBit(m) { s in row[s] = vals[s] }
+            missing[r] = missing[r] & ~m
         }
     }
 
@@ -318,7 +315,7 @@ extension LayoutReader {
     /// Removes the current element's records (rejected, or parked to wait).
     func dropPending() {
         rows.truncate(to: pendBase)
-        pendingMissing.removeAll(keepingCapacity: true)
+        pendingMissing.removeAll()
     }
 
     /// "missing vehicle_id; missing units" for required slots no object supplied; nil when

@@ -50,7 +50,7 @@ final class LayoutReader {
     /// each; kept when the element is stored, cut off when it is rejected), and the slots
     /// each still lacks.
     @exclusivity(unchecked) var pendBase = 0
-    @exclusivity(unchecked) var pendingMissing: [UInt64] = []
+    @exclusivity(unchecked) var pendingMissing = MaskStore()
     @exclusivity(unchecked) var stride = 2
     /// The marker of an absent optional field of a nullable int64 column while it is read
     /// (`nullSlot` until a value read equals it, then one no value read has: `avoidIntNull`).
@@ -316,7 +316,7 @@ final class LayoutReader {
             return
         }
         pendBase = rows.count
-        pendingMissing.removeAll(keepingCapacity: true)
+        pendingMissing.removeAll()
         try readObject(level: 1, start: p)
         // The last token read is the element's `}`: the element is [start, that + 1).
         elementBytes = p.offset..<(parser.position.offset + 1)

@@ -41,7 +41,13 @@ struct RowStore: ~Copyable {
     @inline(__always)
     mutating func append(_ values: UnsafePointer<Int64>, count n: Int) {
         reserve(n)
-        (base + count).update(from: values, count: n)
+        let dst = base + count
+        // A record is a few words: a loop, not a call of memmove per record.
+        if n <= 16 {
+            for i in 0..<n { dst[i] = values[i] }
+        } else {
+            dst.update(from: values, count: n)
+        }
         count &+= n
     }
 
@@ -86,4 +92,62 @@ struct RowStore: ~Copyable {
             if !kept { p.deallocate() }
         }
     }
+}
+
+/// What each pending record still lacks (a bit per slot), in raw memory the reader owns:
+/// appending one is a store, with none of an Array's uniqueness and capacity checks.
+struct MaskStore: ~Copyable {
+    private(set) var base: UnsafeMutablePointer<UInt64>
+    private(set) var count = 0
+    private var capacity = 256
+
+    init() { base = .allocate(capacity: 256) }
+
+    deinit { base.deallocate() }
+
+    var isEmpty: Bool { count == 0 }
+
+    @inline(__always)
+    subscript(i: Int) -> UInt64 {
+        get { base[i] }
+        nonmutating set { base[i] = newValue }
+    }
+
+    @inline(__always)
+    mutating func append(_ m: UInt64) {
+        if count == capacity { grow() }
+        base[count] = m
+        count &+= 1
+    }
+
+    @inline(never)
+    private mutating func grow() {
+        let c = capacity * 2
+        let p = UnsafeMutablePointer<UInt64>.allocate(capacity: c)
+        p.moveInitialize(from: base, count: count)
+        base.deallocate()
+        base = p
+        capacity = c
+    }
+
+    /// Keeps the first `n`.
+    @inline(__always)
+    mutating func truncate(to n: Int) { count = min(count, n) }
+
+    mutating func removeAll() { count = 0 }
+
+    /// Replaces the contents with `masks`.
+    mutating func replace(with masks: [UInt64]) {
+        count = 0
+        for m in masks { append(m) }
+    }
+
+    /// The union of every mask.
+    func union() -> UInt64 {
+        var u: UInt64 = 0
+        for i in 0..<count { u |= base[i] }
+        return u
+    }
+
+    var array: [UInt64] { Array(UnsafeBufferPointer(start: base, count: count)) }
 }

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import tacho
+@testable import TachoCLI
 import TachoOutput
 
 /// `--format chart` of `agg` and `stats` (issue 19 item 7), compared with golden/chart/ at a

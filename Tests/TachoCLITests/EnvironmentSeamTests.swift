@@ -13,8 +13,9 @@ import Testing
         "Sources/TachoJSON/ByteSource.swift": "JSONParser(path:), the parser library's convenience for tools and tests; ingest opens its inputs through StoreFileSystem.openInput",
         "Sources/TachoSystemd/JournalLogHandler.swift": "fstat of stderr (journald detection), no store path",
         "Sources/TachoSystemd/SystemdNotifier.swift": "watchdog timing, no store path",
-        "Sources/tacho/ConfigFile.swift": "reads the operator's tacho.toml",
-        "Sources/tacho/CommonOptions.swift": "looks for the operator's /etc/tacho/tacho.toml",
+        "Sources/TachoCLI/ConfigFile.swift": "reads the operator's tacho.toml",
+        "Sources/TachoCLI/CommonOptions.swift": "looks for the operator's /etc/tacho/tacho.toml",
+        "Sources/TachoCLI/NetworkFeatures.swift": "looks for the tacho-net executable beside tacho",
         "Sources/TachoParquet/ParquetSink.swift": "writes `tacho export`'s Parquet files (outside the store, or staged in ship/staging)",
         "Sources/TachoExport/Exporter.swift": "creates `tacho export`'s output directories",
         "Sources/TachoS3/ShipLedger.swift": "the ship ledger (docs/SHIPPING.md; its own kill tests) in an export directory or STORE/ship/, never read by the store",
@@ -77,6 +78,32 @@ import Testing
         }
     }
 
+    /// `tacho` (every ingest, query and daemon start) links no network stack: S3 and its HTTP
+    /// client are in `tacho-net`, which `tacho` execs for shipping. Checked on the package graph
+    /// and on the built binary's needed libraries.
+    @Test func theIngestBinaryLinksNoNetworkStack() throws {
+        let r = try runToCompletion(
+            "/usr/bin/env", ["swift", "package", "--package-path", repoRoot.path,
+                             "--scratch-path", NSTemporaryDirectory() + "tacho-dump-package", "dump-package"])
+        try #require(r.status == 0, "swift package dump-package failed: \(r.stderr)")
+        let package = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let lean = Self.dependencyClosure(of: "tacho", in: package)
+        #expect(lean.contains("TachoCLI") && lean.contains("TachoDaemon"), "\(lean.sorted())")
+        for heavy in ["TachoS3", "TachoLake", "AsyncHTTPClient", "NIOCore", "Crypto"] {
+            #expect(!lean.contains(heavy), "tacho depends on \(heavy): \(lean.sorted())")
+        }
+        let net = Self.dependencyClosure(of: "tacho-net", in: package)
+        #expect(net.contains("TachoS3") && net.contains("TachoCLI"), "\(net.sorted())")
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/nm") {
+            let nm = try runToCompletion("/usr/bin/nm", [tachoPath])
+            try #require(nm.status == 0, "\(nm.stderr)")
+            #expect(nm.stdout.contains("TachoCLI"), "nm shows no TachoCLI symbol: not a tacho binary?")
+            for module in ["TachoS3", "AsyncHTTPClient", "7NIOCore"] {
+                #expect(!nm.stdout.contains(module), "the tacho binary holds \(module) symbols")
+            }
+        }
+    }
+
     /// The targets `name` depends on, directly or not, in `swift package dump-package` output.
     static func dependencyClosure(of name: String, in package: [String: Any]) -> Set<String> {
         let targets = (package["targets"] as? [[String: Any]]) ?? []
@@ -84,7 +111,7 @@ import Testing
         for t in targets {
             guard let n = t["name"] as? String else { continue }
             deps[n] = ((t["dependencies"] as? [[String: Any]]) ?? []).compactMap { d in
-                ((d["byName"] ?? d["target"]) as? [Any])?.first as? String
+                ((d["byName"] ?? d["target"] ?? d["product"]) as? [Any])?.first as? String
             }
         }
         var seen = Set<String>(), todo = [name]

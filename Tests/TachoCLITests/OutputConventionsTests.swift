@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import TachoTestSupport
-@testable import tacho
+@testable import TachoCLI
 import TachoOutput
 
 /// Conventions of the CLIs operators know (issue 19 item 1): short flags, table on a terminal

@@ -64,8 +64,10 @@ func startRun(_ root: String, extra: [String] = []) throws -> Process {
         try fh.close()
         expected.insert("slow|2024-07-02T00:00:00.000Z|cars")
         // A re-delivery under another name, an unparseable file, a file with a bad record.
-        usleep(300_000)
-        try FileManager.default.copyItem(atPath: inbox + "/../processed/objects_detection_1.json", toPath: inbox + "/objects_detection_1_again.json")
+        // (Waits for the first copy to be processed: on a loaded box that can take seconds.)
+        let first = inbox + "/../processed/objects_detection_1.json"
+        try #require(waitUntil(15) { FileManager.default.fileExists(atPath: first) }, "objects_detection_1.json not processed")
+        try FileManager.default.copyItem(atPath: first, toPath: inbox + "/objects_detection_1_again.json")
         _ = FileManager.default.createFile(atPath: inbox + "/objects_detection_bad.json", contents: Data("{\"objects_detection_events\":[{]}".utf8))
         _ = FileManager.default.createFile(atPath: inbox + "/vehicles_status_mixed.json", contents: Data(
             #"{"vehicle_status":[{"vehicle_id":"a","report_time":"2024-07-01T00:00:00Z","status":"driving"},{"vehicle_id":"b","report_time":"nope","status":"x"}]}"#.utf8))

@@ -3,9 +3,9 @@ import Logging
 import TachoFormat
 
 /// What `tacho --version` prints: the release and the on-disk format versions it writes and reads.
-enum TachoVersion {
-    static let release = "0.3.0"
-    static var description: String {
+package enum TachoVersion {
+    package static let release = "0.3.0"
+    package static var description: String {
         let r = FormatConstants.readableSegmentVersions
         return "tacho \(release) (segment format v\(FormatConstants.segmentVersion), reads v\(r.lowerBound)–v\(r.upperBound); "
             + "manifest v\(FormatConstants.manifestVersion); latest index v\(FormatConstants.latestVersion); "
@@ -16,9 +16,12 @@ enum TachoVersion {
 import Glibc
 #endif
 
-@main
-struct Tacho: ParsableCommand {
-    static let configuration = CommandConfiguration(
+/// The root command. Two executables run it: `tacho` (the lean one: ingest, queries, the
+/// daemon) and `tacho-net` (the same commands, plus what needs the network stack: shipping to
+/// S3), which `tacho` execs when a command line asks for shipping (`NetworkFeatures`).
+package struct Tacho: ParsableCommand {
+    package init() {}
+    package static let configuration = CommandConfiguration(
         commandName: "tacho",
         abstract: "An embedded time-series store for vehicle telemetry.",
         discussion: """
@@ -52,7 +55,7 @@ struct Tacho: ParsableCommand {
     /// Raises the soft limit on open files to the hard limit first: a store of thousands of
     /// segments, the inbox and the parse threads must not trip a default soft limit of 1024
     /// (reads also bound their open segments to a quarter of the limit).
-    static func main() {
+    package static func main() {
         raiseOpenFileLimit()
         runWithExitPolicy(Array(CommandLine.arguments.dropFirst()))
     }

@@ -8,12 +8,12 @@ import Glibc
 /// "Exit status"): each error is printed once on stderr as `tacho <subcommand>: <message>`,
 /// usage errors with that subcommand's usage line, and the process exits with one of
 /// `ExitStatus`'s codes.
-enum ExitStatus {
+package enum ExitStatus {
     /// Done; also an empty inbox, `--help` and `--version`.
     static let success: Int32 = 0
     /// Something was wrong with the data or the store: a file or record rejected, `verify`
     /// found a problem, no store at the path, an I/O error.
-    static let failure: Int32 = 1
+    package static let failure: Int32 = 1
     /// The command line or the config file is wrong (EX_USAGE); nothing was done.
     static let usage: Int32 = 64
     /// Another writer holds the store's lock (EX_TEMPFAIL); nothing was done: run again later

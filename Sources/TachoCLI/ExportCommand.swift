@@ -55,10 +55,10 @@ struct ExportCommand: ParsableCommand {
 
     func run() throws {
         let snap = try openSnapshot(storeOption, log)
-        let options = Self.parquetOptions(rowGroupRows: rowGroupRows)
+        let options = ExportDefaults.parquetOptions(rowGroupRows: rowGroupRows)
         let request = ExportRequest(
             directory: out.hasSuffix("/") && out.count > 1 ? String(out.dropLast()) : out,
-            boxID: try boxID ?? Self.hostName(), measurements: measurements.isEmpty ? nil : measurements,
+            boxID: try boxID ?? ExportDefaults.hostName(), measurements: measurements.isEmpty ? nil : measurements,
             vehicles: range.vehicleSet, from: range.fromMicros, to: range.toMicros, parquet: options)
         var rows = 0
         var bytes: Int64 = 0
@@ -70,10 +70,14 @@ struct ExportCommand: ParsableCommand {
         printError("exported \(rows) rows into \(files.count) files (\(bytes) bytes) under \(out)")
         if rows == 0 { try noteUnknownVehicles(range.vehicles, in: snap) }
     }
+}
 
+/// What `tacho export` and `tacho ship` (in tacho-net) share: the same bytes for the same
+/// store content, and the same default box id.
+package enum ExportDefaults {
     /// The Parquet options of every file this binary exports (`tacho ship` writes the same
     /// bytes for the same store content).
-    static func parquetOptions(rowGroupRows: Int = 1 << 20) -> ParquetWriter.Options {
+    package static func parquetOptions(rowGroupRows: Int = 1 << 20) -> ParquetWriter.Options {
         var options = ParquetWriter.Options()
         options.rowGroupRows = rowGroupRows
         options.createdBy = "tacho version \(TachoVersion.release) (build tacho)"
@@ -81,7 +85,7 @@ struct ExportCommand: ParsableCommand {
     }
 
     /// The host name, the default box id.
-    static func hostName() throws -> String {
+    package static func hostName() throws -> String {
         var buf = [CChar](repeating: 0, count: 256)
         guard gethostname(&buf, buf.count - 1) == 0 else {
             throw ValidationError("cannot read the host name; give --box-id")

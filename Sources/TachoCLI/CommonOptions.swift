@@ -10,7 +10,8 @@ import Glibc
 /// `--store DIR`, else `$TACHO_STORE`, else the config file's `[store] path`, else
 /// `./tacho-data`; and the config file: `--config FILE`, else `$TACHO_CONFIG` (empty: none),
 /// else `/etc/tacho/tacho.toml` when it exists (every command that opens a store takes both).
-struct StoreOptionGroup: ParsableArguments {
+package struct StoreOptionGroup: ParsableArguments {
+    package init() {}
     @Option(name: [.short, .long], help: ArgumentHelp(
         "Store directory (default: $TACHO_STORE, else the config file's [store] path, else ./tacho-data).", valueName: "DIR"))
     var store: String?
@@ -31,7 +32,7 @@ struct StoreOptionGroup: ParsableArguments {
     }
 
     /// Loads the config before the command runs: a bad file stops it before anything happens.
-    func validate() throws { if configPath != nil { _ = try loadedConfig() } }
+    package func validate() throws { if configPath != nil { _ = try loadedConfig() } }
 
     /// The config file, loaded once per process (`LoadedConfig.none` without one).
     func loadedConfig() throws -> LoadedConfig {
@@ -42,7 +43,7 @@ struct StoreOptionGroup: ParsableArguments {
         return c
     }
 
-    var path: String {
+    package var path: String {
         // Without a config file nothing is parsed (not even the built-in declarations).
         store ?? environment("TACHO_STORE") ?? (configPath == nil ? nil : (try? loadedConfig())?.config.store.path) ?? "./tacho-data"
     }
@@ -87,7 +88,8 @@ func openWriter(_ path: String, options: StoreOptions, command: String, advice: 
 }
 
 /// `--log-level`, `-q/--quiet` and `-v/--verbose`: every subcommand takes them.
-struct LogOptionGroup: ParsableArguments {
+package struct LogOptionGroup: ParsableArguments {
+    package init() {}
     @Option(name: .long, help: ArgumentHelp("Log level (default: info; -q: warning; -v: debug).", valueName: "LEVEL"))
     var logLevel: Logger.Level?
     @Flag(name: .shortAndLong, help: "Quiet: only warnings and errors (no per-file lines, notes or progress bar).")
@@ -95,14 +97,14 @@ struct LogOptionGroup: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Verbose: debug logging.")
     var verbose = false
 
-    func validate() throws {
+    package func validate() throws {
         if quiet && verbose { throw ValidationError("-q/--quiet and -v/--verbose contradict each other: give one") }
     }
 
     var level: Logger.Level { logLevel ?? (verbose ? .debug : quiet ? .warning : .info) }
 
     /// Bootstraps swift-log once (to stderr) and returns a logger for `label`.
-    func logger(_ label: String) -> Logger {
+    package func logger(_ label: String) -> Logger {
         LogBootstrap.once(level: level)
         var l = Logger(label: label)
         l.logLevel = level
@@ -162,7 +164,7 @@ struct BarAwareLogHandler: LogHandler {
 }
 
 /// Prints to stderr (diagnostics never mix with query output on stdout).
-func printError(_ s: String, newline: Bool = true) {
+package func printError(_ s: String, newline: Bool = true) {
     var line = s
     if newline && !line.hasSuffix("\n") { line += "\n" }
     var bytes = Array(line.utf8)

@@ -56,6 +56,8 @@ struct RunCommand: ParsableCommand {
     @OptionGroup(title: "Shipping to a fleet lake") var ship: RunShipOptions
 
     func run() throws {
+        // Shipping needs tacho-net: in tacho this execs it with the same arguments.
+        let network = ship.shipTo == nil ? nil : try Tacho.networkFeatures(for: "--ship-to")
         // Handlers first: a SIGTERM while the store opens or retention runs at start must stop
         // the daemon cleanly (exit 0), not kill it (the default action, exit 143).
         signal(SIGINT) { _ in stopFlag.stop() }
@@ -121,10 +123,13 @@ struct RunCommand: ParsableCommand {
                 (try? readSmallFile(fake)).flatMap { UInt64(String(decoding: $0, as: UTF8.self).trimmingWhitespace) }
             }
         }
-        setup.keepUnshipped = ship.shipTo != nil && ship.shipKeep
-        let ship = self.ship
-        let storePath = storeOption.path
-        setup.ship = { try ship.scheduler(storePath: storePath, options: opts, logger: logger) }
+        if let network {
+            let ship = self.ship
+            let storePath = storeOption.path
+            setup.ship = { root in
+                try network.daemonShipping(ship, storePath: storePath, storeRoot: root, storeOptions: opts, logger: logger)
+            }
+        }
         // Type=notify (tools/systemd/tacho.service): ready once the store is open and the inbox
         // watched; watchdog pings from the daemon's loop; stopping once the loop has ended.
         let notifier = SystemdNotifier()

@@ -3,98 +3,38 @@ import Dispatch
 import FoundationEssentials
 import Synchronization
 import Logging
+import TachoCLI
+import TachoDaemon
 import TachoLake
 import TachoS3
 import TachoStore
 import TachoSchema
 
-struct ShipCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "ship",
-        abstract: "Ship closed partitions (or an export directory) to S3, each object once.",
-        discussion: """
-            From the store (the default): every measurement partition whose end lies more than \
-            --grace in the past is exported as Parquet (the bytes `tacho export` writes) and \
-            put at <prefix>/<measurement>/date=YYYY-MM-DD/<box-id>-<partition>-<seq>.parquet. \
-            A partition shipped under its current name is not sent again; one that received \
-            late rows since has a new <seq> and is shipped as a new object.
-
-            With --from-dir DIR, every file under DIR (a `tacho export --out` directory) is put \
-            at <prefix>/<its path under DIR> instead.
-
-            An object is recorded as shipped only after the store acknowledged it, in a ledger \
-            that survives crashes (STORE/ship/<target>.log, or DIR/.shipped/<target>.log; \
-            docs/SHIPPING.md). Killed at any point and run again, it ships each object once. A \
-            file whose bytes changed after it was shipped is refused. Files of \
-            --multipart-threshold bytes or more are sent in parts.
-
-            Credentials come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and \
-            AWS_SESSION_TOKEN; the region from --region, else AWS_REGION or \
-            AWS_DEFAULT_REGION, else us-east-1.
-
-            Examples:
-              tacho ship --to s3://fleet-lake/raw
-              tacho ship --to s3://lake/raw --endpoint http://127.0.0.1:9000 --grace 6h
-              tacho ship --from-dir /srv/export --to s3://fleet-lake/raw
-            """
-    )
-
-    @OptionGroup var storeOption: StoreOptionGroup
-
-    @Option(name: .customLong("from-dir"), help: ArgumentHelp("Ship the files under this directory instead of the store's closed partitions.", valueName: "DIR"))
-    var fromDir: String?
-
-    @Option(name: .long, help: ArgumentHelp("Destination, s3://BUCKET[/PREFIX].", valueName: "URL"))
-    var to: String
-
-    @Option(name: .long, help: ArgumentHelp("S3 endpoint (http://HOST:PORT for MinIO, Ceph, moto). Default AWS's regional one.", valueName: "URL"))
-    var endpoint: String?
-
-    @Option(name: .long, help: "Region to sign for. Default $AWS_REGION, $AWS_DEFAULT_REGION, else us-east-1.")
-    var region: String?
-
-    @Option(name: .long, help: "A partition is closed once its end is this far in the past.")
-    var grace: String = "2h"
-
-    @Option(name: .customLong("measurement"), help: "Only these measurements (repeat for several; default: all).")
-    var measurements: [String] = []
-
-    @Option(name: .customLong("box-id"), help: ArgumentHelp("This box's name in object names (default: the host name).", valueName: "ID"))
-    var boxID: String?
-
-    @Option(name: .customLong("multipart-threshold"), help: "Files of this many bytes or more go up in parts.")
-    var multipartThreshold: String = "16MiB"
-
-    @Option(name: .customLong("part-size"), help: "Part size of multipart uploads, at least 5MiB.")
-    var partSize: String = "8MiB"
-
-    @Option(name: .long, help: "Attempts per request before a file fails (retries back off exponentially).")
-    var attempts: Int = 5
-
-    @OptionGroup var log: LogOptionGroup
-
-    func run() throws {
-        let logger = log.logger("tacho.ship")
-        var client = try Self.client(to: to, endpoint: endpoint, region: region, logger: logger)
+/// `tacho ship` and `tacho run --ship-to`: the S3 side of the CLI, installed into the root
+/// command by `tacho-net`'s main.
+struct S3Features: NetworkFeatures {
+    func ship(_ command: ShipCommand) throws {
+        let logger = command.log.logger("tacho.ship")
+        var client = try Self.client(to: command.to, endpoint: command.endpoint, region: command.region, logger: logger)
         let target = client.target
-        guard let threshold = SettingUnits.bytes(multipartThreshold), let part = SettingUnits.bytes(partSize), part >= 5 << 20 else {
+        guard let threshold = SettingUnits.bytes(command.multipartThreshold), let part = SettingUnits.bytes(command.partSize), part >= 5 << 20 else {
             throw ValidationError("--multipart-threshold and --part-size take sizes like 16MiB; parts must be at least 5MiB")
         }
-        guard let graceMicros = SettingUnits.durationMicrosOrZero(grace) else {
+        guard let graceMicros = SettingUnits.durationMicrosOrZero(command.grace) else {
             throw ValidationError("--grace takes a duration like 2h, 30m or 0")
         }
-        guard attempts >= 1 else { throw ValidationError("--attempts must be at least 1") }
-        client.attempts = attempts
-        if let fromDir {
+        guard command.attempts >= 1 else { throw ValidationError("--attempts must be at least 1") }
+        client.attempts = command.attempts
+        if let fromDir = command.fromDir {
             try shipDirectory(fromDir, client: client, threshold: Int(threshold), part: Int(part), logger: logger)
             return
         }
         var opts = StoreOptions()
         opts.logger = logger
         var job = ClosedPartitionShipping(
-            storePath: storeOption.path, storeOptions: opts, boxID: try boxID ?? ExportCommand.hostName(), graceMicros: graceMicros,
-            measurements: measurements.isEmpty ? nil : measurements)
-        job.parquet = ExportCommand.parquetOptions()
+            storePath: command.storeOption.path, storeOptions: opts, boxID: try command.boxID ?? ExportDefaults.hostName(), graceMicros: graceMicros,
+            measurements: command.measurements.isEmpty ? nil : command.measurements)
+        job.parquet = ExportDefaults.parquetOptions()
         job.multipartThreshold = Int(threshold)
         job.partSize = Int(part)
         let configured = job, shipClient = client
@@ -108,6 +48,31 @@ struct ShipCommand: ParsableCommand {
             printError("tacho ship: \(e)")
             throw ExitCode(ExitStatus.failure)
         }
+    }
+
+    /// `tacho run --ship-to`: the scheduler, nil without --ship-to; a bad value is a usage
+    /// error before the daemon opens the store.
+    func daemonShipping(
+        _ o: RunShipOptions, storePath: String, storeRoot: String, storeOptions: StoreOptions, logger: Logger
+    ) throws -> DaemonShipping? {
+        guard let shipTo = o.shipTo else { return nil }
+        let client = try Self.client(to: shipTo, endpoint: o.shipEndpoint, region: nil, logger: logger)
+        guard let every = SettingUnits.durationMicros(o.shipEvery), every > 0 else {
+            throw ValidationError("--ship-every \(o.shipEvery): expected a duration like 1h or 30m")
+        }
+        guard let grace = SettingUnits.durationMicrosOrZero(o.shipGrace) else {
+            throw ValidationError("--ship-grace \(o.shipGrace): expected a duration like 2h, 30m or 0")
+        }
+        var job = ClosedPartitionShipping(
+            storePath: storePath, storeOptions: storeOptions, boxID: try o.shipBoxID ?? ExportDefaults.hostName(), graceMicros: grace)
+        job.parquet = ExportDefaults.parquetOptions()
+        let scheduler = ShipScheduler(job: job, client: client, everySeconds: Double(every) / 1e6, logger: logger)
+        var keep: (@Sendable (String, Int64, UInt64) -> Bool)?
+        if o.shipKeep {
+            let shipped = ShippedPartitions(store: storeRoot)
+            keep = { shipped.contains($0, $1, $2) }
+        }
+        return DaemonShipping(job: scheduler, keepUntilShipped: keep)
     }
 
     /// The client for `url` (s3://BUCKET[/PREFIX]): region from `region`, else AWS_REGION,
@@ -199,3 +164,5 @@ private final class ResultBox<T: Sendable>: Sendable {
         value.withLock { $0 } ?? .failure(CancellationError())
     }
 }
+
+extension ShipScheduler: DaemonJob {}
