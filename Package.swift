@@ -2,7 +2,8 @@
 // Tacho: an embedded time-series store for vehicle telemetry. Linux only (inotify, statvfs,
 // Glibc). One module per step of the data path (docs/ARCHITECTURE.md has both pictures):
 //   data flows   TachoJSON → TachoIngest → TachoFormat → TachoStore → TachoQuery → TachoCLI
-//   executables  tacho → TachoCLI (every command);  tacho-net → TachoCLI, TachoLake → TachoS3 (shipping)
+//   executables  tacho → TachoCLI (every command);  tacho-net → TachoCLI, TachoLake → TachoS3 (shipping),
+//                TachoHTTP (`tacho serve`)
 //   imports      TachoCLI → TachoIngest, TachoQuery → TachoStore → TachoFormat → CZstd, CCRC32C
 //                TachoIngest → TachoJSON → TachoTime;  TachoStore → TachoTime;  TachoCLI → TachoSystemd
 //                TachoCLI → TachoSchema (declared measurements, the TOML config) → TachoFormat
@@ -14,7 +15,7 @@
 //   export       TachoCLI → TachoExport → TachoQuery, TachoParquet (a Parquet writer) → CZstd
 //   rollups      TachoCLI → TachoRollup (kept in each commit) → TachoStore, TachoSchema, TachoFormat
 //   http         TachoHTTP (the HTTP front, hummingbird 2) → TachoQuery, TachoOutput, TachoIngest, TachoStore, TachoSchema;
-//                not linked into `tacho`, whose start-up time and RSS are measured
+//                linked by tacho-net (`tacho serve`), never by `tacho`, whose start-up time and RSS are measured
 // (TachoFaults → TachoStore: the fault-injecting file system, linked only by tests; the release
 //  `tacho` never depends on it — Tests/TachoCLITests/ReleaseContentsTests.swift checks.)
 import PackageDescription
@@ -221,12 +222,13 @@ let package = Package(
         // The lean executable every ingest, query and daemon runs: no Foundation, SwiftNIO or
         // TLS images to load and relocate at each start (ReleaseContentsTests checks).
         .executableTarget(name: "tacho", dependencies: ["TachoCLI"], swiftSettings: swiftSettings),
-        // tacho with the network stack (shipping to S3); tacho execs it for `tacho ship` and
-        // `tacho run --ship-to`. Installed beside tacho.
+        // tacho with the network stack (shipping to S3, the HTTP server); tacho execs it for
+        // `tacho ship`, `tacho run --ship-to` and `tacho serve`. Installed beside tacho.
         .executableTarget(
             name: "tacho-net",
             dependencies: [
-                "TachoCLI", "TachoS3", "TachoLake", "TachoDaemon", "TachoStore", "TachoSchema",
+                "TachoCLI", "TachoS3", "TachoLake", "TachoDaemon", "TachoStore", "TachoSchema", "TachoHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -326,8 +328,8 @@ let package = Package(
             name: "TachoHTTPTests",
             dependencies: [
                 "TachoHTTP", "TachoQuery", "TachoOutput", "TachoStore", "TachoIngest", "TachoFormat", "TachoTime", "TachoFaults", "TachoTestSupport",
-                // Built for the comparisons with its answers (not linked: run as a child process).
-                "tacho",
+                // Built for the comparisons with their answers and `tacho serve` (run as child processes).
+                "tacho", "tacho-net",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
