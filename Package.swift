@@ -2,7 +2,8 @@
 // Tacho: an embedded time-series store for vehicle telemetry. Linux only (inotify, statvfs,
 // Glibc). One module per step of the data path (docs/ARCHITECTURE.md has both pictures):
 //   data flows   TachoJSON → TachoIngest → TachoFormat → TachoStore → TachoQuery → TachoCLI
-//   executables  tacho → TachoCLI (every command);  tacho-net → TachoCLI, TachoLake → TachoS3 (shipping)
+//   executables  tacho → TachoCLI (every command);  tacho-net → TachoCLI, TachoLake → TachoS3 (shipping),
+//                TachoHTTP (`tacho serve`)
 //   imports      TachoCLI → TachoIngest, TachoQuery → TachoStore → TachoFormat → CZstd, CCRC32C
 //                TachoIngest → TachoJSON → TachoTime;  TachoStore → TachoTime;  TachoCLI → TachoSystemd
 //                TachoCLI → TachoSchema (declared measurements, the TOML config) → TachoFormat
@@ -13,6 +14,8 @@
 //   daemon       TachoCLI → TachoDaemon (`tacho run` assembled) → TachoIngest, TachoStore
 //   export       TachoCLI → TachoExport → TachoQuery, TachoParquet (a Parquet writer) → CZstd
 //   rollups      TachoCLI → TachoRollup (kept in each commit; tiers for agg) → TachoStore, TachoQuery, TachoSchema, TachoFormat
+//   http         TachoHTTP (the HTTP front, hummingbird 2) → TachoQuery, TachoOutput, TachoIngest, TachoStore, TachoSchema;
+//                linked by tacho-net (`tacho serve`), never by `tacho`, whose start-up time and RSS are measured
 // (TachoFaults → TachoStore: the fault-injecting file system, linked only by tests; the release
 //  `tacho` never depends on it — Tests/TachoCLITests/ReleaseContentsTests.swift checks.)
 import PackageDescription
@@ -42,6 +45,15 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        // The HTTP front (TachoHTTP): not linked into `tacho`, whose start-up and RSS are measured.
+        // Without traits: no swift-configuration, no full Foundation.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        // Device tokens of the HTTP front (HS256 JWTs).
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.1"),
+        // /metrics of the HTTP front: swift-metrics' API, Prometheus text by swift-prometheus.
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(
@@ -165,6 +177,29 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The HTTP front (issue 15, docs/HTTP.md): the read API over a shared Snapshot, printed by
+        // TachoOutput's row printers and streamed; writes validated by TachoIngest's readers and
+        // written into the inbox durably before the answer; device tokens (jwt-kit) and hashed
+        // admin tokens scope what a request reads and writes; /metrics in Prometheus text; on
+        // hummingbird 2. Not linked into `tacho`.
+        .target(
+            name: "TachoHTTP",
+            dependencies: [
+                "TachoQuery", "TachoOutput", "TachoStore", "TachoFormat", "TachoSchema", "TachoTime",
+                // Writes are validated by the daemon's own readers before they enter the inbox.
+                "TachoIngest", "TachoLineProtocol", "TachoJSON",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // systemd integration for `tacho run`: sd_notify datagrams, journald log priorities.
         .target(
             name: "TachoSystemd",
@@ -187,12 +222,13 @@ let package = Package(
         // The lean executable every ingest, query and daemon runs: no Foundation, SwiftNIO or
         // TLS images to load and relocate at each start (ReleaseContentsTests checks).
         .executableTarget(name: "tacho", dependencies: ["TachoCLI"], swiftSettings: swiftSettings),
-        // tacho with the network stack (shipping to S3); tacho execs it for `tacho ship` and
-        // `tacho run --ship-to`. Installed beside tacho.
+        // tacho with the network stack (shipping to S3, the HTTP server); tacho execs it for
+        // `tacho ship`, `tacho run --ship-to` and `tacho serve`. Installed beside tacho.
         .executableTarget(
             name: "tacho-net",
             dependencies: [
-                "TachoCLI", "TachoS3", "TachoLake", "TachoDaemon", "TachoStore", "TachoSchema",
+                "TachoCLI", "TachoS3", "TachoLake", "TachoDaemon", "TachoStore", "TachoSchema", "TachoHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -290,6 +326,21 @@ let package = Package(
             name: "TachoDaemonTests",
             dependencies: [
                 "TachoDaemon", "TachoIngest", "TachoStore", "TachoFormat", "TachoTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The HTTP front in-process on 127.0.0.1 port 0 against a store of fixture rows, asked
+        // over real HTTP (async-http-client) and compared with TachoQuery's and tacho's answers.
+        .testTarget(
+            name: "TachoHTTPTests",
+            dependencies: [
+                "TachoHTTP", "TachoQuery", "TachoOutput", "TachoStore", "TachoIngest", "TachoFormat", "TachoTime", "TachoFaults", "TachoTestSupport",
+                // Built for the comparisons with their answers and `tacho serve` (run as child processes).
+                "tacho", "tacho-net",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -19,6 +19,8 @@ package protocol NetworkFeatures: Sendable {
     func daemonShipping(
         _ options: RunShipOptions, storePath: String, storeRoot: String, storeOptions: StoreOptions, logger: Logger
     ) throws -> DaemonShipping?
+    /// `tacho serve`: the HTTP front (TachoHTTP), read-only, until SIGINT/SIGTERM.
+    func serve(_ command: ServeCommand) throws
 }
 
 /// The installed implementation; nil in `tacho`.

@@ -50,30 +50,35 @@ extension RowPrinter {
     /// each block (no `CellValue` per cell).
     public mutating func printRows(of q: RangeQuery, on snap: Snapshot) throws -> Int {
         let cursor = try RowCursor(snapshot: snap, query: q)
-        let m = q.measurement
         var cells: [Cell] = []
-        cells.reserveCapacity(m.columns.count + 2)
+        cells.reserveCapacity(q.measurement.columns.count + 2)
         var n = 0
-        var reads: [CellAccess] = []
         while let b = try cursor.nextBatch() {
-            reads = m.columns.indices.map { b.access(column: $0) }
-            for i in 0..<b.count {
-                cells.removeAll(keepingCapacity: true)
-                cells.append(.text(b.vehicle))
-                cells.append(.time(b.time(i)))
-                for (c, read) in reads.enumerated() {
-                    switch read {
-                    case .int: cells.append(.int(b.int(column: c, i)))
-                    case .double: cells.append(.double(b.double(column: c, i)))
-                    case .string: cells.append(.text(b.string(column: c, i)))
-                    case .cell: cells.append(Cell(b.cell(column: c, i)))
-                    }
-                }
-                row(cells)
-            }
+            printBlock(b, cells: &cells)
             n += b.count
         }
         return n
+    }
+
+    /// Prints one block of a `RowCursor` (not `finish()`): a front that hands out its bytes
+    /// as they come (an HTTP response body) pulls blocks itself. `cells` is the caller's
+    /// buffer, kept at capacity across blocks.
+    public mutating func printBlock(_ b: RowBlock, cells: inout [Cell]) {
+        let reads = b.measurement.columns.indices.map { b.access(column: $0) }
+        for i in 0..<b.count {
+            cells.removeAll(keepingCapacity: true)
+            cells.append(.text(b.vehicle))
+            cells.append(.time(b.time(i)))
+            for (c, read) in reads.enumerated() {
+                switch read {
+                case .int: cells.append(.int(b.int(column: c, i)))
+                case .double: cells.append(.double(b.double(column: c, i)))
+                case .string: cells.append(.text(b.string(column: c, i)))
+                case .cell: cells.append(Cell(b.cell(column: c, i)))
+                }
+            }
+            row(cells)
+        }
     }
 
     /// Prints aggregate rows under `QueryRows.aggregateColumns` (not `finish()`), with one

@@ -1,0 +1,216 @@
+import Hummingbird
+import TachoFormat
+import TachoIngest
+import TachoLineProtocol
+import TachoOutput
+import TachoSchema
+import TachoStore
+
+/// The write API (docs/HTTP.md "Writing"): a body is validated by the readers the daemon
+/// reads files with, then written into the inbox as one file (`InboxFile`) before the answer:
+/// a 2xx means the rows are durable in the inbox, which the daemon ingests exactly once. A
+/// body is taken whole or not at all: any unparseable line or failing record refuses it, and
+/// nothing is written.
+extension TachoHTTPServer {
+    func addWriteRoutes(to router: Router<TachoRequestContext>) {
+        router.post("/api/v1/write/:measurement") { request, context in
+            await answer { try await writeDocument(request, try context.parameters.require("measurement"), context.access) }
+        }
+        router.post("/write") { request, context in await answer { try await writeLines(request, context.access) } }
+    }
+
+    /// `POST /api/v1/write/{m}`: a JSON document of the measurement's input shape, or NDJSON
+    /// (`Content-Type: application/x-ndjson`). 202 with the row count once the file is durable.
+    func writeDocument(_ request: Request, _ name: String, _ access: Access) async throws -> Response {
+        let q = QueryString(request)
+        try q.check(allowed: [])
+        let inbox = try writableInbox()
+        guard let d = options.declarations.first(where: { $0.name == name }) else {
+            let known = options.declarations.map(\.name).joined(separator: ", ")
+            throw APIError(.notFound, "no measurement \"\(name)\" is declared for JSON input; declared: \(known) (line protocol goes to POST /write)")
+        }
+        let type = request.headers[.contentType]?.split(separator: ";").first.map { String($0).trimmingSpaces().lowercased() } ?? ""
+        let ndjson = ["application/x-ndjson", "application/ndjson", "application/jsonl"].contains(type)
+        let body = try await collectBody(request)
+        let received = StoreClock.system.wallMicros()
+        let file = InboxFile(inbox: inbox, name: names.next(prefix: d.files.prefixes.first ?? "", receivedMicros: received,
+                                                             ext: ndjson ? "ndjson" : "json"), files: options.files)
+        let report = try await onPool { [self] in try accept(body, as: file, expecting: name, access: access) }
+        options.logger.info("write accepted", metadata: ["file": "\(file.name)", "rows": "\(report.rows)"])
+        metrics.rowsWritten(measurement: name, rows: report.rows)
+        let bytes = RowPrinter.encode(.ndjson, columns: ["measurement", "rows", "file"],
+                                      rows: [[.text(name), .int(Int64(report.rows)), .text(file.name)]])
+        return Response(status: .accepted, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    /// `POST /write?db=…&precision=…`: InfluxDB 1.x line protocol, 204 once durable. The lines
+    /// are read at the request's precision and written into the inbox at the daemon's
+    /// (`[line_protocol] precision`); a line without a timestamp gets the time of receipt.
+    func writeLines(_ request: Request, _ access: Access) async throws -> Response {
+        let q = QueryString(request)
+        // db, rp, u, p and consistency are InfluxDB's; Tacho has one store and ignores them.
+        try q.check(allowed: ["db", "rp", "precision", "u", "p", "consistency"])
+        let inbox = try writableInbox()
+        var precision = LinePrecision.nanoseconds
+        if let p = try q.single("precision") {
+            guard let given = LinePrecision(name: p) else { throw APIError.badParameter("precision", "\"\(p)\": expected ns, us, ms or s") }
+            precision = given
+        }
+        let body = try await collectBody(request)
+        let received = StoreClock.system.wallMicros()
+        let lines = try normalize(body, precision: precision, receivedNanos: received &* 1000)
+        guard !lines.isEmpty else { return Response(status: .noContent) }
+        let file = InboxFile(inbox: inbox, name: names.next(prefix: "", receivedMicros: received, ext: "lp"), files: options.files)
+        let report = try await onPool { [self] in try accept(lines, as: file, expecting: nil, access: access) }
+        options.logger.info("write accepted", metadata: ["file": "\(file.name)", "rows": "\(report.rows)"])
+        for (m, rows) in report.rowsByMeasurement { metrics.rowsWritten(measurement: m, rows: rows) }
+        return Response(status: .noContent)
+    }
+
+    /// The inbox writes go to; 404 when this server takes no writes (`tacho serve`); 503 with
+    /// Retry-After below the free-space floor.
+    func writableInbox() throws(APIError) -> String {
+        guard let inbox = options.inboxPath else {
+            throw APIError(.notFound, "this server is read-only (no inbox); writes go to the server of `tacho run --listen`")
+        }
+        if let floor = options.minFreeBytes, let free = options.files.freeBytes(inbox), free < floor {
+            var e = APIError(.serviceUnavailable, "the disk is below its free-space floor (\(free) bytes free, min_free \(floor)); try again later")
+            e.headers[.retryAfter] = "60"
+            throw e
+        }
+        return inbox
+    }
+
+    /// The request body, refused with 413 past `maxBodyBytes`.
+    func collectBody(_ request: Request) async throws -> [UInt8] {
+        var out: [UInt8] = []
+        for try await piece in request.body {
+            guard out.count + piece.readableBytes <= options.maxBodyBytes else {
+                throw APIError(.contentTooLarge, "the body is larger than \(options.maxBodyBytes) bytes (maxBodyBytes); split it")
+            }
+            out += piece.readableBytesView
+        }
+        return out
+    }
+
+    /// Line protocol at `precision` → the same points at the daemon's precision, each line
+    /// stamped when it has no timestamp. Any line that does not parse refuses the body (400,
+    /// with the lines' line:column).
+    func normalize(_ body: [UInt8], precision: LinePrecision, receivedNanos: Int64) throws(APIError) -> [UInt8] {
+        let target = options.lineInput.precision
+        let stamp = receivedNanos - receivedNanos % target.nanosecondsPerUnit
+        let parser = LineProtocolParser(bytes: body, options: LineProtocolOptions(precision: precision))
+        var writer = LineProtocolWriter(precision: target)
+        var problems: [String] = []
+        var count = 0
+        do {
+            try parser.forEach(point: { p in
+                count += 1
+                var r = LineRecord(p)
+                if r.timestamp == nil { r.timestamp = stamp }
+                do {
+                    try writer.append(r)
+                } catch {
+                    problems.append("line \(parser.lineNumber): \(error)")
+                }
+            }, rejected: { e in
+                problems.append("line \(e.line):\(e.column): \(e.message)")
+            })
+        } catch {
+            throw APIError(.badRequest, "the body could not be read: \(error)")
+        }
+        guard problems.isEmpty else {
+            var e = APIError(.badRequest, "\(problems.count) of \(parser.lineNumber) lines cannot be read; nothing was written. \(problems.prefix(20).joined(separator: "; "))")
+            e.extra = [("rejected", .int(Int64(problems.count))), ("rejects", .strings(Array(problems.prefix(100))))]
+            throw e
+        }
+        guard count <= options.maxRowsPerRequest else {
+            throw APIError(.contentTooLarge, "\(count) points in one request, more than \(options.maxRowsPerRequest) (maxRowsPerRequest); split it")
+        }
+        return writer.bytes
+    }
+
+    /// Stages `bytes` as `file`, reads it back with the daemon's readers, and publishes it
+    /// into the inbox only when every record is valid (and, for a document, of `expecting`).
+    /// Runs on the thread pool.
+    func accept(_ bytes: [UInt8], as file: InboxFile, expecting: String?, access: Access) throws -> Accepted {
+        try file.stage(bytes)
+        let report: Accepted
+        do {
+            let (r, vehicles, rows) = try validate(file.stagedPath, expecting: expecting)
+            try access.checkWrite(vehicles)
+            report = Accepted(rows: r.rows, rowsByMeasurement: rows)
+        } catch {
+            file.discard()
+            throw error
+        }
+        do {
+            try file.publish()
+        } catch {
+            file.discard()
+            throw APIError(.internalServerError, "the body could not be written into the inbox: \(error)")
+        }
+        return report
+    }
+
+    /// The staged file read as the daemon will read it: its declarations (and, for line
+    /// protocol, the measurements its lines would create), on the store's catalog.
+    func validate(_ path: String, expecting: String?) throws -> (FileReport, vehicles: Set<String>, rows: [String: Int]) {
+        var catalog = Catalog.builtIn
+        var options = ReaderOptions()
+        if let snap = try? snapshots.open() {
+            catalog = snap.catalog
+            options.expiredBefore = snap.manifest.watermarks
+            options.partitionWidth = snap.manifest.partitionWidth
+        }
+        var declarations = self.options.declarations
+        if LineProtocolSchemas.isLineProtocol(path) {
+            declarations += LineProtocolSchemas.discover(
+                paths: [path], declared: Set(declarations.map(\.name)), options: self.options.lineInput, catalog: catalog,
+                files: self.options.files)
+        }
+        let scope = ReadScope(catalog: catalog, declarations: declarations)
+        options.layouts = try RecordLayout.layouts(declarations.filter { scope.catalog.measurement(named: $0.name) != nil }, catalog: scope.catalog)
+        options.lineProtocol = self.options.lineInput
+        options.files = self.options.files
+        let report: FileReport
+        var vehicles = Set<String>()
+        var rows: [String: Int] = [:]
+        do {
+            report = try TelemetryReader(options: options).read(path: path) { batch in
+                rows[batch.measurement.name, default: 0] += batch.count
+                for i in Set(batch.vehicles) where Int(i) < batch.dictionary.count { vehicles.insert(batch.dictionary[Int(i)]) }
+            }
+        } catch let e as FileError {
+            let at = e.line.map { l in "line \(l)" + (e.column.map { ":\($0)" } ?? "") + ": " } ?? ""
+            var a = APIError(.badRequest, "the body cannot be read: \(at)\(e.message)")
+            a.extra = [("line", e.line.map { .int(Int64($0)) } ?? .null), ("column", e.column.map { .int(Int64($0)) } ?? .null)]
+            throw a
+        }
+        if let expecting, let other = report.kinds.first(where: { $0.measurement.name != expecting }) {
+            throw APIError(.badRequest, "the body holds rows of \(other.measurement.name), not \(expecting); write them to /api/v1/write/\(other.measurement.name)")
+        }
+        guard report.rejectCount == 0 else {
+            let reasons = report.rejects.prefix(100).map { r in
+                "line \(r.line):\(r.column): " + (r.field.map { "\($0): " } ?? "") + r.reason
+            }
+            var a = APIError(.unprocessableContent,
+                             "\(report.rejectCount) of \(report.rejectCount + report.rows) records fail validation; nothing was written. \(reasons.prefix(5).joined(separator: "; "))")
+            a.extra = [("rows", .int(Int64(report.rows))), ("rejected", .int(Int64(report.rejectCount))), ("rejects", .strings(reasons))]
+            throw a
+        }
+        guard report.rows > 0 else {
+            throw APIError(.badRequest, "the body holds no record" + (expecting.map { " of \($0)" } ?? ""))
+        }
+        guard report.rows <= self.options.maxRowsPerRequest else {
+            throw APIError(.contentTooLarge, "\(report.rows) rows in one request, more than \(self.options.maxRowsPerRequest) (maxRowsPerRequest); split it")
+        }
+        return (report, vehicles, rows)
+    }
+}
+
+/// What a published write held: its rows, in all and per measurement (for the metrics).
+struct Accepted: Sendable {
+    var rows: Int
+    var rowsByMeasurement: [String: Int]
+}
