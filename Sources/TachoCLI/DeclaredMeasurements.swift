@@ -2,6 +2,7 @@ import ArgumentParser
 import TachoFormat
 import TachoIngest
 import TachoLineProtocol
+import TachoOutput
 import TachoQuery
 import TachoRollup
 import TachoSchema
@@ -72,30 +73,11 @@ extension LoadedConfig {
     }
 }
 
-/// What a read-only command resolves measurement and column names against: the store's
-/// catalog, plus every measurement the declarations in force (`--config`, else the built-in
-/// ones) name that the store has no rows of yet. Such a measurement is known: a query of it
-/// prints its header and no row, `tacho measurements` lists it without an id.
-struct ReadScope {
-    /// The store's catalog with the declared-only measurements added (their ids provisional).
-    var catalog: Catalog
-    /// Names of the measurements that are declared but not in the store.
-    var declaredOnly: Set<String>
-    var declarations: [MeasurementDeclaration]
-
+/// The read commands' scope (`ReadScope`, TachoOutput): the declarations in force are
+/// `--config`'s, else the built-in ones.
+extension ReadScope {
     init(_ snap: Snapshot, config: LoadedConfig) {
-        var c = snap.catalog
-        var only = Set<String>()
-        // A declaration the engine cannot store is the writers' business (they refuse it);
-        // here it is simply not known.
-        for d in config.measurements where c.measurement(named: d.name) == nil {
-            guard let m = try? DefaultDeclarations.measurements([d]), let next = try? c.resolving(m) else { continue }
-            c = next
-            only.insert(d.name)
-        }
-        catalog = c
-        declaredOnly = only
-        declarations = config.measurements
+        self.init(snap, declarations: config.measurements)
     }
 
     init(_ snap: Snapshot, _ store: StoreOptionGroup) throws {
@@ -103,18 +85,6 @@ struct ReadScope {
     }
 
     func measurement(_ name: String?) throws -> Measurement { try MeasurementLookup.required(name, in: catalog) }
-
-    /// The names `--where` may give `m`'s vehicle column: `vehicle_id` (as printed), the
-    /// declared column name and the declared input keys (`imei`, `spaceship_id`, a tag), unless
-    /// `m` has a column of that name.
-    func vehicleNames(of m: Measurement) -> Set<String> {
-        var names: Set<String> = ["vehicle_id"]
-        if let d = declarations.first(where: { $0.name == m.name }) {
-            names.insert(d.vehicle.column)
-            names.formUnion(d.vehicle.keys)
-        }
-        return names.filter { n in !m.columns.contains { $0.name == n } }
-    }
 }
 
 extension FilterOptionGroup {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import TachoFormat
+import TachoOutput
 import TachoQuery
 import TachoRollup
 import TachoSchema

@@ -1,47 +1,11 @@
 import TachoFormat
+import TachoOutput
 import TachoQuery
 import TachoSchema
 import TachoStore
 
-/// What the read API resolves measurement and column names against, as `tacho`'s read
-/// commands do: the snapshot's catalog, plus every declared measurement the store has no
-/// rows of yet (known: it answers with its columns and no row).
-struct ReadScope {
-    var catalog: Catalog
-    /// Names of the measurements that are declared but not in the store.
-    var declaredOnly: Set<String>
-    var declarations: [MeasurementDeclaration]
-
-    init(_ snap: Snapshot, declarations: [MeasurementDeclaration]) {
-        self.init(catalog: snap.catalog, declarations: declarations)
-    }
-
-    init(catalog: Catalog, declarations: [MeasurementDeclaration]) {
-        var c = catalog
-        var only = Set<String>()
-        // A declaration the engine cannot store is the writers' business; here it is not known.
-        for d in declarations where c.measurement(named: d.name) == nil {
-            guard let m = try? DefaultDeclarations.measurements([d]), let next = try? c.resolving(m) else { continue }
-            c = next
-            only.insert(d.name)
-        }
-        self.catalog = c
-        declaredOnly = only
-        self.declarations = declarations
-    }
-
+extension ReadScope {
     func measurement(_ name: String) throws -> Measurement { try MeasurementLookup.named(name, in: catalog) }
-
-    /// The names a `where` filter may give `m`'s vehicle column: `vehicle_id`, the declared
-    /// column name and input keys (`imei`, `spaceship_id`), unless `m` has a column so named.
-    func vehicleNames(of m: Measurement) -> Set<String> {
-        var names: Set<String> = ["vehicle_id"]
-        if let d = declarations.first(where: { $0.name == m.name }) {
-            names.insert(d.vehicle.column)
-            names.formUnion(d.vehicle.keys)
-        }
-        return names.filter { n in !m.columns.contains { $0.name == n } }
-    }
 }
 
 /// The row filters of a request (`where`, `type`, `status`) and its vehicles (`vehicle`, and
