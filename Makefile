@@ -6,7 +6,7 @@ STORE        ?= ./tacho-data
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 TACHO        := .build/$(CONFIG)/tacho
 
-.PHONY: deps test-deps build run test bench clean static deb deb-test install
+.PHONY: deps test-deps build build-tacho run test bench clean static deb deb-test install
 
 ## deps: install libzstd-dev (the only system library Tacho links) when its header is missing
 deps:
@@ -15,13 +15,16 @@ deps:
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq libzstd-dev pkg-config >/dev/null; \
 	fi
 
-## build: release build of the tacho binary
-build: deps
-	$(SWIFT) build -c $(CONFIG) --product tacho
+## build: release build of tacho and of tacho-net (shipping, tacho serve), which tacho execs
+build: build-tacho
 	$(SWIFT) build -c $(CONFIG) --product tacho-net
 
-## run: watch ./inbox and ingest into ./tacho-data (Ctrl-C stops cleanly)
-run: build
+build-tacho: deps
+	$(SWIFT) build -c $(CONFIG) --product tacho
+
+## run: watch ./inbox and ingest into ./tacho-data (Ctrl-C stops cleanly); builds tacho only
+## (the daemon needs no network stack; `make build` adds tacho-net for ship and serve)
+run: build-tacho
 	@mkdir -p $(INBOX)
 	$(TACHO) run --inbox $(INBOX) --store $(STORE)
 
