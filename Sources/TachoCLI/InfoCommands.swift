@@ -25,19 +25,10 @@ struct VehiclesCommand: ParsableCommand {
 
     func run() throws {
         let snap = try openSnapshot(storeOption, log)
-        if let measurement {
-            let m = try ReadScope(snap, storeOption).measurement(measurement)
-            var p = RowPrinter(output.format, columns: ["vehicle_id", "first_time", "last_time", "rows"])
-            for v in try VehicleSummary.compute(on: snap, measurements: [m]) {
-                p.row([.text(v.vehicle), .time(v.firstTime), .time(v.lastTime), .int(Int64(v.rows(of: m)))])
-            }
-            p.finish()
-            return
-        }
-        var p = RowPrinter(output.format, columns: ["vehicle_id", "first_time", "last_time", "detection_rows", "status_rows"])
-        for v in try VehicleSummary.compute(on: snap) {
-            p.row([.text(v.vehicle), .time(v.firstTime), .time(v.lastTime), .int(Int64(v.detectionRows)), .int(Int64(v.statusRows))])
-        }
+        let m = try measurement.map { try ReadScope(snap, storeOption).measurement($0) }
+        let t = try SummaryTable.vehicles(on: snap, measurement: m)
+        var p = RowPrinter(output.format, columns: t.columns)
+        for r in t.rows { p.row(r) }
         p.finish()
     }
 }
@@ -66,16 +57,9 @@ struct StatsCommand: ParsableCommand {
         let scope = try ReadScope(snap, storeOption)
         let only = try measurement.map { try scope.measurement($0) }
         if output.format == .chart { return printPartitionChart(snap, only: only) }
-        let s = try StoreStats.compute(on: snap, exactRows: true, measurements: only.map { [$0] })
-        var p = RowPrinter(output.format, columns: ["measurement", "partitions", "segments", "rows", "stored_rows", "bytes", "bytes_per_row"])
-        for m in s.measurements {
-            p.row([.text(m.name), .int(Int64(m.partitions)), .int(Int64(m.segments)), .int(Int64(m.rows ?? m.storedRows)),
-                   .int(Int64(m.storedRows)), .int(Int64(m.segmentBytes)), .double((m.bytesPerRow * 1000).rounded() / 1000)])
-        }
-        if only == nil {
-            p.row([.text("total"), .int(Int64(s.partitions)), .int(Int64(s.segments)), .int(Int64(s.rows ?? s.storedRows)),
-                   .int(Int64(s.storedRows)), .int(Int64(s.totalBytes)), .double((s.bytesPerRow * 1000).rounded() / 1000)])
-        }
+        let t = try SummaryTable.stats(on: snap, measurement: only)
+        var p = RowPrinter(output.format, columns: t.columns)
+        for r in t.rows { p.row(r) }
         p.finish()
     }
 }

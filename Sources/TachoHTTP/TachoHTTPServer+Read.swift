@@ -173,17 +173,9 @@ extension TachoHTTPServer {
         let declarations = options.declarations
         let bytes = try await onPool { [snapshots] in
             let snap = try snapshots.open()
-            if let name {
-                let m = try ReadScope(snap, declarations: declarations).measurement(name)
-                let rows: [[Cell]] = try VehicleSummary.compute(on: snap, measurements: [m]).map {
-                    [.text($0.vehicle), .time($0.firstTime), .time($0.lastTime), .int(Int64($0.rows(of: m)))]
-                }
-                return RowPrinter.encode(format, columns: ["vehicle_id", "first_time", "last_time", "rows"], rows: rows)
-            }
-            let rows: [[Cell]] = try VehicleSummary.compute(on: snap).map {
-                [.text($0.vehicle), .time($0.firstTime), .time($0.lastTime), .int(Int64($0.detectionRows)), .int(Int64($0.statusRows))]
-            }
-            return RowPrinter.encode(format, columns: ["vehicle_id", "first_time", "last_time", "detection_rows", "status_rows"], rows: rows)
+            let m = try name.map { try ReadScope(snap, declarations: declarations).measurement($0) }
+            let t = try SummaryTable.vehicles(on: snap, measurement: m)
+            return RowPrinter.encode(format, columns: t.columns, rows: t.rows)
         }
         return ok(bytes, format)
     }
@@ -198,16 +190,8 @@ extension TachoHTTPServer {
         let bytes = try await onPool { [snapshots] in
             let snap = try snapshots.open()
             let only = try name.map { try ReadScope(snap, declarations: declarations).measurement($0) }
-            let s = try StoreStats.compute(on: snap, exactRows: true, measurements: only.map { [$0] })
-            var rows: [[Cell]] = s.measurements.map { m in
-                [.text(m.name), .int(Int64(m.partitions)), .int(Int64(m.segments)), .int(Int64(m.rows ?? m.storedRows)),
-                 .int(Int64(m.storedRows)), .int(Int64(m.segmentBytes)), .double((m.bytesPerRow * 1000).rounded() / 1000)]
-            }
-            if only == nil {
-                rows.append([.text("total"), .int(Int64(s.partitions)), .int(Int64(s.segments)), .int(Int64(s.rows ?? s.storedRows)),
-                             .int(Int64(s.storedRows)), .int(Int64(s.totalBytes)), .double((s.bytesPerRow * 1000).rounded() / 1000)])
-            }
-            return RowPrinter.encode(format, columns: ["measurement", "partitions", "segments", "rows", "stored_rows", "bytes", "bytes_per_row"], rows: rows)
+            let t = try SummaryTable.stats(on: snap, measurement: only)
+            return RowPrinter.encode(format, columns: t.columns, rows: t.rows)
         }
         return ok(bytes, format)
     }

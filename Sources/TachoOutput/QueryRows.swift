@@ -101,3 +101,40 @@ extension RowPrinter {
         }
     }
 }
+
+/// The tables of the summary commands (`vehicles`, `stats`), as every front prints them.
+public struct SummaryTable {
+    public var columns: [String]
+    public var rows: [[Cell]]
+
+    /// Per vehicle: first and last time and its detection and status rows, or only `m`'s rows.
+    public static func vehicles(on snap: Snapshot, measurement m: Measurement?) throws -> SummaryTable {
+        if let m {
+            return SummaryTable(
+                columns: ["vehicle_id", "first_time", "last_time", "rows"],
+                rows: try VehicleSummary.compute(on: snap, measurements: [m]).map {
+                    [.text($0.vehicle), .time($0.firstTime), .time($0.lastTime), .int(Int64($0.rows(of: m)))]
+                })
+        }
+        return SummaryTable(
+            columns: ["vehicle_id", "first_time", "last_time", "detection_rows", "status_rows"],
+            rows: try VehicleSummary.compute(on: snap).map {
+                [.text($0.vehicle), .time($0.firstTime), .time($0.lastTime), .int(Int64($0.detectionRows)), .int(Int64($0.statusRows))]
+            })
+    }
+
+    /// Partitions, segments, rows, bytes and bytes/row per measurement, then in total; only
+    /// `only`'s row when given.
+    public static func stats(on snap: Snapshot, measurement only: Measurement?) throws -> SummaryTable {
+        let s = try StoreStats.compute(on: snap, exactRows: true, measurements: only.map { [$0] })
+        var rows: [[Cell]] = s.measurements.map { m in
+            [.text(m.name), .int(Int64(m.partitions)), .int(Int64(m.segments)), .int(Int64(m.rows ?? m.storedRows)),
+             .int(Int64(m.storedRows)), .int(Int64(m.segmentBytes)), .double((m.bytesPerRow * 1000).rounded() / 1000)]
+        }
+        if only == nil {
+            rows.append([.text("total"), .int(Int64(s.partitions)), .int(Int64(s.segments)), .int(Int64(s.rows ?? s.storedRows)),
+                         .int(Int64(s.storedRows)), .int(Int64(s.totalBytes)), .double((s.bytesPerRow * 1000).rounded() / 1000)])
+        }
+        return SummaryTable(columns: ["measurement", "partitions", "segments", "rows", "stored_rows", "bytes", "bytes_per_row"], rows: rows)
+    }
+}
