@@ -178,6 +178,44 @@ func agrees(_ v: JValue, _ any: Any) -> Bool {
         }
     }
 
+    /// Every token's position is its first byte, with that byte's line and column, whatever
+    /// the chunk size: the parser takes a `:` or `,` right after a key or value early, and
+    /// that must not move a reported position.
+    @Test(arguments: 0..<4)
+    func tokenPositionsPointAtTheirFirstByte(_ seedIndex: Int) throws {
+        var gen = DocGenerator(rng: SplitMix64(seed: 0x9051 + UInt64(seedIndex)))
+        for _ in 0..<40 {
+            let truth: JValue = .array([gen.value(depth: 1), .object([.init(key: gen.string(), value: gen.value(depth: 1))])])
+            var text = ""
+            gen.serialize(truth, into: &text)
+            let bytes = Array(text.utf8)
+            var lineStarts = [0]
+            for (i, b) in bytes.enumerated() where b == 0x0A { lineStarts.append(i + 1) }
+            for chunk in [1, 2, 7, 64 * 1024] {
+                let p = JSONParser(bytes: bytes, options: JSONParserOptions(chunkSize: chunk))
+                while true {
+                    let t = try p.next()
+                    if t == .endOfDocument { break }
+                    let at = p.position
+                    let first: Set<UInt8>
+                    switch t {
+                    case .beginObject: first = [UInt8(ascii: "{")]
+                    case .endObject: first = [UInt8(ascii: "}")]
+                    case .beginArray: first = [UInt8(ascii: "[")]
+                    case .endArray: first = [UInt8(ascii: "]")]
+                    case .key, .string: first = [UInt8(ascii: "\"")]
+                    case .number: first = Set(Array("-0123456789".utf8))
+                    case .bool(let b): first = [UInt8(ascii: b ? "t" : "f")]
+                    default: first = [UInt8(ascii: "n")]
+                    }
+                    try #require(at.offset < bytes.count && first.contains(bytes[at.offset]), "chunk \(chunk): \(t) at \(at.offset) in \(text)")
+                    let line = lineStarts.lastIndex { $0 <= at.offset }! + 1
+                    #expect(at.line == line && at.column == at.offset - lineStarts[line - 1] + 1, "chunk \(chunk): \(t) at \(at) in \(text)")
+                }
+            }
+        }
+    }
+
     @Test func integralFloatsAreDistinguishable() throws {
         let p = JSONParser(bytes: Array("[3, 3.0, 3.5, 1.5e1, -0.0, 1e19, 9223372036854775807.0, 4.0E-0, 120e-1, 0.000e5, -9223372036854775808e0]".utf8))
         _ = try p.next()
