@@ -89,17 +89,73 @@ extension LayoutReader {
     /// state, descending into the next path step's array; then decides what the object is.
     func readObject(level k: Int, start: JSONPosition) throws {
         lv.found[k] = 0
+        openLevel(k)
+        try readMembers(level: k)
+        closeObject(level: k, start: start)
+    }
+
+    /// Level `k`'s state for a new object, but for its found slots.
+    @inline(__always)
+    private func openLevel(_ k: Int) {
         lv.bad[k] = 0
         lv.hasNext[k] = false
         lv.pendStart[k] = pendingMissing.count
-        if lv.problemCount[k] != 0 {
-            problems[k].removeAll(keepingCapacity: true)
-            lv.problemCount[k] = 0
+        if lv.problemCount[k] != 0 || lv.childCount[k] != 0 { clearProblems(k) }
+    }
+
+    @inline(never)
+    private func clearProblems(_ k: Int) {
+        problems[k].removeAll(keepingCapacity: true)
+        lv.problemCount[k] = 0
+        childProblems[k].removeAll(keepingCapacity: true)
+        lv.childCount[k] = 0
+    }
+
+    /// A record at the last level of the path (where every layout's records are; `depth`),
+    /// read the way `readObject` reads it, with the found slots in a register and the value
+    /// fast paths inline: most records are a few valid members. The first value that needs
+    /// more (a problem, a new string, `null`) hands the object to `readMembers` midway, with
+    /// the level's state as `readObject` keeps it. On the fast path only `found` is kept:
+    /// the level's other state is read only for a record with problems (`closeObject`,
+    /// `childFailed`).
+    @inline(__always)
+    func readRecord(level k: Int) throws {
+        if lv.problemCount[k] != 0 || lv.childCount[k] != 0 { clearProblems(k) }
+        let vals = lv.values(k)
+        var found: UInt64 = 0
+        while true {
+            let t = try parser.next()
+            if t == .endObject { break }
+            let s = parser.withStringBytes { keys.lookup($0) }
+            // At the last level a path step's key is not descended into: skipped, as any other.
+            guard s >= 0 else {
+                try parser.skipValue()
+                continue
+            }
+            let value = try parser.next()
+            if let v = fastValue(value, s) {
+                vals[s] = v
+                found |= UInt64(1) << UInt64(s)
+                continue
+            }
+            lv.found[k] = found
+            openLevel(k)
+            try readSlotChecked(value, s, k, kinds[s])
+            try readMembers(level: k)
+            return closeObject(level: k, start: JSONPosition(line: 0, column: 0, offset: 0))
         }
-        if lv.childCount[k] != 0 {
-            childProblems[k].removeAll(keepingCapacity: true)
-            lv.childCount[k] = 0
+        lv.found[k] = found
+        if recordScope & requiredMask & ~found == 0 {
+            pushRecord(vals, found: found)
+        } else {
+            openLevel(k)
+            closeObject(level: k, start: JSONPosition(line: 0, column: 0, offset: 0))
         }
+    }
+
+    /// The members of an object at `level` up to its `}`: slots into the level's state, the
+    /// next path step's array descended into, anything else skipped.
+    private func readMembers(level k: Int) throws {
         let last = depth
         let next = KeyTable.step(k)
         while true {
@@ -115,7 +171,6 @@ extension LayoutReader {
                 try parser.skipValue()
             }
         }
-        closeObject(level: k, start: start)
     }
 
     /// The array of path step `level - 1` (its key just read): each element an object of `level`.
@@ -138,8 +193,12 @@ extension LayoutReader {
                 addChildProblem(parent, Problem(field: nil, reason: "\(item) \(i): \(item) must be an object"))
                 continue
             }
-            // Where a record starts matters only for the repair message of an enclosing one.
-            try readObject(level: j, start: j < depth ? parser.position : JSONPosition(line: 0, column: 0, offset: 0))
+            // Where an object starts matters only for the repair message of an enclosing one.
+            if j == depth {
+                try readRecord(level: j)
+            } else {
+                try readObject(level: j, start: parser.position)
+            }
             if lv.problemCount[j] != 0 || lv.childCount[j] != 0 { childFailed(level: j, index: i) }
         }
     }
@@ -229,16 +288,25 @@ extension LayoutReader {
     /// Adds the record whose values level `k` holds to the pending rows; record fields it lacks
     /// take their defaults, inherited ones are left to its enclosing objects.
     @inline(__always)
-    private func pushRecord(level k: Int) {
+    private func pushRecord(level k: Int) { pushRecord(lv.values(k), found: lv.found[k]) }
+
+    @inline(__always)
+    private func pushRecord(_ vals: UnsafePointer<Int64>, found: UInt64) {
         let base = rows.count
-        rows.append(lv.values(k), count: stride)
-        var missing = ~lv.found[k] & allMask
+        rows.append(vals, count: stride)
+        var missing = ~found & allMask
         let defaults = missing & recordScope
         if defaults != 0 {
-            forEachBit(defaults) { s in rows[base + s] = defaultSlotValue(s) }
+            applyDefaults(defaults, row: base)
             missing &= ~defaults
         }
         pendingMissing.append(missing)
+    }
+
+    /// A record's absent optional fields (`defaults`) take their defaults.
+    @inline(never)
+    private func applyDefaults(_ defaults: UInt64, row base: Int) {
+        forEachBit(defaults) { s in rows[base + s] = defaultSlotValue(s) }
     }
 
     /// Gives the records from `start` on the values `vals` has (`have`) for slots they lack.

@@ -16,8 +16,17 @@ extension LayoutReader {
     @inline(__always)
     func readSlot(_ s: Int, level f: Int) throws {
         let t = try parser.next()
+        if let v = fastValue(t, s) { return put(v, s, f) }
+        try readSlotChecked(t, s, f, kinds[s])
+    }
+
+    /// The fast paths: a valid value of the common kinds (a string seen before, an RFC 3339
+    /// time, an integer or a number in range), or nil for everything `readSlotChecked`
+    /// decides (new strings, other kinds, wrong types, values that fail a check, and an
+    /// integer equal to `intNull`, which moves the marker).
+    @inline(__always)
+    func fastValue(_ t: JSONToken, _ s: Int) -> Int64? {
         let k = kinds + s
-        // Fast paths: a valid value of the common kinds goes straight to the level's state.
         switch k.pointee.input {
         case .string:
             if t == .string && !k.pointee.hasAllowed {
@@ -26,23 +35,25 @@ extension LayoutReader {
                     // An interned string passed every check but the length when first seen.
                     b.isEmpty || b.count > maxBytes ? nil : interner.find(b)
                 }
-                if let id { return put(Int64(id), s, f) }
+                if let id { return Int64(id) }
             }
         case .time:
             if t == .string && k.pointee.timeFormat == .rfc3339, let m = parser.withStringBytes({ Timestamp.parseMicros($0) }),
                 m >= expiredBefore
             {
-                return put(m, s, f)
+                return m
             }
         case .integer:
-            if t == .number, let v = parser.asExactInt64, k.pointee.contains(Double(v)) {
-                if v == intNull { avoidIntNull() }
-                return put(v, s, f)
+            if t == .number, let v = parser.asExactInt64, v != intNull, k.pointee.contains(Double(v)) { return v }
+        case .number:
+            if t == .number {
+                let d = parser.doubleValue
+                if d.isFinite && k.pointee.contains(d) { return Int64(bitPattern: d.bitPattern) }
             }
         default:
             break
         }
-        try readSlotChecked(t, s, f, k.pointee)
+        return nil
     }
 
     @inline(__always)
@@ -54,7 +65,7 @@ extension LayoutReader {
     /// `readSlot` for everything but the fast paths: new strings, other kinds, and values
     /// that fail a check (with the reason).
     @inline(never)
-    private func readSlotChecked(_ t: JSONToken, _ s: Int, _ f: Int, _ k: SlotKind) throws {
+    func readSlotChecked(_ t: JSONToken, _ s: Int, _ f: Int, _ k: SlotKind) throws {
         let outcome: Outcome
         switch k.input {
         case .string, .stringOrInteger:

@@ -317,7 +317,11 @@ final class LayoutReader {
         }
         pendBase = rows.count
         pendingMissing.removeAll()
-        try readObject(level: 1, start: p)
+        if depth == 1 {
+            try readRecord(level: 1)
+        } else {
+            try readObject(level: 1, start: p)
+        }
         // The last token read is the element's `}`: the element is [start, that + 1).
         elementBytes = p.offset..<(parser.position.offset + 1)
         defer { elementBytes = nil }
