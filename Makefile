@@ -31,7 +31,8 @@ run: build-tacho
 ## test-deps: tools the packaging tests use (PackageTests, SystemdTests): lintian, debootstrap, dpkg-dev;
 ## .venv-test (tools/pyenv: pyarrow, duckdb from PyPI) that the Parquet export tests read files with, and
 ## .venv-spark (tools/pyenv --spark: pyspark; Java 17+) for the fleet-query test; a JRE when java is missing;
-## .venv-s3 (tools/pyenv --s3: moto[server]), the S3 API tools/s3-test-server runs for the shipping tests
+## .venv-s3 (tools/pyenv --s3: moto[server]), the S3 API tools/s3-test-server runs for the shipping tests;
+## .venv-openapi (tools/pyenv --openapi: schemathesis), which tools/openapi-check runs against the HTTP server
 test-deps:
 	@need=""; \
 	command -v lintian >/dev/null || need="$$need lintian"; \
@@ -44,6 +45,7 @@ test-deps:
 	@bash tools/pyenv >/dev/null
 	@bash tools/pyenv --spark >/dev/null
 	@bash tools/pyenv --s3 >/dev/null
+	@bash tools/pyenv --openapi >/dev/null
 
 ## test: the whole test suite (unit, property, crash and end-to-end tests; the package test
 ## installs the static binary's .deb in a Debian root without Swift)

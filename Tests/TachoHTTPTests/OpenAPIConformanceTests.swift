@@ -1,0 +1,146 @@
+import Foundation
+import TachoTestSupport
+import Testing
+
+/// docs/openapi.yaml against the running server: `tools/openapi-check` (schemathesis from PyPI,
+/// in the venv `tools/pyenv --openapi` makes) sends requests generated from the spec to every
+/// operation of a real `tacho serve` and fails on a 5xx or on any answer the spec does not
+/// describe. A venv that cannot be made fails the test with the reason; it never skips.
+@Suite(.serialized) struct OpenAPIConformanceTests {
+    static let root: String = {
+        var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
+        parts.removeLast(3)  // OpenAPIConformanceTests.swift, TachoHTTPTests, Tests
+        return parts.joined(separator: "/")
+    }()
+
+    @Test func theServerAnswersOnlyWhatTheSpecDescribes() throws {
+        let store = try FixtureStore()
+        let server = try ServeProcess(store: store.path)
+        defer { server.stop() }
+        let r = try Self.check("http://127.0.0.1:\(server.port)")
+        #expect(r.status == 0, "tools/openapi-check found answers outside docs/openapi.yaml:\n\(r.output.suffix(6000))")
+        // It did test something: every operation of the spec, with generated cases.
+        #expect(r.output.contains("Tested: "), "\(r.output.suffix(2000))")
+        #expect(!r.output.contains("Tested: 0"), "\(r.output.suffix(2000))")
+    }
+
+    /// The check can fail: a server that is not Tacho (Python's file server: HTML 404s,
+    /// 501 for POST) is refused, so a pass above means something.
+    @Test func aServerOutsideTheSpecFailsTheCheck() throws {
+        let dir = TempDir("tacho-openapi")
+        let port = try freePort()
+        let stub = Process()
+        stub.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        stub.arguments = ["python3", "-m", "http.server", "--bind", "127.0.0.1", "--directory", dir.path, String(port)]
+        stub.standardOutput = FileHandle.nullDevice
+        stub.standardError = FileHandle.nullDevice
+        try stub.run()
+        defer {
+            // SIGKILL: a child of the test runner inherits its blocked SIGTERM, and Python
+            // installs no handler that would unblock it.
+            kill(stub.processIdentifier, SIGKILL)
+            stub.waitUntilExit()
+        }
+        try #require(waitUntil(10) { (try? connects(port)) == true }, "python3 -m http.server did not start")
+        let r = try Self.check("http://127.0.0.1:\(port)", maxExamples: 5)
+        #expect(r.status != 0, "the check passed a server the spec does not describe:\n\(r.output.suffix(3000))")
+        // Its 501s and HTML answers are named as such.
+        for failure in ["Server error", "Undocumented Content-Type", "Undocumented status code"] {
+            #expect(r.output.contains(failure), "no \(failure) failure reported:\n\(r.output.suffix(3000))")
+        }
+    }
+
+    /// `tools/openapi-check URL`: exit status and everything it printed.
+    static func check(_ url: String, maxExamples: Int = 20) throws -> (status: Int32, output: String) {
+        let dir = TempDir("tacho-openapi-out")
+        let out = dir.path + "/out.txt"
+        _ = FileManager.default.createFile(atPath: out, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/bash")
+        p.arguments = [root + "/tools/openapi-check", url, "--max-examples", String(maxExamples)]
+        p.standardOutput = handle
+        p.standardError = handle
+        try p.run()
+        p.waitUntilExit()
+        try handle.close()
+        let text = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+        if text.contains("tools/pyenv:") && text.contains("failed") {
+            throw HarnessError("tools/pyenv --openapi could not make its venv: run `make test-deps` with network access to PyPI\n\(text)")
+        }
+        return (p.terminationStatus, text)
+    }
+}
+
+/// `tacho serve` (the built binary, no config file) on 127.0.0.1 with a free port, read from
+/// its "listening on" line.
+final class ServeProcess {
+    let process = Process()
+    let port: Int
+
+    init(store: String) throws {
+        process.executableURL = URL(fileURLWithPath: builtProduct("tacho"))
+        process.arguments = ["serve", "--store", store, "--listen", "127.0.0.1:0"]
+        var env = ProcessInfo.processInfo.environment
+        for k in env.keys where k.hasPrefix("TACHO_") { env.removeValue(forKey: k) }
+        env["TACHO_CONFIG"] = ""
+        process.environment = env
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        var seen = ""
+        var found: Int?
+        while found == nil {
+            let d = err.fileHandleForReading.availableData
+            guard !d.isEmpty else { break }
+            seen += String(decoding: d, as: UTF8.self)
+            if let r = seen.range(of: "listening on http://127.0.0.1:") {
+                found = Int(seen[r.upperBound...].prefix { $0.isNumber })
+            }
+        }
+        guard let found else {
+            process.terminate()
+            throw HarnessError("tacho serve did not start: \(seen)")
+        }
+        port = found
+    }
+
+    func stop() {
+        guard process.isRunning else { return }
+        process.terminate()
+        if !waitUntil(15, { !process.isRunning }) { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+}
+
+/// A port nothing listens on now (bound and released).
+func freePort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw HarnessError("socket: \(errno)") }
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    addr.sin_port = 0
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &addr) { p in
+        p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
+    }
+    guard bound else { throw HarnessError("bind: \(errno)") }
+    return Int(UInt16(bigEndian: addr.sin_port))
+}
+
+/// Whether a TCP connection to 127.0.0.1:`port` succeeds.
+func connects(_ port: Int) throws -> Bool {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw HarnessError("socket: \(errno)") }
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    addr.sin_port = UInt16(port).bigEndian
+    return withUnsafeMutablePointer(to: &addr) { p in
+        p.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+    }
+}
