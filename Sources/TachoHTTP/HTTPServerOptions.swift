@@ -39,6 +39,9 @@ public struct HTTPServerOptions: Sendable {
     /// The free-space floor of the inbox's file system (the daemon's `[store] min_free`):
     /// below it writes are refused with 503 and `Retry-After`. Default nil (no floor).
     public var minFreeBytes: UInt64?
+    /// Called with each accepted write's file name once it is published into the inbox
+    /// (`tacho run --listen`: wakes the inbox loop, which takes it at once). Default nil.
+    public var onPublished: (@Sendable (String) -> Void)?
     /// Files, through the store's environment (docs/ARCHITECTURE.md). Default: the system's.
     public var files: any StoreFileSystem = StoreEnvironment.system.files
     /// Device logins and admin tokens (docs/HTTP.md "Auth"). nil: no token is asked for, and

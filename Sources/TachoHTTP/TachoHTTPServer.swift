@@ -76,6 +76,21 @@ public struct TachoHTTPServer: Sendable {
             logger: logger)
     }
 
+    /// Removes what a previous process left staged in the inbox (`<inbox>/.tacho-http/`): bodies
+    /// of writes that were never acknowledged (it stopped or crashed before publishing them).
+    /// Only for the process that owns the inbox (`tacho run`, holding the store's writer).
+    /// Returns how many were removed.
+    public func removeStagedLeftovers() -> Int {
+        guard let inbox = options.inboxPath else { return 0 }
+        let dir = inbox + "/" + InboxFile.stagingDirectory
+        guard let entries = try? options.files.directoryEntries(dir) else { return 0 }
+        var n = 0
+        for e in entries where e.name != "." && e.name != ".." {
+            if (try? options.files.unlink(dir + "/" + e.name)) != nil { n += 1 }
+        }
+        return n
+    }
+
     /// Runs `body` on the thread pool (store reads block).
     func onPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await pool.runIfActive(body)
