@@ -54,8 +54,10 @@ let package = Package(
         // /metrics of the HTTP front: swift-metrics' API, Prometheus text by swift-prometheus.
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
-        // Already in the graph through hummingbird; named because tacho-net uses it directly:
-        // the service group `tacho run --listen` stops gracefully without taking over the signals.
+        // Already in the graph through hummingbird; named for what TachoHTTP and tacho-net use
+        // directly: HTTP request parts in a channel handler (the body timeout), and the service
+        // group `tacho run --listen` stops gracefully without taking over the signals.
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.25.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
     targets: [
@@ -199,6 +201,7 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -19,6 +19,10 @@ public struct HTTPServerOptions: Sendable {
     /// Close a connection that sends nothing for this long, in seconds (also a client that
     /// opened a connection and never finished its headers). Default 30.
     public var idleTimeoutSeconds = 30
+    /// How long a request's body may take to arrive once its headers have, in seconds: past
+    /// it the connection is closed (a client trickling a body cannot hold it; the idle
+    /// timeout sees each piece as activity). Default 60.
+    public var bodyTimeoutSeconds = 60
     /// The largest result a query answers, in rows: a `limit` above it is refused (400), and a
     /// query without `limit` that would return more ends its streamed body there without the
     /// chunked end (the client sees an incomplete answer, never a silently short one).

@@ -66,7 +66,9 @@ public struct TachoHTTPServer: Sendable {
         let logger = options.logger
         return Application(
             router: await router(),
-            server: .http1(configuration: .init(idleTimeout: .seconds(Int64(options.idleTimeoutSeconds)))),
+            server: .http1(configuration: .init(
+                additionalChannelHandlers: [BodyDeadlineHandler(timeout: .seconds(Int64(options.bodyTimeoutSeconds)))],
+                idleTimeout: .seconds(Int64(options.idleTimeoutSeconds)))),
             configuration: ApplicationConfiguration(address: .hostname(options.host, port: options.port), serverName: "tacho"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0

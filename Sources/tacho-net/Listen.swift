@@ -61,6 +61,7 @@ extension HTTPServerOptions {
             return Int(m / 1_000_000)
         }
         if let t = try seconds("idle_timeout", s.idleTimeout) { idleTimeoutSeconds = t }
+        if let t = try seconds("body_timeout", s.bodyTimeout) { bodyTimeoutSeconds = t }
         guard s.hasTokens else { return }
         var a = HTTPAuthOptions()
         for d in s.adminTokenDigests {
