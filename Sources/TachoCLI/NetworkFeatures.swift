@@ -43,6 +43,8 @@ package struct DaemonServerOptions: Sendable {
     package var minFreeBytes: UInt64?
     /// `[http]` of the config file.
     package var http: HTTPSettings
+    /// The daemon's totals (for /metrics).
+    package var counters: IngestCounters
 }
 
 /// The installed implementation; nil in `tacho`.

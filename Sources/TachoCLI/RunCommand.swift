@@ -151,7 +151,7 @@ struct RunCommand: ParsableCommand {
             }
             let server = DaemonServerOptions(
                 listen: listenAt, storePath: storeOption.path, inbox: c.inbox, declarations: loaded.measurements,
-                lineInput: loaded.lineInput, minFreeBytes: minFree, http: loaded.config.http)
+                lineInput: loaded.lineInput, minFreeBytes: minFree, http: loaded.config.http, counters: setup.counters)
             let httpLogger = log.logger("tacho.http")
             setup.listen = { try network.daemonServer(server, wakeup: $0, logger: httpLogger) }
         }

@@ -46,6 +46,9 @@ public struct HTTPServerOptions: Sendable {
     /// Called with each accepted write's file name once it is published into the inbox
     /// (`tacho run --listen`: wakes the inbox loop, which takes it at once). Default nil.
     public var onPublished: (@Sendable (String) -> Void)?
+    /// The daemon's totals when the server runs inside `tacho run` (`--listen`): `/metrics`
+    /// adds the daemon's series (ingest, commits, inbox backlog, disk free). Default nil.
+    public var ingestCounters: IngestCounters?
     /// Files, through the store's environment (docs/ARCHITECTURE.md). Default: the system's.
     public var files: any StoreFileSystem = StoreEnvironment.system.files
     /// Device logins and admin tokens (docs/HTTP.md "Auth"). nil: no token is asked for, and

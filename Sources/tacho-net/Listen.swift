@@ -27,6 +27,7 @@ extension S3Features {
         options.logger = logger
         try options.apply(o.http)
         options.onPublished = { wakeup.post($0) }
+        options.ingestCounters = o.counters
         let server = TachoHTTPServer(options: options)
         do {
             try server.checkAddress()

@@ -114,6 +114,20 @@ import Testing
         // Alone on this box: about 0.2 s. Far below the 60 s settle either way.
         #expect(seen && took < 30, "ingested: \(seen), after \(took) s (the settle is 60 s): \(csv)")
 
+        // The daemon's own series on /metrics (the counters move just after the commit).
+        let wanted = ["tacho_ingest_files_total{measurement=\"wake\"} 1", "tacho_ingest_rows_total{measurement=\"wake\"} 1",
+                      "tacho_ingest_commit_duration_seconds_count 1", "tacho_ingest_rejected_files_total 0", "tacho_inbox_backlog_files 0"]
+        var metrics = ""
+        for _ in 0..<50 {
+            metrics = try await get(d.port, "/metrics").body
+            if wanted.allSatisfy({ metrics.contains($0 + "\n") }) { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        for series in wanted {
+            #expect(metrics.contains(series + "\n"), "/metrics lacks \(series): \(metrics)")
+        }
+        let free = metrics.split(separator: "\n").first { $0.hasPrefix("tacho_disk_free_bytes ") }.flatMap { UInt64($0.split(separator: " ")[1]) }
+        #expect((free ?? 0) > 0, "tacho_disk_free_bytes: \(String(describing: free))")
         await d.stop()
     }
 
