@@ -131,6 +131,45 @@ import Testing
         await d.stop()
     }
 
+    /// `[http]` of the config file: `listen` alone starts the server (no `--listen`), its
+    /// admin token digest turns auth on, `max_body` limits bodies.
+    @Test func theConfigsHTTPTableListensWithItsTokensAndLimits() async throws {
+        let dir = TempDir("tacho-listen")
+        let config = dir.path + "/tacho.toml"
+        // printf %s t0ken-for-tests | sha256sum
+        let digest = "17a5ba082b3a539b878e358a0ec09329a6c535ae49bb79c2c5258011236cf3c6"
+        try "[http]\nlisten = \"127.0.0.1:0\"\nadmin_token_sha256 = [\"\(digest)\"]\nmax_body = \"200\"\n"
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let d = try await ListeningDaemon(store: dir.path + "/store", inbox: dir.path + "/inbox", log: dir.path + "/run.log",
+                                          extra: ["--config", config], listen: false)
+        let anonymous = try await get(d.port, "/api/v1/stats?format=csv")
+        #expect(anonymous.status == 401, "\(anonymous.status) \(anonymous.body)")
+        let admin = [("Authorization", "Bearer t0ken-for-tests")]
+        let stats = try await request(d.port, "/api/v1/stats?format=csv", headers: admin)
+        #expect(stats.status == 200, "\(stats.status) \(stats.body)")
+        let small = try await request(d.port, "/write?precision=s", method: .POST, headers: admin, body: Array("cfg,vehicle_id=v1 x=1i 1735689600\n".utf8))
+        #expect(small.status == 204, "\(small.status) \(small.body)")
+        let big = String(repeating: "cfg,vehicle_id=v1 x=1i 1735689600\n", count: 10)
+        let refused = try await request(d.port, "/write?precision=s", method: .POST, headers: admin, body: Array(big.utf8))
+        #expect(refused.status == 413, "\(refused.status) \(refused.body)")
+        await d.stop()
+
+        // A typo in [http] stops tacho run before it does anything, naming the file's line.
+        try "[http]\nlisten = \"127.0.0.1:0\"\nmax_bodyy = \"200\"\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: builtProduct("tacho"))
+        p.arguments = ["run", "--store", dir.path + "/store2", "--inbox", dir.path + "/inbox2", "--config", config]
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 64, "exit \(p.terminationStatus): \(text)")
+        #expect(text.contains("\(config):3:") && text.contains("did you mean 'max_body'?"), "\(text)")
+        #expect(!FileManager.default.fileExists(atPath: dir.path + "/store2"), "a store was created despite the bad config")
+    }
+
     static func inboxFiles(_ inbox: String) -> [String] {
         let top = ((try? FileManager.default.contentsOfDirectory(atPath: inbox)) ?? []).filter { !$0.hasPrefix(".") }
         let claimed = (try? FileManager.default.contentsOfDirectory(atPath: inbox + "/.tacho-claimed")) ?? []
@@ -166,12 +205,12 @@ final class ListeningDaemon {
     var pid: Int32 { process.processIdentifier }
     var logText: String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
 
-    init(store: String, inbox: String, log: String, extra: [String] = []) async throws {
+    init(store: String, inbox: String, log: String, extra: [String] = [], listen: Bool = true) async throws {
         self.log = log
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: builtProduct("tacho"))
-        p.arguments = ["run", "--store", store, "--inbox", inbox, "--listen", "127.0.0.1:0", "--compact-every", "0"] + extra
+        p.arguments = ["run", "--store", store, "--inbox", inbox, "--compact-every", "0"] + (listen ? ["--listen", "127.0.0.1:0"] : []) + extra
         var env = ProcessInfo.processInfo.environment
         for k in env.keys where k.hasPrefix("TACHO_") { env.removeValue(forKey: k) }
         env["TACHO_CONFIG"] = ""
