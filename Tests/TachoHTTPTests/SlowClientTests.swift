@@ -6,34 +6,37 @@ import Testing
 /// closed after the idle timeout, connections that trickle a body after the body timeout, and
 /// meanwhile a normal request is answered.
 @Suite struct SlowClientTests {
+    /// Against the built binary (`tacho run --listen`, timeouts from `[http]`), not a server in
+    /// this process: here, suites that block the cooperative pool would also stall the
+    /// server's accepting of connections, and the test would measure them.
     @Test func tricklingHeadersAndBodiesAreClosedWhileOthersAreServed() async throws {
-        let store = try FixtureStore()
-        let inbox = TempDir("tacho-slow")
-        try await withServer(store.path, configure: {
-            $0.idleTimeoutSeconds = 1
-            $0.bodyTimeoutSeconds = 1
-            $0.inboxPath = inbox.path
-        }) { port in
-            // 16 connections that never finish their headers, 16 that never finish a body;
-            // each sends a few bytes every 100 ms, for up to 10 s.
-            async let headers = trickle(port: port, n: 16, prefix: "GET /api/v1/stats HTTP/1.1\r\nHost: x\r\n", drip: "X-a: b\r\n")
-            async let bodies = trickle(
-                port: port, n: 16,
-                prefix: "POST /write HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\nbattery,vehicle_id=v1 soc=1 1\n", drip: "b")
-            try await Task.sleep(for: .milliseconds(300))
-            let normal = try await get(port, "/api/v1/stats?format=csv")
-            #expect(normal.status == 200, "a normal request was not answered while slow clients held connections")
-            // Closed at 1.0–1.3 s alone on this box; the bound leaves room for a loaded one.
-            for (what, r) in [("its headers", await headers), ("a body", await bodies)] {
-                #expect(r.connectErrors.isEmpty, "connections refused: errno \(r.connectErrors)")
-                for t in r.closedAfter {
-                    #expect((0.8..<5).contains(t ?? -1),
-                            "a connection trickling \(what) was closed after \(t.map { "\($0) s" } ?? "never (10 s)"); answers: \(r.answers.prefix(3))")
-                }
+        let dir = TempDir("tacho-slow")
+        let config = dir.path + "/tacho.toml"
+        try "[http]\nidle_timeout = \"1s\"\nbody_timeout = \"1s\"\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let d = try await ListeningDaemon(store: dir.path + "/store", inbox: dir.path + "/inbox", log: dir.path + "/run.log", extra: ["--config", config])
+        let port = d.port
+        // 16 connections that never finish their headers, 16 that never finish a body;
+        // each sends a few bytes every 100 ms, for up to 10 s.
+        async let headers = trickle(port: port, n: 16, prefix: "GET /api/v1/stats HTTP/1.1\r\nHost: x\r\n", drip: "X-a: b\r\n")
+        async let bodies = trickle(
+            port: port, n: 16,
+            prefix: "POST /write HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\nbattery,vehicle_id=v1 soc=1 1\n", drip: "b")
+        try await Task.sleep(for: .milliseconds(300))
+        let normal = try await get(port, "/api/v1/stats?format=csv")
+        #expect(normal.status == 200, "a normal request was not answered while slow clients held connections")
+        // Closed at 1.0–1.3 s alone on this box; the bound leaves room for a loaded one.
+        for (what, r) in [("its headers", await headers), ("a body", await bodies)] {
+            #expect(r.connectErrors.isEmpty, "connections refused: errno \(r.connectErrors)")
+            for t in r.closedAfter {
+                #expect((0.8..<5).contains(t ?? -1),
+                        "a connection trickling \(what) was closed after \(t.map { "\($0) s" } ?? "never (10 s)"); answers: \(r.answers.prefix(3))")
             }
         }
-        let left = ((try? FileManager.default.contentsOfDirectory(atPath: inbox.path)) ?? []).filter { !$0.hasPrefix(".") }
-        #expect(left.isEmpty, "an unfinished body was published: \(left)")
+        await d.stop()
+        let published = ["inbox", "processed"].flatMap { sub in
+            ((try? FileManager.default.contentsOfDirectory(atPath: dir.path + "/" + sub)) ?? []).filter { !$0.hasPrefix(".") }
+        }
+        #expect(published.isEmpty, "an unfinished body was published: \(published)")
     }
 }
 
