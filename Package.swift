@@ -3,7 +3,7 @@
 // Glibc). One module per step of the data path (docs/ARCHITECTURE.md has both pictures):
 //   data flows   TachoJSON → TachoIngest → TachoFormat → TachoStore → TachoQuery → TachoCLI
 //   executables  tacho → TachoCLI (every command);  tacho-net → TachoCLI, TachoLake → TachoS3 (shipping),
-//                TachoHTTP (`tacho serve`)
+//                TachoHTTP (`tacho serve`, `tacho run --listen`)
 //   imports      TachoCLI → TachoIngest, TachoQuery → TachoStore → TachoFormat → CZstd, CCRC32C
 //                TachoIngest → TachoJSON → TachoTime;  TachoStore → TachoTime;  TachoCLI → TachoSystemd
 //                TachoCLI → TachoSchema (declared measurements, the TOML config) → TachoFormat
@@ -54,6 +54,11 @@ let package = Package(
         // /metrics of the HTTP front: swift-metrics' API, Prometheus text by swift-prometheus.
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // Already in the graph through hummingbird; named for what TachoHTTP and tacho-net use
+        // directly: HTTP request parts in a channel handler (the body timeout), and the service
+        // group `tacho run --listen` stops gracefully without taking over the signals.
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.25.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
     targets: [
         .systemLibrary(
@@ -196,6 +201,7 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -227,8 +233,9 @@ let package = Package(
         .executableTarget(
             name: "tacho-net",
             dependencies: [
-                "TachoCLI", "TachoS3", "TachoLake", "TachoDaemon", "TachoStore", "TachoSchema", "TachoHTTP",
+                "TachoCLI", "TachoS3", "TachoLake", "TachoDaemon", "TachoStore", "TachoSchema", "TachoHTTP", "TachoIngest",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -2,6 +2,8 @@ import ArgumentParser
 import Logging
 import Synchronization
 import TachoDaemon
+import TachoIngest
+import TachoSchema
 import TachoStore
 #if canImport(Glibc)
 import Glibc
@@ -21,6 +23,28 @@ package protocol NetworkFeatures: Sendable {
     ) throws -> DaemonShipping?
     /// `tacho serve`: the HTTP front (TachoHTTP), read-only, until SIGINT/SIGTERM.
     func serve(_ command: ServeCommand) throws
+    /// `tacho run --listen`: the HTTP front inside the daemon (reads, and writes into its
+    /// inbox), listening when this returns; `stop()` ends it gracefully.
+    func daemonServer(_ options: DaemonServerOptions, wakeup: InboxWakeup, logger: Logger) throws -> any DaemonService
+}
+
+/// What `tacho run --listen` hands the HTTP front: resolved from flags, environment and the
+/// config file by the daemon's own rules, so the server validates writes exactly as the
+/// daemon will read them.
+package struct DaemonServerOptions: Sendable {
+    /// `HOST:PORT`.
+    package var listen: String
+    package var storePath: String
+    /// The daemon's inbox: accepted writes are published into it.
+    package var inbox: String
+    package var declarations: [MeasurementDeclaration]
+    package var lineInput: LineInputOptions
+    /// The daemon's free-space floor (`--min-free`, `[store] min_free`).
+    package var minFreeBytes: UInt64?
+    /// `[http]` of the config file.
+    package var http: HTTPSettings
+    /// The daemon's totals (for /metrics).
+    package var counters: IngestCounters
 }
 
 /// The installed implementation; nil in `tacho`.

@@ -2,6 +2,7 @@ import ArgumentParser
 import TachoDaemon
 import Logging
 import TachoIngest
+import TachoSchema
 import TachoStore
 import TachoSystemd
 #if canImport(Glibc)
@@ -37,6 +38,8 @@ struct RunCommand: ParsableCommand {
 
             Retention and compaction (see `tacho compact --help`): age retention runs about once a minute, the disk budget after every commit, compaction every --compact-every (first run a minute after start) on a background thread; the free-space floor pauses ingest (logged) until space is back. Age retention waits while the clock is more than --max-clock-lead ahead of the newest stored row, or for 10 minutes after the clock jumped (a box booting with a wrong clock deletes nothing).
 
+            HTTP (--listen HOST:PORT, or [http] listen in the config file; docs/HTTP.md): the read and write API is served beside the inbox, in this process. A write is answered once its body is durable in the inbox, and the daemon takes it at once. Tokens and limits come from [http]; without a token only a loopback address is served. On SIGINT/SIGTERM requests in flight finish.
+
             A ready file is first renamed into <inbox>/.tacho-claimed/ (what is ingested is exactly what is moved out, even if a producer reuses the name); unfinished claims go back to the inbox when tacho run stops.
             """
     )
@@ -54,10 +57,20 @@ struct RunCommand: ParsableCommand {
     @OptionGroup var maintenance: MaintenanceOptionGroup
     @Option(help: ArgumentHelp("How often to compact (default 1h; 0 = never).", valueName: "AGE")) var compactEvery: String?
     @OptionGroup(title: "Shipping to a fleet lake") var ship: RunShipOptions
+    @Option(help: ArgumentHelp(
+        "Serve the HTTP API on HOST:PORT beside the inbox: reads, and writes made durable in the inbox before they are acknowledged (docs/HTTP.md). Default: [http] listen of the config file, else no server.",
+        valueName: "HOST:PORT"))
+    var listen: String?
 
     func run() throws {
-        // Shipping needs tacho-net: in tacho this execs it with the same arguments.
-        let network = ship.shipTo == nil ? nil : try Tacho.networkFeatures(for: "--ship-to")
+        // The config's [http] listen also asks for the server: read the file first (reading
+        // only; nothing is opened or created before the exec).
+        let listenAt = try listen ?? storeOption.loadedConfig().config.http.listen
+        if let listenAt, TachoConfig.listenAddress(listenAt) == nil {
+            throw ValidationError("--listen \(listenAt): expected HOST:PORT, like 127.0.0.1:8086")
+        }
+        // Shipping and the HTTP server need tacho-net: in tacho this execs it with the same arguments.
+        let network = ship.shipTo == nil && listenAt == nil ? nil : try Tacho.networkFeatures(for: ship.shipTo != nil ? "--ship-to" : "--listen")
         // Handlers first: a SIGTERM while the store opens or retention runs at start must stop
         // the daemon cleanly (exit 0), not kill it (the default action, exit 143).
         signal(SIGINT) { _ in stopFlag.stop() }
@@ -129,6 +142,18 @@ struct RunCommand: ParsableCommand {
             setup.ship = { root in
                 try network.daemonShipping(ship, storePath: storePath, storeRoot: root, storeOptions: opts, logger: logger)
             }
+        }
+        if let listenAt, let network {
+            var minFree: UInt64?
+            if let s = self.maintenance.minFree ?? loaded.config.store.minFree {
+                guard let b = Units.bytes(s) else { throw ValidationError("--min-free \(s): expected a size like 500MiB") }
+                minFree = b
+            }
+            let server = DaemonServerOptions(
+                listen: listenAt, storePath: storeOption.path, inbox: c.inbox, declarations: loaded.measurements,
+                lineInput: loaded.lineInput, minFreeBytes: minFree, http: loaded.config.http, counters: setup.counters)
+            let httpLogger = log.logger("tacho.http")
+            setup.listen = { try network.daemonServer(server, wakeup: $0, logger: httpLogger) }
         }
         // Type=notify (tools/systemd/tacho.service): ready once the store is open and the inbox
         // watched; watchdog pings from the daemon's loop; stopping once the loop has ended.

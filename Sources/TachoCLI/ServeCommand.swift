@@ -24,17 +24,13 @@ package struct ServeCommand: ParsableCommand {
     package var listen = "127.0.0.1:8086"
 
     /// `--listen` split; nil when it is not HOST:PORT.
-    package var address: (host: String, port: Int)? {
-        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port) else {
-            return nil
-        }
-        var host = String(listen[..<colon])
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        return host.isEmpty ? nil : (host, port)
-    }
+    package var address: (host: String, port: Int)? { TachoConfig.listenAddress(listen) }
 
     /// The measurements declared in force (`--config`, else the built-ins).
     package func declarations() throws -> [MeasurementDeclaration] { try storeOption.loadedConfig().measurements }
+
+    /// `[http]` of the config file in force: tokens and limits.
+    package func httpSettings() throws -> HTTPSettings { try storeOption.loadedConfig().config.http }
 
     package func validate() throws {
         guard address != nil else { throw ValidationError("--listen \(listen): expected HOST:PORT, like 127.0.0.1:8086") }

@@ -24,6 +24,12 @@ public struct DaemonSetup {
     /// Shipping to a fleet lake (`tacho run --ship-to`), made once the store is open; nil: no
     /// shipping. The host links the S3 client; the daemon only starts and stops it.
     public var ship: ((_ storeRoot: String) throws -> DaemonShipping?)?
+    /// The HTTP front (`tacho run --listen`), started once the store is open and listening
+    /// when it returns; stopped (gracefully: requests in flight finish) after the inbox loop
+    /// has ended, before the store closes. It gets the wake-up it posts each file it
+    /// publishes into the inbox to, so the loop takes the file at once. The host links the
+    /// server; nil: none.
+    public var listen: ((InboxWakeup) throws -> any DaemonService)?
     /// Called on every pass of the inbox loop (the systemd watchdog).
     public var heartbeat: (() -> Void)?
     /// Called once the store is open, retention has run and the inbox is about to be watched.
@@ -47,6 +53,12 @@ public protocol DaemonJob: Sendable {
     func stop()
 }
 
+/// A service running beside the inbox loop (the HTTP front), already started; `stop()`
+/// returns once it has stopped.
+public protocol DaemonService: Sendable {
+    func stop()
+}
+
 /// The shipping side of a daemon: its scheduler, and, with `--ship-keep`, what age retention
 /// asks before deleting a partition (measurement, partition start, newest seq: shipped?).
 public struct DaemonShipping {
@@ -67,6 +79,8 @@ public enum TachoDaemon {
         let writer = try setup.openWriter(setup.storePath, setup.storeOptions)
         defer { writer.close() }
         var inbox = setup.inbox
+        let wakeup = setup.listen == nil ? nil : InboxWakeup()
+        inbox.wakeup = wakeup
         if let layouts = setup.layouts { inbox.layouts = try layouts(writer.catalog) }
         let daemon = try InboxDaemon(config: inbox, writer: writer, logger: logger, counters: setup.counters)
         // Made before maintenance: with --ship-keep, the first retention pass already asks it.
@@ -86,6 +100,11 @@ public enum TachoDaemon {
         daemon.heartbeat = setup.heartbeat
         shipping?.job.start()
         defer { shipping?.job.stop() }
+        var server: (any DaemonService)?
+        if let listen = setup.listen, let wakeup { server = try listen(wakeup) }
+        // After the loop: what the server acknowledges meanwhile is durable in the inbox, and
+        // taken at the next start.
+        defer { server?.stop() }
         setup.ready?()
         defer { setup.stopping?() }
         try daemon.run(until: stop)

@@ -2,6 +2,7 @@ import Dispatch
 import Hummingbird
 import Metrics
 import Prometheus
+import TachoIngest
 import TachoQuery
 
 /// The server's metrics in a registry of its own (no process-wide bootstrap: a library does
@@ -73,7 +74,8 @@ struct MetricsMiddleware: RouterMiddleware {
 }
 
 extension TachoHTTPServer {
-    /// `/metrics`: the store's bytes per measurement as of now, then every series.
+    /// `/metrics`: the store's bytes per measurement as of now, then every series; inside
+    /// `tacho run`, then the daemon's.
     func metricsText() async throws -> Response {
         let snapshots = self.snapshots
         let bytes = try await onPool { () -> [(measurement: String, bytes: UInt64)] in
@@ -81,7 +83,76 @@ extension TachoHTTPServer {
             return try StoreStats.compute(on: snap).measurements.map { ($0.name, $0.segmentBytes) }
         }
         metrics.storeBytes(bytes)
+        var text = metrics.text()
+        if let counters = options.ingestCounters {
+            let options = self.options
+            text += try await onPool { DaemonMetrics.text(counters.snapshot(), backlog: DaemonMetrics.backlog(options), free: options.files.freeBytes(options.storePath)) }
+        }
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.text())))
+                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: text)))
+    }
+}
+
+/// The daemon's series (`tacho run --listen`), printed from its counters at each scrape in
+/// Prometheus text format (they are totals already: nothing to accumulate).
+enum DaemonMetrics {
+    /// Files waiting in the inbox, claimed ones included; nil without an inbox.
+    static func backlog(_ options: HTTPServerOptions) -> Int? {
+        guard let inbox = options.inboxPath else { return nil }
+        func files(_ dir: String) -> Int {
+            ((try? InputFiles.list(dir, fs: options.files)) ?? []).reduce(0) { n, e in
+                if case .file = e { return n + 1 }
+                return n
+            }
+        }
+        return files(inbox) + files(inbox + "/.tacho-claimed")
+    }
+
+    static func text(_ s: IngestStats, backlog: Int?, free: UInt64?) -> [UInt8] {
+        var out = ""
+        func family(_ name: String, _ type: String, _ help: String) {
+            out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
+        }
+        func label(_ v: String) -> String {
+            var o = ""
+            for c in v {
+                switch c {
+                case "\\": o += "\\\\"
+                case "\"": o += "\\\""
+                case "\n": o += "\\n"
+                default: o.append(c)
+                }
+            }
+            return o
+        }
+        let by = s.byMeasurement.sorted { $0.key < $1.key }
+        family("tacho_ingest_files_total", "counter", "Inbox files whose rows are durable in the store, by measurement (*: a file holding several).")
+        for (m, c) in by { out += "tacho_ingest_files_total{measurement=\"\(label(m))\"} \(c.files)\n" }
+        family("tacho_ingest_rows_total", "counter", "Rows of those files, by measurement.")
+        for (m, c) in by { out += "tacho_ingest_rows_total{measurement=\"\(label(m))\"} \(c.rows)\n" }
+        family("tacho_ingest_rejected_records_total", "counter", "Records of ingested files that failed validation (rejected/<name>.rejects.ndjson), by measurement.")
+        for (m, c) in by { out += "tacho_ingest_rejected_records_total{measurement=\"\(label(m))\"} \(c.rejectedRecords)\n" }
+        family("tacho_ingest_rejected_files_total", "counter", "Files that went to rejected/ whole.")
+        out += "tacho_ingest_rejected_files_total \(s.rejectedFiles)\n"
+        family("tacho_ingest_redeliveries_skipped_total", "counter", "Re-delivered files skipped (their content was ingested before).")
+        out += "tacho_ingest_redeliveries_skipped_total \(s.redeliveriesSkipped)\n"
+        family("tacho_ingest_commit_duration_seconds", "histogram", "Commits of ingested files, from parsed rows to durable.")
+        var cumulative = 0
+        for (i, bound) in LatencyHistogram.bounds.enumerated() {
+            cumulative += s.commitSeconds.counts[i]
+            out += "tacho_ingest_commit_duration_seconds_bucket{le=\"\(bound)\"} \(cumulative)\n"
+        }
+        out += "tacho_ingest_commit_duration_seconds_bucket{le=\"+Inf\"} \(s.commitSeconds.count)\n"
+        out += "tacho_ingest_commit_duration_seconds_sum \(s.commitSeconds.sum)\n"
+        out += "tacho_ingest_commit_duration_seconds_count \(s.commitSeconds.count)\n"
+        if let backlog {
+            family("tacho_inbox_backlog_files", "gauge", "Files waiting in the inbox (claimed ones included).")
+            out += "tacho_inbox_backlog_files \(backlog)\n"
+        }
+        if let free {
+            family("tacho_disk_free_bytes", "gauge", "Free bytes of the store's file system (for an unprivileged user).")
+            out += "tacho_disk_free_bytes \(free)\n"
+        }
+        return Array(out.utf8)
     }
 }

@@ -19,6 +19,10 @@ public struct HTTPServerOptions: Sendable {
     /// Close a connection that sends nothing for this long, in seconds (also a client that
     /// opened a connection and never finished its headers). Default 30.
     public var idleTimeoutSeconds = 30
+    /// How long a request's body may take to arrive once its headers have, in seconds: past
+    /// it the connection is closed (a client trickling a body cannot hold it; the idle
+    /// timeout sees each piece as activity). Default 60.
+    public var bodyTimeoutSeconds = 60
     /// The largest result a query answers, in rows: a `limit` above it is refused (400), and a
     /// query without `limit` that would return more ends its streamed body there without the
     /// chunked end (the client sees an incomplete answer, never a silently short one).
@@ -39,6 +43,12 @@ public struct HTTPServerOptions: Sendable {
     /// The free-space floor of the inbox's file system (the daemon's `[store] min_free`):
     /// below it writes are refused with 503 and `Retry-After`. Default nil (no floor).
     public var minFreeBytes: UInt64?
+    /// Called with each accepted write's file name once it is published into the inbox
+    /// (`tacho run --listen`: wakes the inbox loop, which takes it at once). Default nil.
+    public var onPublished: (@Sendable (String) -> Void)?
+    /// The daemon's totals when the server runs inside `tacho run` (`--listen`): `/metrics`
+    /// adds the daemon's series (ingest, commits, inbox backlog, disk free). Default nil.
+    public var ingestCounters: IngestCounters?
     /// Files, through the store's environment (docs/ARCHITECTURE.md). Default: the system's.
     public var files: any StoreFileSystem = StoreEnvironment.system.files
     /// Device logins and admin tokens (docs/HTTP.md "Auth"). nil: no token is asked for, and

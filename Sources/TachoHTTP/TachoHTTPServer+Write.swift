@@ -150,6 +150,7 @@ extension TachoHTTPServer {
             file.discard()
             throw APIError(.internalServerError, "the body could not be written into the inbox: \(error)")
         }
+        options.onPublished?(file.name)
         return report
     }
 

@@ -66,7 +66,9 @@ public struct TachoHTTPServer: Sendable {
         let logger = options.logger
         return Application(
             router: await router(),
-            server: .http1(configuration: .init(idleTimeout: .seconds(Int64(options.idleTimeoutSeconds)))),
+            server: .http1(configuration: .init(
+                additionalChannelHandlers: [BodyDeadlineHandler(timeout: .seconds(Int64(options.bodyTimeoutSeconds)))],
+                idleTimeout: .seconds(Int64(options.idleTimeoutSeconds)))),
             configuration: ApplicationConfiguration(address: .hostname(options.host, port: options.port), serverName: "tacho"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
@@ -74,6 +76,21 @@ public struct TachoHTTPServer: Sendable {
                 await onRunning(port)
             },
             logger: logger)
+    }
+
+    /// Removes what a previous process left staged in the inbox (`<inbox>/.tacho-http/`): bodies
+    /// of writes that were never acknowledged (it stopped or crashed before publishing them).
+    /// Only for the process that owns the inbox (`tacho run`, holding the store's writer).
+    /// Returns how many were removed.
+    public func removeStagedLeftovers() -> Int {
+        guard let inbox = options.inboxPath else { return 0 }
+        let dir = inbox + "/" + InboxFile.stagingDirectory
+        guard let entries = try? options.files.directoryEntries(dir) else { return 0 }
+        var n = 0
+        for e in entries where e.name != "." && e.name != ".." {
+            if (try? options.files.unlink(dir + "/" + e.name)) != nil { n += 1 }
+        }
+        return n
     }
 
     /// Runs `body` on the thread pool (store reads block).

@@ -59,6 +59,7 @@ extension InboxDaemon {
             rep.redelivery(of: writer.ledgerEntry(for: rep.hash))
         }, unreadableEndsGroup: false)
         let published: GroupCommit.Published
+        let commitStart = monotonicNanos()
         do {
             published = try commit.publish(g, paths: paths)
             written()
@@ -78,7 +79,7 @@ extension InboxDaemon {
             clock.sleep(seconds: 1)
             return
         }
-        if !published.entries.isEmpty { counters.committed() }
+        if !published.entries.isEmpty { counters.committed(seconds: elapsedMs(since: commitStart) / 1000) }
         growGroups()
         runAfterCommit()
         let share = elapsedMs(since: start) / Double(max(published.entries.count, 1))
@@ -145,6 +146,7 @@ extension InboxDaemon {
             syncDirectories()
             return
         }
+        let commitStart = monotonicNanos()
         do {
             rep.superseded = try writer.commit(ledger: [rep.ledgerEntry(path, ingestedAt: clock.wallMicros())]).superseded[0]
         } catch {
@@ -153,7 +155,7 @@ extension InboxDaemon {
             clock.sleep(seconds: 1)
             return
         }
-        counters.committed()
+        counters.committed(seconds: elapsedMs(since: commitStart) / 1000)
         runAfterCommit()
         finish(path, rep, ms: elapsedMs(since: start))
         syncDirectories()
@@ -179,7 +181,9 @@ extension InboxDaemon {
         ])
         filesIngested += 1
         rowsIngested += rep.rows
-        counters.ingested(rows: rep.rows, rejects: rep.rejectCount)
+        let names = Set(rep.kinds.map(\.measurement.name))
+        let measurement = names.count == 1 ? names.first ?? "" : names.isEmpty ? (rep.kind?.measurement.name ?? "") : IngestStats.severalMeasurements
+        counters.ingested(rows: rep.rows, rejects: rep.rejectCount, measurement: measurement)
         windowRows += rep.rows
         moveOut(path)
         CrashPoint.hit(CrashPoint.afterFileMove)

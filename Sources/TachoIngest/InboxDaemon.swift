@@ -43,6 +43,9 @@ public struct InboxConfig: Sendable {
     public var parseAhead = 2
     /// Seconds between throughput log lines. Default 10.
     public var statsEverySeconds = 10.0
+    /// Wake-ups from a producer in this process (the HTTP front of `tacho run --listen`):
+    /// the files it publishes are taken at once, without polling or settling. Default nil.
+    public var wakeup: InboxWakeup?
 
     public init() {}
 
@@ -163,7 +166,8 @@ public final class InboxDaemon {
         grouping = config.grouping
         rejects = RejectFiles(directory: config.rejectedDir, fs: env.files)
         rejects.removeStaleTemporaries()
-        watcher = InboxWatcher(inbox: config.inbox, settleSeconds: config.settleSeconds, forcePolling: config.poll, environment: env)
+        watcher = InboxWatcher(inbox: config.inbox, settleSeconds: config.settleSeconds, forcePolling: config.poll, environment: env,
+                               wakeup: config.wakeup)
         let log = logger
         watcher.onSkipped = { path, why in log.warning("not ingesting \(escapedForLog(path)): \(why)") }
         if !watcher.usingInotify && !config.poll {

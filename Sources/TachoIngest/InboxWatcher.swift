@@ -23,10 +23,15 @@ public final class InboxWatcher {
     public var onSkipped: ((String, String) -> Void)?
     /// Lists the inbox and times the settle interval (the writer's environment).
     let environment: StoreEnvironment
+    /// Files published by a producer of this process (the HTTP front): waited on beside
+    /// inotify (or instead of the polling sleep) and ready without settling.
+    let wakeup: InboxWakeup?
 
-    public init(inbox: String, settleSeconds: Double = 2, forcePolling: Bool = false, environment: StoreEnvironment = .system) {
+    public init(inbox: String, settleSeconds: Double = 2, forcePolling: Bool = false, environment: StoreEnvironment = .system,
+                wakeup: InboxWakeup? = nil) {
         self.inbox = inbox
         self.environment = environment
+        self.wakeup = wakeup
         settleNanos = UInt64(max(0, settleSeconds) * 1e9)
         truncatedGraceNanos = UInt64(max(10, settleSeconds * 5) * 1e9)
         usingInotify = false
@@ -48,12 +53,20 @@ public final class InboxWatcher {
     /// Waits up to `timeoutMs` for activity (inotify) and returns the files that are ready,
     /// oldest mtime first. Polling mode rescans the directory on every call.
     public func ready(timeoutMs: Int32) -> [String] {
+        let wakeFD = wakeup?.readFD ?? -1
         if usingInotify {
-            var pfd = pollfd(fd: inotifyFD, events: Int16(POLLIN), revents: 0)
-            if poll(&pfd, 1, timeoutMs) > 0 { drainEvents() }
+            var fds = [pollfd(fd: inotifyFD, events: Int16(POLLIN), revents: 0), pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0)]
+            if poll(&fds, nfds_t(wakeFD >= 0 ? 2 : 1), timeoutMs) > 0, fds[0].revents != 0 { drainEvents() }
         } else if timeoutMs > 0 {
-            environment.clock.sleep(seconds: Double(timeoutMs) / 1000)
+            if wakeFD >= 0 {
+                var pfd = pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0)
+                _ = poll(&pfd, 1, timeoutMs)
+            } else {
+                environment.clock.sleep(seconds: Double(timeoutMs) / 1000)
+            }
         }
+        // Published whole by their producer: no settling, as for an inotify rename.
+        if let wakeup { readyByEvent.formUnion(wakeup.take()) }
         return scan()
     }
 

@@ -6,6 +6,8 @@ public struct TachoConfig: Sendable, Equatable {
     public var store = StoreSettings()
     public var run = RunSettings()
     public var lineProtocol = LineProtocolSettings()
+    /// `[http]`: the HTTP front's address, tokens and limits.
+    public var http = HTTPSettings()
     /// The `[[measurement]]` tables of the file, in order.
     public var declaredMeasurements: [MeasurementDeclaration] = []
     /// Every measurement in force: the built-ins, each replaced by the file's declaration of
@@ -77,7 +79,7 @@ public struct LineProtocolSettings: Sendable, Equatable {
 }
 
 extension TachoConfig {
-    static let topKeys = ["store", "run", "line_protocol", "measurement"]
+    static let topKeys = ["store", "run", "line_protocol", "http", "measurement"]
     static let storeKeys = ["path", "retention", "max_bytes", "min_free", "max_clock_lead", "compact_rate_mb_s", "cold_after", "cold_level", "ledger_max_age"]
     static let runKeys = ["inbox", "processed", "rejected", "delete_processed", "lenient", "poll", "settle_seconds", "processed_max_age", "compact_every"]
     static let lineProtocolKeys = ["auto_create", "vehicle_tag", "precision"]
@@ -101,6 +103,7 @@ extension TachoConfig {
         var c = TachoConfig(measurements: [])
         if let s = try root.subtable("store") { c.store = try storeSettings(s) }
         if let r = try root.subtable("run") { c.run = try runSettings(r) }
+        if let h = try root.subtable("http") { c.http = try httpSettings(h) }
         if let l = try root.subtable("line_protocol") {
             try l.checkKeys(lineProtocolKeys)
             c.lineProtocol.autoCreate = try l.bool("auto_create") ?? true

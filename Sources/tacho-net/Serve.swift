@@ -14,6 +14,7 @@ extension S3Features {
         options.port = address.port
         options.declarations = try command.declarations()
         options.logger = command.log.logger("tacho.http")
+        try options.apply(command.httpSettings())
         let server = TachoHTTPServer(options: options)
         do {
             try server.checkAddress()

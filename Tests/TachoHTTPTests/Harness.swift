@@ -73,12 +73,12 @@ struct HTTPAnswer: Sendable {
 
 /// One request over a real connection; the body collected whole.
 func request(_ port: Int, _ path: String, method: HTTPMethod = .GET, headers: [(String, String)] = [],
-             body: [UInt8]? = nil) async throws -> HTTPAnswer {
+             body: [UInt8]? = nil, timeout: TimeAmount = .seconds(60)) async throws -> HTTPAnswer {
     var r = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
     r.method = method
     for (k, v) in headers { r.headers.add(name: k, value: v) }
     if let body { r.body = .bytes(ByteBuffer(bytes: body)) }
-    let response = try await HTTPClient.shared.execute(r, timeout: .seconds(60))
+    let response = try await HTTPClient.shared.execute(r, timeout: timeout)
     var bytes: [UInt8] = []
     var pieces = 0
     for try await piece in response.body {
