@@ -69,6 +69,71 @@ struct RollupComputer {
         return out
     }
 
+    /// The stored rollup rows of `windows` (of this rollup, several vehicles) as accumulators
+    /// to merge new rows into, read with `stored` in one scan; tombstones are no groups. Every
+    /// window asked for is in the answer (empty when the store holds no row of it).
+    func storedGroups(_ snapshot: Snapshot, stored: Measurement, windows: [WindowKey]) throws -> [WindowKey: WindowGroups] {
+        var out: [WindowKey: WindowGroups] = [:]
+        var lo = Int64.max, hi = Int64.min
+        var vehicles = Set<ByteString>()
+        for k in windows {
+            out[k] = [:]
+            lo = min(lo, k.start)
+            hi = max(hi, k.start &+ width)
+            vehicles.insert(ByteString(k.vehicle))
+        }
+        guard let first = windows.first, let countIndex = stored.columnIndex(named: "count") else { return out }
+        let by = rollup.by.map { stored.columnIndex(named: $0) }
+        let firstTime = stored.columnIndex(named: "first_time"), lastTime = stored.columnIndex(named: "last_time")
+        // Per `of` column: where its sum, min, max, first and last are stored (nil: not kept).
+        let value = rollup.of.map { c in ["sum", "min", "max", "first", "last"].map { stored.columnIndex(named: "\(c)_\($0)") } }
+        let cursor = try ScanCursor(snapshot: snapshot, spec: ScanSpec(stored, vehicles: vehicles, from: lo, to: hi))
+        var key = first
+        while let b = try cursor.next() {
+            let cols = b.chunk.columns
+            func cell(_ k: Int?, _ i: Int) -> ColumnValue? {
+                guard let k else { return nil }
+                return ColumnValue.at(i, of: cols[k].values, dictionary: cols[k].dictionary)
+            }
+            for i in b.range {
+                key.vehicle = b.vehicle
+                key.start = b.chunk.times[i]
+                guard out[key] != nil, case .int(let n)? = cell(countIndex, i), n > 0 else { continue }
+                var acc = RollupAccumulator(columns: rollup.of.count)
+                acc.count = n
+                if case .int(let t)? = cell(firstTime, i) { acc.firstTime = t }
+                if case .int(let t)? = cell(lastTime, i) { acc.lastTime = t }
+                for (k, slots) in value.enumerated() {
+                    let sum = cell(slots[0], i), mn = cell(slots[1], i), mx = cell(slots[2], i)
+                    switch sum {
+                    case .int(let x)?: acc.values[k].intSum = x
+                    case .double(let d)?: acc.values[k].doubleSum = d
+                    default: break
+                    }
+                    acc.values[k].seen = sum != nil || mn != nil || mx != nil
+                    acc.values[k].min = mn
+                    acc.values[k].max = mx
+                    acc.values[k].first = cell(slots[3], i)
+                    acc.values[k].last = cell(slots[4], i)
+                }
+                out[key]?[by.map { cell($0, i) }] = acc
+            }
+        }
+        return out
+    }
+
+    /// A code for row `i`'s value of one grouping column, equal for equal values within one
+    /// decoded chunk (a string's dictionary id), nil for a null or a type without one.
+    @inline(__always) static func code(_ i: Int, of c: ColumnValues) -> UInt64? {
+        guard !c.isNull(i) else { return nil }
+        switch c.type {
+        case .string: return UInt64(c.ids[i])
+        case .int64: return UInt64(bitPattern: c.ints[i])
+        case .bool: return c.bools[i] ? 1 : 0
+        case .float64, .stringList: return nil
+        }
+    }
+
     /// Sorted window starts → ranges of consecutive windows.
     static func runs(_ starts: [Int64], width: Int64) -> [Range<Int64>] {
         var out: [Range<Int64>] = []
