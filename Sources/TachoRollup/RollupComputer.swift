@@ -148,44 +148,63 @@ struct RollupComputer {
     }
 
     /// The rows as a batch of `stored` (the rollup measurement of the catalog, whose column
-    /// order may differ from the declaration's): `nil` accumulators are tombstones.
+    /// order may differ from the declaration's): `nil` accumulators are tombstones. Appends to
+    /// the batch's columns directly (`RowBatch.append` boxes and checks every cell).
     func batch(_ rows: [(RollupKey, RollupAccumulator?)], stored: Measurement) -> RowBatch {
         var batch = RowBatch(stored, capacity: rows.count)
         let fns = rollup.valueFunctions
-        // Where each named cell goes in `stored`'s columns, looked up once, not per row.
-        var slot: [String: Int] = [:]
-        for (i, c) in stored.columns.enumerated() { slot[c.name] = i }
-        let bySlots = rollup.by.map { slot[$0] }
-        let countSlot = slot["count"], firstTimeSlot = slot["first_time"], lastTimeSlot = slot["last_time"]
-        let valueSlots = rollup.of.map { c in fns.map { slot["\(c)_\($0.rawValue)"] } }
+        enum Role { case by(Int), count, firstTime, lastTime, value(Int, RollupDeclaration.Function), none }
+        // What each of `stored`'s columns holds, looked up once, not per row.
+        let roles: [Role] = stored.columns.map { c in
+            if let k = rollup.by.firstIndex(of: c.name) { return .by(k) }
+            if c.name == "count" { return .count }
+            if c.name == "first_time" { return .firstTime }
+            if c.name == "last_time" { return .lastTime }
+            for (k, o) in rollup.of.enumerated() {
+                for f in fns where c.name == "\(o)_\(f.rawValue)" { return .value(k, f) }
+            }
+            return .none
+        }
         let keepsTimes = rollup.keeps(.first) || rollup.keeps(.last)
+        let ofTypes = ofIndex.map { source.columns[$0].type }
+        let dictionaryColumn = stored.columns.map { $0.type.codec.usesDictionary }
+        var lastVehicle: String?
+        var vehicleID: UInt32 = 0
         for (key, acc) in rows {
-            var cells = [ColumnValue?](repeating: nil, count: stored.columns.count)
-            func put(_ s: Int?, _ v: ColumnValue?) { if let s { cells[s] = v } }
-            for (k, s) in bySlots.enumerated() { put(s, key.group[k]) }
-            put(countSlot, ColumnValue.int(acc?.count ?? 0))
-            if let acc {
-                if keepsTimes {
-                    put(firstTimeSlot, ColumnValue.int(acc.firstTime))
-                    put(lastTimeSlot, ColumnValue.int(acc.lastTime))
-                }
-                for k in rollup.of.indices {
-                    let v = acc.values[k]
-                    let type = source.columns[ofIndex[k]].type
-                    for (j, f) in fns.enumerated() {
-                        let cell: ColumnValue? = switch f {
-                        case .sum: v.seen ? (type == .int64 ? ColumnValue.int(v.intSum) : ColumnValue.double(v.doubleSum)) : nil
-                        case .min: v.min
-                        case .max: v.max
-                        case .first: v.first
-                        case .last: v.last
-                        case .count: nil
-                        }
-                        put(valueSlots[k][j], cell)
+            if key.vehicle != lastVehicle {
+                vehicleID = batch.intern(key.vehicle)
+                lastVehicle = key.vehicle
+            }
+            batch.vehicles.append(vehicleID)
+            batch.times.append(key.start)
+            for (i, role) in roles.enumerated() {
+                let cell: ColumnValue?
+                switch role {
+                case .by(let k): cell = key.group[k]
+                case .count: cell = .int(acc?.count ?? 0)
+                case .firstTime: cell = keepsTimes ? acc.map { .int($0.firstTime) } : nil
+                case .lastTime: cell = keepsTimes ? acc.map { .int($0.lastTime) } : nil
+                case .value(let k, let f):
+                    guard let v = acc?.values[k] else { cell = nil; break }
+                    switch f {
+                    case .sum: cell = v.seen ? (ofTypes[k] == .int64 ? .int(v.intSum) : .double(v.doubleSum)) : nil
+                    case .min: cell = v.min
+                    case .max: cell = v.max
+                    case .first: cell = v.first
+                    case .last: cell = v.last
+                    case .count: cell = nil
                     }
+                case .none: cell = nil
+                }
+                switch cell {
+                case nil: batch.columns[i].appendNull(zeroStringID: dictionaryColumn[i] ? batch.intern("") : 0)
+                case .int(let x)?: batch.columns[i].ints.append(x)
+                case .double(let x)?: batch.columns[i].doubles.append(x)
+                case .string(let s)?: batch.columns[i].ids.append(batch.intern(s))
+                case .bool(let x)?: batch.columns[i].bools.append(x)
+                case .strings(let l)?: batch.columns[i].appendList(l.map { batch.intern($0) })
                 }
             }
-            batch.append(vehicle: key.vehicle, time: key.start, cells)
         }
         return batch
     }
