@@ -24,12 +24,20 @@ struct RollupAccumulator {
 
     /// Adds a row at `time` whose `of` values are `cells` (nil: null). A null adds to no sum,
     /// min or max; first and last are the values of the first and last rows, null or not.
+    /// Rows come in scan order (time, then identity), or — when the maintainer merges a
+    /// transaction's rows into a stored window — in scan order among themselves and at times
+    /// no row already added has: a row earlier than every row so far becomes the first, one
+    /// at or after the last so far the last. A float sum adds in the order rows come, so it
+    /// equals the scan-order sum only when they come in scan order (the maintainer merges
+    /// such a sum only when the new rows follow every stored row of the window).
     mutating func add(time: Int64, _ cells: [ColumnValue?]) {
-        if count == 0 { firstTime = time }
-        lastTime = time
+        let isFirst = count == 0 || time < firstTime
+        let isLast = count == 0 || time >= lastTime
+        if isFirst { firstTime = time }
+        if isLast { lastTime = time }
         for (k, cell) in cells.enumerated() {
-            if count == 0 { values[k].first = cell }
-            values[k].last = cell
+            if isFirst { values[k].first = cell }
+            if isLast { values[k].last = cell }
             guard let cell else { continue }
             switch cell {
             case .int(let x): values[k].intSum &+= x

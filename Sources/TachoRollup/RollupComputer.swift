@@ -69,6 +69,71 @@ struct RollupComputer {
         return out
     }
 
+    /// The stored rollup rows of `windows` (of this rollup, several vehicles) as accumulators
+    /// to merge new rows into, read with `stored` in one scan; tombstones are no groups. Every
+    /// window asked for is in the answer (empty when the store holds no row of it).
+    func storedGroups(_ snapshot: Snapshot, stored: Measurement, windows: [WindowKey]) throws -> [WindowKey: WindowGroups] {
+        var out: [WindowKey: WindowGroups] = [:]
+        var lo = Int64.max, hi = Int64.min
+        var vehicles = Set<ByteString>()
+        for k in windows {
+            out[k] = [:]
+            lo = min(lo, k.start)
+            hi = max(hi, k.start &+ width)
+            vehicles.insert(ByteString(k.vehicle))
+        }
+        guard let first = windows.first, let countIndex = stored.columnIndex(named: "count") else { return out }
+        let by = rollup.by.map { stored.columnIndex(named: $0) }
+        let firstTime = stored.columnIndex(named: "first_time"), lastTime = stored.columnIndex(named: "last_time")
+        // Per `of` column: where its sum, min, max, first and last are stored (nil: not kept).
+        let value = rollup.of.map { c in ["sum", "min", "max", "first", "last"].map { stored.columnIndex(named: "\(c)_\($0)") } }
+        let cursor = try ScanCursor(snapshot: snapshot, spec: ScanSpec(stored, vehicles: vehicles, from: lo, to: hi))
+        var key = first
+        while let b = try cursor.next() {
+            let cols = b.chunk.columns
+            func cell(_ k: Int?, _ i: Int) -> ColumnValue? {
+                guard let k else { return nil }
+                return ColumnValue.at(i, of: cols[k].values, dictionary: cols[k].dictionary)
+            }
+            for i in b.range {
+                key.vehicle = b.vehicle
+                key.start = b.chunk.times[i]
+                guard out[key] != nil, case .int(let n)? = cell(countIndex, i), n > 0 else { continue }
+                var acc = RollupAccumulator(columns: rollup.of.count)
+                acc.count = n
+                if case .int(let t)? = cell(firstTime, i) { acc.firstTime = t }
+                if case .int(let t)? = cell(lastTime, i) { acc.lastTime = t }
+                for (k, slots) in value.enumerated() {
+                    let sum = cell(slots[0], i), mn = cell(slots[1], i), mx = cell(slots[2], i)
+                    switch sum {
+                    case .int(let x)?: acc.values[k].intSum = x
+                    case .double(let d)?: acc.values[k].doubleSum = d
+                    default: break
+                    }
+                    acc.values[k].seen = sum != nil || mn != nil || mx != nil
+                    acc.values[k].min = mn
+                    acc.values[k].max = mx
+                    acc.values[k].first = cell(slots[3], i)
+                    acc.values[k].last = cell(slots[4], i)
+                }
+                out[key]?[by.map { cell($0, i) }] = acc
+            }
+        }
+        return out
+    }
+
+    /// A code for row `i`'s value of one grouping column, equal for equal values within one
+    /// decoded chunk (a string's dictionary id), nil for a null or a type without one.
+    @inline(__always) static func code(_ i: Int, of c: ColumnValues) -> UInt64? {
+        guard !c.isNull(i) else { return nil }
+        switch c.type {
+        case .string: return UInt64(c.ids[i])
+        case .int64: return UInt64(bitPattern: c.ints[i])
+        case .bool: return c.bools[i] ? 1 : 0
+        case .float64, .stringList: return nil
+        }
+    }
+
     /// Sorted window starts → ranges of consecutive windows.
     static func runs(_ starts: [Int64], width: Int64) -> [Range<Int64>] {
         var out: [Range<Int64>] = []
@@ -83,44 +148,63 @@ struct RollupComputer {
     }
 
     /// The rows as a batch of `stored` (the rollup measurement of the catalog, whose column
-    /// order may differ from the declaration's): `nil` accumulators are tombstones.
+    /// order may differ from the declaration's): `nil` accumulators are tombstones. Appends to
+    /// the batch's columns directly (`RowBatch.append` boxes and checks every cell).
     func batch(_ rows: [(RollupKey, RollupAccumulator?)], stored: Measurement) -> RowBatch {
         var batch = RowBatch(stored, capacity: rows.count)
         let fns = rollup.valueFunctions
-        // Where each named cell goes in `stored`'s columns, looked up once, not per row.
-        var slot: [String: Int] = [:]
-        for (i, c) in stored.columns.enumerated() { slot[c.name] = i }
-        let bySlots = rollup.by.map { slot[$0] }
-        let countSlot = slot["count"], firstTimeSlot = slot["first_time"], lastTimeSlot = slot["last_time"]
-        let valueSlots = rollup.of.map { c in fns.map { slot["\(c)_\($0.rawValue)"] } }
+        enum Role { case by(Int), count, firstTime, lastTime, value(Int, RollupDeclaration.Function), none }
+        // What each of `stored`'s columns holds, looked up once, not per row.
+        let roles: [Role] = stored.columns.map { c in
+            if let k = rollup.by.firstIndex(of: c.name) { return .by(k) }
+            if c.name == "count" { return .count }
+            if c.name == "first_time" { return .firstTime }
+            if c.name == "last_time" { return .lastTime }
+            for (k, o) in rollup.of.enumerated() {
+                for f in fns where c.name == "\(o)_\(f.rawValue)" { return .value(k, f) }
+            }
+            return .none
+        }
         let keepsTimes = rollup.keeps(.first) || rollup.keeps(.last)
+        let ofTypes = ofIndex.map { source.columns[$0].type }
+        let dictionaryColumn = stored.columns.map { $0.type.codec.usesDictionary }
+        var lastVehicle: String?
+        var vehicleID: UInt32 = 0
         for (key, acc) in rows {
-            var cells = [ColumnValue?](repeating: nil, count: stored.columns.count)
-            func put(_ s: Int?, _ v: ColumnValue?) { if let s { cells[s] = v } }
-            for (k, s) in bySlots.enumerated() { put(s, key.group[k]) }
-            put(countSlot, ColumnValue.int(acc?.count ?? 0))
-            if let acc {
-                if keepsTimes {
-                    put(firstTimeSlot, ColumnValue.int(acc.firstTime))
-                    put(lastTimeSlot, ColumnValue.int(acc.lastTime))
-                }
-                for k in rollup.of.indices {
-                    let v = acc.values[k]
-                    let type = source.columns[ofIndex[k]].type
-                    for (j, f) in fns.enumerated() {
-                        let cell: ColumnValue? = switch f {
-                        case .sum: v.seen ? (type == .int64 ? ColumnValue.int(v.intSum) : ColumnValue.double(v.doubleSum)) : nil
-                        case .min: v.min
-                        case .max: v.max
-                        case .first: v.first
-                        case .last: v.last
-                        case .count: nil
-                        }
-                        put(valueSlots[k][j], cell)
+            if key.vehicle != lastVehicle {
+                vehicleID = batch.intern(key.vehicle)
+                lastVehicle = key.vehicle
+            }
+            batch.vehicles.append(vehicleID)
+            batch.times.append(key.start)
+            for (i, role) in roles.enumerated() {
+                let cell: ColumnValue?
+                switch role {
+                case .by(let k): cell = key.group[k]
+                case .count: cell = .int(acc?.count ?? 0)
+                case .firstTime: cell = keepsTimes ? acc.map { .int($0.firstTime) } : nil
+                case .lastTime: cell = keepsTimes ? acc.map { .int($0.lastTime) } : nil
+                case .value(let k, let f):
+                    guard let v = acc?.values[k] else { cell = nil; break }
+                    switch f {
+                    case .sum: cell = v.seen ? (ofTypes[k] == .int64 ? .int(v.intSum) : .double(v.doubleSum)) : nil
+                    case .min: cell = v.min
+                    case .max: cell = v.max
+                    case .first: cell = v.first
+                    case .last: cell = v.last
+                    case .count: cell = nil
                     }
+                case .none: cell = nil
+                }
+                switch cell {
+                case nil: batch.columns[i].appendNull(zeroStringID: dictionaryColumn[i] ? batch.intern("") : 0)
+                case .int(let x)?: batch.columns[i].ints.append(x)
+                case .double(let x)?: batch.columns[i].doubles.append(x)
+                case .string(let s)?: batch.columns[i].ids.append(batch.intern(s))
+                case .bool(let x)?: batch.columns[i].bools.append(x)
+                case .strings(let l)?: batch.columns[i].appendList(l.map { batch.intern($0) })
                 }
             }
-            batch.append(vehicle: key.vehicle, time: key.start, cells)
         }
         return batch
     }

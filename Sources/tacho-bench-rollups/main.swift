@@ -10,9 +10,11 @@
 //     `tacho agg` would pick (the 1d rollup) and by the 15m rollup alone, and reports the
 //     rollups' bytes on disk per stored bucket (row).
 //
-//   tacho-bench-rollups ingest DIR [--vehicles 100] [--days 2]
+//   tacho-bench-rollups ingest DIR [--vehicles 100] [--days 2] [--recompute]
 //     ingest throughput of raw detections with the 15m and 1d rollups maintained at commit
 //     against none (issue 14: the drop must stay under 15 %). Moved here from the test target.
+//     `--recompute` also times the maintainer with merging off (every touched window
+//     recomputed from the raw rows: the behaviour before merging), for a before/after.
 
 import Foundation
 import TachoFormat
@@ -161,13 +163,16 @@ func queryBench(_ dir: String) throws {
     print(String(decoding: data, as: UTF8.self))
 }
 
-func ingestRun(_ dir: String, rollups on: Bool, vehicles: Int, days: Int, perCommit: Int) throws -> (seconds: Double, rows: Int, rollupRows: Int) {
+func ingestRun(_ dir: String, rollups on: Bool, incremental: Bool = true, vehicles: Int, days: Int, perCommit: Int) throws
+    -> (seconds: Double, rows: Int, rollupRows: Int, stats: RollupMaintainer.Statistics)
+{
     var d = try detections()
     d.rollups = try rollups([.count, .sum, .min, .max, .first, .last])
     var o = StoreOptions()
     o.logger.logLevel = .critical
     o.measurements = [TachoFormat.Measurement.detections] + (on ? try RollupMaintainer.measurements([d]) : [])
-    if on { o.commitParticipant = RollupMaintainer(declarations: [d]) }
+    let maintainer = RollupMaintainer(declarations: [d], incremental: incremental)
+    if on { o.commitParticipant = maintainer }
     let w = try StoreWriter(path: dir, options: o)
     guard let m = w.catalog.measurement(named: "detections") else { throw Failure(description: "no detections") }
     var rng = SplitMix(state: 7)
@@ -195,7 +200,7 @@ func ingestRun(_ dir: String, rollups on: Bool, vehicles: Int, days: Int, perCom
     let snap = try w.snapshot()
     let rollupRows = snap.manifest.segments.filter { $0.measurementID != m.id }.reduce(0) { $0 + Int($1.rowCount) }
     w.close()
-    return (elapsed, rows, rollupRows)
+    return (elapsed, rows, rollupRows, maintainer.statistics)
 }
 
 func ingestBench(_ dir: String) throws {
@@ -203,9 +208,11 @@ func ingestBench(_ dir: String) throws {
     var n = 0
     func fresh() -> String { n += 1; return "\(dir)/run\(n)" }
     _ = try ingestRun(fresh(), rollups: false, vehicles: 10, days: 1, perCommit: perCommit)  // warm up
-    // Interleaved: off, on, off, on; the better of each.
-    var off: [Double] = [], on: [Double] = []
+    // Interleaved: off, on (, recompute), off, on (, recompute); the better of each.
+    let recompute = CommandLine.arguments.contains("--recompute")
+    var off: [Double] = [], on: [Double] = [], re: [Double] = []
     var rows = 0, rollupRows = 0
+    var stats = RollupMaintainer.Statistics()
     for _ in 0..<2 {
         let a = try ingestRun(fresh(), rollups: false, vehicles: vehicles, days: days, perCommit: perCommit)
         let b = try ingestRun(fresh(), rollups: true, vehicles: vehicles, days: days, perCommit: perCommit)
@@ -213,11 +220,21 @@ func ingestBench(_ dir: String) throws {
         on.append(Double(b.rows) / b.seconds)
         rows = a.rows
         rollupRows = b.rollupRows
+        stats = b.stats
+        if recompute {
+            let c = try ingestRun(fresh(), rollups: true, incremental: false, vehicles: vehicles, days: days, perCommit: perCommit)
+            re.append(Double(c.rows) / c.seconds)
+        }
     }
     let rOff = off.max() ?? 0, rOn = on.max() ?? 0
-    let out: [String: Any] = ["rows": rows, "vehicles": vehicles, "days": days, "rows_per_commit": perCommit,
+    var out: [String: Any] = ["rows": rows, "vehicles": vehicles, "days": days, "rows_per_commit": perCommit,
                               "off_rows_per_s": off, "on_rows_per_s": on, "rollup_rows_stored": rollupRows,
+                              "windows_merged": stats.merged, "windows_recomputed": stats.recomputed, "windows_read_from_store": stats.loaded,
                               "drop_percent": (1 - rOn / rOff) * 100]
+    if recompute {
+        out["recompute_rows_per_s"] = re
+        out["recompute_drop_percent"] = (1 - (re.max() ?? 0) / rOff) * 100
+    }
     let data = try JSONSerialization.data(withJSONObject: out, options: [.sortedKeys])
     print(String(decoding: data, as: UTF8.self))
 }

@@ -228,5 +228,10 @@ import TachoTestSupport
         writer.close()
         let after = try fx.declaration.rollups.map { try Self.stored(try Snapshot.open(path: dir.path), $0) }
         #expect(before == after)
+        // Both of the maintainer's paths ran: rows merged into stored windows, and windows
+        // recomputed (late rows among stored ones, re-deliveries, replaced identities).
+        let stats = try #require(fx.options.commitParticipant as? RollupMaintainer).statistics
+        #expect(stats.merged > 0)
+        #expect(stats.recomputed > 0)
     }
 }
