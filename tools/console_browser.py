@@ -43,12 +43,20 @@ def start_browser():
               "--window-size=1400,1800", "--no-first-run", "--disable-extensions"):
         o.add_argument(a)
     o.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    try:
-        d = webdriver.Chrome(options=o, service=Service(executable_path=chromedriver))
-    except WebDriverException as e:
-        fail(3, "chromium could not be started through %s: %s; %s" % (chromedriver, str(e).strip()[:800], INSTALL))
-    d.set_page_load_timeout(30)
-    return d
+    # On a loaded box chromium can miss chromedriver's start-up deadline ("session not
+    # created"): three tries before calling it missing.
+    errors = []
+    for attempt in range(3):
+        try:
+            d = webdriver.Chrome(options=o, service=Service(executable_path=chromedriver))
+        except WebDriverException as e:
+            errors.append(str(e).strip()[:600])
+            print("console-browser-test: chromium did not start (try %d of 3): %s" % (attempt + 1, errors[-1]), file=sys.stderr)
+            time.sleep(2)
+            continue
+        d.set_page_load_timeout(30)
+        return d
+    fail(3, "chromium could not be started through %s: %s; %s" % (chromedriver, " / ".join(errors), INSTALL))
 
 
 class Page:
@@ -60,7 +68,7 @@ class Page:
     def js(self, script, *args):
         return self.d.execute_script(script, *args)
 
-    def wait(self, what, cond, seconds=20):
+    def wait(self, what, cond, seconds=60):
         try:
             return WebDriverWait(self.d, seconds, poll_frequency=0.1).until(lambda _: cond())
         except TimeoutException:
@@ -95,7 +103,7 @@ def fleet(p):
     p.wait("the fleet table", lambda: p.counter("fleet-table", "loaded") >= 1)
     first = p.counter("fleet-table", "loaded")
     # The table refreshes itself (every 5 s).
-    p.wait("the fleet table's refresh", lambda: p.counter("fleet-table", "loaded") > first, seconds=15)
+    p.wait("the fleet table's refresh", lambda: p.counter("fleet-table", "loaded") > first, seconds=30)
     rows = p.js("""
         return [...document.querySelectorAll('#fleet-table tbody tr')].map((tr) => ({
           vehicle: tr.dataset.vehicle,
