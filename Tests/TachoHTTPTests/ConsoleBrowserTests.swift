@@ -112,12 +112,75 @@ import Testing
         }
     }
 
+    /// A device token (POST /api/v1/login): the API narrows every answer to the device's own
+    /// rows, and the page, refused the fleet list (403), shows what it may read.
+    @Test func theConsoleWorksWithADeviceToken() async throws {
+        let dir = TempDir("tacho-console")
+        let store = try Self.makeStore(dir)
+        var auth = HTTPAuthOptions()
+        auth.deviceSecretDigests = [Self.v1: HTTPAuthOptions.digest("device-secret")]
+        let shots = artifactsDirectory("console-browser-device")
+        try await withServer(store, configure: { $0.auth = auth }) { port in
+            let login = try await request(port, "/api/v1/login", method: .POST,
+                                          body: Array(#"{"device_id":"\#(Self.v1)","secret":"device-secret"}"#.utf8))
+            let object = try JSONSerialization.jsonObject(with: Data(login.body.utf8)) as? [String: Any]
+            guard login.status == 200, let token = object?["token"] as? String else {
+                Issue.record("no device token: \(login.status) \(login.body)")
+                return
+            }
+            guard let seen = try await runDriver(port: port, shots: shots, extra: ["--token", token],
+                                                 alarmFilters: Array(Self.deviceAlarmFilters.keys).sorted()) else { return }
+            #expect(seen.withoutToken?.contains("401") == true)
+            check(seen, shots: shots, store: store, device: Self.v1)
+        }
+    }
+
+    static let deviceAlarmFilters: [String: [String]] = [
+        "type=harsh_braking": ["\(v1) 06:30", "\(v1) 07:45"],
+        "severity=2": ["\(v1) 06:30", "\(v1) 07:10"],
+    ]
+
     // MARK: - expectations
 
-    func check(_ seen: Observed, shots: String, store: String) {
+    /// `device`: the views as that device's token shows them (its own rows only).
+    func check(_ seen: Observed, shots: String, store: String, device: String? = nil) {
         #expect(seen.pageTitle == "Tacho console")
-        #expect(seen.consoleErrors.isEmpty, "the page logged errors: \(seen.consoleErrors)")
+        // A device's token is refused the fleet list (403, logged by the browser); nothing else.
+        let errors = seen.consoleErrors.filter { device == nil || !($0.contains("/api/v1/vehicles") && $0.contains("403")) }
+        #expect(errors.isEmpty, "the page logged errors: \(errors)")
+        if let device {
+            checkDevice(seen, device)
+        } else {
+            checkFleetAndAlarms(seen)
+        }
+        checkVehicleAndQuery(seen, store: store)
+        for name in ["fleet.png", "vehicle.png", "alarms.png", "query.png"] {
+            let path = shots + "/" + name
+            let head = FileManager.default.contents(atPath: path).map { Array($0.prefix(8)) } ?? []
+            #expect(head == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A], "no PNG screenshot at \(path)")
+        }
+    }
 
+    func checkDevice(_ seen: Observed, _ device: String) {
+        let fleet = seen.fleet
+        #expect(fleet.error == nil, "\(fleet.error ?? "")")
+        #expect(fleet.rows.map(\.vehicle) == [device])
+        #expect(fleet.rows.map(\.status) == ["driving"])
+        #expect(fleet.rows.map(\.location) == ["48.20000, 11.60000"])
+        // No fleet list: the newer of its latest status and location.
+        #expect(fleet.rows.map(\.lastSeen) == ["2025-09-14T09:00:00.000Z"])
+        #expect(fleet.summary == "1 vehicle")
+        let a = seen.alarms
+        #expect(a.error == nil, "\(a.error ?? "")")
+        #expect(a.all.map { "\($0.vehicle) \($0.time.dropFirst(11).prefix(5))" } == ["\(device) 06:30", "\(device) 07:10", "\(device) 07:45"])
+        #expect(a.filtered.count == Self.deviceAlarmFilters.count)
+        for f in a.filtered {
+            #expect(f.error == nil, "\(f.filter): \(f.error ?? "")")
+            #expect(f.rows.map { "\($0.vehicle) \($0.time.dropFirst(11).prefix(5))" } == Self.deviceAlarmFilters[f.filter], "filter \(f.filter)")
+        }
+    }
+
+    func checkFleetAndAlarms(_ seen: Observed) {
         // Fleet: every vehicle of every measurement, its newest status (not the late older
         // file's) and its newest location (09:00, outside the vehicle view's range).
         let fleet = seen.fleet
@@ -131,28 +194,6 @@ import Testing
         #expect(fleet.rows.first?.link == "#vehicle/\(Self.v1)")
         #expect(fleet.refreshes >= 2, "the fleet table did not refresh by itself")
         #expect(fleet.summary == "3 vehicles")
-
-        // Vehicle v1 over [06:00, 08:00).
-        let v = seen.vehicle
-        #expect(v.error == nil, "\(v.error ?? "")")
-        #expect(v.title == Self.v1)
-        #expect(v.latest.contains("driving") && v.latest.contains("2025-09-14T07:50:00.000Z"), "\(v.latest)")
-        // The default range: the six hours up to the window after the vehicle's newest row (09:10).
-        #expect(v.defaultRange == ["2025-09-14T03:15:00Z", "2025-09-14T09:15:00Z"])
-        // One bar per (window, type) with objects: 06:00 cars 2 + pedestrians 3, 06:15 cars 4,
-        // 06:45 cars 1 + trucks 1, 07:30 signs 2 (09:10 is outside the range).
-        let bars = v.detectionBars.map { "\($0.key ?? "?")=\(Int($0.value))" }
-        #expect(bars.sorted() == ["cars=1", "cars=2", "cars=4", "pedestrians=3", "signs=2", "trucks=1"], "\(bars)")
-        #expect(v.detectionBars.count == 6)
-        #expect(v.legend == ["cars", "pedestrians", "signs", "trucks"])
-        #expect(v.detectionBars.allSatisfy { $0.height > 0 })
-        // Energy: one bar per 15-minute window of the range (8), empty windows 0.
-        let energy = v.energyBars.map { ($0.value * 1000).rounded() / 1000 }
-        #expect(v.energyBars.count == 8, "\(v.energyBars.map(\.title))")
-        #expect(energy == [3, 0, 0, 0, 0, 1.5, 0, 0], "\(v.energyBars.map(\.title))")
-        // The track: the five locations inside the range.
-        #expect(v.trackPoints == 5)
-        #expect(v.trackPointsAttribute == 5)
 
         // Alarms: all five, then each filter narrows the list to its rows.
         let a = seen.alarms
@@ -178,6 +219,30 @@ import Testing
             let rows = f.rows.map { "\($0.vehicle) \($0.time.dropFirst(11).prefix(5))" }
             #expect(rows == expected[f.filter], "filter \(f.filter)")
         }
+    }
+
+    func checkVehicleAndQuery(_ seen: Observed, store: String) {
+        // Vehicle v1 over [06:00, 08:00).
+        let v = seen.vehicle
+        #expect(v.error == nil, "\(v.error ?? "")")
+        #expect(v.title == Self.v1)
+        #expect(v.latest.contains("driving") && v.latest.contains("2025-09-14T07:50:00.000Z"), "\(v.latest)")
+        // The default range: the six hours up to the window after the vehicle's newest row (09:10).
+        #expect(v.defaultRange == ["2025-09-14T03:15:00Z", "2025-09-14T09:15:00Z"])
+        // One bar per (window, type) with objects: 06:00 cars 2 + pedestrians 3, 06:15 cars 4,
+        // 06:45 cars 1 + trucks 1, 07:30 signs 2 (09:10 is outside the range).
+        let bars = v.detectionBars.map { "\($0.key ?? "?")=\(Int($0.value))" }
+        #expect(bars.sorted() == ["cars=1", "cars=2", "cars=4", "pedestrians=3", "signs=2", "trucks=1"], "\(bars)")
+        #expect(v.detectionBars.count == 6)
+        #expect(v.legend == ["cars", "pedestrians", "signs", "trucks"])
+        #expect(v.detectionBars.allSatisfy { $0.height > 0 })
+        // Energy: one bar per 15-minute window of the range (8), empty windows 0.
+        let energy = v.energyBars.map { ($0.value * 1000).rounded() / 1000 }
+        #expect(v.energyBars.count == 8, "\(v.energyBars.map(\.title))")
+        #expect(energy == [3, 0, 0, 0, 0, 1.5, 0, 0], "\(v.energyBars.map(\.title))")
+        // The track: the five locations inside the range.
+        #expect(v.trackPoints == 5)
+        #expect(v.trackPointsAttribute == 5)
 
         // Query box: its download link is the API URL, and answers what `tacho query` prints.
         let q = seen.query
@@ -187,12 +252,6 @@ import Testing
         let cli = (try? tacho(["query", "detections", "--store", store, "--vehicle", Self.v1, "--format", "csv"])) ?? "(tacho query failed)"
         #expect(q.download == cli)
         #expect(q.previewRows == 7)
-
-        for name in ["fleet.png", "vehicle.png", "alarms.png", "query.png"] {
-            let path = shots + "/" + name
-            let head = FileManager.default.contents(atPath: path).map { Array($0.prefix(8)) } ?? []
-            #expect(head == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A], "no PNG screenshot at \(path)")
-        }
     }
 
     static let alarmFilters = ["type=harsh_braking", "type=harsh_braking&vehicle=\(v2)",
@@ -202,12 +261,12 @@ import Testing
 
     /// Runs tools/console-browser-test (on a thread of its own: it blocks until the browser is
     /// done); nil, with the failure recorded, when it did not observe.
-    func runDriver(port: Int, shots: String, extra: [String]) async throws -> Observed? {
+    func runDriver(port: Int, shots: String, extra: [String], alarmFilters: [String] = Self.alarmFilters) async throws -> Observed? {
         try? FileManager.default.removeItem(atPath: shots)
         try FileManager.default.createDirectory(atPath: shots, withIntermediateDirectories: true)
         var args = [repositoryRoot + "/tools/console-browser-test", "--url", "http://127.0.0.1:\(port)",
                     "--vehicle", Self.v1, "--from", Self.from, "--to", Self.to, "--screenshots", shots]
-        for f in Self.alarmFilters { args += ["--alarm-filter", f] }
+        for f in alarmFilters { args += ["--alarm-filter", f] }
         let command = args + extra
         let run = await onThread { runProcess(command, outputs: shots) }
         switch run {

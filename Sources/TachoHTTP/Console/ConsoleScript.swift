@@ -21,6 +21,7 @@ enum ConsoleScript {
           fleetBusy: false,
           vehicle: null,
           alarmTypes: new Set(),
+          lastSeen: new Map(),  // vehicle -> its newest time the fleet table saw
         };
 
         // ---- the API ---------------------------------------------------------------------------
@@ -189,6 +190,11 @@ enum ConsoleScript {
               r.speed = speed ? fmtNumber(l[speed], 1) : '';
               r.locationTime = l.time;
             }
+            // Without the fleet list (a device token), the newest of the vehicle's answers.
+            for (const r of rows.values()) {
+              if (r.lastSeen === undefined) r.lastSeen = [r.statusTime, r.locationTime].filter((t) => t).sort((a, b) => (parseTime(a) ?? 0) - (parseTime(b) ?? 0)).pop();
+              state.lastSeen.set(r.id, r.lastSeen);
+            }
             const body = $('fleet-table').tBodies[0];
             const fresh = document.createDocumentFragment();
             for (const r of [...rows.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
@@ -230,6 +236,7 @@ enum ConsoleScript {
               let last = null;
               const known = state.vehicles.find((v) => v.vehicle_id === id);
               if (known) last = parseTime(known.last_time);
+              if (last === null && state.lastSeen.has(id)) last = parseTime(state.lastSeen.get(id));
               if (last === null) {
                 const all = await api('/api/v1/vehicles').catch(() => []);
                 state.vehicles = all.length ? all : state.vehicles;
