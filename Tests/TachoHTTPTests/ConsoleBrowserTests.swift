@@ -19,7 +19,7 @@ import Testing
     /// The vehicle view's range: 8 windows of 15 minutes.
     static let from = "2025-09-14T06:00:00Z", to = "2025-09-14T08:00:00Z"
 
-    /// The telemetry files, in the BRIEF §1 formats.
+    /// The telemetry files, in the input formats of docs/SEMANTICS.md §1.
     static let files: [(String, String)] = [
         ("objects_detection_1757829600.json", """
             {"objects_detection_events":[
