@@ -14,10 +14,10 @@ public struct TachoRequestContext: RequestContext {
     }
 }
 
-/// With auth configured, every route but the login and the console's files needs a token: `Authorization: Bearer T`
+/// With auth configured, every route but the login needs a token: `Authorization: Bearer T`
 /// (or `Token T`, InfluxDB's, or Basic with T as the password, Telegraf's), or `p=T` on
 /// `/write` (InfluxDB 1.x). Without one, or with one that grants nothing: 401. The token is
-/// never logged.
+/// never logged. The console's files (`ConsoleAssets.isPublic`) hold no data and need none.
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = TachoRequestContext
     let authenticator: Authenticator?
