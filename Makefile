@@ -32,7 +32,8 @@ run: build-tacho
 ## .venv-test (tools/pyenv: pyarrow, duckdb from PyPI) that the Parquet export tests read files with, and
 ## .venv-spark (tools/pyenv --spark: pyspark; Java 17+) for the fleet-query test; a JRE when java is missing;
 ## .venv-s3 (tools/pyenv --s3: moto[server]), the S3 API tools/s3-test-server runs for the shipping tests;
-## .venv-openapi (tools/pyenv --openapi: schemathesis), which tools/openapi-check runs against the HTTP server
+## .venv-openapi (tools/pyenv --openapi: schemathesis), which tools/openapi-check runs against the HTTP server;
+## chromium and chromium-driver (Debian's) and .venv-browser (tools/pyenv --browser: selenium) for the console's browser test
 test-deps:
 	@need=""; \
 	command -v lintian >/dev/null || need="$$need lintian"; \
@@ -40,12 +41,15 @@ test-deps:
 	command -v dpkg-shlibdeps >/dev/null || need="$$need dpkg-dev"; \
 	python3 -c 'import ensurepip, venv' 2>/dev/null || need="$$need python3-venv"; \
 	command -v java >/dev/null || need="$$need default-jre-headless"; \
+	command -v chromium >/dev/null || need="$$need chromium"; \
+	command -v chromedriver >/dev/null || need="$$need chromium-driver"; \
 	if [ -n "$$need" ]; then echo "installing$$need"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$need >/dev/null; fi
 	@bash tools/pyenv >/dev/null
 	@bash tools/pyenv --spark >/dev/null
 	@bash tools/pyenv --s3 >/dev/null
 	@bash tools/pyenv --openapi >/dev/null
+	@bash tools/pyenv --browser >/dev/null
 
 ## test: the whole test suite (unit, property, crash and end-to-end tests; the package test
 ## installs the static binary's .deb in a Debian root without Swift)

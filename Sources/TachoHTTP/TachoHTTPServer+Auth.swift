@@ -17,13 +17,13 @@ public struct TachoRequestContext: RequestContext {
 /// With auth configured, every route but the login needs a token: `Authorization: Bearer T`
 /// (or `Token T`, InfluxDB's, or Basic with T as the password, Telegraf's), or `p=T` on
 /// `/write` (InfluxDB 1.x). Without one, or with one that grants nothing: 401. The token is
-/// never logged.
+/// never logged. The console's files (`ConsoleAssets.isPublic`) hold no data and need none.
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = TachoRequestContext
     let authenticator: Authenticator?
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let authenticator, request.uri.path != "/api/v1/login" else { return try await next(request, context) }
+        guard let authenticator, request.uri.path != "/api/v1/login", !ConsoleAssets.isPublic(request.uri.path) else { return try await next(request, context) }
         guard let token = Self.token(request), let access = await authenticator.access(token: token) else {
             var e = APIError(.unauthorized, "a token is needed: Authorization: Bearer <token> (a device logs in at POST /api/v1/login; admin tokens are configured)")
             e.headers[.wwwAuthenticate] = "Bearer"

@@ -40,6 +40,7 @@ public struct TachoHTTPServer: Sendable {
         router.post("/api/v1/login") { [authenticator] request, _ in await answer { try await login(request, authenticator) } }
         addReadRoutes(to: router)
         addWriteRoutes(to: router)
+        addConsoleRoutes(to: router)
         return router
     }
 

@@ -7,12 +7,6 @@ import Testing
 /// operation of a real `tacho serve` and fails on a 5xx or on any answer the spec does not
 /// describe. A venv that cannot be made fails the test with the reason; it never skips.
 @Suite(.serialized) struct OpenAPIConformanceTests {
-    static let root: String = {
-        var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(3)  // OpenAPIConformanceTests.swift, TachoHTTPTests, Tests
-        return parts.joined(separator: "/")
-    }()
-
     @Test func theServerAnswersOnlyWhatTheSpecDescribes() throws {
         let store = try FixtureStore()
         let server = try ServeProcess(store: store.path)
@@ -58,7 +52,7 @@ import Testing
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/bin/bash")
-        p.arguments = [root + "/tools/openapi-check", url, "--max-examples", String(maxExamples)]
+        p.arguments = [repositoryRoot + "/tools/openapi-check", url, "--max-examples", String(maxExamples)]
         p.standardOutput = handle
         p.standardError = handle
         try p.run()
@@ -69,48 +63,6 @@ import Testing
             throw HarnessError("tools/pyenv --openapi could not make its venv: run `make test-deps` with network access to PyPI\n\(text)")
         }
         return (p.terminationStatus, text)
-    }
-}
-
-/// `tacho serve` (the built binary, no config file) on 127.0.0.1 with a free port, read from
-/// its "listening on" line.
-final class ServeProcess {
-    let process = Process()
-    let port: Int
-
-    init(store: String) throws {
-        process.executableURL = URL(fileURLWithPath: builtProduct("tacho"))
-        process.arguments = ["serve", "--store", store, "--listen", "127.0.0.1:0"]
-        var env = ProcessInfo.processInfo.environment
-        for k in env.keys where k.hasPrefix("TACHO_") { env.removeValue(forKey: k) }
-        env["TACHO_CONFIG"] = ""
-        process.environment = env
-        let err = Pipe()
-        process.standardError = err
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        var seen = ""
-        var found: Int?
-        while found == nil {
-            let d = err.fileHandleForReading.availableData
-            guard !d.isEmpty else { break }
-            seen += String(decoding: d, as: UTF8.self)
-            if let r = seen.range(of: "listening on http://127.0.0.1:") {
-                found = Int(seen[r.upperBound...].prefix { $0.isNumber })
-            }
-        }
-        guard let found else {
-            process.terminate()
-            throw HarnessError("tacho serve did not start: \(seen)")
-        }
-        port = found
-    }
-
-    func stop() {
-        guard process.isRunning else { return }
-        process.terminate()
-        if !waitUntil(15, { !process.isRunning }) { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
     }
 }
 
