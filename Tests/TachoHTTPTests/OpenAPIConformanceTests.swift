@@ -18,6 +18,22 @@ import Testing
         #expect(!r.output.contains("Tested: 0"), "\(r.output.suffix(2000))")
     }
 
+    /// The same against `tacho run --listen`, where the write endpoints take what they are
+    /// sent (the generated bodies that are valid go into a scratch store).
+    @Test func theDaemonsServerAnswersOnlyWhatTheSpecDescribes() async throws {
+        let dir = TempDir("tacho-openapi-run")
+        try FileManager.default.createDirectory(atPath: dir.path + "/inbox", withIntermediateDirectories: true)
+        let daemon = try await ListeningDaemon(store: dir.path + "/store", inbox: dir.path + "/inbox", log: dir.path + "/log")
+        let url = "http://127.0.0.1:\(daemon.port)"
+        // schemathesis runs for seconds: off the cooperative pool, which other suites share.
+        let r = try await withCheckedThrowingContinuation { (c: CheckedContinuation<(status: Int32, output: String), any Error>) in
+            Thread.detachNewThread { c.resume(with: Result { try Self.check(url) }) }
+        }
+        await daemon.stop()
+        #expect(r.status == 0, "tools/openapi-check found answers outside docs/openapi.yaml:\n\(r.output.suffix(6000))")
+        #expect(r.output.contains("Tested: ") && !r.output.contains("Tested: 0"), "\(r.output.suffix(2000))")
+    }
+
     /// The check can fail: a server that is not Tacho (Python's file server: HTML 404s,
     /// 501 for POST) is refused, so a pass above means something.
     @Test func aServerOutsideTheSpecFailsTheCheck() throws {
