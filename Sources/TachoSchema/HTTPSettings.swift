@@ -16,6 +16,10 @@ public struct HTTPSettings: Sendable, Equatable {
     public var idleTimeout: String?
     public var bodyTimeout: String?
     public var tokenLifetime: String?
+    /// TLS (docs/HTTP.md "TLS"): the PEM certificate chain and private key files, both or
+    /// neither (`--tls-cert`/`--tls-key` win). Given: the server answers HTTPS only.
+    public var tlsCert: String?
+    public var tlsKey: String?
 
     public init() {}
 
@@ -26,7 +30,7 @@ public struct HTTPSettings: Sendable, Equatable {
 extension TachoConfig {
     static let httpKeys = [
         "listen", "admin_token_sha256", "device_secret_sha256", "max_body", "max_rows_per_request", "max_result_rows",
-        "idle_timeout", "body_timeout", "token_lifetime",
+        "idle_timeout", "body_timeout", "token_lifetime", "tls_cert", "tls_key",
     ]
 
     static func httpSettings(_ r: TableReader) throws(ConfigError) -> HTTPSettings {
@@ -68,6 +72,15 @@ extension TachoConfig {
             case "idle_timeout": s.idleTimeout = d
             case "body_timeout": s.bodyTimeout = d
             default: s.tokenLifetime = d
+            }
+        }
+        s.tlsCert = try r.string("tls_cert")
+        s.tlsKey = try r.string("tls_key")
+        for (key, other, value) in [("tls_cert", "tls_key", s.tlsCert), ("tls_key", "tls_cert", s.tlsKey)] {
+            guard let value else { continue }
+            guard !value.isEmpty else { throw r.error(key, .badValue(key: key, why: "expected the path of a PEM file")) }
+            if (key == "tls_cert" ? s.tlsKey : s.tlsCert) == nil {
+                throw r.error(key, .badValue(key: key, why: "TLS needs both tls_cert and tls_key; \(other) is missing"))
             }
         }
         return s

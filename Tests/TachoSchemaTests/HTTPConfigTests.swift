@@ -27,6 +27,8 @@ import Testing
             idle_timeout = "10s"
             body_timeout = "1m"
             token_lifetime = "5m"
+            tls_cert = "/etc/tacho/cert.pem"
+            tls_key = "/etc/tacho/key.pem"
             """, file: nil)
         #expect(c.http.listen == "[::1]:8086")
         #expect(TachoConfig.listenAddress("[::1]:8086")?.host == "::1")
@@ -35,6 +37,7 @@ import Testing
         #expect(c.http.maxBody == "1MiB" && c.http.maxRowsPerRequest == 5000 && c.http.maxResultRows == 100)
         #expect(c.http.idleTimeout == "10s" && c.http.bodyTimeout == "1m" && c.http.tokenLifetime == "5m")
         #expect(c.http.hasTokens)
+        #expect(c.http.tlsCert == "/etc/tacho/cert.pem" && c.http.tlsKey == "/etc/tacho/key.pem")
         #expect(try TachoConfig.parse("", file: nil).http == HTTPSettings())
     }
 
@@ -56,6 +59,10 @@ import Testing
         ("idle_timeout = \"0\"", "idle_timeout"),
         ("body_timeout = \"500ms\"", "body_timeout"),
         ("token_lifetime = 900", "token_lifetime"),
+        // TLS needs both files: one alone is refused, naming the missing one.
+        ("tls_cert = \"/etc/tacho/cert.pem\"", "tls_key is missing"),
+        ("tls_key = \"/etc/tacho/key.pem\"", "tls_cert is missing"),
+        ("tls_cert = 443", "tls_cert"),
     ])
     func aBadValueIsRefusedAtItsLine(line: String, key: String) throws {
         let e = try #require(refused("[http]\n\(line)\n"), "\(line) was accepted")
