@@ -59,6 +59,9 @@ let package = Package(
         // group `tacho run --listen` stops gracefully without taking over the signals.
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.25.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        // Optional TLS of the HTTP front (`--tls-cert/--tls-key`, docs/HTTP.md "TLS"): already in the
+        // graph through hummingbird and async-http-client; named for the PEM loading in TachoHTTP.
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         .systemLibrary(
@@ -194,6 +197,11 @@ let package = Package(
                 // Writes are validated by the daemon's own readers before they enter the inbox.
                 "TachoIngest", "TachoLineProtocol", "TachoJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                // TLS on the server's HTTP channel (NIOSSL's BoringSSL), only when configured;
+                // HummingbirdCore names the channel builders it wraps.
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

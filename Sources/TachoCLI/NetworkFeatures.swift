@@ -26,6 +26,9 @@ package protocol NetworkFeatures: Sendable {
     /// `tacho run --listen`: the HTTP front inside the daemon (reads, and writes into its
     /// inbox), listening when this returns; `stop()` ends it gracefully.
     func daemonServer(_ options: DaemonServerOptions, wakeup: InboxWakeup, logger: Logger) throws -> any DaemonService
+    /// Reads and checks the TLS files `http` names (a PEM chain and its key), if any: an
+    /// error naming the file, thrown before `tacho run --listen` opens the store.
+    func checkTLS(_ http: HTTPSettings) throws
 }
 
 /// What `tacho run --listen` hands the HTTP front: resolved from flags, environment and the
@@ -41,7 +44,7 @@ package struct DaemonServerOptions: Sendable {
     package var lineInput: LineInputOptions
     /// The daemon's free-space floor (`--min-free`, `[store] min_free`).
     package var minFreeBytes: UInt64?
-    /// `[http]` of the config file.
+    /// `[http]` of the config file, `--tls-cert`/`--tls-key` applied.
     package var http: HTTPSettings
     /// The daemon's totals (for /metrics).
     package var counters: IngestCounters

@@ -38,7 +38,7 @@ struct RunCommand: ParsableCommand {
 
             Retention and compaction (see `tacho compact --help`): age retention runs about once a minute, the disk budget after every commit, compaction every --compact-every (first run a minute after start) on a background thread; the free-space floor pauses ingest (logged) until space is back. Age retention waits while the clock is more than --max-clock-lead ahead of the newest stored row, or for 10 minutes after the clock jumped (a box booting with a wrong clock deletes nothing).
 
-            HTTP (--listen HOST:PORT, or [http] listen in the config file; docs/HTTP.md): the read and write API is served beside the inbox, in this process. A write is answered once its body is durable in the inbox, and the daemon takes it at once. Tokens and limits come from [http]; without a token only a loopback address is served. On SIGINT/SIGTERM requests in flight finish.
+            HTTP (--listen HOST:PORT, or [http] listen in the config file; docs/HTTP.md): the read and write API is served beside the inbox, in this process. A write is answered once its body is durable in the inbox, and the daemon takes it at once. Tokens and limits come from [http]; without a token only a loopback address is served. With --tls-cert and --tls-key (or [http] tls_cert and tls_key) it serves HTTPS only. On SIGINT/SIGTERM requests in flight finish.
 
             A ready file is first renamed into <inbox>/.tacho-claimed/ (what is ingested is exactly what is moved out, even if a producer reuses the name); unfinished claims go back to the inbox when tacho run stops.
             """
@@ -61,6 +61,7 @@ struct RunCommand: ParsableCommand {
         "Serve the HTTP API on HOST:PORT beside the inbox: reads, and writes made durable in the inbox before they are acknowledged (docs/HTTP.md). Default: [http] listen of the config file, else no server.",
         valueName: "HOST:PORT"))
     var listen: String?
+    @OptionGroup(title: "TLS (with --listen)") var tls: TLSOptionGroup
 
     func run() throws {
         // The config's [http] listen also asks for the server: read the file first (reading
@@ -69,8 +70,12 @@ struct RunCommand: ParsableCommand {
         if let listenAt, TachoConfig.listenAddress(listenAt) == nil {
             throw ValidationError("--listen \(listenAt): expected HOST:PORT, like 127.0.0.1:8086")
         }
+        if tls.given && listenAt == nil { throw ValidationError("--tls-cert and --tls-key are for the HTTP server: give --listen too") }
         // Shipping and the HTTP server need tacho-net: in tacho this execs it with the same arguments.
         let network = ship.shipTo == nil && listenAt == nil ? nil : try Tacho.networkFeatures(for: ship.shipTo != nil ? "--ship-to" : "--listen")
+        // TLS files are checked (in tacho-net) before the store is opened or the inbox made.
+        let http = try tls.applied(to: storeOption.loadedConfig().config.http)
+        if listenAt != nil, let network { try network.checkTLS(http) }
         // Handlers first: a SIGTERM while the store opens or retention runs at start must stop
         // the daemon cleanly (exit 0), not kill it (the default action, exit 143).
         signal(SIGINT) { _ in stopFlag.stop() }
@@ -151,7 +156,7 @@ struct RunCommand: ParsableCommand {
             }
             let server = DaemonServerOptions(
                 listen: listenAt, storePath: storeOption.path, inbox: c.inbox, declarations: loaded.measurements,
-                lineInput: loaded.lineInput, minFreeBytes: minFree, http: loaded.config.http, counters: setup.counters)
+                lineInput: loaded.lineInput, minFreeBytes: minFree, http: http, counters: setup.counters)
             let httpLogger = log.logger("tacho.http")
             setup.listen = { try network.daemonServer(server, wakeup: $0, logger: httpLogger) }
         }

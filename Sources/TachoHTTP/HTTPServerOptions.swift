@@ -1,4 +1,5 @@
 import Logging
+import NIOSSL
 import TachoIngest
 import TachoSchema
 import TachoStore
@@ -54,6 +55,11 @@ public struct HTTPServerOptions: Sendable {
     /// Device logins and admin tokens (docs/HTTP.md "Auth"). nil: no token is asked for, and
     /// the server refuses to listen on anything but a loopback address. Default nil.
     public var auth: HTTPAuthOptions?
+    /// TLS on every connection (`HTTPTLS.serverConfiguration`: the PEM files of `--tls-cert`
+    /// and `--tls-key`); nil: plain HTTP. Default nil.
+    public var tls: TLSConfiguration?
+    /// `https` with TLS, else `http`: for the address a host prints.
+    public var scheme: String { tls == nil ? "http" : "https" }
     /// Request and query logging (never a token). Default: label `tacho.http`.
     public var logger = Logger(label: "tacho.http")
 

@@ -1,4 +1,6 @@
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import NIOCore
 import NIOPosix
@@ -65,15 +67,18 @@ public struct TachoHTTPServer: Sendable {
     public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws -> some ApplicationProtocol {
         try checkAddress()
         let logger = options.logger
+        let http1 = HTTPServerBuilder.http1(configuration: .init(
+            additionalChannelHandlers: [BodyDeadlineHandler(timeout: .seconds(Int64(options.bodyTimeoutSeconds)))],
+            idleTimeout: .seconds(Int64(options.idleTimeoutSeconds))))
+        // With TLS (docs/HTTP.md "TLS") NIOSSL's handler sits before the HTTP/1 handlers.
+        let server = try options.tls.map { try HTTPServerBuilder.tls(http1, tlsConfiguration: $0) } ?? http1
         return Application(
             router: await router(),
-            server: .http1(configuration: .init(
-                additionalChannelHandlers: [BodyDeadlineHandler(timeout: .seconds(Int64(options.bodyTimeoutSeconds)))],
-                idleTimeout: .seconds(Int64(options.idleTimeoutSeconds)))),
+            server: server,
             configuration: ApplicationConfiguration(address: .hostname(options.host, port: options.port), serverName: "tacho"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
-                logger.info("listening", metadata: ["address": "\(options.host):\(port)"])
+                logger.info("listening", metadata: ["address": "\(options.host):\(port)", "scheme": "\(options.scheme)"])
                 await onRunning(port)
             },
             logger: logger)

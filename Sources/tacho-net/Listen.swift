@@ -28,6 +28,7 @@ extension S3Features {
         try options.apply(o.http)
         options.onPublished = { wakeup.post($0) }
         options.ingestCounters = o.counters
+        let scheme = options.scheme
         let server = TachoHTTPServer(options: options)
         do {
             try server.checkAddress()
@@ -39,7 +40,7 @@ extension S3Features {
         let removed = server.removeStagedLeftovers()
         if removed > 0 { logger.notice("removed \(removed) unacknowledged write(s) left staged by a previous run") }
         return try RunningServer.start(server, logger: logger) { port in
-            printError("tacho run: listening on http://\(address.host):\(port)")
+            printError("tacho run: listening on \(scheme)://\(address.host):\(port)")
         }
     }
 }
@@ -63,6 +64,7 @@ extension HTTPServerOptions {
         }
         if let t = try seconds("idle_timeout", s.idleTimeout) { idleTimeoutSeconds = t }
         if let t = try seconds("body_timeout", s.bodyTimeout) { bodyTimeoutSeconds = t }
+        try applyTLS(s)
         guard s.hasTokens else { return }
         var a = HTTPAuthOptions()
         for d in s.adminTokenDigests {
@@ -77,6 +79,24 @@ extension HTTPServerOptions {
         }
         if let t = try seconds("token_lifetime", s.tokenLifetime) { a.tokenLifetimeSeconds = t }
         auth = a
+    }
+
+    /// The TLS files of `[http]` (flags applied), read and checked; none: plain HTTP. An
+    /// error names the file (exit 64).
+    mutating func applyTLS(_ s: HTTPSettings) throws {
+        guard let cert = s.tlsCert, let key = s.tlsKey else { return }
+        do {
+            try useTLS(certificate: cert, key: key)
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+}
+
+extension S3Features {
+    func checkTLS(_ http: HTTPSettings) throws {
+        var o = HTTPServerOptions(storePath: "")
+        try o.applyTLS(http)
     }
 }
 

@@ -15,6 +15,7 @@ extension S3Features {
         options.declarations = try command.declarations()
         options.logger = command.log.logger("tacho.http")
         try options.apply(command.httpSettings())
+        let scheme = options.scheme
         let server = TachoHTTPServer(options: options)
         do {
             try server.checkAddress()
@@ -26,7 +27,7 @@ extension S3Features {
         Task {
             do {
                 let app = try await server.application { port in
-                    printError("tacho serve: listening on http://\(address.host):\(port)")
+                    printError("tacho serve: listening on \(scheme)://\(address.host):\(port)")
                 }
                 try await app.runService()
             } catch {
