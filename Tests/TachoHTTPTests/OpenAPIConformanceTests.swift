@@ -7,11 +7,11 @@ import Testing
 /// operation of a real `tacho serve` and fails on a 5xx or on any answer the spec does not
 /// describe. A venv that cannot be made fails the test with the reason; it never skips.
 @Suite(.serialized) struct OpenAPIConformanceTests {
-    @Test func theServerAnswersOnlyWhatTheSpecDescribes() throws {
+    @Test func theServerAnswersOnlyWhatTheSpecDescribes() async throws {
         let store = try FixtureStore()
         let server = try ServeProcess(store: store.path)
         defer { server.stop() }
-        let r = try Self.check("http://127.0.0.1:\(server.port)")
+        let r = try await Self.checkOffPool("http://127.0.0.1:\(server.port)")
         #expect(r.status == 0, "tools/openapi-check found answers outside docs/openapi.yaml:\n\(r.output.suffix(6000))")
         // It did test something: every operation of the spec, with generated cases.
         #expect(r.output.contains("Tested: "), "\(r.output.suffix(2000))")
@@ -24,11 +24,7 @@ import Testing
         let dir = TempDir("tacho-openapi-run")
         try FileManager.default.createDirectory(atPath: dir.path + "/inbox", withIntermediateDirectories: true)
         let daemon = try await ListeningDaemon(store: dir.path + "/store", inbox: dir.path + "/inbox", log: dir.path + "/log")
-        let url = "http://127.0.0.1:\(daemon.port)"
-        // schemathesis runs for seconds: off the cooperative pool, which other suites share.
-        let r = try await withCheckedThrowingContinuation { (c: CheckedContinuation<(status: Int32, output: String), any Error>) in
-            Thread.detachNewThread { c.resume(with: Result { try Self.check(url) }) }
-        }
+        let r = try await Self.checkOffPool("http://127.0.0.1:\(daemon.port)")
         await daemon.stop()
         #expect(r.status == 0, "tools/openapi-check found answers outside docs/openapi.yaml:\n\(r.output.suffix(6000))")
         #expect(r.output.contains("Tested: ") && !r.output.contains("Tested: 0"), "\(r.output.suffix(2000))")
@@ -36,7 +32,7 @@ import Testing
 
     /// The check can fail: a server that is not Tacho (Python's file server: HTML 404s,
     /// 501 for POST) is refused, so a pass above means something.
-    @Test func aServerOutsideTheSpecFailsTheCheck() throws {
+    @Test func aServerOutsideTheSpecFailsTheCheck() async throws {
         let dir = TempDir("tacho-openapi")
         let port = try freePort()
         let stub = Process()
@@ -51,13 +47,19 @@ import Testing
             kill(stub.processIdentifier, SIGKILL)
             stub.waitUntilExit()
         }
-        try #require(waitUntil(10) { (try? connects(port)) == true }, "python3 -m http.server did not start")
-        let r = try Self.check("http://127.0.0.1:\(port)", maxExamples: 5)
+        try #require(await eventually(10) { (try? connects(port)) == true }, "python3 -m http.server did not start")
+        let r = try await Self.checkOffPool("http://127.0.0.1:\(port)", maxExamples: 5)
         #expect(r.status != 0, "the check passed a server the spec does not describe:\n\(r.output.suffix(3000))")
         // Its 501s and HTML answers are named as such.
         for failure in ["Server error", "Undocumented Content-Type", "Undocumented status code"] {
             #expect(r.output.contains(failure), "no \(failure) failure reported:\n\(r.output.suffix(3000))")
         }
+    }
+
+    /// `check` on a thread of its own: schemathesis runs for seconds, and a test blocking a
+    /// thread of the cooperative pool starves the in-process servers of other suites.
+    static func checkOffPool(_ url: String, maxExamples: Int = 20) async throws -> (status: Int32, output: String) {
+        try await onThread { Result { try check(url, maxExamples: maxExamples) } }.get()
     }
 
     /// `tools/openapi-check URL`: exit status and everything it printed.
@@ -84,23 +86,20 @@ import Testing
 
 /// A port nothing listens on now (bound and released).
 func freePort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw HarnessError("socket: \(errno)") }
-    defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    addr.sin_port = 0
-    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &addr) { p in
-        p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
+    try withLoopbackSocket(port: 0) { fd, addr in
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        guard bind(fd, addr, len) == 0, getsockname(fd, addr, &len) == 0 else { throw HarnessError("bind: \(errno)") }
+        return Int(UInt16(bigEndian: addr.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_port }))
     }
-    guard bound else { throw HarnessError("bind: \(errno)") }
-    return Int(UInt16(bigEndian: addr.sin_port))
 }
 
 /// Whether a TCP connection to 127.0.0.1:`port` succeeds.
 func connects(_ port: Int) throws -> Bool {
+    try withLoopbackSocket(port: port) { fd, addr in connect(fd, addr, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+}
+
+/// A TCP socket and the address 127.0.0.1:`port`, for `body`; the socket is closed after.
+func withLoopbackSocket<R>(port: Int, _ body: (Int32, UnsafeMutablePointer<sockaddr>) throws -> R) throws -> R {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { throw HarnessError("socket: \(errno)") }
     defer { close(fd) }
@@ -108,7 +107,7 @@ func connects(_ port: Int) throws -> Bool {
     addr.sin_family = sa_family_t(AF_INET)
     addr.sin_addr.s_addr = inet_addr("127.0.0.1")
     addr.sin_port = UInt16(port).bigEndian
-    return withUnsafeMutablePointer(to: &addr) { p in
-        p.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+    return try withUnsafeMutablePointer(to: &addr) { p in
+        try p.withMemoryRebound(to: sockaddr.self, capacity: 1) { try body(fd, $0) }
     }
 }

@@ -122,21 +122,7 @@ import TachoTestSupport
     /// A row that moves to another group by identity replacement leaves a tombstone in the
     /// group it left (the recompute path), and the merge path keeps adding to the new group.
     @Test func replacementMovesARowBetweenGroups() throws {
-        let config = """
-            [[measurement]]
-            name = "m"
-            records = "rows[]"
-            files = { prefixes = ["m_"] }
-            vehicle = { keys = ["vehicle_id"] }
-            time = { key = "time" }
-            identity = ["kind"]
-            fields = [
-              { name = "kind", type = "string" },
-              { name = "v", type = "int64" },
-              { name = "f", type = "float64", required = false },
-            ]
-            rollups = [{ every = "1h", by = ["v"], fns = ["count"] }]
-            """
+        let config = P.config(rollups: #"[{ every = "1h", by = ["v"], fns = ["count"] }]"#)
         let c = try TachoConfig.parse(config, file: nil, includeDefaults: false)
         let d = try #require(c.measurement(named: "m"))
         let maintainer = RollupMaintainer(declarations: [d])

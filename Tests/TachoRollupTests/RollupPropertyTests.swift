@@ -11,7 +11,9 @@ import TachoTestSupport
 /// failed at their crash points (the store is then as before the commit) and the writer
 /// reopened in between (docs/ARCHITECTURE.md "Rollups").
 @Suite struct RollupPropertyTests {
-    static let config = """
+    /// The measurement every rollup test declares, with `rollups` (a TOML array) as its rollups.
+    static func config(rollups: String) -> String {
+        """
         [[measurement]]
         name = "m"
         records = "rows[]"
@@ -24,12 +26,17 @@ import TachoTestSupport
           { name = "v", type = "int64" },
           { name = "f", type = "float64", required = false },
         ]
-        rollups = [
+        rollups = \(rollups)
+        """
+    }
+
+    static let config = config(rollups: """
+        [
           { every = "15m", by = ["kind"], of = ["v", "f"], fns = ["count", "sum", "min", "max", "first", "last"] },
           { every = "1h", name = "hourly", of = ["f"], fns = ["sum", "last"] },
           { every = "1d", by = ["kind"], fns = ["count"] },
         ]
-        """
+        """)
 
     struct Fixture {
         let declaration: MeasurementDeclaration

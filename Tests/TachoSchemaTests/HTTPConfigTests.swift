@@ -6,15 +6,6 @@ import Testing
 @Suite struct HTTPConfigTests {
     static let digest = "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8"
 
-    func refused(_ text: String) -> ConfigError? {
-        do {
-            _ = try TachoConfig.parse(text, file: "/etc/tacho.toml")
-            return nil
-        } catch {
-            return error
-        }
-    }
-
     @Test func everyKeyIsRead() throws {
         let c = try TachoConfig.parse("""
             [http]

@@ -20,15 +20,6 @@ import Testing
         """
     }
 
-    func refused(_ text: String) -> ConfigError? {
-        do {
-            _ = try TachoConfig.parse(text, file: "/etc/tacho.toml")
-            return nil
-        } catch {
-            return error
-        }
-    }
-
     @Test(arguments: [
         (measurement(fields: #"{ name = "x", type = "int32" }"#), ConfigError.Problem.unknownType("int32"), "x"),
         (measurement(fields: #"{ name = "x", type = "int64" }, { name = "x", type = "string" }"#), .duplicateColumn("x"), "x"),
@@ -174,5 +165,16 @@ extension String {
         var s = self
         s.replaceSubrange(r, with: b)
         return s
+    }
+}
+
+/// The error `TachoConfig.parse` refuses `text` with (as the file /etc/tacho.toml), or nil when
+/// it accepts it. Shared by the config suites.
+func refused(_ text: String) -> ConfigError? {
+    do {
+        _ = try TachoConfig.parse(text, file: "/etc/tacho.toml")
+        return nil
+    } catch {
+        return error
     }
 }

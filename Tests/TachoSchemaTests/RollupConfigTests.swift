@@ -10,15 +10,6 @@ import Testing
             fields: #"{ name = "kind", type = "string" }, { name = "v", type = "float64" }, { name = "tags", type = "string_list" }"#)
     }
 
-    func refused(_ text: String) -> ConfigError? {
-        do {
-            _ = try TachoConfig.parse(text, file: "/etc/tacho.toml")
-            return nil
-        } catch {
-            return error
-        }
-    }
-
     @Test func aRollupIsRead() throws {
         let c = try TachoConfig.parse(
             Self.measurement(#"{ every = "15m", by = ["kind"], of = ["v"], fns = ["sum", "max", "last"], retention = "400d" }"#), file: nil)
