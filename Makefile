@@ -53,9 +53,13 @@ test-deps:
 
 ## test: the whole test suite (unit, property, crash and end-to-end tests; the package test
 ## installs the static binary's .deb in a Debian root without Swift)
+## The HTTP suites run in a test process of their own: their servers and clients run on Swift's
+## cooperative pool (one thread per core), which the other suites' synchronous tests block while
+## they wait for child processes; on 2 cores that starved them into timeouts in full runs.
 test: deps test-deps static
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	$(SWIFT) test --skip-build --skip TachoHTTPTests
+	$(SWIFT) test --skip-build --filter TachoHTTPTests
 
 ## bench: generate >= 1 M rows, ingest, query; prints one JSON object
 bench: deps
