@@ -16,15 +16,6 @@ struct RunResult {
     var stderr: String
 }
 
-/// This process's environment without any TACHO_* variable (a child gets only the settings
-/// its test names), plus `env`.
-func childEnvironment(_ env: [String: String] = [:]) -> [String: String] {
-    var e = ProcessInfo.processInfo.environment
-    for k in e.keys where k.hasPrefix("TACHO_") { e.removeValue(forKey: k) }
-    for (k, v) in env { e[k] = v }
-    return e
-}
-
 /// Runs `tacho args…` to completion.
 @discardableResult
 func tacho(_ args: [String], env: [String: String] = [:], cwd: String? = nil) throws -> RunResult {

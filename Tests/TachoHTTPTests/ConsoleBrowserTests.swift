@@ -353,10 +353,7 @@ final class ServeProcess: @unchecked Sendable {
     init(store: String) throws {
         process.executableURL = URL(fileURLWithPath: builtProduct("tacho"))
         process.arguments = ["serve", "--store", store, "--listen", "127.0.0.1:0"]
-        var env = ProcessInfo.processInfo.environment
-        for k in env.keys where k.hasPrefix("TACHO_") { env.removeValue(forKey: k) }
-        env["TACHO_CONFIG"] = ""
-        process.environment = env
+        process.environment = childEnvironment(["TACHO_CONFIG": ""])
         let err = Pipe()
         process.standardError = err
         process.standardOutput = FileHandle.nullDevice

@@ -97,10 +97,7 @@ func tacho(_ args: [String]) throws -> String {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: builtProduct("tacho"))
     p.arguments = args
-    var env = ProcessInfo.processInfo.environment
-    for k in env.keys where k.hasPrefix("TACHO_") { env.removeValue(forKey: k) }
-    env["TACHO_CONFIG"] = ""
-    p.environment = env
+    p.environment = childEnvironment(["TACHO_CONFIG": ""])
     let out = Pipe()
     p.standardOutput = out
     p.standardError = FileHandle.nullDevice

@@ -211,10 +211,7 @@ final class ListeningDaemon {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: builtProduct("tacho"))
         p.arguments = ["run", "--store", store, "--inbox", inbox, "--compact-every", "0"] + (listen ? ["--listen", "127.0.0.1:0"] : []) + extra
-        var env = ProcessInfo.processInfo.environment
-        for k in env.keys where k.hasPrefix("TACHO_") { env.removeValue(forKey: k) }
-        env["TACHO_CONFIG"] = ""
-        p.environment = env
+        p.environment = childEnvironment(["TACHO_CONFIG": ""])
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         p.standardError = handle
         p.standardOutput = handle

@@ -38,10 +38,7 @@ import Testing
             _ = FileManager.default.createFile(atPath: log, contents: nil)
             process.executableURL = URL(fileURLWithPath: builtProduct("tacho"))
             process.arguments = args
-            var env = ProcessInfo.processInfo.environment
-            for k in env.keys where k.hasPrefix("TACHO_") { env.removeValue(forKey: k) }
-            env["TACHO_CONFIG"] = ""
-            process.environment = env
+            process.environment = childEnvironment(["TACHO_CONFIG": ""])
             let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
             process.standardError = handle
             process.standardOutput = handle

@@ -57,3 +57,12 @@ public func builtProduct(_ name: String) -> String {
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     return root.appendingPathComponent(".build/debug/\(name)").path
 }
+
+/// This process's environment without any TACHO_* variable (a child gets only the settings
+/// its test names), plus `env`.
+public func childEnvironment(_ env: [String: String] = [:]) -> [String: String] {
+    var e = ProcessInfo.processInfo.environment
+    for k in e.keys where k.hasPrefix("TACHO_") { e.removeValue(forKey: k) }
+    for (k, v) in env { e[k] = v }
+    return e
+}
