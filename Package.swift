@@ -362,7 +362,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TachoIngestTests",
-            dependencies: ["TachoIngest", "TachoStore", "TachoFaults", "TachoFormat", "TachoJSON", "TachoTestSupport"],
+            dependencies: ["TachoIngest", "TachoStore", "TachoFaults", "TachoFormat", "TachoJSON", "TachoLineProtocol", "TachoSchema", "TachoTestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -120,7 +120,16 @@ public enum TachoDaemon {
         let enforcer = RetentionEnforcer(
             policy: policy, logger: logger, compaction: compaction, environment: writer.environment, freeBytes: setup.freeBytes)
         enforcer.shipped = keepUntilShipped
-        return StoreMaintenance(
+        let maintenance = StoreMaintenance(
             writer: writer, retention: enforcer, compaction: compaction, compactEvery: setup.compactEverySeconds, logger: logger)
+        let counters = setup.counters
+        maintenance.onRunEnded = { failure, seconds, bytesIn, bytesOut in
+            if failure != nil {
+                counters.compactionFailed()
+            } else {
+                counters.compacted(seconds: seconds, bytesIn: bytesIn, bytesOut: bytesOut)
+            }
+        }
+        return maintenance
     }
 }

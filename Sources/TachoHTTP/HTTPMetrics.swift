@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 import Hummingbird
 import Metrics
 import Prometheus
@@ -23,11 +24,33 @@ final class HTTPMetrics: Sendable {
     /// One answered request: counted by route, method and status; its time (until the last
     /// byte of the body was written) in the route's histogram.
     func request(route: String, method: String, status: Int, nanoseconds: UInt64) {
-        Counter(label: "tacho_http_requests_total", dimensions: [("route", route), ("method", method), ("status", String(status))],
-                factory: factory).increment()
-        Metrics.Timer(label: "tacho_http_request_duration_seconds", dimensions: [("route", route), ("method", method)],
-                      factory: factory).recordNanoseconds(Int64(clamping: nanoseconds))
+        let key = RouteKey(route: route, method: method, status: status)
+        let handles = routes.withLock { $0[key] } ?? {
+            let h = RouteHandles(
+                count: Metrics.Counter(label: "tacho_http_requests_total", dimensions: [("route", route), ("method", method), ("status", String(status))],
+                               factory: factory),
+                time: Metrics.Timer(label: "tacho_http_request_duration_seconds", dimensions: [("route", route), ("method", method)],
+                                    factory: factory))
+            routes.withLock { $0[key] = h }
+            return h
+        }()
+        handles.count.increment()
+        handles.time.recordNanoseconds(Int64(clamping: nanoseconds))
     }
+
+    /// The series of one route, method and status, made once (making one looks it up in the
+    /// registry by label and dimensions: most of a small request's bookkeeping).
+    private struct RouteKey: Hashable {
+        var route: String
+        var method: String
+        var status: Int
+    }
+    private struct RouteHandles: @unchecked Sendable {
+        // swift-metrics' handles are thread-safe classes (not marked Sendable).
+        let count: Metrics.Counter
+        let time: Metrics.Timer
+    }
+    private let routes = Mutex<[RouteKey: RouteHandles]>([:])
 
     /// Rows accepted by a write (durable in the inbox).
     func rowsWritten(measurement: String, rows: Int) {
@@ -145,6 +168,15 @@ enum DaemonMetrics {
         out += "tacho_ingest_commit_duration_seconds_bucket{le=\"+Inf\"} \(s.commitSeconds.count)\n"
         out += "tacho_ingest_commit_duration_seconds_sum \(s.commitSeconds.sum)\n"
         out += "tacho_ingest_commit_duration_seconds_count \(s.commitSeconds.count)\n"
+        family("tacho_compaction_runs_total", "counter", "Scheduled compactions of tacho run, by result (ok: published; failed: the store is unchanged).")
+        out += "tacho_compaction_runs_total{result=\"ok\"} \(s.compactions.runs)\n"
+        out += "tacho_compaction_runs_total{result=\"failed\"} \(s.compactions.failures)\n"
+        family("tacho_compaction_seconds_total", "counter", "Time the published compactions took.")
+        out += "tacho_compaction_seconds_total \(s.compactions.seconds)\n"
+        family("tacho_compaction_input_bytes_total", "counter", "Segment bytes the published compactions rewrote.")
+        out += "tacho_compaction_input_bytes_total \(s.compactions.bytesIn)\n"
+        family("tacho_compaction_output_bytes_total", "counter", "Segment bytes the published compactions wrote in their place.")
+        out += "tacho_compaction_output_bytes_total \(s.compactions.bytesOut)\n"
         if let backlog {
             family("tacho_inbox_backlog_files", "gauge", "Files waiting in the inbox (claimed ones included).")
             out += "tacho_inbox_backlog_files \(backlog)\n"

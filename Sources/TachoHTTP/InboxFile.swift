@@ -24,11 +24,22 @@ struct InboxFile {
     /// Writes `bytes` to the staged file and fsyncs it.
     /// REQUIRES: nothing staged under this name (names are unique: `InboxNames`).
     func stage(_ bytes: [UInt8]) throws {
+        try stage([bytes])
+    }
+
+    /// Writes `pieces` one after another to the staged file and fsyncs it (a group commit's
+    /// joined line-protocol bodies: each piece ends with a newline).
+    func stage(_ pieces: [[UInt8]]) throws {
         try files.createDirectory(inbox)
         try files.createDirectory(inbox + "/" + Self.stagingDirectory)
         let fd = try files.createFile(stagedPath)
         do {
-            try bytes.withUnsafeBytes { try files.write(fd, $0, path: stagedPath) }
+            for bytes in pieces where !bytes.isEmpty {
+                try bytes.withUnsafeBytes { try files.write(fd, $0, path: stagedPath) }
+                if bytes.last != 0x0A {
+                    try [UInt8(0x0A)].withUnsafeBytes { try files.write(fd, $0, path: stagedPath) }
+                }
+            }
             try files.sync(fd, path: stagedPath)
         } catch {
             try? files.close(fd, path: stagedPath)
@@ -41,9 +52,19 @@ struct InboxFile {
     /// returns, the file survives a crash under its published name.
     /// REQUIRES: `stage` returned.
     func publish() throws {
+        try rename()
+        try Self.syncDirectories(inbox: inbox, files: files)
+    }
+
+    /// Renames the staged file into the inbox; durable once `syncDirectories` returns.
+    func rename() throws {
         try files.rename(stagedPath, to: publishedPath)
+    }
+
+    /// fsyncs the inbox and its staging directory: every rename before it is durable.
+    static func syncDirectories(inbox: String, files: any StoreFileSystem) throws {
         try files.syncDirectory(inbox)
-        try files.syncDirectory(inbox + "/" + Self.stagingDirectory)
+        try files.syncDirectory(inbox + "/" + stagingDirectory)
     }
 
     /// Removes the staged file (a refused body).

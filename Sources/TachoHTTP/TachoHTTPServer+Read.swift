@@ -1,4 +1,5 @@
 import Hummingbird
+import Synchronization
 import TachoFormat
 import TachoOutput
 import TachoQuery
@@ -104,15 +105,19 @@ extension TachoHTTPServer {
         let vehicles = q.list("vehicle")
         let wanted = try access.scope(vehicles.isEmpty ? nil : Set(bytesOf: vehicles))
         let declarations = options.declarations
-        let bytes = try await onPool { [snapshots] in
+        let key = LatestAnswers.Key(measurement: name, format: format, vehicles: wanted.map { $0.sorted() })
+        if let snap = snapshots.current(), let bytes = latestAnswers.kept(on: snap, key, at: at) { return ok(bytes, format) }
+        let bytes = try await onPool { [snapshots, latestAnswers] in
             let snap = try snapshots.open()
-            let m = try ReadScope(snap, declarations: declarations).measurement(name)
-            if m.id == Measurement.status.id && m.name == Measurement.status.name {
-                let rows = try LatestQuery(vehicles: wanted, at: at).run(on: snap)
-                return RowPrinter.encode(format, columns: QueryRows.statusColumns, rows: rows.map(QueryRows.cells))
+            return try latestAnswers.answer(on: snap, key, at: at) {
+                let m = try ReadScope(snap, declarations: declarations).measurement(name)
+                if m.id == Measurement.status.id && m.name == Measurement.status.name {
+                    let rows = try LatestQuery(vehicles: wanted, at: at).run(on: snap)
+                    return RowPrinter.encode(format, columns: QueryRows.statusColumns, rows: rows.map(QueryRows.cells))
+                }
+                let rows = try LatestRowQuery(m, vehicles: wanted, at: at).run(on: snap)
+                return RowPrinter.encode(format, columns: QueryRows.columns(of: m), rows: rows.map(QueryRows.cells))
             }
-            let rows = try LatestRowQuery(m, vehicles: wanted, at: at).run(on: snap)
-            return RowPrinter.encode(format, columns: QueryRows.columns(of: m), rows: rows.map(QueryRows.cells))
         }
         return ok(bytes, format)
     }
@@ -228,5 +233,54 @@ extension APIError {
         var h = headers
         h[.contentType] = "application/json"
         return Response(status: status, headers: h, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}
+
+/// Answers of `GET /api/v1/latest/{m}` kept for the snapshot they were read from (the one
+/// `SnapshotSource` hands every request until the next commit): a dashboard polling the fleet's
+/// latest status costs one query per commit, not one per request. An answer is kept and reused
+/// only without `at` or when `at` is at or after every row of the snapshot: "each vehicle's
+/// newest row at or before `at`" is then the same for any such `at`.
+final class LatestAnswers: Sendable {
+    struct Key: Hashable, Sendable {
+        var measurement: String
+        var format: OutputFormat
+        /// The vehicles asked for (sorted), nil for all.
+        var vehicles: [ByteString]?
+    }
+
+    private struct Entry {
+        let snapshot: Snapshot
+        /// The newest row time of the snapshot's segments.
+        let newest: Int64
+        var answers: [Key: [UInt8]] = [:]
+    }
+
+    /// The most answers kept for one snapshot (distinct measurement, format, vehicles).
+    static let capacity = 64
+    private let state = Mutex<Entry?>(nil)
+
+    /// The answer kept for `key` on `snap`, if any and if `at` allows it.
+    func kept(on snap: Snapshot, _ key: Key, at: Int64?) -> [UInt8]? {
+        state.withLock { e in
+            guard let e, e.snapshot === snap, at.map({ $0 >= e.newest }) ?? true else { return nil }
+            return e.answers[key]
+        }
+    }
+
+    func answer(on snap: Snapshot, _ key: Key, at: Int64?, compute: () throws -> [UInt8]) throws -> [UInt8] {
+        let newest: Int64 = state.withLock { e in
+            if let e, e.snapshot === snap { return e.newest }
+            return snap.manifest.segments.reduce(Int64.min) { max($0, $1.maxTime) }
+        }
+        let reusable = at.map { $0 >= newest } ?? true
+        if reusable, let hit = state.withLock({ e in e?.snapshot === snap ? e?.answers[key] : nil }) { return hit }
+        let bytes = try compute()
+        guard reusable else { return bytes }
+        state.withLock { e in
+            if e == nil || e?.snapshot !== snap { e = Entry(snapshot: snap, newest: newest) }
+            if let n = e?.answers.count, n < Self.capacity { e?.answers[key] = bytes }
+        }
+        return bytes
     }
 }

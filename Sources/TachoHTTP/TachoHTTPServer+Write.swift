@@ -8,7 +8,8 @@ import TachoStore
 
 /// The write API (docs/HTTP.md "Writing"): a body is validated by the readers the daemon
 /// reads files with, then written into the inbox as one file (`InboxFile`) before the answer:
-/// a 2xx means the rows are durable in the inbox, which the daemon ingests exactly once. A
+/// a 2xx means the rows are durable in the inbox, which the daemon ingests exactly once.
+/// Concurrent bodies share their fsyncs (`InboxCommitter`, a group commit). A
 /// body is taken whole or not at all: any unparseable line or failing record refuses it, and
 /// nothing is written.
 extension TachoHTTPServer {
@@ -33,13 +34,13 @@ extension TachoHTTPServer {
         let ndjson = ["application/x-ndjson", "application/ndjson", "application/jsonl"].contains(type)
         let body = try await collectBody(request)
         let received = StoreClock.system.wallMicros()
-        let file = InboxFile(inbox: inbox, name: names.next(prefix: d.files.prefixes.first ?? "", receivedMicros: received,
-                                                             ext: ndjson ? "ndjson" : "json"), files: options.files)
-        let report = try await onPool { [self] in try accept(body, as: file, expecting: name, access: access) }
-        options.logger.info("write accepted", metadata: ["file": "\(file.name)", "rows": "\(report.rows)"])
-        metrics.rowsWritten(measurement: name, rows: report.rows)
+        let fileName = names.next(prefix: d.files.prefixes.first ?? "", receivedMicros: received, ext: ndjson ? "ndjson" : "json")
+        let (report, _) = try await onPool { [self] in try accept(body, name: fileName, expecting: d.name, access: access) }
+        let file = try await committer(inbox).commit(.init(name: fileName, bytes: body, joinable: false))
+        options.logger.info("write accepted", metadata: ["file": "\(file)", "rows": "\(report.rows)"])
+        metrics.rowsWritten(measurement: d.name, rows: report.rows)
         let bytes = RowPrinter.encode(.ndjson, columns: ["measurement", "rows", "file"],
-                                      rows: [[.text(name), .int(Int64(report.rows)), .text(file.name)]])
+                                      rows: [[.text(d.name), .int(Int64(report.rows)), .text(file)]])
         return Response(status: .accepted, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
@@ -60,9 +61,10 @@ extension TachoHTTPServer {
         let received = StoreClock.system.wallMicros()
         let lines = try normalize(body, precision: precision, receivedNanos: received &* 1000)
         guard !lines.isEmpty else { return Response(status: .noContent) }
-        let file = InboxFile(inbox: inbox, name: names.next(prefix: "", receivedMicros: received, ext: "lp"), files: options.files)
-        let report = try await onPool { [self] in try accept(lines, as: file, expecting: nil, access: access) }
-        options.logger.info("write accepted", metadata: ["file": "\(file.name)", "rows": "\(report.rows)"])
+        let fileName = names.next(prefix: "", receivedMicros: received, ext: "lp")
+        let (report, joinable) = try await onPool { [self] in try accept(lines, name: fileName, expecting: nil, access: access) }
+        let file = try await committer(inbox).commit(.init(name: fileName, bytes: lines, joinable: joinable))
+        options.logger.info("write accepted", metadata: ["file": "\(file)", "rows": "\(report.rows)"])
         for (m, rows) in report.rowsByMeasurement { metrics.rowsWritten(measurement: m, rows: rows) }
         return Response(status: .noContent)
     }
@@ -98,6 +100,10 @@ extension TachoHTTPServer {
     /// with the lines' line:column).
     func normalize(_ body: [UInt8], precision: LinePrecision, receivedNanos: Int64) throws(APIError) -> [UInt8] {
         let target = options.lineInput.precision
+        // The common case (Telegraf, the client libraries): the daemon's precision and a
+        // timestamp on every line. The body is then stored as sent — the bytes validated are
+        // the bytes the daemon reads — and only scanned here.
+        if precision == target && Self.hasEveryTimestamp(body, precision: precision) { return body }
         let stamp = receivedNanos - receivedNanos % target.nanosecondsPerUnit
         let parser = LineProtocolParser(bytes: body, options: LineProtocolOptions(precision: precision))
         var writer = LineProtocolWriter(precision: target)
@@ -130,33 +136,44 @@ extension TachoHTTPServer {
         return writer.bytes
     }
 
-    /// Stages `bytes` as `file`, reads it back with the daemon's readers, and publishes it
-    /// into the inbox only when every record is valid (and, for a document, of `expecting`).
-    /// Runs on the thread pool.
-    func accept(_ bytes: [UInt8], as file: InboxFile, expecting: String?, access: Access) throws -> Accepted {
-        try file.stage(bytes)
-        let report: Accepted
-        do {
-            let (r, vehicles, rows) = try validate(file.stagedPath, expecting: expecting)
-            try access.checkWrite(vehicles)
-            report = Accepted(rows: r.rows, rowsByMeasurement: rows)
-        } catch {
-            file.discard()
-            throw error
+    /// Whether every line of `body` parses and carries a timestamp (a body with no point
+    /// does not: the full path answers it).
+    static func hasEveryTimestamp(_ body: [UInt8], precision: LinePrecision) -> Bool {
+        let parser = LineProtocolParser(bytes: body, options: LineProtocolOptions(precision: precision))
+        var p = LinePoint()
+        var points = 0
+        while true {
+            guard let outcome = try? parser.next(into: &p) else { return false }
+            switch outcome {
+            case .end: return points > 0
+            case .rejected: return false
+            case .point:
+                guard p.timestamp != nil else { return false }
+                points += 1
+            }
         }
-        do {
-            try file.publish()
-        } catch {
-            file.discard()
-            throw APIError(.internalServerError, "the body could not be written into the inbox: \(error)")
-        }
-        options.onPublished?(file.name)
-        return report
     }
 
-    /// The staged file read as the daemon will read it: its declarations (and, for line
-    /// protocol, the measurements its lines would create), on the store's catalog.
-    func validate(_ path: String, expecting: String?) throws -> (FileReport, vehicles: Set<String>, rows: [String: Int]) {
+    /// Reads `bytes` as the daemon will read the file `name` and checks the request may write
+    /// its vehicles; the body is then handed to the group commit (`InboxCommitter`). Returns
+    /// what the body holds and whether it may share a file with other line-protocol bodies.
+    /// Runs on the thread pool.
+    func accept(_ bytes: [UInt8], name: String, expecting: String?, access: Access) throws -> (Accepted, joinable: Bool) {
+        let (r, vehicles, rows, joinable) = try validate(bytes, name: name, expecting: expecting)
+        try access.checkWrite(vehicles)
+        return (Accepted(rows: r.rows, rowsByMeasurement: rows), joinable)
+    }
+
+    /// The group commit of `inbox` (one per server).
+    func committer(_ inbox: String) throws(APIError) -> InboxCommitter {
+        guard let c = inboxCommitter else { throw APIError(.notFound, "this server is read-only (no inbox)") }
+        return c
+    }
+
+    /// The body read as the daemon will read it under the name `name`: its declarations (and,
+    /// for line protocol, the measurements its lines would create), on the store's catalog.
+    /// `joinable`: line protocol that declares nothing the catalog lacks (`InboxCommitter.Body`).
+    func validate(_ bytes: [UInt8], name path: String, expecting: String?) throws -> (FileReport, vehicles: Set<String>, rows: [String: Int], joinable: Bool) {
         var catalog = Catalog.builtIn
         var options = ReaderOptions()
         if let snap = try? snapshots.open() {
@@ -165,10 +182,14 @@ extension TachoHTTPServer {
             options.partitionWidth = snap.manifest.partitionWidth
         }
         var declarations = self.options.declarations
+        var joinable = false
         if LineProtocolSchemas.isLineProtocol(path) {
-            declarations += LineProtocolSchemas.discover(
-                paths: [path], declared: Set(declarations.map(\.name)), options: self.options.lineInput, catalog: catalog,
-                files: self.options.files)
+            let discovered = LineProtocolSchemas.discover(
+                bytes: bytes, declared: Set(declarations.map(\.name)), options: self.options.lineInput, catalog: catalog)
+            joinable = discovered.allSatisfy { d in
+                catalog.measurement(named: d.name).map { $0.columns.count == d.fields.count } ?? false
+            }
+            declarations += discovered
         }
         let scope = ReadScope(catalog: catalog, declarations: declarations)
         options.layouts = try RecordLayout.layouts(declarations.filter { scope.catalog.measurement(named: $0.name) != nil }, catalog: scope.catalog)
@@ -178,7 +199,7 @@ extension TachoHTTPServer {
         var vehicles = Set<String>()
         var rows: [String: Int] = [:]
         do {
-            report = try TelemetryReader(options: options).read(path: path) { batch in
+            report = try TelemetryReader(options: options).read(bytes: bytes, path: path) { batch in
                 rows[batch.measurement.name, default: 0] += batch.count
                 for i in Set(batch.vehicles) where Int(i) < batch.dictionary.count { vehicles.insert(batch.dictionary[Int(i)]) }
             }
@@ -206,7 +227,7 @@ extension TachoHTTPServer {
         guard report.rows <= self.options.maxRowsPerRequest else {
             throw APIError(.contentTooLarge, "\(report.rows) rows in one request, more than \(self.options.maxRowsPerRequest) (maxRowsPerRequest); split it")
         }
-        return (report, vehicles, rows)
+        return (report, vehicles, rows, joinable)
     }
 }
 

@@ -4,6 +4,7 @@ import HummingbirdTLS
 import Logging
 import NIOCore
 import NIOPosix
+import Synchronization
 import TachoStore
 #if canImport(Glibc)
 import Glibc
@@ -17,13 +18,22 @@ public struct TachoHTTPServer: Sendable {
     public let options: HTTPServerOptions
     let snapshots: SnapshotSource
     let pool: NIOThreadPool
-    let names = InboxNames(pid: getpid())
+    let names: InboxNames
     let metrics = HTTPMetrics()
+    let latestAnswers = LatestAnswers()
+    /// The group commit of write bodies into the inbox; nil without an inbox (read-only).
+    let inboxCommitter: InboxCommitter?
 
     public init(options: HTTPServerOptions) {
         self.options = options
-        snapshots = SnapshotSource(path: options.storePath, logger: options.logger)
-        pool = NIOThreadPool.singleton
+        snapshots = SnapshotSource(path: options.storePath, logger: options.logger, files: options.files)
+        let pool = NIOThreadPool.singleton
+        let names = InboxNames(pid: getpid())
+        self.pool = pool
+        self.names = names
+        inboxCommitter = options.inboxPath.map {
+            InboxCommitter(inbox: $0, files: options.files, names: names, pool: pool, onPublished: options.onPublished)
+        }
     }
 
     /// The routes, for a host that adds its own or for hummingbird's test client.
@@ -105,18 +115,62 @@ public struct TachoHTTPServer: Sendable {
     }
 }
 
-/// Opens the newest snapshot of the store for each request, through one segment-handle cache
-/// shared by all of them (a segment is opened once, not per request).
-struct SnapshotSource: Sendable {
+/// The newest snapshot of the store for each request, through one segment-handle cache shared
+/// by all of them (a segment is opened once, not per request).
+///
+/// A snapshot is reused by the requests that follow while MANIFEST is the same file (a commit
+/// replaces it by a rename: a new inode, size and time) and for at most `maxReuseMicros`:
+/// opening one reads MANIFEST and the catalog and pins every segment, which is most of a
+/// small read's cost (`GET /api/v1/latest/status`). A request sees every commit published
+/// before its MANIFEST check, as with a snapshot of its own. The reused snapshot pins its
+/// files until the next request after a commit (or after `maxReuseMicros`) replaces it.
+final class SnapshotSource: Sendable {
     let path: String
     let cache = SegmentHandleCache()
     let logger: Logger
+    let files: any StoreFileSystem
+    let maxReuseMicros: Int64
+
+    private struct Reused {
+        var manifest: FileStatus
+        var openedMicros: Int64
+        var snapshot: Snapshot
+    }
+    private let reused = Mutex<Reused?>(nil)
+
+    init(path: String, logger: Logger, files: any StoreFileSystem, maxReuseMicros: Int64 = 1_000_000) {
+        self.path = path
+        self.logger = logger
+        self.files = files
+        self.maxReuseMicros = maxReuseMicros
+    }
+
+    /// The snapshot requests share when it is still current (one `stat`, no read): for an
+    /// answer that can come from memory without a hop to the thread pool.
+    func current() -> Snapshot? {
+        let now = Int64(StoreClock.system.monotonicNanos() / 1000)
+        guard let key = try? files.fileStatus(StoreLayout(root: path).manifest, followingLinks: false),
+              let r = reused.withLock({ $0 }), r.manifest == key, now - r.openedMicros < maxReuseMicros else { return nil }
+        return r.snapshot
+    }
 
     func open() throws -> Snapshot {
+        let now = Int64(StoreClock.system.monotonicNanos() / 1000)
+        // Checked before the snapshot is opened: a snapshot newer than its key is only
+        // replaced sooner.
+        let key = try? files.fileStatus(StoreLayout(root: path).manifest, followingLinks: false)
+        if let key, let r = reused.withLock({ $0 }), r.manifest == key, now - r.openedMicros < maxReuseMicros {
+            return r.snapshot
+        }
         var o = StoreOptions()
         o.logger = logger
         o.handleCache = cache
-        return try Snapshot.open(path: path, options: o)
+        o.fileSystem = files
+        let snap = try Snapshot.open(path: path, options: o)
+        if let key {
+            reused.withLock { $0 = Reused(manifest: key, openedMicros: now, snapshot: snap) }
+        }
+        return snap
     }
 }
 

@@ -15,6 +15,7 @@ public final class IngestCounters: Sendable {
     private struct Detail {
         var byMeasurement: [String: MeasurementCounts] = [:]
         var commitSeconds = LatencyHistogram()
+        var compactions = CompactionCounts()
     }
 
     public init() {}
@@ -26,7 +27,7 @@ public final class IngestCounters: Sendable {
             files: files.load(ordering: .relaxed), rows: rows.load(ordering: .relaxed),
             rejectedFiles: rejectedFiles.load(ordering: .relaxed), rejectedRecords: rejectedRecords.load(ordering: .relaxed),
             commits: commits.load(ordering: .relaxed), redeliveriesSkipped: redeliveries.load(ordering: .relaxed),
-            byMeasurement: d.byMeasurement, commitSeconds: d.commitSeconds)
+            byMeasurement: d.byMeasurement, commitSeconds: d.commitSeconds, compactions: d.compactions)
     }
 
     /// A file's rows are durable. `measurement`: the one its rows belong to, or
@@ -51,6 +52,33 @@ public final class IngestCounters: Sendable {
     }
 
     func skippedRedelivery() { redeliveries.add(1, ordering: .relaxed) }
+
+    /// A scheduled compaction published its switch: it took `seconds` and rewrote `bytesIn`
+    /// bytes of segments into `bytesOut`.
+    public func compacted(seconds: Double, bytesIn: UInt64, bytesOut: UInt64) {
+        detail.withLock { d in
+            d.compactions.runs += 1
+            d.compactions.seconds += seconds
+            d.compactions.bytesIn &+= bytesIn
+            d.compactions.bytesOut &+= bytesOut
+        }
+    }
+
+    /// A scheduled compaction failed (the store is unchanged).
+    public func compactionFailed() {
+        detail.withLock { $0.compactions.failures += 1 }
+    }
+}
+
+/// Scheduled compactions of the daemon (`StoreMaintenance`): published runs, failed ones, and
+/// the published runs' time and bytes.
+public struct CompactionCounts: Sendable, Hashable {
+    public var runs = 0
+    public var failures = 0
+    public var seconds = 0.0
+    public var bytesIn: UInt64 = 0
+    public var bytesOut: UInt64 = 0
+    public init() {}
 }
 
 /// `IngestCounters.snapshot()`: totals since the daemon started.
@@ -73,6 +101,8 @@ public struct IngestStats: Sendable, Hashable {
     public var byMeasurement: [String: MeasurementCounts] = [:]
     /// How long each commit took, from the parsed rows to their durable commit.
     public var commitSeconds = LatencyHistogram()
+    /// Scheduled compactions (`tacho run`'s `StoreMaintenance`).
+    public var compactions = CompactionCounts()
 
     /// The `byMeasurement` key of files that held rows of more than one measurement.
     public static let severalMeasurements = "*"

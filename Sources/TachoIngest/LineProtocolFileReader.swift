@@ -40,9 +40,16 @@ struct LineProtocolFileReader {
         var report = FileReport(path: path)
         let parser = LineProtocolParser(
             source: LineBytes(inner: source), options: LineProtocolOptions(precision: options.lineProtocol.precision))
-        var batches: [String: RowBatch] = [:]
         var byName: [String: RecordLayout] = [:]
         for l in options.layouts where byName[l.measurement.name] == nil { byName[l.measurement.name] = l }
+        // Each measurement's mapper and batch; the line before's in `current` (a file's lines
+        // are mostly of one measurement: a line of it costs no lookup by name).
+        struct Slot {
+            var mapper: LineRowMapper
+            var batch: RowBatch
+        }
+        var slots: [String: Slot] = [:]
+        var current: Slot?
         var index = 0
         var used: [RecordLayout] = []
         func reject(_ line: Int, _ column: Int, _ reason: String, measurement: String, field: String?, text: String) {
@@ -63,7 +70,8 @@ struct LineProtocolFileReader {
             }
             switch outcome {
             case .end:
-                for (_, b) in batches where !b.isEmpty { try sink(b) }
+                if let c = current { slots[c.mapper.name] = c }
+                for (_, slot) in slots where !slot.batch.isEmpty { try sink(slot.batch) }
                 report.kind = used.first
                 report.kinds = used
                 return report
@@ -75,26 +83,36 @@ struct LineProtocolFileReader {
                 break
             }
             defer { index += 1 }
-            let name = p.measurement
-            guard let layout = byName[name] else {
-                let (why, field) = Self.undeclared(p, options.lineProtocol)
-                reject(p.line, 1, why, measurement: name, field: field, text: Self.text(p))
-                continue
+            if current == nil || !p.measurementEquals(current!.mapper.nameBytes) {
+                if let c = current { slots[c.mapper.name] = c }
+                current = nil
+                let name = p.measurement
+                guard let layout = byName[name] else {
+                    let (why, field) = Self.undeclared(p, options.lineProtocol)
+                    reject(p.line, 1, why, measurement: name, field: field, text: Self.text(p))
+                    continue
+                }
+                current = slots.removeValue(forKey: name)
+                    ?? Slot(mapper: LineRowMapper(layout, options.lineProtocol), batch: RowBatch(layout.measurement))
             }
-            switch Self.row(p, layout, options.lineProtocol) {
+            guard var slot = current else { continue }
+            current = nil
+            switch slot.mapper.row(p) {
             case .failure(let problem):
-                reject(p.line, 1, problem.reason, measurement: name, field: problem.field, text: Self.text(p))
+                reject(p.line, 1, problem.reason, measurement: slot.mapper.name, field: problem.field, text: Self.text(p))
             case .success(let row):
-                if batches[name] == nil { batches[name] = RowBatch(layout.measurement) }
-                batches[name]!.append(vehicle: row.vehicle, time: row.time, row.values)
+                slot.batch.append(vehicle: row.vehicle, time: row.time, row.values)
                 report.rows += 1
                 report.events += 1
-                if !used.contains(where: { $0.measurement.name == name }) { used.append(layout) }
-                if batches[name]!.count >= options.batchRows {
-                    try sink(batches[name]!)
-                    batches[name] = RowBatch(layout.measurement)
+                if slot.batch.count == 1 && !used.contains(where: { $0.measurement.name == slot.mapper.name }) {
+                    used.append(slot.mapper.layout)
+                }
+                if slot.batch.count >= options.batchRows {
+                    try sink(slot.batch)
+                    slot.batch = RowBatch(slot.mapper.layout.measurement)
                 }
             }
+            current = slot
         }
     }
 
@@ -109,7 +127,8 @@ struct LineProtocolFileReader {
         var reason: String
     }
 
-    /// The point as one row of `layout`'s measurement, or why not.
+    /// The point as one row of `layout`'s measurement, or why not (the reference mapping:
+    /// `LineRowMapper` is the same, by bytes instead of strings; `LineRowMapperTests`).
     static func row(_ p: LinePoint, _ layout: RecordLayout, _ o: LineInputOptions) -> Result<Row, Problem> {
         guard let v = p.tagValue(o.vehicleTag.utf8) else {
             return .failure(Problem(field: o.vehicleTag, reason: LineMappingError.missingVehicleTag(tag: o.vehicleTag).description))
@@ -252,42 +271,68 @@ public enum LineProtocolSchemas {
         guard options.autoCreate else { return [] }
         var out: [MeasurementDeclaration] = []
         var known = declared
-        let mapping = LineMappingOptions(vehicleTag: options.vehicleTag, autoCreate: true)
         for path in paths where isLineProtocol(path) {
             defer { afterEachFile() }
             guard let src = try? TelemetryReader.openInput(path, files) else { continue }
-            let parser = LineProtocolParser(
-                source: LineBytes(inner: HashingSource(src)), options: LineProtocolOptions(precision: options.precision))
-            try? parser.forEach(point: { p in
-                let name = p.measurement
-                guard !known.contains(name), DeclarationText.isName(name),
-                      case .success(let cols) = LineMapping.inferSchema(p, options: mapping),
-                      !cols.isEmpty, cols.allSatisfy({ DeclarationText.isName($0.name) }) else { return }
-                var fields: [FieldDeclaration] = []
-                var identity: [String] = []
-                for c in catalog.measurement(named: name)?.columns ?? [] {
-                    fields.append(FieldDeclaration(name: c.name, type: fieldType(c.type), required: !c.isNullable))
-                    if c.isIdentity { identity.append(c.name) }
-                }
-                for c in cols where !fields.contains(where: { $0.name == c.name }) {
-                    let t: FieldType
-                    switch c.type {
-                    case .string: t = .string
-                    case .int64: t = .int64
-                    case .float64: t = .float64
-                    case .bool: t = .bool
-                    }
-                    fields.append(FieldDeclaration(name: c.name, type: t, required: c.isTag))
-                    if c.isTag { identity.append(c.name) }
-                }
-                out.append(MeasurementDeclaration(
-                    name: name, vehicle: VehicleSource(keys: [options.vehicleTag]), time: TimeSource(key: "time", format: .unixNanos),
-                    fields: fields, identity: identity, records: RecordPath(steps: [.init(name, isArray: true)]),
-                    files: FileMatch(prefixes: [], key: name)))
-                known.insert(name)
-            })
+            discover(source: HashingSource(src), known: &known, options: options, catalog: catalog, into: &out)
         }
         return out
+    }
+
+    /// `discover(paths:…)` for one body in memory (the HTTP write API's, before it is a file).
+    public static func discover(
+        bytes: [UInt8], declared: Set<String>, options: LineInputOptions, catalog: Catalog = .builtIn
+    ) -> [MeasurementDeclaration] {
+        guard options.autoCreate else { return [] }
+        var out: [MeasurementDeclaration] = []
+        var known = declared
+        discover(source: MemorySource(bytes), known: &known, options: options, catalog: catalog, into: &out)
+        return out
+    }
+
+    private static func discover(
+        source: any HashingByteSource, known: inout Set<String>, options: LineInputOptions, catalog: Catalog,
+        into out: inout [MeasurementDeclaration]
+    ) {
+        let mapping = LineMappingOptions(vehicleTag: options.vehicleTag, autoCreate: true)
+        let parser = LineProtocolParser(
+            source: LineBytes(inner: source), options: LineProtocolOptions(precision: options.precision))
+        // The last measurement found known: its lines (most lines) cost no String.
+        var lastKnown: [UInt8] = []
+        try? parser.forEach(point: { p in
+            if !lastKnown.isEmpty && p.measurementEquals(lastKnown) { return }
+            let name = p.measurement
+            if known.contains(name) {
+                lastKnown = Array(name.utf8)
+                return
+            }
+            guard DeclarationText.isName(name),
+                  case .success(let cols) = LineMapping.inferSchema(p, options: mapping),
+                  !cols.isEmpty, cols.allSatisfy({ DeclarationText.isName($0.name) }) else { return }
+            var fields: [FieldDeclaration] = []
+            var identity: [String] = []
+            for c in catalog.measurement(named: name)?.columns ?? [] {
+                fields.append(FieldDeclaration(name: c.name, type: fieldType(c.type), required: !c.isNullable))
+                if c.isIdentity { identity.append(c.name) }
+            }
+            for c in cols where !fields.contains(where: { $0.name == c.name }) {
+                let t: FieldType
+                switch c.type {
+                case .string: t = .string
+                case .int64: t = .int64
+                case .float64: t = .float64
+                case .bool: t = .bool
+                }
+                fields.append(FieldDeclaration(name: c.name, type: t, required: c.isTag))
+                if c.isTag { identity.append(c.name) }
+            }
+            out.append(MeasurementDeclaration(
+                name: name, vehicle: VehicleSource(keys: [options.vehicleTag]), time: TimeSource(key: "time", format: .unixNanos),
+                fields: fields, identity: identity, records: RecordPath(steps: [.init(name, isArray: true)]),
+                files: FileMatch(prefixes: [], key: name)))
+            known.insert(name)
+            lastKnown = Array(name.utf8)
+        })
     }
 }
 

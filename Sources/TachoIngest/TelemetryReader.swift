@@ -29,6 +29,32 @@ final class HashingSource: HashingByteSource {
     func close() {}
 }
 
+/// Bytes in memory as a hashing source (`TelemetryReader.read(bytes:path:sink:)`).
+final class MemorySource: HashingByteSource {
+    let bytes: [UInt8]
+    var offset = 0
+    var hasher: ContentHasher
+
+    init(_ bytes: [UInt8], hashing algorithm: ContentHashAlgorithm = .current) {
+        self.bytes = bytes
+        hasher = ContentHasher(algorithm)
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let n = min(buffer.count, bytes.count - offset)
+        guard n > 0 else { return 0 }
+        bytes.withUnsafeBytes { all in
+            let piece = UnsafeRawBufferPointer(rebasing: all[offset..<(offset + n)])
+            buffer.copyMemory(from: piece)
+            hasher.update(piece)
+        }
+        offset += n
+        return n
+    }
+
+    func close() {}
+}
+
 /// Reads telemetry files with the streaming JSON parser, each by the `RecordLayout`s of
 /// `ReaderOptions.layouts` (`LayoutReader`), and hands validated rows to a sink in batches.
 /// Memory is bounded by one batch, whatever the file's size (plus records waiting for an
@@ -78,6 +104,21 @@ public struct TelemetryReader: Sendable {
             ? ReadAheadSource(fileSource, hashing: options.hashAlgorithm)
             : HashingSource(fileSource, hashing: options.hashAlgorithm)
         defer { source.close() }
+        return try read(source: source, path: path, recycled: recycled, sink: sink)
+    }
+
+    /// Reads `bytes` as the file at `path` would be read (its name picks the layout and the
+    /// format: `.lp`, `.ndjson`, a measurement's prefix), without a file: for a body that is
+    /// validated before it is written anywhere (the HTTP write API).
+    public func read(bytes: [UInt8], path: String, sink: (RowBatch) throws -> Void) throws -> FileReport {
+        let source = MemorySource(bytes, hashing: options.hashAlgorithm)
+        defer { source.close() }
+        return try read(source: source, path: path, recycled: nil, sink: sink)
+    }
+
+    func read(
+        source: any HashingByteSource, path: String, recycled: (() -> RowBatch?)?, sink: (RowBatch) throws -> Void
+    ) throws -> FileReport {
         if LineProtocolSchemas.isLineProtocol(path) {
             var report = try LineProtocolFileReader(path: path, options: options).read(source: source, sink: sink)
             report.size = source.hasher.length

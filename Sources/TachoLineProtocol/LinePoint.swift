@@ -112,6 +112,22 @@ public struct LinePoint: Sendable, Hashable {
     /// The bytes at `range` as a String (allocates).
     public func string(_ range: Range<Int>) -> String { String(decoding: bytes[range], as: UTF8.self) }
 
+    /// Whether the bytes at `range` are `other` (memcmp: no slice, no iterator).
+    @inlinable
+    public func rangeEquals(_ range: Range<Int>, _ other: [UInt8]) -> Bool {
+        guard range.count == other.count else { return false }
+        return bytes.withUnsafeBufferPointer { p in
+            other.withUnsafeBufferPointer { o in
+                guard let base = p.baseAddress, let ob = o.baseAddress else { return true }
+                return memcmp(base + range.lowerBound, ob, range.count) == 0
+            }
+        }
+    }
+
+    /// Whether the measurement name is `name`'s bytes.
+    @inlinable
+    public func measurementEquals(_ name: [UInt8]) -> Bool { rangeEquals(measurementRange, name) }
+
     /// Whether the bytes at two ranges are equal (no slices, so no reference counting).
     func sameBytes(_ a: Range<Int>, _ b: Range<Int>) -> Bool {
         guard a.count == b.count else { return false }
@@ -123,13 +139,15 @@ public struct LinePoint: Sendable, Hashable {
 
     /// The value of the first tag whose key equals `key`, as a range of `bytes`.
     public func tagValue(_ key: some Collection<UInt8>) -> Range<Int>? {
-        for tag in tags where bytes[tag.key].elementsEqual(key) { return tag.value }
+        let key = Array(key)
+        for tag in tags where rangeEquals(tag.key, key) { return tag.value }
         return nil
     }
 
     /// The value of the field whose key equals `key`.
     public func fieldValue(_ key: some Collection<UInt8>) -> LineFieldValue? {
-        for field in fields where bytes[field.key].elementsEqual(key) { return field.value }
+        let key = Array(key)
+        for field in fields where rangeEquals(field.key, key) { return field.value }
         return nil
     }
 }

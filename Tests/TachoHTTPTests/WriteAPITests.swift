@@ -83,6 +83,51 @@ import Testing
         }
     }
 
+    /// Group commit: concurrent line-protocol bodies of a measurement the store holds share
+    /// files and fsyncs (`InboxCommitter`); a body that creates a measurement is a file of its
+    /// own. Every acknowledged row is stored once.
+    @Test func concurrentWritesShareFilesAndFsyncs() async throws {
+        let store = try FixtureStore()
+        let inbox = store.dir.path + "/inbox"
+        func body(_ n: Int) -> [UInt8] {
+            Array((0..<50).map { i in "battery,vehicle_id=g\(n % 5),pack=P\(n) soc=\(i).5,temp_c=\(n)i \(1_726_293_600_000_000_000 + i * 1_000_000_000)\n" }.joined().utf8)
+        }
+        // The first body creates `battery`: not joinable, a file of its own.
+        try await withServer(store.path, configure: { $0.inboxPath = inbox }) { port in
+            let a = try await request(port, "/write", method: .POST, body: body(0))
+            #expect(a.status == 204, "\(a.body)")
+        }
+        _ = try tacho(["ingest", "--store", store.path, inbox])
+        #expect(Self.inboxFiles(inbox).isEmpty)
+        let fs = FaultInjectingFileSystem()
+        let writers = 32
+        try await withServer(store.path, configure: { $0.inboxPath = inbox; $0.files = fs }) { port in
+            fs.startRecording()
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for n in 1...writers {
+                    group.addTask { try await request(port, "/write", method: .POST, body: body(n)).status }
+                }
+                var out: [Int] = []
+                for try await s in group { out.append(s) }
+                return out
+            }
+            let calls = fs.stopRecording().map(\.description)
+            #expect(statuses == [Int](repeating: 204, count: writers))
+            let files = Self.inboxFiles(inbox)
+            let fsyncs = calls.filter { $0.hasPrefix("fsync ") && $0.contains(".tacho-http/") }.count
+            let dirSyncs = calls.filter { $0.hasPrefix("fsyncDir \(inbox)") && !$0.contains(".tacho-http") }.count
+            // Joined: fewer files, file fsyncs and directory fsyncs than bodies.
+            #expect(files.count < writers && fsyncs == files.count && dirSyncs < writers, "\(files.count) files, \(fsyncs) fsyncs, \(dirSyncs) directory fsyncs")
+            #expect(Self.staged(inbox).isEmpty)
+        }
+        _ = try tacho(["ingest", "--store", store.path, inbox])
+        let csv = try tacho(["query", "battery", "--store", store.path, "--format", "csv"])
+        let rows = csv.split(separator: "\n").dropFirst()
+        #expect(rows.count == (writers + 1) * 50)
+        #expect(Set(rows).count == rows.count)
+        for n in 0...writers { #expect(rows.filter { $0.contains(",P\(n),") }.count == 50, "body \(n)") }
+    }
+
     /// (path, body, content type, status, a part of the message)
     static let refusals: [(String, String, String?, Int, String)] = [
         ("/api/v1/write/detections", "{\"objects_detection_events\":[\n  {\"vehicle_id\":\"w1\" \"detection_time\":1}]}", nil, 400,

@@ -31,6 +31,9 @@ public final class StoreMaintenance {
     public private(set) var completedRuns = 0
     /// The error of the last build that failed (not cancelled), for callers to match on.
     public private(set) var lastFailure: (any Error)?
+    /// Told of every run that ended (on the writer's thread): nil error and the seconds, the
+    /// bytes read and the bytes written of a published run, or the error of a failed one.
+    public var onRunEnded: ((_ failure: (any Error)?, _ seconds: Double, _ bytesIn: UInt64, _ bytesOut: UInt64) -> Void)?
 
     final class BuildSlot: Sendable {
         let state = Mutex<BuildState>(.idle)
@@ -174,6 +177,7 @@ public final class StoreMaintenance {
             if error is CompactionCancelled || cancelFlag.isCancelled { return }
             lastFailure = error
             logger.error("compaction failed; the store is unchanged: \(error)")
+            onRunEnded?(error, 0, 0, 0)
         case .done(let out):
             running = false
             guard !writer.hasOpenTransaction else {
@@ -191,6 +195,7 @@ public final class StoreMaintenance {
                 "partitions": "\(r.tasks.filter(\.applied).count)", "bytes_before": "\(before)", "bytes_after": "\(after)",
                 "seconds": "\((r.seconds * 10).rounded() / 10)", "mb_per_s": "\((r.megabytesPerSecond * 10).rounded() / 10)",
             ])
+            onRunEnded?(nil, r.seconds, before, after)
         }
     }
 }
