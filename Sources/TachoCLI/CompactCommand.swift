@@ -246,9 +246,9 @@ struct CompactCommand: ParsableCommand {
         var compaction = compaction
         (compaction.now, compaction.clockTrusted) = (compaction.now ?? verdict.wallNow, verdict.isTrusted)
         var afterAge = snap.manifest, age: [RetentionAction] = []
-        if case .trusted(let now) = verdict { (afterAge, age) = RetentionEnforcer.agePlan(snap.manifest, policy: policy, now: now) }
+        if case .trusted(let now) = verdict { (afterAge, age) = RetentionEnforcer.agePlan(snap.manifest, catalog: snap.catalog, policy: policy, now: now) }
         let layout = snap.layout
-        let plan = CompactionPlanner.plan(afterAge, options: compaction, defaultLevel: options.segment.zstdLevel) { s in
+        let plan = CompactionPlanner.plan(afterAge, catalog: snap.catalog, options: compaction, defaultLevel: options.segment.zstdLevel) { s in
             options.fileSystem.mtimeMicros(layout.segmentPath(s.name))  // as the writer's planner: the dry run plans what compact would
         }
         print("plan (dry run, nothing changed):")

@@ -29,12 +29,18 @@ struct InspectCommand: ParsableCommand {
             out.text("latest index: \(m.latestIndex.isEmpty ? "-" : m.latestIndex); ledgers: \(m.ledgers.count)")
             let marks = m.watermarks.sorted(by: { $0.key < $1.key })
             for (k, v) in marks { out.text("watermark measurement \(k): \(Timestamp.format(v))") }
+            // Measurements partitioned by a width of their own (rollups, FORMAT.md §7).
+            let widths = snap.catalog.measurements.compactMap { c in c.partitionWidth.map { (c, $0) } }
+            for (c, w) in widths { out.text("partition width measurement \(c.id) (\(c.name)): \(w) µs") }
             for s in m.segments {
                 out.text("\(s.name) seq=\(s.seq) rows=\(s.rowCount) bytes=\(s.fileSize) time=[\(Timestamp.format(s.minTime)), \(Timestamp.format(s.maxTime))]")
             }
             out.set("commit", .int(Int64(m.commit)))
             out.set("next_number", .int(Int64(m.nextNumber)))
             out.set("partition_width_us", .int(m.partitionWidth))
+            out.set("measurement_partition_widths", .array(widths.map { c, w in
+                .object([("measurement", .int(Int64(c.id))), ("name", .string(c.name)), ("partition_width_us", .int(w))])
+            }))
             out.set("latest_index", m.latestIndex.isEmpty ? .null : .string(m.latestIndex))
             out.set("ledgers", .strings(m.ledgers))
             out.set("watermarks", .array(marks.map { .object([("measurement", .int(Int64($0.key))), ("time", .time($0.value))]) }))
@@ -50,7 +56,8 @@ struct InspectCommand: ParsableCommand {
         }
         let f = try snap.footer(meta)
         let partition = StoreLayout.partitionLabel(f.partitionStart)
-        out.text("\(segment): \(f.measurement.name) partition \(partition) seq \(f.seq) rows \(f.rowCount)")
+        let width = m.partitionWidth(of: meta.measurementID, in: snap.catalog)
+        out.text("\(segment): \(f.measurement.name) partition \(partition) (\(width) µs wide) seq \(f.seq) rows \(f.rowCount)")
         var vehicles: [ReportValue] = []
         for v in f.vehicles {
             out.text("  vehicle \(v.vehicle): \(v.rowCount) rows in \(v.chunks.count) chunks")
@@ -69,6 +76,7 @@ struct InspectCommand: ParsableCommand {
         out.set("segment", .string(segment))
         out.set("measurement", .string(f.measurement.name))
         out.set("partition", .string(partition))
+        out.set("partition_width_us", .int(width))
         out.set("seq", .int(Int64(f.seq)))
         out.set("rows", .int(Int64(f.rowCount)))
         out.set("vehicles", .array(vehicles))

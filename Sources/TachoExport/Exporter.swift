@@ -122,14 +122,13 @@ public enum Exporter {
 
     /// The partitions of `m` holding segments in `[from, to)`, ascending.
     static func partitions(of m: Measurement, in snap: Snapshot, from: Int64, to: Int64) -> [Partition] {
-        let width = snap.manifest.partitionWidth
+        let width = snap.manifest.partitionWidth(of: m)
         var out: [Partition] = []
         for s in snap.segments(of: m, from: from, to: to) where out.last?.start != s.partitionStart {
             let seq = snap.manifest.segments
                 .filter { $0.measurementID == m.id && $0.partitionStart == s.partitionStart }
                 .map(\.seq).max() ?? s.seq
-            let (end, overflow) = s.partitionStart.addingReportingOverflow(width)
-            out.append(Partition(start: s.partitionStart, end: overflow ? .max : end, seq: seq))
+            out.append(Partition(start: s.partitionStart, end: Manifest.partitionEnd(of: s.partitionStart, width: width), seq: seq))
         }
         return out
     }

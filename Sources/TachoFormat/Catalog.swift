@@ -46,8 +46,10 @@ public struct Catalog: Sendable, Hashable {
     }
 
     /// This catalog with `declared` reconciled into it: a new measurement gets the id it
-    /// declares when that is free, else the next free id; a new column (nullable, not identity) the next column id of its measurement; a
-    /// column that became nullable is relaxed. Measurements and columns not declared stay
+    /// declares when that is free, else the next free id, and the partition width it declares;
+    /// a new column (nullable, not identity) the next column id of its measurement; a
+    /// column that became nullable is relaxed. A measurement already here keeps its partition
+    /// width whatever is declared: its stored rows are partitioned by it (FORMAT.md §7). Measurements and columns not declared stay
     /// (their data stays readable). Columns keep the catalog's order, new ones appended, so
     /// build rows with the returned catalog's measurement, not the declaration.
     public func resolving(_ declared: [Measurement]) throws(CatalogError) -> Catalog {
@@ -75,7 +77,8 @@ public struct Catalog: Sendable, Hashable {
                     }
                 }
                 let cols = d.columns.enumerated().map { $0.element.withID(UInt32($0.offset + 1)) }
-                out.measurements.append(Measurement(id: id, name: d.name, columns: cols, latestColumn: d.latestColumn))
+                out.measurements.append(Measurement(
+                    id: id, name: d.name, columns: cols, latestColumn: d.latestColumn, partitionWidth: d.partitionWidth))
                 out.measurements.sort { $0.id < $1.id }
             }
         }
@@ -86,6 +89,7 @@ public struct Catalog: Sendable, Hashable {
     public static func validate(_ m: Measurement) throws(CatalogError) {
         guard isValidName(m.name) else { throw .invalidName(measurement: m.name, column: nil) }
         guard m.columns.count <= maxColumns else { throw .tooManyColumns(measurement: m.name, count: m.columns.count) }
+        if let w = m.partitionWidth, w <= 0 { throw .invalidPartitionWidth(measurement: m.name, width: w) }
         var names = Set<String>()
         for c in m.columns {
             guard isValidName(c.name) else { throw .invalidName(measurement: m.name, column: c.name) }
@@ -136,7 +140,7 @@ public struct Catalog: Sendable, Hashable {
             }
             latest = k
         }
-        return Measurement(id: old.id, name: old.name, columns: cols, latestColumn: latest)
+        return Measurement(id: old.id, name: old.name, columns: cols, latestColumn: latest, partitionWidth: old.partitionWidth)
     }
 }
 
@@ -159,6 +163,7 @@ public enum CatalogError: Error, Sendable, Hashable, CustomStringConvertible {
     case nonNullableColumnAdded(measurement: String, column: String)
     case requiredColumnMissing(measurement: String, column: String)
     case latestColumnTypeChanged(measurement: String, column: String, from: ColumnType, to: ColumnType)
+    case invalidPartitionWidth(measurement: String, width: Int64)
     /// The catalog file fails its checks (size, CRC, magic, a malformed body).
     case damaged(path: String, problem: String)
     /// The catalog file is intact but of a version this tacho does not know.
@@ -185,6 +190,7 @@ public enum CatalogError: Error, Sendable, Hashable, CustomStringConvertible {
         case .requiredColumnMissing(let m, let c): "measurement \(m): required column \(c) is not declared"
         case .latestColumnTypeChanged(let m, let c, let a, let b):
             "measurement \(m): latest column \(c) is \(b), the store's latest column is \(a)"
+        case .invalidPartitionWidth(let m, let w): "measurement \(m): partition width \(w) µs, expected more than 0"
         case .damaged(let p, let why): "catalog \(p) is damaged: \(why)"
         case .newerVersion(let p, let v): "catalog \(p) has version \(v), written by a newer tacho"
         }
@@ -194,15 +200,18 @@ public enum CatalogError: Error, Sendable, Hashable, CustomStringConvertible {
 extension Catalog {
     /// The catalog file's bytes (FORMAT.md §7), CRC included.
     public func encode() -> [UInt8] {
+        // Version 1, byte for byte as before, while no measurement has a width of its own.
+        let widths = measurements.contains { $0.partitionWidth != nil }
         var w = ByteWriter(capacity: 256)
         w.writeUInt32(FormatConstants.catalogMagic)
-        w.writeUInt16(FormatConstants.catalogVersion)
+        w.writeUInt16(widths ? FormatConstants.catalogVersion : FormatConstants.catalogVersionWithoutWidths)
         w.writeUInt16(0)
         w.writeVarint(UInt64(measurements.count))
         for m in measurements {
             w.writeUInt8(m.id)
             w.writeString(m.name)
             w.writeVarint(m.latestColumn.map { UInt64(m.columns[$0].id) } ?? 0)
+            if widths { w.writeVarint(m.partitionWidth.map { UInt64($0) } ?? 0) }
             w.writeVarint(UInt64(m.columns.count))
             for c in m.columns {
                 w.writeVarint(UInt64(c.id))
@@ -225,7 +234,7 @@ extension Catalog {
             var r = ByteReader(body)
             guard r.readUInt32() == FormatConstants.catalogMagic else { return .failure(.damaged(path: path, problem: "bad magic, expected TCAT")) }
             let version = r.readUInt16() ?? 0
-            guard version == FormatConstants.catalogVersion else {
+            guard version == FormatConstants.catalogVersion || version == FormatConstants.catalogVersionWithoutWidths else {
                 return .failure(version > FormatConstants.catalogVersion
                     ? .newerVersion(path: path, version: version) : .damaged(path: path, problem: "unknown version \(version)"))
             }
@@ -236,8 +245,14 @@ extension Catalog {
                 func bad(_ why: String) -> Result<Catalog, CatalogError> { .failure(.damaged(path: path, problem: "measurement \(k): \(why)")) }
                 guard let id = r.readUInt8(), id != 0, !ms.contains(where: { $0.id == id }),
                       let name = r.readString(limit: 64), isValidName(name), !ms.contains(where: { $0.name == name }),
-                      let latestID = r.readVarint(), let nc = r.readLength(limit: maxColumns)
+                      let latestID = r.readVarint()
                 else { return bad("bad id or name") }
+                var width: Int64?
+                if version >= FormatConstants.catalogVersion {
+                    guard let pw = r.readVarint(), pw <= UInt64(Int64.max) else { return bad("bad partition width") }
+                    width = pw == 0 ? nil : Int64(pw)
+                }
+                guard let nc = r.readLength(limit: maxColumns) else { return bad("bad column count") }
                 var cols: [ColumnSpec] = []
                 for _ in 0..<nc {
                     guard let cid = r.readVarint(), cid >= 1, cid <= UInt64(UInt32.max),
@@ -252,7 +267,7 @@ extension Catalog {
                     guard let l = cols.firstIndex(where: { UInt64($0.id) == latestID }) else { return bad("latest column \(latestID) not among its columns") }
                     latest = l
                 }
-                let m = Measurement(id: id, name: name, columns: cols, latestColumn: latest)
+                let m = Measurement(id: id, name: name, columns: cols, latestColumn: latest, partitionWidth: width)
                 do { try validate(m) } catch { return .failure(.damaged(path: path, problem: "\(error)")) }
                 ms.append(m)
             }

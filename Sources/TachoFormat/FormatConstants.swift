@@ -41,7 +41,12 @@ public enum FormatConstants {
     public static let latestVersion: UInt16 = 2
     /// FORMAT.md §7 "Schema catalog": `TCAT`.
     public static let catalogMagic: UInt32 = 0x5441_4354  // "TCAT"
-    public static let catalogVersion: UInt16 = 1
+    /// Version 2 adds a partition width to each measurement entry (§7); a catalog in which no
+    /// measurement has a width of its own is still written as version 1, byte for byte as
+    /// before, and both are read.
+    public static let catalogVersion: UInt16 = 2
+    /// The catalog version written when no measurement has a partition width of its own (§7).
+    public static let catalogVersionWithoutWidths: UInt16 = 1
     /// FORMAT.md §5 "Ingest ledger file": `TLED`.
     public static let ledgerMagic: UInt32 = 0x4445_4C54  // "TLED"
     /// Written by new stores; version 1 (another content hash, same layout) is still read and,

@@ -58,10 +58,16 @@ public struct Measurement: Sendable, Hashable, CustomStringConvertible {
     /// The column whose newest value per vehicle the store keeps in the latest index (status),
     /// or nil.
     public let latestColumn: Int?
+    /// The width (µs, > 0) of this measurement's partitions when it has one of its own (a
+    /// rollup's, FORMAT.md §7 and §3.3), else nil: the store's `partition_width`. Stored in its
+    /// catalog entry with its first rows and fixed from then on (`Catalog.resolving` keeps the
+    /// stored value whatever is declared).
+    public let partitionWidth: Int64?
 
     /// Columns whose ids are all 0 are numbered 1, 2, … in order.
-    public init(id: UInt8, name: String, columns: [ColumnSpec], latestColumn: Int? = nil) {
+    public init(id: UInt8, name: String, columns: [ColumnSpec], latestColumn: Int? = nil, partitionWidth: Int64? = nil) {
         self.id = id
+        self.partitionWidth = partitionWidth
         self.name = name
         if columns.allSatisfy({ $0.id == 0 }) {
             self.columns = columns.enumerated().map { $0.element.withID(UInt32($0.offset + 1)) }
@@ -83,7 +89,12 @@ public struct Measurement: Sendable, Hashable, CustomStringConvertible {
 
     /// The same measurement with another id.
     public func withID(_ id: UInt8) -> Measurement {
-        Measurement(id: id, name: name, columns: columns, latestColumn: latestColumn)
+        Measurement(id: id, name: name, columns: columns, latestColumn: latestColumn, partitionWidth: partitionWidth)
+    }
+
+    /// The same measurement with partitions of `width` µs (nil: the store's width).
+    public func withPartitionWidth(_ width: Int64?) -> Measurement {
+        Measurement(id: id, name: name, columns: columns, latestColumn: latestColumn, partitionWidth: width)
     }
 
     /// One row per detected object: (vehicle_id, time, object_type, value).

@@ -136,7 +136,7 @@ public struct TelemetryReader: Sendable {
         do {
             if limit > 0 {
                 try parse.readDocument { batch in
-                    partitions.add(batch.times)
+                    partitions.add(batch.times, width: batch.measurement.partitionWidth)
                     // Over the limit the file is rejected: keep parsing only to count.
                     if partitions.count <= limit { try sink(batch) }
                 }
@@ -172,23 +172,39 @@ extension TelemetryReader {
     }
 }
 
-/// Distinct partitions of the times seen (per measurement alike: a file holds one).
+/// Distinct partitions of the times seen (the measurements of a file alike), each under its
+/// measurement's partition width: its own (FORMAT.md §7) or the store's.
 struct PartitionCounter {
+    /// The store's width.
     let width: Int64
-    private var seen = Set<Int64>()
+    /// The width of the rows counted last.
+    private var current: Int64
+    private var seen = Set<PartitionKey>()
     /// The partition of the last row, [lo, hi): rows mostly stay in it, so most rows cost
     /// two compares and no division.
     private var lo = Int64.max, hi = Int64.min
 
-    init(width: Int64) { self.width = max(1, width) }
+    private struct PartitionKey: Hashable {
+        var width: Int64
+        var start: Int64
+    }
+
+    init(width: Int64) {
+        self.width = max(1, width)
+        current = self.width
+    }
 
     var count: Int { seen.count }
 
-    mutating func add(_ times: [Int64]) {
+    /// Counts the partitions of `times`, rows of a measurement with partitions `own` wide (nil:
+    /// the store's width).
+    mutating func add(_ times: [Int64], width own: Int64? = nil) {
+        let width = max(1, own ?? self.width)
+        if width != current { (current, lo, hi) = (width, .max, .min) }
         for t in times where t < lo || t >= hi {
             let q = t / width
             let p = q * width > t ? q - 1 : q  // floor
-            seen.insert(p)
+            seen.insert(PartitionKey(width: width, start: p))
             lo = p &* width
             let (end, o) = lo.addingReportingOverflow(width)
             hi = o ? .max : end

@@ -58,6 +58,23 @@ public struct RollupDeclaration: Sendable, Hashable {
         return out
     }
 
+    /// The partition width (µs) of this rollup's measurement, stored in its catalog entry with
+    /// its first rows and fixed from then on (FORMAT.md §7): nil (the store's width, one day)
+    /// below one hour; 32 days from one hour; 384 days (12 × 32) from one day. A partition
+    /// holds a few hundred windows per group and vehicle (768 hourly, 384 daily), so a
+    /// vehicle's rows of it are one chunk of hundreds of rows instead of a chunk per day, and a
+    /// year-long query opens 1–2 segments instead of 365 (docs/ARCHITECTURE.md "Rollups"). The
+    /// bound keeps what a compaction of one partition rewrites near a day of raw rows (a
+    /// fleet's hourly rollup of 32 days is ~0.4 M rows, its daily rollup of 384 days ~0.2 M).
+    /// Below one hour a day already holds ≥ 24 windows per group, and a wider partition would
+    /// stay open, with its commits' segments unmerged, for longer. Whole days, and 384 a
+    /// multiple of 32, so partitions of either width start at UTC midnights and nest.
+    public var partitionWidth: Int64? {
+        let hour: Int64 = 3_600_000_000, day: Int64 = 86_400_000_000
+        if every.micros < hour { return nil }
+        return every.micros < day ? 32 * day : 384 * day
+    }
+
     /// The widths a rollup may have: whole seconds that divide a day or are whole days, so
     /// every window lies inside one UTC day or is a run of whole days (docs/CONFIG.md).
     public static func widthProblem(_ micros: Int64) -> String? {
@@ -99,6 +116,6 @@ extension RollupDeclaration {
             let (t, _) = try type(c)
             for f in valueFunctions { cols.append(ColumnSpec("\(c)_\(f.rawValue)", t, nullable: true)) }
         }
-        return Measurement(id: 0, name: storedName(of: source.name), columns: cols)
+        return Measurement(id: 0, name: storedName(of: source.name), columns: cols, partitionWidth: partitionWidth)
     }
 }

@@ -134,17 +134,55 @@ public struct Manifest: Sendable, Equatable {
         segments.filter { $0.measurementID == measurement.id }
     }
 
-    /// Partition start (µs) of a time under this store's partition width.
-    public func partitionStart(of time: Int64) -> Int64 {
-        let q = time / partitionWidth
-        let start = q * partitionWidth
-        return start > time ? start - partitionWidth : start
+    /// The partition width (µs) of `measurement`: its own (a rollup's, from its catalog entry,
+    /// FORMAT.md §7), else the store's.
+    public func partitionWidth(of measurement: Measurement) -> Int64 {
+        measurement.partitionWidth ?? partitionWidth
     }
 
-    /// End (exclusive, µs) of the partition that starts at `start`; `Int64.max` for the last
-    /// partition, whose end does not fit.
+    /// The partition width (µs) of the measurement with id `id` in `catalog`; the store's for
+    /// an id the catalog lacks.
+    public func partitionWidth(of id: UInt8, in catalog: Catalog) -> Int64 {
+        catalog.measurement(id: id)?.partitionWidth ?? partitionWidth
+    }
+
+    /// Partition start (µs) of a time under this store's partition width (measurements
+    /// without a width of their own).
+    public func partitionStart(of time: Int64) -> Int64 {
+        Self.partitionStart(of: time, width: partitionWidth)
+    }
+
+    /// Partition start (µs) of a row of `measurement` at `time`.
+    public func partitionStart(of time: Int64, in measurement: Measurement) -> Int64 {
+        Self.partitionStart(of: time, width: partitionWidth(of: measurement))
+    }
+
+    /// End (exclusive, µs) of the partition that starts at `start` under this store's partition
+    /// width; `Int64.max` for the last partition, whose end does not fit.
     public func partitionEnd(of start: Int64) -> Int64 {
-        let (end, o) = start.addingReportingOverflow(partitionWidth)
+        Self.partitionEnd(of: start, width: partitionWidth)
+    }
+
+    /// End (exclusive, µs) of the partition of `measurement` that starts at `start`.
+    public func partitionEnd(of start: Int64, in measurement: Measurement) -> Int64 {
+        Self.partitionEnd(of: start, width: partitionWidth(of: measurement))
+    }
+
+    /// End (exclusive, µs) of the partition of measurement `id` (widths from `catalog`).
+    public func partitionEnd(of start: Int64, id: UInt8, in catalog: Catalog) -> Int64 {
+        Self.partitionEnd(of: start, width: partitionWidth(of: id, in: catalog))
+    }
+
+    /// `floor(time / width) · width` (FORMAT.md §3.3), rounding toward −∞. `width` > 0.
+    public static func partitionStart(of time: Int64, width: Int64) -> Int64 {
+        let q = time / width
+        let start = q * width
+        return start > time ? start - width : start
+    }
+
+    /// `start + width`, or `Int64.max` when that does not fit (the last partition).
+    public static func partitionEnd(of start: Int64, width: Int64) -> Int64 {
+        let (end, o) = start.addingReportingOverflow(width)
         return o ? .max : end
     }
 }

@@ -139,7 +139,11 @@ extension StoreWriter {
             seen[s.meta.seq] = s.meta.name
             return false
         }
-        let width = Self.inferPartitionWidth(intact.map { ($0.meta.partitionStart, $0.hi) }, default: options.partitionWidth)
+        // The store's width is told by the segments of measurements without a width of their
+        // own; the others' widths are in their catalog entries (FORMAT.md §7).
+        let width = Self.inferPartitionWidth(
+            intact.filter { catalog.measurement(id: $0.meta.measurementID)?.partitionWidth == nil }.map { ($0.meta.partitionStart, $0.hi) },
+            default: options.partitionWidth)
         (out.partitionWidth, out.widthReason, out.widthDetermined) = width
 
         // Ledgers: those that pass their checks, in number order (commit order: a ledger merge

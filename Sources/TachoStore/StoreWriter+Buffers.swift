@@ -79,11 +79,11 @@ struct RowBuffers {
     mutating func add(_ batch: RowBatch, budget: Int, in manifest: Manifest) -> Bool {
         let m = batch.measurement
         let map = batch.dictionary.map { intern($0) }
-        let width = manifest.partitionWidth
+        let width = manifest.partitionWidth(of: m)
         // Rows of a batch mostly share a partition: append runs of them column by column.
         var start = 0
         while start < batch.count {
-            let pstart = manifest.partitionStart(of: batch.times[start])
+            let pstart = Manifest.partitionStart(of: batch.times[start], width: width)
             let (pend, o) = pstart.addingReportingOverflow(width)
             var end = start + 1
             while end < batch.count && batch.times[end] >= pstart && (o || batch.times[end] < pend) { end += 1 }

@@ -96,7 +96,8 @@ public enum Verifier {
                 for v in f.vehicles {
                     for c in v.chunks {
                         try r.decode(c, into: &chunk)
-                        let end = m.partitionEnd(of: s.partitionStart)  // .max: the last partition has no end
+                        // .max: the last partition has no end
+                        let end = m.partitionEnd(of: s.partitionStart, id: s.measurementID, in: snapshot.catalog)
                         if c.minTime < s.partitionStart || (end != .max && c.maxTime >= end) {
                             report.problems.append(VerifyProblem(
                                 path: path, offset: c.blocks[0].offset, file: .segment(s), .chunkOutsidePartition(vehicle: v.vehicle)))

@@ -1,14 +1,17 @@
 // tacho-bench-rollups — the rollup benchmark of issue 14 (tools/bench-rollups runs it from a
 // release build; not shipped, not a unit test). Two parts, each printing one JSON line:
 //
-//   tacho-bench-rollups query DIR [--vehicles 100] [--days 365]
+//   tacho-bench-rollups query DIR [--vehicles 100] [--days 365] [--store-width]
 //     writes a year of 15-minute detection rollups by object_type (count, sum, min, max of
 //     value) for every vehicle — plus the daily rollup of the same rows — into a new store DIR
 //     through StoreWriter (the rollup rows themselves: generating and maintaining a year of
-//     raw rows would take hours and is not what is measured), then times in-process year-long
+//     raw rows would take hours and is not what is measured), one commit per day, compacts it
+//     as `tacho compact` would (cold rewrites off: the layout is measured, not the zstd
+//     level), then times in-process year-long
 //     1-day aggregates (sum of value) for one vehicle and for the fleet, answered by the tier
 //     `tacho agg` would pick (the 1d rollup) and by the 15m rollup alone, and reports the
-//     rollups' bytes on disk per stored bucket (row).
+//     rollups' bytes on disk per stored bucket (row). `--store-width` declares the rollups without
+//     their own partition width (the store's one day, as stores written before widths).
 //
 //   tacho-bench-rollups ingest DIR [--vehicles 100] [--days 2] [--recompute]
 //     ingest throughput of raw detections with the 15m and 1d rollups maintained at commit
@@ -67,7 +70,9 @@ func queryBench(_ dir: String) throws {
     decl.rollups = try rollups([.count, .sum, .min, .max])
     var o = StoreOptions()
     o.logger.logLevel = .critical
-    o.measurements = [TachoFormat.Measurement.detections] + (try RollupMaintainer.measurements([decl]))
+    let storeWidth = CommandLine.arguments.contains("--store-width")
+    o.measurements = [TachoFormat.Measurement.detections]
+        + (try RollupMaintainer.measurements([decl])).map { storeWidth ? $0.withPartitionWidth(nil) : $0 }
     let w = try StoreWriter(path: dir, options: o)
     guard let q15 = w.catalog.measurement(named: decl.rollups[0].storedName(of: "detections")),
           let q1d = w.catalog.measurement(named: decl.rollups[1].storedName(of: "detections")) else { throw Failure(description: "rollups not in the catalog") }
@@ -120,8 +125,14 @@ func queryBench(_ dir: String) throws {
         _ = try w.commit()
     }
     let writeSeconds = seconds(clock.now - t0)
+    var compaction = CompactionOptions()
+    compaction.coldAfter = nil
+    let t1 = clock.now
+    _ = try w.compact(compaction)
+    let compactSeconds = seconds(clock.now - t1)
     let snap = try w.snapshot()
     w.close()
+    func segments(_ m: TachoFormat.Measurement) -> Int { snap.manifest.segments.filter { $0.measurementID == m.id }.count }
     func bytes(_ m: TachoFormat.Measurement) -> (UInt64, Int) {
         snap.manifest.segments.filter { $0.measurementID == m.id }.reduce((0, 0)) { ($0.0 + $1.fileSize, $0.1 + Int($1.rowCount)) }
     }
@@ -153,9 +164,11 @@ func queryBench(_ dir: String) throws {
         try time("fleet, 1d by type, 15m rollup only", tiers: [tiers[0]], vehicles: nil, by: ["type"]),
     ]
     let out: [String: Any] = [
-        "vehicles": vehicles, "days": days, "write_seconds": writeSeconds,
-        "rollup_15m": ["buckets": rows15, "bytes": bytes15, "bytes_per_bucket": Double(bytes15) / Double(max(1, rows15))],
-        "rollup_1d": ["buckets": rows1d, "bytes": bytes1d, "bytes_per_bucket": Double(bytes1d) / Double(max(1, rows1d))],
+        "vehicles": vehicles, "days": days, "write_seconds": writeSeconds, "compact_seconds": compactSeconds,
+        "rollup_15m": ["buckets": rows15, "bytes": bytes15, "bytes_per_bucket": Double(bytes15) / Double(max(1, rows15)),
+                       "segments": segments(q15), "partition_width_us": snap.manifest.partitionWidth(of: q15)],
+        "rollup_1d": ["buckets": rows1d, "bytes": bytes1d, "bytes_per_bucket": Double(bytes1d) / Double(max(1, rows1d)),
+                      "segments": segments(q1d), "partition_width_us": snap.manifest.partitionWidth(of: q1d)],
         "queries": results,
     ]
     precondition(rows15 == buckets15 && rows1d == buckets1d)

@@ -140,8 +140,60 @@ import TachoTestSupport
         }
         // A newer version with an intact CRC is not damage.
         var newer = Array(bytes.dropLast(4))
-        newer[4] = 2
+        newer[4] = 3
         newer += withUnsafeBytes(of: CRC32C.checksum(newer).littleEndian, Array.init)
-        #expect(throws: CatalogError.newerVersion(path: "CATALOG", version: 2)) { try Catalog.decode(newer, path: "CATALOG") }
+        #expect(throws: CatalogError.newerVersion(path: "CATALOG", version: 3)) { try Catalog.decode(newer, path: "CATALOG") }
+    }
+
+    /// The version 1 bytes of FORMAT.md §7, written out by hand as a tacho before partition
+    /// widths wrote them: they decode to measurements without a width of their own, and a
+    /// catalog without widths is still written as exactly these bytes.
+    @Test func versionOneBytesStillReadAndWritten() throws {
+        var body: [UInt8] = [0x54, 0x43, 0x41, 0x54, 1, 0, 0, 0, 3]  // "TCAT", version 1, reserved, 3 measurements
+        func str(_ s: String) -> [UInt8] { [UInt8(s.utf8.count)] + Array(s.utf8) }
+        body += [1] + str("detections") + [0, 2] + [1] + str("object_type") + [3, 1] + [2] + str("value") + [1, 0]
+        body += [2] + str("status") + [1, 1] + [1] + str("status") + [3, 0]
+        // detections__1d: by object_type, count, value_sum (nullable)
+        body += [3] + str("detections__1d") + [0, 3] + [1] + str("object_type") + [3, 1] + [2] + str("count") + [1, 0]
+            + [3] + str("value_sum") + [1, 2]
+        let bytes = body + withUnsafeBytes(of: CRC32C.checksum(body).littleEndian, Array.init)
+        let c = try Catalog.decode(bytes, path: "catalog-1.cat")
+        #expect(c.measurements.map(\.name) == ["detections", "status", "detections__1d"])
+        #expect(c.measurements.allSatisfy { $0.partitionWidth == nil })
+        #expect(c.measurement(id: 1) == .detections && c.measurement(id: 2) == .status)
+        #expect(c.encode() == bytes)
+    }
+
+    /// Version 2: each measurement's partition width after its latest column (0: the store's).
+    @Test func partitionWidthsRoundTripAsVersionTwo() throws {
+        let day: Int64 = 86_400_000_000
+        let c = try Catalog.builtIn.resolving([Self.alarms.withPartitionWidth(384 * day)])
+        #expect(c.measurement(named: "alarms")?.partitionWidth == 384 * day)
+        let bytes = c.encode()
+        #expect(Array(bytes[0..<8]) == [0x54, 0x43, 0x41, 0x54, 2, 0, 0, 0])
+        // detections: id, name, latest 0, width 0, 2 columns …
+        #expect(Array(bytes[9..<(9 + 1 + 11 + 3)]) == [1, 10] + Array("detections".utf8) + [0, 0, 2])
+        let back = try Catalog.decode(bytes, path: "catalog-2.cat")
+        #expect(back == c)
+        #expect(back.measurement(id: 1)?.partitionWidth == nil)
+        for n in 0..<bytes.count {
+            #expect(throws: CatalogError.self, "truncated to \(n)") { try Catalog.decode(Array(bytes[..<n]), path: "catalog-2.cat") }
+        }
+    }
+
+    /// A stored measurement keeps its width whatever is declared (its rows are partitioned by
+    /// it); a new one takes the declared width; a width ≤ 0 is refused.
+    @Test func storedWidthIsFixed() throws {
+        let day: Int64 = 86_400_000_000
+        let stored = try Catalog.builtIn.resolving([Self.alarms])
+        let redeclared = try stored.resolving([Self.alarms.withPartitionWidth(32 * day)])
+        #expect(redeclared.measurement(named: "alarms")?.partitionWidth == nil)
+        #expect(redeclared == stored)
+        let wide = try Catalog.builtIn.resolving([Self.alarms.withPartitionWidth(32 * day)])
+        #expect(try wide.resolving([Self.alarms]).measurement(named: "alarms")?.partitionWidth == 32 * day)
+        #expect(try wide.resolving([Self.alarms.withPartitionWidth(day)]).measurement(named: "alarms")?.partitionWidth == 32 * day)
+        #expect(throws: CatalogError.invalidPartitionWidth(measurement: "alarms", width: 0)) {
+            try Catalog.builtIn.resolving([Self.alarms.withPartitionWidth(0)])
+        }
     }
 }

@@ -23,7 +23,7 @@ public enum CompactionPlanner {
         where catalog.measurement(id: key.mid) != nil {
             let segs = segs0.sorted { $0.seq < $1.seq }
             let watermark = manifest.watermarks[key.mid] ?? .min
-            let partitionEnd = manifest.partitionEnd(of: key.start)
+            let partitionEnd = manifest.partitionEnd(of: key.start, id: key.mid, in: catalog)
             // Wholly expired partitions are retention's to drop (no rewrite needed).
             if partitionEnd <= watermark { continue }
             let closed = partitionEnd <= now

@@ -89,7 +89,7 @@ public enum Compactor {
         }
         let from = max(task.partitionStart, task.cutoff)
         let expired = try countBelow(task.cutoff, snapshot: snap, inputs: task.inputs)
-        let cursor = try ScanCursor(snapshot: snap, spec: ScanSpec(m, from: from, to: base.partitionEnd(of: task.partitionStart)))
+        let cursor = try ScanCursor(snapshot: snap, spec: ScanSpec(m, from: from, to: base.partitionEnd(of: task.partitionStart, in: m)))
 
         let name = StoreLayout.segmentName(measurement: m, partitionStart: task.partitionStart, number: task.outputNumber)
         let path = layout.segmentPath(name)

@@ -269,13 +269,26 @@ public final class RetentionEnforcer {
         var name: String
     }
 
-    /// The oldest (partition, measurement) with segments.
+    /// The oldest (partition, measurement) with segments, ordered by (age, measurement id). A
+    /// partition of the store's width is as old as its start. A wider one (a measurement with
+    /// a width of its own, FORMAT.md §3.3) is as old as the start of the store-width partition
+    /// its oldest unexpired row falls in: its own start may lie months before its rows, and
+    /// would make the budget take it before older rows of other measurements.
     func oldestUnit(_ m: Manifest, catalog: Catalog) -> Unit? {
-        guard let first = m.segments.min(by: { ($0.partitionStart, $0.measurementID) < ($1.partitionStart, $1.measurementID) })
-        else { return nil }
-        let segs = m.segments.filter { $0.partitionStart == first.partitionStart && $0.measurementID == first.measurementID }
-        return Unit(measurementID: first.measurementID, partitionStart: first.partitionStart, segments: segs.sorted { $0.seq < $1.seq },
-                    name: catalog.name(of: first.measurementID))
+        var groups: [CompactionPlanner.PartitionID: [SegmentMeta]] = [:]
+        for s in m.segments { groups[CompactionPlanner.PartitionID(s.measurementID, s.partitionStart), default: []].append(s) }
+        func age(_ key: CompactionPlanner.PartitionID, _ segs: [SegmentMeta]) -> Int64 {
+            guard m.partitionWidth(of: key.mid, in: catalog) != m.partitionWidth,
+                  let lo = segs.map(\.minTime).min(), let hi = segs.map(\.maxTime).max()
+            else { return key.start }
+            let oldest = min(max(lo, m.watermarks[key.mid] ?? .min), hi)
+            return max(key.start, m.partitionStart(of: oldest))
+        }
+        guard let first = groups.min(by: { (age($0.key, $0.value), $0.key.mid) < (age($1.key, $1.value), $1.key.mid) }) else {
+            return nil
+        }
+        return Unit(measurementID: first.key.mid, partitionStart: first.key.start, segments: first.value.sorted { $0.seq < $1.seq },
+                    name: catalog.name(of: first.key.mid))
     }
 
     /// Deletes a whole partition. The watermark rises to its end: every older row of the
@@ -284,7 +297,7 @@ public final class RetentionEnforcer {
         var next = w.manifest
         let names = Set(u.segments.map(\.name))
         next.segments.removeAll { names.contains($0.name) }
-        let end = next.partitionEnd(of: u.partitionStart)
+        let end = next.partitionEnd(of: u.partitionStart, id: u.measurementID, in: w.catalog)
         if end > (next.watermarks[u.measurementID] ?? .min) { next.watermarks[u.measurementID] = end }
         try w.switchManifest(next, urgent: true)  // freeing space is the point: no grace
         var a = RetentionAction(
@@ -334,7 +347,7 @@ public final class RetentionEnforcer {
         }
         let cut = a
         guard cut > lo, cut <= maxTime else { return false }
-        let end = w.manifest.partitionEnd(of: u.partitionStart)
+        let end = w.manifest.partitionEnd(of: u.partitionStart, id: u.measurementID, in: w.catalog)
         var level = w.options.segment.zstdLevel
         if let after = compaction.coldAfter, end &+ after <= clockTrust.clock.wallMicros() { level = max(level, compaction.coldLevel) }
         let task = CompactionTask(
