@@ -59,10 +59,23 @@ extension TachoHTTPServer {
         }
         let body = try await collectBody(request)
         let received = StoreClock.system.wallMicros()
-        let lines = try normalize(body, precision: precision, receivedNanos: received &* 1000)
-        guard !lines.isEmpty else { return Response(status: .noContent) }
         let fileName = names.next(prefix: "", receivedMicros: received, ext: "lp")
-        let (report, joinable) = try await onPool { [self] in try accept(lines, name: fileName, expecting: nil, access: access) }
+        // The common case (Telegraf, the client libraries): the daemon's precision and a
+        // timestamp on every line. The body is then validated and stored as sent — the bytes
+        // validated are the bytes the daemon reads. Any refusal there (a line without a
+        // timestamp among them) takes the full path, which rewrites the lines and words the
+        // refusal.
+        var lines = body
+        var accepted: (Accepted, joinable: Bool)?
+        if precision == options.lineInput.precision {
+            accepted = try? await onPool { [self] in try accept(body, name: fileName, expecting: nil, access: access) }
+        }
+        if accepted == nil {
+            lines = try normalize(body, precision: precision, receivedNanos: received &* 1000)
+            guard !lines.isEmpty else { return Response(status: .noContent) }
+            accepted = try await onPool { [self, lines] in try accept(lines, name: fileName, expecting: nil, access: access) }
+        }
+        guard let (report, joinable) = accepted else { return Response(status: .noContent) }
         let file = try await committer(inbox).commit(.init(name: fileName, bytes: lines, joinable: joinable))
         options.logger.info("write accepted", metadata: ["file": "\(file)", "rows": "\(report.rows)"])
         for (m, rows) in report.rowsByMeasurement { metrics.rowsWritten(measurement: m, rows: rows) }
@@ -100,10 +113,6 @@ extension TachoHTTPServer {
     /// with the lines' line:column).
     func normalize(_ body: [UInt8], precision: LinePrecision, receivedNanos: Int64) throws(APIError) -> [UInt8] {
         let target = options.lineInput.precision
-        // The common case (Telegraf, the client libraries): the daemon's precision and a
-        // timestamp on every line. The body is then stored as sent — the bytes validated are
-        // the bytes the daemon reads — and only scanned here.
-        if precision == target && Self.hasEveryTimestamp(body, precision: precision) { return body }
         let stamp = receivedNanos - receivedNanos % target.nanosecondsPerUnit
         let parser = LineProtocolParser(bytes: body, options: LineProtocolOptions(precision: precision))
         var writer = LineProtocolWriter(precision: target)
@@ -136,24 +145,6 @@ extension TachoHTTPServer {
         return writer.bytes
     }
 
-    /// Whether every line of `body` parses and carries a timestamp (a body with no point
-    /// does not: the full path answers it).
-    static func hasEveryTimestamp(_ body: [UInt8], precision: LinePrecision) -> Bool {
-        let parser = LineProtocolParser(bytes: body, options: LineProtocolOptions(precision: precision))
-        var p = LinePoint()
-        var points = 0
-        while true {
-            guard let outcome = try? parser.next(into: &p) else { return false }
-            switch outcome {
-            case .end: return points > 0
-            case .rejected: return false
-            case .point:
-                guard p.timestamp != nil else { return false }
-                points += 1
-            }
-        }
-    }
-
     /// Reads `bytes` as the daemon will read the file `name` and checks the request may write
     /// its vehicles; the body is then handed to the group commit (`InboxCommitter`). Returns
     /// what the body holds and whether it may share a file with other line-protocol bodies.
@@ -184,6 +175,15 @@ extension TachoHTTPServer {
         var declarations = self.options.declarations
         var joinable = false
         if LineProtocolSchemas.isLineProtocol(path) {
+            // Most bodies write measurements the store holds, with its fields: read with the
+            // stored declarations, no line is rejected, and no discovery pass is needed (it
+            // would declare the same). Otherwise the full path below.
+            let stored = LineProtocolSchemas.storedDeclarations(
+                catalog: catalog, declared: Set(declarations.map(\.name)), options: self.options.lineInput)
+            if !stored.isEmpty, let fast = try? read(bytes, path: path, declarations: declarations + stored, catalog: catalog, options: options),
+               fast.report.rejectCount == 0, fast.report.rows > 0, fast.report.rows <= self.options.maxRowsPerRequest {
+                return (fast.report, fast.vehicles, fast.rows, true)
+            }
             let discovered = LineProtocolSchemas.discover(
                 bytes: bytes, declared: Set(declarations.map(\.name)), options: self.options.lineInput, catalog: catalog)
             joinable = discovered.allSatisfy { d in
@@ -191,18 +191,11 @@ extension TachoHTTPServer {
             }
             declarations += discovered
         }
-        let scope = ReadScope(catalog: catalog, declarations: declarations)
-        options.layouts = try RecordLayout.layouts(declarations.filter { scope.catalog.measurement(named: $0.name) != nil }, catalog: scope.catalog)
-        options.lineProtocol = self.options.lineInput
-        options.files = self.options.files
         let report: FileReport
-        var vehicles = Set<String>()
-        var rows: [String: Int] = [:]
+        let vehicles: Set<String>
+        let rows: [String: Int]
         do {
-            report = try TelemetryReader(options: options).read(bytes: bytes, path: path) { batch in
-                rows[batch.measurement.name, default: 0] += batch.count
-                for i in Set(batch.vehicles) where Int(i) < batch.dictionary.count { vehicles.insert(batch.dictionary[Int(i)]) }
-            }
+            (report, vehicles, rows) = try read(bytes, path: path, declarations: declarations, catalog: catalog, options: options)
         } catch let e as FileError {
             let at = e.line.map { l in "line \(l)" + (e.column.map { ":\($0)" } ?? "") + ": " } ?? ""
             var a = APIError(.badRequest, "the body cannot be read: \(at)\(e.message)")
@@ -228,6 +221,27 @@ extension TachoHTTPServer {
             throw APIError(.contentTooLarge, "\(report.rows) rows in one request, more than \(self.options.maxRowsPerRequest) (maxRowsPerRequest); split it")
         }
         return (report, vehicles, rows, joinable)
+    }
+}
+
+extension TachoHTTPServer {
+    /// `bytes` read as the file `path` with `declarations` on `catalog`: the report, the
+    /// vehicles of its rows and its rows per measurement.
+    func read(
+        _ bytes: [UInt8], path: String, declarations: [MeasurementDeclaration], catalog: Catalog, options base: ReaderOptions
+    ) throws -> (report: FileReport, vehicles: Set<String>, rows: [String: Int]) {
+        var options = base
+        let scope = ReadScope(catalog: catalog, declarations: declarations)
+        options.layouts = try RecordLayout.layouts(declarations.filter { scope.catalog.measurement(named: $0.name) != nil }, catalog: scope.catalog)
+        options.lineProtocol = self.options.lineInput
+        options.files = self.options.files
+        var vehicles = Set<String>()
+        var rows: [String: Int] = [:]
+        let report = try TelemetryReader(options: options).read(bytes: bytes, path: path) { batch in
+            rows[batch.measurement.name, default: 0] += batch.count
+            for i in Set(batch.vehicles) where Int(i) < batch.dictionary.count { vehicles.insert(batch.dictionary[Int(i)]) }
+        }
+        return (report, vehicles, rows)
     }
 }
 

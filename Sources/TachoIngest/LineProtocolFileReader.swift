@@ -279,6 +279,37 @@ public enum LineProtocolSchemas {
         return out
     }
 
+    /// Declarations of the measurements `catalog` holds that `declared` lacks, each as stored
+    /// (its columns, types and identity): what `discover` declares for them from lines that
+    /// add no field. Lines read with these and rejected by none need no discovery.
+    public static func storedDeclarations(
+        catalog: Catalog, declared: Set<String>, options: LineInputOptions
+    ) -> [MeasurementDeclaration] {
+        guard options.autoCreate else { return [] }
+        return catalog.measurements.filter { !declared.contains($0.name) && DeclarationText.isName($0.name) }
+            .map { declaration(name: $0.name, stored: $0.columns, new: [], options: options) }
+    }
+
+    /// The declaration of `name`: its stored columns, then `new` ones (name, type, is a tag).
+    static func declaration(
+        name: String, stored: [Column], new: [(name: String, type: FieldType, isTag: Bool)], options: LineInputOptions
+    ) -> MeasurementDeclaration {
+        var fields: [FieldDeclaration] = []
+        var identity: [String] = []
+        for c in stored {
+            fields.append(FieldDeclaration(name: c.name, type: fieldType(c.type), required: !c.isNullable))
+            if c.isIdentity { identity.append(c.name) }
+        }
+        for c in new where !fields.contains(where: { $0.name == c.name }) {
+            fields.append(FieldDeclaration(name: c.name, type: c.type, required: c.isTag))
+            if c.isTag { identity.append(c.name) }
+        }
+        return MeasurementDeclaration(
+            name: name, vehicle: VehicleSource(keys: [options.vehicleTag]), time: TimeSource(key: "time", format: .unixNanos),
+            fields: fields, identity: identity, records: RecordPath(steps: [.init(name, isArray: true)]),
+            files: FileMatch(prefixes: [], key: name))
+    }
+
     /// `discover(paths:…)` for one body in memory (the HTTP write API's, before it is a file).
     public static func discover(
         bytes: [UInt8], declared: Set<String>, options: LineInputOptions, catalog: Catalog = .builtIn
@@ -309,13 +340,7 @@ public enum LineProtocolSchemas {
             guard DeclarationText.isName(name),
                   case .success(let cols) = LineMapping.inferSchema(p, options: mapping),
                   !cols.isEmpty, cols.allSatisfy({ DeclarationText.isName($0.name) }) else { return }
-            var fields: [FieldDeclaration] = []
-            var identity: [String] = []
-            for c in catalog.measurement(named: name)?.columns ?? [] {
-                fields.append(FieldDeclaration(name: c.name, type: fieldType(c.type), required: !c.isNullable))
-                if c.isIdentity { identity.append(c.name) }
-            }
-            for c in cols where !fields.contains(where: { $0.name == c.name }) {
+            let new = cols.map { c -> (name: String, type: FieldType, isTag: Bool) in
                 let t: FieldType
                 switch c.type {
                 case .string: t = .string
@@ -323,13 +348,9 @@ public enum LineProtocolSchemas {
                 case .float64: t = .float64
                 case .bool: t = .bool
                 }
-                fields.append(FieldDeclaration(name: c.name, type: t, required: c.isTag))
-                if c.isTag { identity.append(c.name) }
+                return (c.name, t, c.isTag)
             }
-            out.append(MeasurementDeclaration(
-                name: name, vehicle: VehicleSource(keys: [options.vehicleTag]), time: TimeSource(key: "time", format: .unixNanos),
-                fields: fields, identity: identity, records: RecordPath(steps: [.init(name, isArray: true)]),
-                files: FileMatch(prefixes: [], key: name)))
+            out.append(declaration(name: name, stored: catalog.measurement(named: name)?.columns ?? [], new: new, options: options))
             known.insert(name)
             lastKnown = Array(name.utf8)
         })

@@ -23,7 +23,7 @@ import Testing
 
     /// A random line: most lines repeat one key order (the mapper's fast path), some shuffle,
     /// drop, add or mistype keys.
-    static func line(_ rng: inout SplitMix, _ i: Int) -> String {
+    static func line(_ rng: inout SplitMix64, _ i: Int) -> String {
         var tags: [String] = []
         if rng.next() % 20 != 0 { tags.append("vehicle_id=v\(rng.next() % 7)") }
         if rng.next() % 10 != 0 { tags.append("gear=\(rng.next() % 6)") }
@@ -59,7 +59,7 @@ import Testing
             switch (want, got) {
             case (.success(let a), .success(let b)):
                 rows += 1
-                #expect(a.vehicle == b.vehicle && a.time == b.time && a.values == b.values, "line \(p.line)")
+                #expect(a.vehicle == b.vehicle && a.time == b.time && "\(a.values)" == "\(b.values)", "line \(p.line)")
             case (.failure(let a), .failure(let b)):
                 #expect(a.field == b.field && a.reason == b.reason, "line \(p.line): \(a.reason) / \(b.reason)")
             default:
