@@ -38,9 +38,9 @@ struct RollupCommand: ParsableCommand {
         @OptionGroup var storeOption: StoreOptionGroup
         @OptionGroup var log: LogOptionGroup
         @OptionGroup var lockWait: LockWaitOptionGroup
-
-        /// Work done under one hold of the writer lock before letting a waiting writer in.
-        static let sliceSeconds = 5.0
+        /// Work done under one hold of the writer lock before letting a waiting writer in (at
+        /// least one range). Hidden: for tests that interleave ingest with a short backfill.
+        @Option(help: .hidden) var sliceSeconds = 5.0
         /// The pause after letting go of the lock: longer than a waiting writer's longest poll
         /// interval (`StoreLock`, 0.5 s).
         static let pauseSeconds = 0.6
@@ -83,8 +83,10 @@ struct RollupCommand: ParsableCommand {
                     }
                     bar = ProgressLine(total: total, unit: "ranges", quiet: log.quiet)
                 }
-                let deadline = opts.clock.monotonicNanos() &+ UInt64(Self.sliceSeconds * 1e9)
-                while let job = pending.first, opts.clock.monotonicNanos() < deadline {
+                let deadline = opts.clock.monotonicNanos() &+ UInt64(max(0, sliceSeconds) * 1e9)
+                var first = true
+                while let job = pending.first, first || opts.clock.monotonicNanos() < deadline {
+                    first = false
                     let name = job.storedName
                     let label = job.rollup.displayName(of: job.measurement.name)
                     switch job.state(try writer.snapshot(), try writer.backfillProgress()) {
@@ -126,7 +128,8 @@ struct RollupCommand: ParsableCommand {
             bar?.finish()
             for j in jobs {
                 let d = done[j.storedName] ?? Done(state: "complete already")
-                print("\(j.rollup.displayName(of: j.measurement.name)): \(d.state)\(d.ranges > 0 ? " (\(d.ranges) ranges built, \(d.rows) rows written)" : "")")
+                let built = d.ranges > 0 ? " (\(d.ranges) range\(d.ranges == 1 ? "" : "s") built, \(d.rows) rows written)" : ""
+                print("\(j.rollup.displayName(of: j.measurement.name)): \(d.state)\(built)")
             }
         }
     }

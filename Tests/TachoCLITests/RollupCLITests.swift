@@ -228,6 +228,38 @@ import TachoTestSupport
         #expect(try tacho(["verify", "--store", store, "--config", cfg]).status == 0)
     }
 
+    /// The backfill lets go of the writer lock between slices: `tacho ingest --wait-lock`
+    /// commits while it runs (one range per slice here), and its rows are counted once.
+    @Test func ingestWithWaitLockCommitsWhileTheBackfillRuns() throws {
+        let dir = TempDir("tacho-rollup-backfill-lock")
+        defer { withExtendedLifetime(dir) {} }
+        let cfg = dir.path + "/tacho.toml"
+        try Self.config.write(toFile: cfg, atomically: true, encoding: .utf8)
+        let store = dir.path + "/store"
+        let before = dir.path + "/before"
+        try FileManager.default.createDirectory(atPath: before, withIntermediateDirectories: true)
+        for day in 1...10 {
+            try Self.events(0..<120, salt: day, day: day)
+                .write(toFile: before + "/objects_detection_\(day).json", atomically: true, encoding: .utf8)
+        }
+        #expect(try tacho(["ingest", "--store", store, before]).status == 0)
+        let backfill = try startProcess(["rollup", "backfill", "--store", store, "--config", cfg, "--slice-seconds", "0"])
+        #expect(waitUntil(20) { FileManager.default.fileExists(atPath: store + "/BACKFILL") })
+        let more = dir.path + "/more"
+        try FileManager.default.createDirectory(atPath: more, withIntermediateDirectories: true)
+        try Self.events(60..<100, salt: 7, day: 2).write(toFile: more + "/objects_detection_2b.json", atomically: true, encoding: .utf8)
+        try Self.events(60..<100, salt: 7, day: 9).write(toFile: more + "/objects_detection_9b.json", atomically: true, encoding: .utf8)
+        let ing = try tacho(["ingest", "--store", store, "--config", cfg, "--wait-lock", "30s", more])
+        #expect(ing.status == 0, "\(ing.stderr)")
+        #expect(backfill.isRunning, "the ingest committed only after the backfill ended")
+        backfill.waitUntilExit()
+        #expect(backfill.terminationStatus == 0)
+        let status = try tacho(["rollup", "status", "--store", store, "--config", cfg])
+        #expect(status.stdout.contains("detections:15m,detections__15m,complete,"), "\(status.stdout)")
+        let (want, got) = try Self.buckets(store, cfg)
+        #expect(!want.isEmpty && got == want, "\(got.count) buckets, \(want.count) wanted")
+    }
+
     /// Tiered retention and transparent reads (issue 14 items 3 and 4): raw detections kept
     /// 30 days, a daily rollup ten years, a 15m rollup 100 days. After `tacho compact` expires a
     /// year-old day of raw rows, `tacho agg` answers that day from the daily rollup with the
