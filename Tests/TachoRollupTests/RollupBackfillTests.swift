@@ -92,10 +92,36 @@ import TachoTestSupport
         for b in jobs { try b.start(writer) }
         var active = jobs
         var round = 0
+        let quarter: Int64 = 15 * 60_000_000
         while !active.isEmpty {
-            // One range of each unfinished rollup, then a commit of new, late and re-delivered
-            // rows (the maintainer writes rollup rows in built and unbuilt windows alike).
+            // Rows in the range the next step builds (the maintainer writes, and caches, rollup
+            // rows of those unbuilt windows), one range of each unfinished rollup, then rows at
+            // the last microsecond of the same 15m windows (merged into the windows the step
+            // rebuilt: a cached copy from before the step would be wrong), then new, late and
+            // re-delivered rows.
+            let m = try #require(writer.catalog.measurement(named: "m"))
+            let built = try writer.backfillProgress().entries[jobs[0].storedName]?.builtBelow ?? .min
+            let raw = try writer.snapshot().segments(of: m)
+            let oldest = raw.map(\.minTime).min() ?? Self.base, newest = raw.map(\.maxTime).max() ?? Self.base
+            let next = built == .min ? oldest - oldest % (24 * Self.hour) : built
+            // Only where raw rows are already to be built: rows past them would give the
+            // backfill a new range each round.
+            let ahead = next > newest ? [] : (0..<8).map { k in
+                P.Row(vehicle: "veh\(k % 4)", time: next + Int64.random(in: 0..<(24 * Self.hour), using: &rng),
+                      kind: ["car", "bus", "bike"][k % 3], v: Int64(k), f: Double(k) / 3)
+            }
+            if !ahead.isEmpty {
+                try writer.append(P.batch(ahead, m))
+                try writer.commit()
+            }
             active = try active.filter { try $0.step(writer).range != nil }
+            let last = ahead.map { r in
+                P.Row(vehicle: r.vehicle, time: r.time - r.time % quarter + quarter - 1, kind: r.kind, v: 1000, f: 0.5)
+            }
+            if !last.isEmpty {
+                try writer.append(P.batch(last, m))
+                try writer.commit()
+            }
             try Self.ingest(writer, &rng, steps: (round % 20)..<(round % 20 + 1))
             round += 1
             // Until complete, a reader is told not to take the rollup as complete.
