@@ -63,7 +63,7 @@ struct AggCommand: ParsableCommand {
             m, fn, field: field, every: Units.durationMicros(every) ?? 0, groupBy: g, vehicles: vehicles,
             from: range.fromMicros, to: range.toMicros, filters: filters, label: label, fill: fill)
         var query = q
-        if !raw { query.rollups = scope.rollupTiers(of: m, in: snap.catalog) }
+        if !raw { query.rollups = scope.rollupTiers(of: m, in: snap) }
         let answer = try query.answer(on: snap)
         let rows = answer.rows
         if explain {

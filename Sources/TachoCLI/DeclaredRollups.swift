@@ -28,18 +28,19 @@ extension LoadedConfig {
         hasRollups ? RollupMaintainer(declarations: measurements) : nil
     }
 
-    /// Refuses a rollup declared on a store that already holds rows of its measurement but not
-    /// the rollup itself: backfill is not built, so its buckets would cover only later rows.
-    func checkRollupsNeedNoBackfill(_ catalog: Catalog?, _ manifest: Manifest?) throws {
-        guard let catalog, let manifest, hasRollups else { return }
+    /// Refuses a rollup declared on a store that already holds rows of its measurement when
+    /// no backfill of it has started (`tacho rollup backfill`): its rows would cover only later
+    /// commits. Once one has started (the store's BACKFILL file names it), commits keep the
+    /// windows it built exact, and `tacho agg` reads the rollup only once it is complete.
+    func checkRollupsNeedNoBackfill(_ snapshot: Snapshot?) throws {
+        guard let snapshot, hasRollups else { return }
+        let progress = try snapshot.backfillProgress()
         for d in measurements {
-            guard let source = catalog.measurement(named: d.name) else { continue }
-            let hasRows = manifest.segments.contains { $0.measurementID == source.id }
-            guard hasRows else { continue }
-            for r in d.rollups where catalog.measurement(named: r.storedName(of: d.name)) == nil {
+            for r in d.rollups where RollupBackfill(measurement: d, rollup: r).state(snapshot, progress) == .notStarted {
                 throw ValidationError(
                     "\(path ?? "built-in declarations"): rollup \(r.displayName(of: d.name)): the store already holds rows of "
-                        + "'\(d.name)' and backfill is not built yet: declare rollups on a new store")
+                        + "'\(d.name)': build the rollup from them first with `tacho rollup backfill` (interruptible and "
+                        + "resumable; once it has started, ingest may run again before it completes)")
             }
         }
     }
@@ -48,8 +49,21 @@ extension LoadedConfig {
 extension ReadScope {
     /// The declared rollups of `m` the store holds, as `tacho agg` reads them (a rollup
     /// declared but never written, e.g. before the first ingest with it, is not one).
-    func rollupTiers(of m: Measurement, in catalog: Catalog) -> [RollupTier] {
-        guard let d = declarations.first(where: { $0.name == m.name }) else { return [] }
-        return d.rollups.compactMap { $0.tier(of: d.name, in: catalog) }
+    /// A rollup whose backfill is not complete as of the snapshot's commit (BACKFILL, FORMAT.md
+    /// §9) is not one either: the raw rows answer its ranges. An unreadable BACKFILL file is
+    /// warned about and no rollup is read (the raw rows give the same answer).
+    func rollupTiers(of m: Measurement, in snapshot: Snapshot) -> [RollupTier] {
+        guard let d = declarations.first(where: { $0.name == m.name }), !d.rollups.isEmpty else { return [] }
+        let progress: BackfillProgress
+        do {
+            progress = try snapshot.backfillProgress()
+        } catch {
+            printError("warning: \(error); answering from the raw rows")
+            return []
+        }
+        return d.rollups.compactMap { r in
+            guard progress.isComplete(r.storedName(of: d.name), atCommit: snapshot.manifest.commit) else { return nil }
+            return r.tier(of: d.name, in: snapshot.catalog)
+        }
     }
 }

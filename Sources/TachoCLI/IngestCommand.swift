@@ -76,7 +76,7 @@ struct IngestCommand: ParsableCommand {
         storeOpts.measurements = try loaded.engineMeasurements()
         if loaded.hasRollups {
             let existing = try? Snapshot.open(path: storeOption.path)
-            try loaded.checkRollupsNeedNoBackfill(existing?.catalog, existing?.manifest)
+            try loaded.checkRollupsNeedNoBackfill(existing)
         }
         storeOpts.commitParticipant = loaded.rollupParticipant()
         for s in skipped { printError("tacho ingest: skipping \(escapedForLog(s.path)): \(s.why)") }

@@ -121,7 +121,7 @@ struct RunCommand: ParsableCommand {
         opts.measurements = try loaded.engineMeasurements()
         if loaded.hasRollups {
             let existing = try? Snapshot.open(path: storeOption.path)
-            try loaded.checkRollupsNeedNoBackfill(existing?.catalog, existing?.manifest)
+            try loaded.checkRollupsNeedNoBackfill(existing)
         }
         opts.commitParticipant = loaded.rollupParticipant()
         c.lineProtocol = loaded.lineInput

@@ -48,7 +48,7 @@ package struct Tacho: ParsableCommand {
         subcommands: [
             RunCommand.self, IngestCommand.self, LatestCommand.self, QueryCommand.self, AggCommand.self,
             VehiclesCommand.self, StatsCommand.self, MeasurementsCommand.self, CompactCommand.self, VerifyCommand.self,
-            InspectCommand.self, ConfigCommand.self, ExportCommand.self, ShipCommand.self, ServeCommand.self,
+            InspectCommand.self, ConfigCommand.self, RollupCommand.self, ExportCommand.self, ShipCommand.self, ServeCommand.self,
         ]
     )
 

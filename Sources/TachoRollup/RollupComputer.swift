@@ -26,13 +26,20 @@ struct RollupComputer {
     /// The accumulated rows of `vehicle` in the windows starting at `starts` (sorted), read
     /// from `snapshot`.
     func compute(_ snapshot: Snapshot, vehicle: String, starts: [Int64]) throws -> [RollupKey: RollupAccumulator] {
+        try compute(snapshot, vehicles: [ByteString(vehicle)], starts: starts)
+    }
+
+    /// The accumulated rows of `vehicles` (nil: every vehicle) in the windows starting at
+    /// `starts` (sorted), read from `snapshot`: the maintainer's recomputation, and the
+    /// backfill's (`RollupBackfill`).
+    func compute(_ snapshot: Snapshot, vehicles: Set<ByteString>?, starts: [Int64]) throws -> [RollupKey: RollupAccumulator] {
         var out: [RollupKey: RollupAccumulator] = [:]
         var wanted = [Bool](repeating: false, count: source.columns.count)
         for i in byIndex + ofIndex { wanted[i] = true }
         var cells: [ColumnValue?] = []  // one row's `of` values, reused row after row
         cells.reserveCapacity(ofIndex.count)
         for range in Self.runs(starts, width: width) {
-            let cursor = try ScanCursor(snapshot: snapshot, spec: ScanSpec(source, vehicles: [ByteString(vehicle)], from: range.lowerBound, to: range.upperBound, columns: wanted))
+            let cursor = try ScanCursor(snapshot: snapshot, spec: ScanSpec(source, vehicles: vehicles, from: range.lowerBound, to: range.upperBound, columns: wanted))
             while let b = try cursor.next() {
                 let cols = b.chunk.columns
                 for i in b.range {
@@ -51,13 +58,18 @@ struct RollupComputer {
     /// The keys of the stored rollup rows of `vehicle` in the windows `starts` (tombstones
     /// excluded), read with `stored`, the rollup measurement of the snapshot's catalog.
     func storedKeys(_ snapshot: Snapshot, stored: Measurement, vehicle: String, starts: [Int64]) throws -> Set<RollupKey> {
+        try storedKeys(snapshot, stored: stored, vehicles: [ByteString(vehicle)], starts: starts)
+    }
+
+    /// The same for `vehicles` (nil: every vehicle).
+    func storedKeys(_ snapshot: Snapshot, stored: Measurement, vehicles: Set<ByteString>?, starts: [Int64]) throws -> Set<RollupKey> {
         guard let countIndex = stored.columnIndex(named: "count") else { return [] }
         let by = rollup.by.compactMap { stored.columnIndex(named: $0) }
         var wanted = [Bool](repeating: false, count: stored.columns.count)
         for i in by + [countIndex] { wanted[i] = true }
         var out = Set<RollupKey>()
         for range in Self.runs(starts, width: width) {
-            let cursor = try ScanCursor(snapshot: snapshot, spec: ScanSpec(stored, vehicles: [ByteString(vehicle)], from: range.lowerBound, to: range.upperBound, columns: wanted))
+            let cursor = try ScanCursor(snapshot: snapshot, spec: ScanSpec(stored, vehicles: vehicles, from: range.lowerBound, to: range.upperBound, columns: wanted))
             while let b = try cursor.next() {
                 let cols = b.chunk.columns
                 for i in b.range where cols[countIndex].values.ints[i] > 0 {

@@ -87,6 +87,12 @@ public struct RollupMaintainer: CommitParticipant {
         guard !rollups.isEmpty else { return [] }
         cache.sync(view)
         let catalog = view.snapshot.catalog
+        // Rollup rows in the transaction itself were written by someone else (a backfill
+        // through this writer, `RollupBackfill`): the windows they replace may be cached.
+        let storedNames = Set(rollups.flatMap { m, rs in rs.map { $0.storedName(of: m) } })
+        if view.written.contains(where: { catalog.measurement(id: $0.measurementID).map { storedNames.contains($0.name) } ?? false }) {
+            cache.clear()
+        }
         // The transaction's rows per raw measurement with rollups, per vehicle.
         var pieces: [UInt8: [String: [Piece]]] = [:]
         for (k, seg) in view.written.enumerated() {

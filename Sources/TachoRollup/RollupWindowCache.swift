@@ -96,5 +96,9 @@ final class RollupWindowCache: Sendable {
         }
     }
 
+    /// Forgets every cached window (rollup rows were written by something else than the
+    /// maintainer's own merge or recompute).
+    func clear() { state.withLock { $0.windows.removeAll() } }
+
     var count: Int { state.withLock { $0.windows.count } }
 }

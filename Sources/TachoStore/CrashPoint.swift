@@ -19,6 +19,8 @@ public enum CrashPoint {
     public static let compactionReserved = "compact.reserved"
     public static let compactionWritten = "compact.written"
     public static let compactionSwitched = "compact.after-switch"
+    /// `tacho rollup backfill`: a range's progress recorded in BACKFILL (after its commit).
+    public static let backfillRecorded = "backfill.recorded"
 
     private struct Config: Sendable { var name: String; var nth: Int }
     private static let config: Config? = {

@@ -30,6 +30,9 @@ public struct StoreLayout: Sendable {
     public var catalog: String { root + "/CATALOG" }
     public var catalogTemp: String { root + "/CATALOG.tmp" }
     public var compacting: String { root + "/COMPACTING" }
+    /// Backfill progress of derived measurements (rollups), FORMAT.md §9.
+    public var backfill: String { root + "/BACKFILL" }
+    public var backfillTemp: String { root + "/BACKFILL.tmp" }
     public var segmentsDir: String { root + "/segments" }
     public var indexDir: String { root + "/index" }
     public var quarantineDir: String { root + "/quarantine" }

@@ -6,7 +6,8 @@ import Testing
 /// no line is wider than the terminal. `TACHO_WRITE_GOLDEN=1` rewrites them (review the diff!).
 @Suite struct HelpGoldenTests {
     static let commands = ["", "run", "ingest", "latest", "query", "agg", "vehicles", "stats", "measurements", "compact",
-                           "verify", "inspect", "config", "config check", "config defaults", "export", "ship", "serve"]
+                           "verify", "inspect", "config", "config check", "config defaults", "rollup", "rollup backfill", "rollup status",
+                           "export", "ship", "serve"]
 
     @Test(arguments: commands)
     func helpAt80ColumnsMatchesGolden(command: String) throws {
