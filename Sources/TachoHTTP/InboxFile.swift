@@ -28,7 +28,7 @@ struct InboxFile {
     }
 
     /// Writes `pieces` one after another to the staged file and fsyncs it (a group commit's
-    /// joined line-protocol bodies: each piece ends with a newline).
+    /// joined line-protocol bodies: of several, each is ended by a newline if it lacks one).
     func stage(_ pieces: [[UInt8]]) throws {
         try files.createDirectory(inbox)
         try files.createDirectory(inbox + "/" + Self.stagingDirectory)
@@ -36,7 +36,7 @@ struct InboxFile {
         do {
             for bytes in pieces where !bytes.isEmpty {
                 try bytes.withUnsafeBytes { try files.write(fd, $0, path: stagedPath) }
-                if bytes.last != 0x0A {
+                if pieces.count > 1 && bytes.last != 0x0A {
                     try [UInt8(0x0A)].withUnsafeBytes { try files.write(fd, $0, path: stagedPath) }
                 }
             }

@@ -88,7 +88,8 @@ extension TachoHTTPServer {
         guard let inbox = options.inboxPath else {
             throw APIError(.notFound, "this server is read-only (no inbox); writes go to the server of `tacho run --listen`")
         }
-        if let floor = options.minFreeBytes, let free = options.files.freeBytes(inbox), free < floor {
+        // The inbox is made by the first write: until then, the store's file system.
+        if let floor = options.minFreeBytes, let free = options.files.freeBytes(inbox) ?? options.files.freeBytes(options.storePath), free < floor {
             var e = APIError(.serviceUnavailable, "the disk is below its free-space floor (\(free) bytes free, min_free \(floor)); try again later")
             e.headers[.retryAfter] = "60"
             throw e

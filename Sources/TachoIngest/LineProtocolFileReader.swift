@@ -292,7 +292,7 @@ public enum LineProtocolSchemas {
 
     /// The declaration of `name`: its stored columns, then `new` ones (name, type, is a tag).
     static func declaration(
-        name: String, stored: [Column], new: [(name: String, type: FieldType, isTag: Bool)], options: LineInputOptions
+        name: String, stored: [ColumnSpec], new: [(name: String, type: FieldType, isTag: Bool)], options: LineInputOptions
     ) -> MeasurementDeclaration {
         var fields: [FieldDeclaration] = []
         var identity: [String] = []
