@@ -95,8 +95,8 @@ struct LineProtocolFileReader {
                 current = slots.removeValue(forKey: name)
                     ?? Slot(mapper: LineRowMapper(layout, options.lineProtocol), batch: RowBatch(layout.measurement))
             }
-            guard var slot = current else { continue }
-            current = nil
+            // Moved out and back (`take`): the slot's arrays stay uniquely referenced.
+            guard var slot = current.take() else { continue }
             switch slot.mapper.row(p) {
             case .failure(let problem):
                 reject(p.line, 1, problem.reason, measurement: slot.mapper.name, field: problem.field, text: Self.text(p))

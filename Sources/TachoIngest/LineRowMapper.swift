@@ -15,6 +15,22 @@ struct LineRowMapper {
     private let vehicleTag: [UInt8]
     /// Every input key of every field: (key bytes, index into `layout.fields`).
     private let keys: [(bytes: [UInt8], field: Int)]
+    /// Per field (as `layout.fields`): what a line's value needs checked, held without the
+    /// field's strings, so that reading it per line copies nothing that is reference counted.
+    private struct Target {
+        var column: Int
+        var type: ColumnType
+        var min: Double?
+        var max: Double?
+        func accepts(_ d: Double) -> Bool {
+            if let min, d < min { return false }
+            if let max, d > max { return false }
+            return true
+        }
+    }
+    private let targets: [Target]
+    /// The columns a line must have (a field required or without a default), with `layout.fields` index.
+    private let needed: [(column: Int, field: Int)]
     /// The `keys` index each tag (then field) position matched on the line before.
     private var lastTagKeys: [Int] = []
     private var lastFieldKeys: [Int] = []
@@ -32,6 +48,11 @@ struct LineRowMapper {
             for k in f.keys { keys.append((Array(k.utf8), i)) }
         }
         self.keys = keys
+        targets = layout.fields.map { f in
+            Target(column: f.column, type: layout.measurement.columns[f.column].type, min: f.rule.min, max: f.rule.max)
+        }
+        needed = layout.fields.indices.filter { layout.fields[$0].required || layout.fields[$0].defaultValue == nil }
+            .map { (layout.fields[$0].column, $0) }
         seen = [Bool](repeating: false, count: layout.measurement.columns.count)
     }
 
@@ -62,8 +83,7 @@ struct LineRowMapper {
         let vehicle = p.string(v)
         guard let ns = p.timestamp else { return .failure(Problem(field: "time", reason: LineMappingError.missingTimestamp.description)) }
         let time = LineMapping.microseconds(fromNanoseconds: ns)
-        let m = layout.measurement
-        var values = [ColumnValue?](repeating: nil, count: m.columns.count)
+        var values = [ColumnValue?](repeating: nil, count: seen.count)
         for i in seen.indices { seen[i] = false }
         var position = 0
         for tag in p.tags where !p.rangeEquals(tag.key, vehicleTag) {
@@ -74,19 +94,18 @@ struct LineRowMapper {
                 return .failure(Problem(field: key, reason: LineMappingError.unknownColumn(key).description))
             }
             if position < lastTagKeys.count { lastTagKeys[position] = k } else { lastTagKeys.append(k) }
-            let f = layout.fields[keys[k].field]
-            let col = m.columns[f.column]
-            guard col.type == .string || col.type == .stringList else {
+            let t = targets[keys[k].field]
+            guard t.type == .string || t.type == .stringList else {
                 let key = p.string(tag.key)
-                return .failure(Problem(field: key, reason: "tag '\(key)' is a string, but the column is declared \(col.type)"))
+                return .failure(Problem(field: key, reason: "tag '\(key)' is a string, but the column is declared \(t.type)"))
             }
             let s = p.string(tag.value)
-            if let why = LineProtocolFileReader.validate(string: s, f) {
+            if let why = LineProtocolFileReader.validate(string: s, layout.fields[keys[k].field]) {
                 let key = p.string(tag.key)
                 return .failure(Problem(field: key, reason: "\(key) \(why)"))
             }
-            values[f.column] = col.type == .string ? .string(s) : .strings(LineProtocolFileReader.list(s))
-            seen[f.column] = true
+            values[t.column] = t.type == .string ? .string(s) : .strings(LineProtocolFileReader.list(s))
+            seen[t.column] = true
         }
         for (position, field) in p.fields.enumerated() {
             let hint = position < lastFieldKeys.count ? lastFieldKeys[position] : -1
@@ -95,10 +114,9 @@ struct LineRowMapper {
                 return .failure(Problem(field: key, reason: LineMappingError.unknownColumn(key).description))
             }
             if position < lastFieldKeys.count { lastFieldKeys[position] = k } else { lastFieldKeys.append(k) }
-            let f = layout.fields[keys[k].field]
-            let col = m.columns[f.column]
+            let t = targets[keys[k].field]
             let value: ColumnValue
-            switch (col.type, field.value) {
+            switch (t.type, field.value) {
             case (.int64, .int(let x)): value = .int(x)
             case (.int64, .uint(let x)):
                 guard x <= UInt64(Int64.max) else {
@@ -110,7 +128,7 @@ struct LineRowMapper {
             case (.bool, .bool(let b)): value = .bool(b)
             case (.string, .string(let r)):
                 let s = p.string(r)
-                if let why = LineProtocolFileReader.validate(string: s, f) {
+                if let why = LineProtocolFileReader.validate(string: s, layout.fields[keys[k].field]) {
                     let key = p.string(field.key)
                     return .failure(Problem(field: key, reason: "\(key) \(why)"))
                 }
@@ -118,26 +136,27 @@ struct LineRowMapper {
             case (.stringList, .string(let r)): value = .strings(LineProtocolFileReader.list(p.string(r)))
             default:
                 let key = p.string(field.key)
-                return .failure(Problem(field: key, reason: "field '\(key)' is \(LineMapping.type(of: field.value)), but the column is declared \(col.type)"))
+                return .failure(Problem(field: key, reason: "field '\(key)' is \(LineMapping.type(of: field.value)), but the column is declared \(t.type)"))
             }
             switch value {
             case .int(let x):
-                if !f.rule.accepts(Double(x)) {
+                if !t.accepts(Double(x)) {
                     let key = p.string(field.key)
                     return .failure(Problem(field: key, reason: "\(key) = \(x) is out of range"))
                 }
             case .double(let d):
-                if !d.isFinite || !f.rule.accepts(d) {
+                if !d.isFinite || !t.accepts(d) {
                     let key = p.string(field.key)
                     return .failure(Problem(field: key, reason: "\(key) = \(d) is out of range"))
                 }
             default: break
             }
-            values[f.column] = value
-            seen[f.column] = true
+            values[t.column] = value
+            seen[t.column] = true
         }
-        for f in layout.fields where !seen[f.column] && (f.required || f.defaultValue == nil) {
-            return .failure(Problem(field: f.name, reason: LineMappingError.missingColumn(f.name).description))
+        for n in needed where !seen[n.column] {
+            let name = layout.fields[n.field].name
+            return .failure(Problem(field: name, reason: LineMappingError.missingColumn(name).description))
         }
         return .success(Row(vehicle: vehicle, time: time, values: values))
     }
