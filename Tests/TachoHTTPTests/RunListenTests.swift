@@ -116,7 +116,9 @@ import Testing
 
         // The daemon's own series on /metrics (the counters move just after the commit).
         let wanted = ["tacho_ingest_files_total{measurement=\"wake\"} 1", "tacho_ingest_rows_total{measurement=\"wake\"} 1",
-                      "tacho_ingest_commit_duration_seconds_count 1", "tacho_ingest_rejected_files_total 0", "tacho_inbox_backlog_files 0"]
+                      "tacho_ingest_commit_duration_seconds_count 1", "tacho_ingest_rejected_files_total 0", "tacho_inbox_backlog_files 0",
+                      // No scheduled compaction has run yet (the first comes a minute after start).
+                      "tacho_compaction_runs_total{result=\"ok\"} 0", "tacho_compaction_runs_total{result=\"failed\"} 0"]
         var metrics = ""
         for _ in 0..<50 {
             metrics = try await get(d.port, "/metrics").body
