@@ -150,7 +150,7 @@ final class InboxCommitter: Sendable {
         for k in out.indices {
             guard let file = out[k].file else { continue }
             do {
-                try file.rename()
+                try file.moveIntoInbox()
                 renamed.append(k)
             } catch {
                 file.discard()

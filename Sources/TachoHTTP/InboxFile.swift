@@ -52,12 +52,12 @@ struct InboxFile {
     /// returns, the file survives a crash under its published name.
     /// REQUIRES: `stage` returned.
     func publish() throws {
-        try rename()
+        try moveIntoInbox()
         try Self.syncDirectories(inbox: inbox, files: files)
     }
 
     /// Renames the staged file into the inbox; durable once `syncDirectories` returns.
-    func rename() throws {
+    func moveIntoInbox() throws {
         try files.rename(stagedPath, to: publishedPath)
     }
 

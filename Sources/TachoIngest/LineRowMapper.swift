@@ -4,9 +4,9 @@ import TachoStore
 
 /// A line-protocol point as one row of a layout's measurement, by bytes: the layout's input
 /// keys are held as byte arrays and a tag or field key is found by length and `memcmp`, with
-/// the key order of the line before tried first (a file's lines mostly repeat one order). The
-/// rules are `LineProtocolFileReader.row`'s, which builds a String per key; `LineRowMapperTests`
-/// checks that both give the same row or the same problem for random points.
+/// the key order of the line before tried first (a file's lines mostly repeat one order).
+/// `LineRowMapperTests` checks it against a plain model (a String per key, the first field whose
+/// keys hold it): the same row or the same problem for random points.
 struct LineRowMapper {
     let layout: RecordLayout
     let name: String

@@ -152,6 +152,20 @@ import TachoTestSupport
         return (want, got)
     }
 
+    /// The config declaring the rollup (`tacho.toml`), the store's path and a directory of
+    /// detection files of `days` days, `minutes` minutes each, not ingested yet.
+    static func rowsBeforeTheRollup(_ dir: TempDir, days: Int, minutes: Int) throws -> (cfg: String, store: String, before: String) {
+        let cfg = dir.path + "/tacho.toml"
+        try Self.config.write(toFile: cfg, atomically: true, encoding: .utf8)
+        let before = dir.path + "/before"
+        try FileManager.default.createDirectory(atPath: before, withIntermediateDirectories: true)
+        for day in 1...days {
+            try Self.events(0..<minutes, salt: day, day: day)
+                .write(toFile: before + "/objects_detection_\(day).json", atomically: true, encoding: .utf8)
+        }
+        return (cfg, dir.path + "/store", before)
+    }
+
     /// `tacho rollup backfill` builds a rollup from the rows the store held before it was
     /// declared; killed after a range's commit (before its record) and after a range's record,
     /// it resumes; `tacho agg` answers from the raw rows until it completes (the same numbers
@@ -160,15 +174,7 @@ import TachoTestSupport
     @Test func backfillIsResumableAndAggWaitsForIt() throws {
         let dir = TempDir("tacho-rollup-backfill")
         defer { withExtendedLifetime(dir) {} }
-        let cfg = dir.path + "/tacho.toml"
-        try Self.config.write(toFile: cfg, atomically: true, encoding: .utf8)
-        let store = dir.path + "/store"
-        let before = dir.path + "/before"
-        try FileManager.default.createDirectory(atPath: before, withIntermediateDirectories: true)
-        for day in 1...6 {
-            try Self.events(0..<(6 * 60), salt: day, day: day)
-                .write(toFile: before + "/objects_detection_\(day).json", atomically: true, encoding: .utf8)
-        }
+        let (cfg, store, before) = try Self.rowsBeforeTheRollup(dir, days: 6, minutes: 6 * 60)
         let plain = try tacho(["ingest", "--store", store, before])
         #expect(plain.status == 0, "\(plain.stderr)")
         let agg = ["agg", "detections", "--store", store, "--config", cfg, "--every", "1h", "--fn", "sum", "--by", "vehicle,type", "--explain"]
@@ -233,15 +239,7 @@ import TachoTestSupport
     @Test func ingestWithWaitLockCommitsWhileTheBackfillRuns() throws {
         let dir = TempDir("tacho-rollup-backfill-lock")
         defer { withExtendedLifetime(dir) {} }
-        let cfg = dir.path + "/tacho.toml"
-        try Self.config.write(toFile: cfg, atomically: true, encoding: .utf8)
-        let store = dir.path + "/store"
-        let before = dir.path + "/before"
-        try FileManager.default.createDirectory(atPath: before, withIntermediateDirectories: true)
-        for day in 1...10 {
-            try Self.events(0..<120, salt: day, day: day)
-                .write(toFile: before + "/objects_detection_\(day).json", atomically: true, encoding: .utf8)
-        }
+        let (cfg, store, before) = try Self.rowsBeforeTheRollup(dir, days: 10, minutes: 120)
         #expect(try tacho(["ingest", "--store", store, before]).status == 0)
         let backfill = try startProcess(["rollup", "backfill", "--store", store, "--config", cfg, "--slice-seconds", "0"])
         #expect(waitUntil(20) { FileManager.default.fileExists(atPath: store + "/BACKFILL") })

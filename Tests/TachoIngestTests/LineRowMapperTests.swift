@@ -5,8 +5,8 @@ import TachoTestSupport
 import Testing
 @testable import TachoIngest
 
-/// `LineRowMapper` (by bytes, with the line before's key order as a hint) against
-/// `LineProtocolFileReader.row` (a String per key): the same row or the same problem for every
+/// `LineRowMapper` (by bytes, with the line before's key order as a hint) against a model
+/// (`referenceRow`: a String per key): the same row or the same problem for every
 /// point of random line-protocol text — keys in any order, missing, unknown, repeated, of the
 /// wrong type, without the vehicle tag or the timestamp — read by one mapper line after line.
 @Suite struct LineRowMapperTests {
@@ -54,7 +54,7 @@ import Testing
         var points = 0, rows = 0, unparsed = 0
         try parser.forEach(point: { p in
             points += 1
-            let want = LineProtocolFileReader.row(p, layout, o)
+            let want = Self.referenceRow(p, layout, o)
             let got = mapper.row(p)
             switch (want, got) {
             case (.success(let a), .success(let b)):
@@ -71,5 +71,71 @@ import Testing
         // Both outcomes are exercised.
         #expect(rows > 100 && rows < 600, "\(rows) rows")
     }
-}
 
+    /// The model: the point as one row of `layout`'s measurement, or why not, written plainly
+    /// (a String per key, the first field whose keys hold it) — the mapping `LineRowMapper`
+    /// made before it worked by bytes.
+    static func referenceRow(_ p: LinePoint, _ layout: RecordLayout, _ o: LineInputOptions) -> Result<LineProtocolFileReader.Row, LineProtocolFileReader.Problem> {
+        guard let v = p.tagValue(o.vehicleTag.utf8) else {
+            return .failure(LineProtocolFileReader.Problem(field: o.vehicleTag, reason: LineMappingError.missingVehicleTag(tag: o.vehicleTag).description))
+        }
+        let vehicle = p.string(v)
+        if let why = LineProtocolFileReader.check(vehicle, maxBytes: RecordLayout.maxVehicleBytes) { return .failure(LineProtocolFileReader.Problem(field: o.vehicleTag, reason: "\(o.vehicleTag) \(why)")) }
+        guard let ns = p.timestamp else { return .failure(LineProtocolFileReader.Problem(field: "time", reason: LineMappingError.missingTimestamp.description)) }
+        let time = LineMapping.microseconds(fromNanoseconds: ns)
+        let m = layout.measurement
+        var values = [ColumnValue?](repeating: nil, count: m.columns.count)
+        var seen = Set<Int>()
+        for tag in p.tags where !p[tag.key].elementsEqual(o.vehicleTag.utf8) {
+            let key = p.string(tag.key)
+            guard let f = layout.fields.first(where: { $0.keys.contains(key) }) else {
+                return .failure(LineProtocolFileReader.Problem(field: key, reason: LineMappingError.unknownColumn(key).description))
+            }
+            let col = m.columns[f.column]
+            guard col.type == .string || col.type == .stringList else {
+                return .failure(LineProtocolFileReader.Problem(field: key, reason: "tag '\(key)' is a string, but the column is declared \(col.type)"))
+            }
+            let s = p.string(tag.value)
+            if let why = LineProtocolFileReader.validate(string: s, f) { return .failure(LineProtocolFileReader.Problem(field: key, reason: "\(key) \(why)")) }
+            values[f.column] = col.type == .string ? .string(s) : .strings(LineProtocolFileReader.list(s))
+            seen.insert(f.column)
+        }
+        for field in p.fields {
+            let key = p.string(field.key)
+            guard let f = layout.fields.first(where: { $0.keys.contains(key) }) else {
+                return .failure(LineProtocolFileReader.Problem(field: key, reason: LineMappingError.unknownColumn(key).description))
+            }
+            let col = m.columns[f.column]
+            let mismatch = LineProtocolFileReader.Problem(field: key, reason: "field '\(key)' is \(LineMapping.type(of: field.value)), but the column is declared \(col.type)")
+            let value: ColumnValue
+            switch (col.type, field.value) {
+            case (.int64, .int(let x)): value = .int(x)
+            case (.int64, .uint(let x)):
+                guard x <= UInt64(Int64.max) else {
+                    return .failure(LineProtocolFileReader.Problem(field: key, reason: LineMappingError.unsignedOutOfRange(column: key, value: x).description))
+                }
+                value = .int(Int64(x))
+            case (.float64, .float(let d)): value = .double(d)
+            case (.bool, .bool(let b)): value = .bool(b)
+            case (.string, .string(let r)):
+                let s = p.string(r)
+                if let why = LineProtocolFileReader.validate(string: s, f) { return .failure(LineProtocolFileReader.Problem(field: key, reason: "\(key) \(why)")) }
+                value = .string(s)
+            case (.stringList, .string(let r)): value = .strings(LineProtocolFileReader.list(p.string(r)))
+            default: return .failure(mismatch)
+            }
+            switch value {
+            case .int(let x): if !f.rule.accepts(Double(x)) { return .failure(LineProtocolFileReader.Problem(field: key, reason: "\(key) = \(x) is out of range")) }
+            case .double(let d):
+                if !d.isFinite || !f.rule.accepts(d) { return .failure(LineProtocolFileReader.Problem(field: key, reason: "\(key) = \(d) is out of range")) }
+            default: break
+            }
+            values[f.column] = value
+            seen.insert(f.column)
+        }
+        for f in layout.fields where !seen.contains(f.column) && (f.required || f.defaultValue == nil) {
+            return .failure(LineProtocolFileReader.Problem(field: f.name, reason: LineMappingError.missingColumn(f.name).description))
+        }
+        return .success(LineProtocolFileReader.Row(vehicle: vehicle, time: time, values: values))
+    }
+}
