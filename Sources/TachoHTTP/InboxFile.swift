@@ -48,14 +48,6 @@ struct InboxFile {
         try files.close(fd, path: stagedPath)
     }
 
-    /// Renames the staged file into the inbox and fsyncs both directories: after this
-    /// returns, the file survives a crash under its published name.
-    /// REQUIRES: `stage` returned.
-    func publish() throws {
-        try moveIntoInbox()
-        try Self.syncDirectories(inbox: inbox, files: files)
-    }
-
     /// Renames the staged file into the inbox; durable once `syncDirectories` returns.
     func moveIntoInbox() throws {
         try files.rename(stagedPath, to: publishedPath)

@@ -147,21 +147,24 @@ final class SnapshotSource: Sendable {
 
     /// The snapshot requests share when it is still current (one `stat`, no read): for an
     /// answer that can come from memory without a hop to the thread pool.
-    func current() -> Snapshot? {
+    func current() -> Snapshot? { check().current }
+
+    /// MANIFEST's identity now, and the shared snapshot if it is still that commit's and
+    /// younger than `maxReuseMicros`.
+    private func check() -> (key: FileStatus?, now: Int64, current: Snapshot?) {
         let now = Int64(StoreClock.system.monotonicNanos() / 1000)
-        guard let key = try? files.fileStatus(StoreLayout(root: path).manifest, followingLinks: false),
-              let r = reused.withLock({ $0 }), r.manifest == key, now - r.openedMicros < maxReuseMicros else { return nil }
-        return r.snapshot
+        let key = try? files.fileStatus(StoreLayout(root: path).manifest, followingLinks: false)
+        guard let key, let r = reused.withLock({ $0 }), r.manifest == key, now - r.openedMicros < maxReuseMicros else {
+            return (key, now, nil)
+        }
+        return (key, now, r.snapshot)
     }
 
     func open() throws -> Snapshot {
-        let now = Int64(StoreClock.system.monotonicNanos() / 1000)
         // Checked before the snapshot is opened: a snapshot newer than its key is only
         // replaced sooner.
-        let key = try? files.fileStatus(StoreLayout(root: path).manifest, followingLinks: false)
-        if let key, let r = reused.withLock({ $0 }), r.manifest == key, now - r.openedMicros < maxReuseMicros {
-            return r.snapshot
-        }
+        let (key, now, current) = check()
+        if let current { return current }
         var o = StoreOptions()
         o.logger = logger
         o.handleCache = cache

@@ -112,16 +112,18 @@ public struct LinePoint: Sendable, Hashable {
     /// The bytes at `range` as a String (allocates).
     public func string(_ range: Range<Int>) -> String { String(decoding: bytes[range], as: UTF8.self) }
 
-    /// Whether the bytes at `range` are `other` (memcmp: no slice, no iterator).
+    /// Whether the bytes at `range` are `other`: `memcmp` when `other` is contiguous (an array,
+    /// a native string's UTF-8), no slice and no iterator.
     @inlinable
-    public func rangeEquals(_ range: Range<Int>, _ other: [UInt8]) -> Bool {
+    public func rangeEquals(_ range: Range<Int>, _ other: some Collection<UInt8>) -> Bool {
         guard range.count == other.count else { return false }
-        return bytes.withUnsafeBufferPointer { p in
-            other.withUnsafeBufferPointer { o in
+        let same = other.withContiguousStorageIfAvailable { o in
+            bytes.withUnsafeBufferPointer { p in
                 guard let base = p.baseAddress, let ob = o.baseAddress else { return true }
                 return memcmp(base + range.lowerBound, ob, range.count) == 0
             }
         }
+        return same ?? bytes[range].elementsEqual(other)
     }
 
     /// Whether the measurement name is `name`'s bytes.
@@ -139,14 +141,12 @@ public struct LinePoint: Sendable, Hashable {
 
     /// The value of the first tag whose key equals `key`, as a range of `bytes`.
     public func tagValue(_ key: some Collection<UInt8>) -> Range<Int>? {
-        let key = Array(key)
         for tag in tags where rangeEquals(tag.key, key) { return tag.value }
         return nil
     }
 
     /// The value of the field whose key equals `key`.
     public func fieldValue(_ key: some Collection<UInt8>) -> LineFieldValue? {
-        let key = Array(key)
         for field in fields where rangeEquals(field.key, key) { return field.value }
         return nil
     }
